@@ -1,0 +1,75 @@
+-- actrun.commands: the built-in commands of the actrun binary, run as
+-- `actrun NAME [args]` when NAME is a plain word that names no file.
+--
+-- Each entry is a table:
+--   help         one line for the command list
+--   usage        e.g. "actrun props [NAME...]"
+--   description  optional, more lines shown by `actrun help NAME`
+--   run(args, ctx)
+--       args: the command-line arguments after NAME (a list of strings)
+--       ctx:  what the host knows: program (its name), lua (the Lua release),
+--             usage (the host's option summary); fields may be missing elsewhere
+--       Returns an exit status (an integer; false means 1; nothing means 0). An error
+--       is reported with its traceback and exit status 1.
+-- Keep this file light (it is loaded for every command): require the modules a
+-- command needs inside its run.
+
+local commands = {}
+
+local function program(ctx)
+  return ctx and ctx.program or "actrun"
+end
+
+local function names()
+  local list = {}
+  for name, cmd in pairs(commands) do
+    if type(cmd) == "table" then list[#list + 1] = name end
+  end
+  table.sort(list)
+  return list
+end
+
+commands.version = {
+  help = "show the versions of actrun and Lua",
+  usage = "actrun version",
+  run = function(args, ctx)
+    local actrun = require "actrun"
+    print(("%s %s (%s)"):format(program(ctx), actrun.version, ctx and ctx.lua or _VERSION))
+  end,
+}
+
+commands.help = {
+  help = "list the commands, or explain a command or any documented name",
+  usage = "actrun help [COMMAND | NAME]",
+  description = "NAME is anything help() knows in the REPL, e.g. actrun.zeros or Tensor:sum.",
+  run = function(args, ctx)
+    local prog = program(ctx)
+    local name = args[1]
+    if name == nil then
+      if ctx and ctx.usage then io.write(ctx.usage) end
+      print("Commands:")
+      for _, n in ipairs(names()) do print(("  %-10s %s"):format(n, commands[n].help or "")) end
+      print(("'%s help COMMAND' explains a command, '%s help NAME' documents a function"):format(
+        prog, prog))
+      print("(e.g. actrun.zeros); in the REPL, help(x) or ?x.")
+      return 0
+    end
+    local cmd = commands[name]
+    if type(cmd) == "table" then
+      print("usage: " .. (cmd.usage or (prog .. " " .. name)))
+      if cmd.help then print(cmd.help) end
+      if cmd.description then print(cmd.description) end
+      return 0
+    end
+    local text, err = require("actrun.help").text(name)
+    if text then
+      print(text)
+      return 0
+    end
+    io.stderr:write(("%s: %s (and no command of that name; commands: %s)\n"):format(
+      prog, err, table.concat(names(), ", ")))
+    return 1
+  end,
+}
+
+return commands

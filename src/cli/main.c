@@ -1,0 +1,430 @@
+/* actrun: the command-line host. Behaves like the standalone `lua` (Lua manual §7):
+ * options, the `arg` table, scripts from files or stdin, and a REPL; adds built-in
+ * commands (`actrun COMMAND [args]`) implemented in Lua by the module
+ * "actrun.commands". Uses only <actrun.h> and Lua's API. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "actrun.h"
+#include "cli.h"
+
+/* The state the SIGINT handler interrupts: a signal handler cannot take arguments. */
+static lua_State *running_L;
+
+static const char options_text[] =
+    "usage: " CLI_PROGNAME
+    " [options] [script.lua [args]]\n"
+    "       " CLI_PROGNAME
+    " COMMAND [args]\n"
+    "Options:\n"
+    "  -e CODE   run the Lua code CODE\n"
+    "  -l MOD    require module MOD into a global named after its last part\n"
+    "            (-l actrun.nn sets nn); -l NAME=MOD chooses the global's name\n"
+    "  -i        enter the interactive mode (REPL) after running the script\n"
+    "  -v        show version information\n"
+    "  -W        turn warnings on\n"
+    "  -h        show this help\n"
+    "  --        stop handling options\n"
+    "  -         run the standard input as the script and stop handling options\n"
+    "Without a script: the REPL when the standard input is a terminal, otherwise the\n"
+    "standard input is run as the script. The script sees its arguments in `arg`.\n";
+
+void cli_print_version(FILE *f) {
+  fprintf(f, "%s %s (%s)\n", CLI_PROGNAME, ACTRUN_VERSION, LUA_RELEASE);
+  fflush(f);
+}
+
+/* ---------- running code ---------- */
+
+/* Count hook set from the signal handler: raises the error at the next safe point. */
+static void interrupt_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  luaL_error(L, "interrupted!");
+}
+
+/* lua_sethook is the one Lua call meant to be made from a signal handler. A second
+ * Ctrl-C, before the hook runs, gets the default action and ends the process. */
+static void on_sigint(int sig) {
+  signal(sig, SIG_DFL);
+  lua_sethook(running_L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+/* Message handler: the error as a string, with a traceback appended. */
+static int traceback_handler(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) { /* an object: its __tostring, else its type */
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+      msg = lua_tostring(L, -1);
+    else
+      msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+int cli_docall(lua_State *L, int nargs, int nresults) {
+  int base = lua_gettop(L) - nargs; /* the function's index */
+  lua_pushcfunction(L, traceback_handler);
+  lua_insert(L, base);
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  running_L = L;
+  sigaction(SIGINT, &sa, &old);
+  int status = lua_pcall(L, nargs, nresults, base);
+  sigaction(SIGINT, &old, NULL);        /* e.g. back to the REPL's line-clearing handler */
+  if (lua_gethook(L) == interrupt_hook) /* a Ctrl-C that came too late to matter */
+    lua_sethook(L, NULL, 0, 0);
+  lua_remove(L, base);
+  return status;
+}
+
+int cli_report(lua_State *L, int status, const char *prefix) {
+  if (status != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    if (msg == NULL) msg = "(error object is not a string)";
+    if (prefix)
+      fprintf(stderr, "%s: %s\n", prefix, msg);
+    else
+      fprintf(stderr, "%s\n", msg);
+    fflush(stderr);
+    lua_pop(L, 1);
+  }
+  return status;
+}
+
+static int run_chunk(lua_State *L, int status) {
+  if (status == LUA_OK) status = cli_docall(L, 0, 0);
+  return cli_report(L, status, CLI_PROGNAME);
+}
+
+/* -l [NAME=]MOD: NAME = require(MOD); NAME defaults to MOD's last dotted part. */
+static int load_library(lua_State *L, const char *spec) {
+  const char *eq = strchr(spec, '=');
+  const char *mod = eq ? eq + 1 : spec;
+  const char *dot = strrchr(mod, '.');
+  const char *glob = eq ? spec : (dot ? dot + 1 : mod);
+  size_t globlen = eq ? (size_t)(eq - spec) : strlen(glob);
+  lua_getglobal(L, "require");
+  lua_pushstring(L, mod);
+  int status = cli_docall(L, 1, 1);
+  if (status == LUA_OK) { /* the name is a substring: set _G[name] through the API */
+    lua_pushglobaltable(L);
+    lua_pushlstring(L, glob, globlen);
+    lua_rotate(L, -3, -1); /* value, G, name -> G, name, value */
+    lua_settable(L, -3);
+    lua_pop(L, 1);
+  }
+  return cli_report(L, status, CLI_PROGNAME);
+}
+
+/* Runs the script argv[script] with the arguments that follow it as `...`. */
+static int run_script(lua_State *L, char **argv, int script) {
+  const char *fname = argv[script];
+  /* "-" is stdin, unless it came after "--" (then it is a file named "-") */
+  if (strcmp(fname, "-") == 0 && strcmp(argv[script - 1], "--") != 0) fname = NULL;
+  int status = luaL_loadfile(L, fname);
+  if (status == LUA_OK) {
+    int n = 0;
+    while (argv[script + 1 + n]) n++;
+    luaL_checkstack(L, n + 3, "too many arguments to the script");
+    for (int i = 0; i < n; i++) lua_pushstring(L, argv[script + 1 + i]);
+    status = cli_docall(L, n, 0);
+  }
+  return cli_report(L, status, CLI_PROGNAME);
+}
+
+/* ---------- built-in commands ---------- */
+
+/* A command name: a plain word (no '.' so no ".lua", no '/') naming no existing file. */
+static int is_command(const char *s) {
+  if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'))) return 0;
+  for (const char *p = s; *p; p++) {
+    char c = *p;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '-'))
+      return 0;
+  }
+  struct stat st;
+  return stat(s, &st) != 0;
+}
+
+/* Pushes require "actrun.commands"; reports and returns non-OK on failure. */
+static int push_commands(lua_State *L) {
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "actrun.commands");
+  int status = cli_docall(L, 1, 1);
+  if (status == LUA_OK && !lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushliteral(L, "module 'actrun.commands' did not return a table");
+    status = LUA_ERRRUN;
+  }
+  return status;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Pushes "a, b, c": the sorted command names of the table at index t. */
+static void push_command_names(lua_State *L, int t) {
+  t = lua_absindex(L, t);
+  const char *names[256];
+  int n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, t) != 0) {
+    if (lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1) && n < 256)
+      names[n++] = lua_tostring(L, -2); /* anchored by the table */
+    lua_pop(L, 1);
+  }
+  qsort(names, (size_t)n, sizeof names[0], cmp_str);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int i = 0; i < n; i++) {
+    if (i) luaL_addstring(&b, ", ");
+    luaL_addstring(&b, names[i]);
+  }
+  luaL_pushresult(&b);
+}
+
+/* The host's context handed to every command: what only the binary knows. */
+static void push_command_context(lua_State *L) {
+  lua_createtable(L, 0, 3);
+  lua_pushliteral(L, CLI_PROGNAME);
+  lua_setfield(L, -2, "program");
+  lua_pushliteral(L, LUA_RELEASE);
+  lua_setfield(L, -2, "lua");
+  lua_pushstring(L, options_text);
+  lua_setfield(L, -2, "usage");
+}
+
+/* Runs commands[name].run(args, context); args are argv[first..]. Returns the exit
+ * status: the command's integer result, 1 for false or an error, else 0. */
+static int run_command(lua_State *L, const char *name, char **argv, int first) {
+  if (cli_report(L, push_commands(L), CLI_PROGNAME) != LUA_OK) return 1;
+  int cmds = lua_gettop(L);
+  lua_getfield(L, cmds, name);
+  if (!lua_istable(L, -1)) {
+    push_command_names(L, cmds);
+    fprintf(stderr,
+            "%s: '%s' is neither a script file nor a command\n"
+            "commands: %s (see '%s help')\n",
+            CLI_PROGNAME, name, lua_tostring(L, -1), CLI_PROGNAME);
+    lua_settop(L, cmds - 1);
+    return 1;
+  }
+  lua_getfield(L, -1, "run");
+  lua_newtable(L);
+  for (int i = first; argv[i]; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - first + 1);
+  }
+  push_command_context(L);
+  int status = cli_docall(L, 2, 1);
+  int code = 0;
+  if (status != LUA_OK)
+    code = 1;
+  else if (lua_isinteger(L, -1))
+    code = (int)lua_tointeger(L, -1);
+  else if (lua_isboolean(L, -1) && !lua_toboolean(L, -1))
+    code = 1;
+  cli_report(L, status, CLI_PROGNAME);
+  lua_settop(L, cmds - 1);
+  return code;
+}
+
+/* ---------- options ---------- */
+
+enum { HAS_E = 1, HAS_I = 2, HAS_V = 4, HAS_W = 8, HAS_H = 16, BAD = 32 };
+
+/* Scans the options. *script gets the index of the script (or command) argument,
+ * 0 when there is none; *bad the offending argument when BAD is returned. */
+static int collect_args(char **argv, int *script, const char **bad) {
+  int flags = 0;
+  int i;
+  *script = 0;
+  for (i = 1; argv[i]; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-') { /* the script */
+      *script = i;
+      return flags;
+    }
+    if (a[1] == '\0') { /* "-": stdin */
+      *script = i;
+      return flags;
+    }
+    if (strcmp(a, "--") == 0) {
+      if (argv[i + 1]) *script = i + 1;
+      return flags;
+    }
+    switch (a[1]) {
+      case 'i':
+        flags |= HAS_I;
+        break;
+      case 'v':
+        flags |= HAS_V;
+        break;
+      case 'W':
+        flags |= HAS_W;
+        break;
+      case 'h':
+        flags |= HAS_H;
+        break;
+      case 'e':
+      case 'l': /* both take an argument, attached (-eCODE) or not */
+        if (a[1] == 'e') flags |= HAS_E;
+        if (a[2] == '\0') {
+          if (argv[i + 1] == NULL) {
+            *bad = a;
+            return flags | BAD;
+          }
+          i++;
+        }
+        continue;
+      default:
+        *bad = a;
+        return flags | BAD;
+    }
+    if (a[2] != '\0') { /* -i, -v, -W, -h take nothing: "-vx" is wrong */
+      *bad = a;
+      return flags | BAD;
+    }
+  }
+  return flags;
+}
+
+/* Runs -e and -l in their order on the command line. */
+static int run_options(lua_State *L, char **argv, int script) {
+  int end = script ? script : 1 << 30;
+  for (int i = 1; argv[i] && i < end; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-' || (a[1] != 'e' && a[1] != 'l')) continue;
+    const char *val = a[2] ? a + 2 : argv[++i];
+    int status = a[1] == 'e' ? run_chunk(L, luaL_loadbuffer(L, val, strlen(val), "=(command line)"))
+                             : load_library(L, val);
+    if (status != LUA_OK) return 0;
+  }
+  return 1;
+}
+
+/* arg[0] is the script; options get negative indices, script arguments positive ones,
+ * as with `lua`. Without a script arg[0] is the program name. */
+static void create_arg_table(lua_State *L, int argc, char **argv, int script) {
+  lua_createtable(L, argc - script, script + 1);
+  for (int i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - script);
+  }
+  lua_setglobal(L, "arg");
+}
+
+/* The binary's convenience global: help(x), from "actrun.help". Best effort. */
+static void set_help_global(lua_State *L) {
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "actrun.help");
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && !lua_isnil(L, -1))
+    lua_setglobal(L, "help");
+  else
+    lua_pop(L, 1);
+}
+
+static void print_usage(FILE *f, const char *bad) {
+  if (bad) {
+    if (bad[1] == 'e' || bad[1] == 'l')
+      fprintf(f, "%s: '%s' needs an argument\n", CLI_PROGNAME, bad);
+    else
+      fprintf(f, "%s: unrecognized option '%s'\n", CLI_PROGNAME, bad);
+  }
+  fputs(options_text, f);
+  fflush(f);
+}
+
+struct main_args {
+  int argc;
+  char **argv;
+  int status; /* the process's exit status */
+};
+
+/* Everything that touches Lua, run protected so even a memory error is reported. */
+static int protected_main(lua_State *L) {
+  struct main_args *m = lua_touserdata(L, 1);
+  char **argv = m->argv;
+  int script;
+  const char *bad = NULL;
+  int flags = collect_args(argv, &script, &bad);
+  m->status = 1;
+  if (flags & BAD) {
+    print_usage(stderr, bad);
+    return 0;
+  }
+  luaL_checkversion(L);
+  if (flags & HAS_H) { /* the help command lists the commands too */
+    static char *none[] = {NULL};
+    lua_settop(L, 0);
+    int have_help = push_commands(L) == LUA_OK && lua_getfield(L, -1, "help") == LUA_TTABLE;
+    if (have_help) {
+      lua_settop(L, 0);
+      m->status = run_command(L, "help", none, 0);
+    } else {
+      lua_settop(L, 0);
+      print_usage(stdout, NULL);
+      m->status = 0;
+    }
+    return 0;
+  }
+  if (flags & HAS_V) cli_print_version(stdout);
+  if (flags & HAS_W) lua_warning(L, "@on", 0);
+  create_arg_table(L, m->argc, argv, script);
+  set_help_global(L);
+  if (!run_options(L, argv, script)) return 0;
+  if (script) {
+    int after_dashes = strcmp(argv[script - 1], "--") == 0;
+    if (!after_dashes && is_command(argv[script])) {
+      m->status = run_command(L, argv[script], argv, script + 1);
+      return 0;
+    }
+    if (run_script(L, argv, script) != LUA_OK) return 0;
+  }
+  if (flags & HAS_I) {
+    if (!(flags & HAS_V)) cli_print_version(stdout);
+    cli_repl(L);
+  } else if (script == 0 && !(flags & (HAS_E | HAS_V))) {
+    if (isatty(STDIN_FILENO)) {
+      cli_print_version(stdout);
+      cli_repl(L);
+    } else if (run_chunk(L, luaL_loadfile(L, NULL)) != LUA_OK) {
+      return 0;
+    }
+  }
+  m->status = 0;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  static char *no_args[] = {CLI_PROGNAME, NULL};
+  if (argc < 1 || argv[0] == NULL) { /* exec with an empty argv: behave as plain actrun */
+    argc = 1;
+    argv = no_args;
+  }
+  actrun *A = actrun_new();
+  if (A == NULL) {
+    fprintf(stderr, "%s: cannot create the interpreter (out of memory?)\n", CLI_PROGNAME);
+    return 1;
+  }
+  lua_State *L = actrun_lua(A);
+  struct main_args m = {argc, argv, 1};
+  lua_pushcfunction(L, protected_main);
+  lua_pushlightuserdata(L, &m);
+  int status = lua_pcall(L, 1, 0, 0);
+  cli_report(L, status, CLI_PROGNAME);
+  actrun_free(A);
+  return status == LUA_OK ? m.status : 1;
+}

@@ -1,0 +1,267 @@
+/* Matrix products through OpenBLAS's cblas_sgemm.
+ *
+ * A strided 2-D view goes to sgemm as it is whenever BLAS can address it: unit stride
+ * along columns (NoTrans, ld = row stride) or along rows (Trans, ld = column stride: a
+ * transposed contiguous matrix). Anything else is copied once.
+ */
+#include <cblas.h>
+#include <limits.h>
+#include <string.h>
+
+#include "core/core.h"
+
+/* Below this many multiply-adds OpenBLAS's threading costs more than it gains on small
+ * machines (128x10x256 runs 2x slower on 2 threads than on 1), so such calls run on
+ * one thread. */
+#define MM_TINY ((double)(1 << 21))
+
+/* A matrix operand as sgemm takes it. */
+typedef struct {
+  const float *p;
+  int ld;
+  CBLAS_TRANSPOSE tr;
+} mm_mat;
+
+/* The r x c matrix at p with strides (s0, s1) as an sgemm operand, or false when BLAS
+ * cannot address it without a copy. Strides of size-1 dims do not matter. */
+static bool mm_desc(const float *p, int64_t r, int64_t c, int64_t s0, int64_t s1, mm_mat *m)
+{
+  int64_t ld;
+  if ((c <= 1 || s1 == 1) && (r <= 1 || s0 >= (c > 1 ? c : 1))) {
+    ld = r <= 1 ? (c > 1 ? c : 1) : s0;
+    m->tr = CblasNoTrans;
+  } else if ((r <= 1 || s0 == 1) && (c <= 1 || s1 >= (r > 1 ? r : 1))) {
+    ld = c <= 1 ? (r > 1 ? r : 1) : s1;
+    m->tr = CblasTrans;
+  } else {
+    return false;
+  }
+  if (ld > INT_MAX) return false;
+  m->p = p;
+  m->ld = (int)ld;
+  return true;
+}
+
+/* One sgemm with the thread budget for its size; out is m x n with row stride ldc. */
+static void mm_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const mm_mat *A,
+                     const mm_mat *B, float beta, float *out, int64_t ldc)
+{
+  cblas_sgemm(CblasRowMajor, A->tr, B->tr, (int)m, (int)n, (int)k, alpha, A->p, A->ld, B->p,
+              B->ld, beta, out, (int)(ldc > 1 ? ldc : 1));
+}
+
+/* Runs OpenBLAS on one thread for tiny products; returns the count to restore (0: none). */
+static int mm_budget_begin(int64_t m, int64_t n, int64_t k)
+{
+  if ((double)m * (double)n * (double)k >= MM_TINY) return 0;
+  int prev = openblas_get_num_threads();
+  if (prev <= 1) return 0;
+  openblas_set_num_threads(1);
+  return prev;
+}
+
+static void mm_budget_end(int prev)
+{
+  if (prev > 0) openblas_set_num_threads(prev);
+}
+
+static int mm_too_big(ar_ctx *C, int64_t m, int64_t n, int64_t k)
+{
+  if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
+    return ar_seterr(C, AR_ESHAPE, "matrix sizes %lld x %lld x %lld exceed the BLAS limit",
+                     (long long)m, (long long)n, (long long)k);
+  return AR_OK;
+}
+
+static int mm_mismatch(ar_ctx *C, const ar_tensor *a, const ar_tensor *b, int64_t ka,
+                       int64_t kb)
+{
+  char sa[200], sb[200];
+  return ar_seterr(C, AR_ESHAPE, "shapes %s and %s do not match (%lld ~= %lld)",
+                   ar_shape_str(a->ndim, a->shape, sa, sizeof sa),
+                   ar_shape_str(b->ndim, b->shape, sb, sizeof sb), (long long)ka,
+                   (long long)kb);
+}
+
+/* A 1-, 2- or 3-D operand seen as a batch of matrices. */
+typedef struct {
+  int64_t batch, r, c;
+  int64_t sb, s0, s1;
+} mm_view;
+
+static void mm_view_of(const ar_tensor *t, bool is_left, mm_view *v)
+{
+  v->batch = 1;
+  v->sb = 0;
+  if (t->ndim == 1) {
+    /* a vector is a 1 x k row on the left, a k x 1 column on the right */
+    if (is_left) {
+      v->r = 1, v->c = t->shape[0], v->s0 = 0, v->s1 = t->stride[0];
+    } else {
+      v->r = t->shape[0], v->c = 1, v->s0 = t->stride[0], v->s1 = 0;
+    }
+  } else {
+    int o = t->ndim - 2;
+    if (t->ndim == 3) v->batch = t->shape[0], v->sb = t->stride[0];
+    v->r = t->shape[o], v->c = t->shape[o + 1];
+    v->s0 = t->stride[o], v->s1 = t->stride[o + 1];
+  }
+}
+
+int ar_matmul(ar_ctx *C, ar_tensor *out, const ar_tensor *a, const ar_tensor *b)
+{
+  out->st = NULL;
+  if (a->ndim < 1 || a->ndim > 3 || b->ndim < 1 || b->ndim > 3) {
+    char sa[200], sb[200];
+    return ar_seterr(C, AR_ESHAPE, "expected 1-D, 2-D or 3-D tensors, got shapes %s and %s",
+                     ar_shape_str(a->ndim, a->shape, sa, sizeof sa),
+                     ar_shape_str(b->ndim, b->shape, sb, sizeof sb));
+  }
+  mm_view va, vb;
+  mm_view_of(a, true, &va);
+  mm_view_of(b, false, &vb);
+  if (va.c != vb.r) return mm_mismatch(C, a, b, va.c, vb.r);
+  if (va.batch != vb.batch && va.batch != 1 && vb.batch != 1) {
+    char sa[200], sb[200];
+    return ar_seterr(C, AR_ESHAPE, "batch sizes of shapes %s and %s do not match (%lld ~= %lld)",
+                     ar_shape_str(a->ndim, a->shape, sa, sizeof sa),
+                     ar_shape_str(b->ndim, b->shape, sb, sizeof sb), (long long)va.batch,
+                     (long long)vb.batch);
+  }
+  const int64_t M = va.r, K = va.c, N = vb.c;
+  const int64_t B = va.batch == 1 ? vb.batch : va.batch;
+  int rc = mm_too_big(C, M, N, K);
+  if (rc) return rc;
+
+  /* torch.matmul's result shape, except that a dot product is {1}, not 0-D */
+  int64_t shape[3];
+  int nd = 0;
+  if (a->ndim == 3 || b->ndim == 3) shape[nd++] = B;
+  if (a->ndim > 1) shape[nd++] = M;
+  if (b->ndim > 1) shape[nd++] = N;
+  if (nd == 0) shape[nd++] = 1;
+  rc = ar_empty(C, out, nd, shape);
+  if (rc) return rc;
+  float *y = ar_data(out);
+  if (B == 0 || M == 0 || N == 0) return AR_OK;
+  if (K == 0) {
+    memset(y, 0, (size_t)(B * M * N) * sizeof(float));
+    return AR_OK;
+  }
+
+  /* operands BLAS cannot address are copied once, whole */
+  ar_tensor ca = {0}, cb = {0};
+  mm_mat A, Bm;
+  const float *pa = ar_data(a), *pb = ar_data(b);
+  if (!mm_desc(pa, M, K, va.s0, va.s1, &A)) {
+    rc = ar_contiguous(C, &ca, a);
+    if (rc) goto fail;
+    mm_view_of(&ca, true, &va);
+    pa = ar_data(&ca);
+    mm_desc(pa, M, K, va.s0, va.s1, &A);
+  }
+  if (!mm_desc(pb, K, N, vb.s0, vb.s1, &Bm)) {
+    rc = ar_contiguous(C, &cb, b);
+    if (rc) goto fail;
+    mm_view_of(&cb, false, &vb);
+    pb = ar_data(&cb);
+    mm_desc(pb, K, N, vb.s0, vb.s1, &Bm);
+  }
+
+  /* one shared right operand: fold a's batch into the rows when its matrices are
+   * evenly spaced rows of one bigger matrix (always true for a contiguous a) */
+  if (B > 1 && vb.batch == 1 && va.batch == B) {
+    int64_t rs = M == 1 ? va.sb : va.s0; /* row stride of the stacked matrix */
+    mm_mat F;
+    if ((M == 1 || va.sb == M * va.s0) && B * M <= INT_MAX &&
+        mm_desc(pa, B * M, K, rs, va.s1, &F)) {
+      int prev = mm_budget_begin(B * M, N, K);
+      mm_sgemm(B * M, N, K, 1.0f, &F, &Bm, 0.0f, y, N);
+      mm_budget_end(prev);
+      goto done;
+    }
+  }
+  int prev = mm_budget_begin(M, N, K);
+  for (int64_t i = 0; i < B; i++) {
+    mm_mat Ai = A, Bi = Bm;
+    Ai.p = pa + (va.batch == 1 ? 0 : i * va.sb);
+    Bi.p = pb + (vb.batch == 1 ? 0 : i * vb.sb);
+    mm_sgemm(M, N, K, 1.0f, &Ai, &Bi, 0.0f, y + i * M * N, N);
+  }
+  mm_budget_end(prev);
+done:
+  if (ca.st) ar_release(&ca);
+  if (cb.st) ar_release(&cb);
+  return AR_OK;
+fail:
+  if (ca.st) ar_release(&ca);
+  if (cb.st) ar_release(&cb);
+  ar_release(out);
+  out->st = NULL;
+  return rc;
+}
+
+int ar_gemm(ar_ctx *C, ar_tensor *out, const ar_tensor *a, bool ta, const ar_tensor *b,
+            bool tb, float alpha, float beta)
+{
+  if (a->ndim != 2 || b->ndim != 2 || out->ndim != 2) {
+    char sa[200], sb[200], so[200];
+    return ar_seterr(C, AR_ESHAPE, "expected 2-D tensors, got shapes %s, %s and out %s",
+                     ar_shape_str(a->ndim, a->shape, sa, sizeof sa),
+                     ar_shape_str(b->ndim, b->shape, sb, sizeof sb),
+                     ar_shape_str(out->ndim, out->shape, so, sizeof so));
+  }
+  /* op(a) and op(b) as views: a transpose only swaps shape and strides */
+  int ia = ta ? 1 : 0, ib = tb ? 1 : 0;
+  int64_t M = a->shape[ia], K = a->shape[1 - ia], K2 = b->shape[ib], N = b->shape[1 - ib];
+  if (K != K2) {
+    char sa[200], sb[200];
+    return ar_seterr(C, AR_ESHAPE, "shapes %s%s and %s%s do not match (%lld ~= %lld)",
+                     ar_shape_str(a->ndim, a->shape, sa, sizeof sa), ta ? " (transposed)" : "",
+                     ar_shape_str(b->ndim, b->shape, sb, sizeof sb), tb ? " (transposed)" : "",
+                     (long long)K, (long long)K2);
+  }
+  if (out->shape[0] != M || out->shape[1] != N) {
+    char so[200];
+    return ar_seterr(C, AR_ESHAPE, "out has shape %s, expected {%lld, %lld}",
+                     ar_shape_str(out->ndim, out->shape, so, sizeof so), (long long)M,
+                     (long long)N);
+  }
+  int64_t ldc = M <= 1 ? (N > 1 ? N : 1) : out->stride[0];
+  if ((N > 1 && out->stride[1] != 1) || ldc < N || ldc > INT_MAX)
+    return ar_seterr(C, AR_EARG, "out must have unit stride along its rows");
+  if (out->st == a->st || out->st == b->st)
+    return ar_seterr(C, AR_EARG, "out must not share storage with an input");
+  int rc = mm_too_big(C, M, N, K);
+  if (rc) return rc;
+  if (M == 0 || N == 0) return AR_OK;
+  float *y = ar_data(out);
+  if (K == 0) {
+    /* nothing to multiply: out = beta * out, without reading out when beta is 0 (BLAS) */
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t j = 0; j < N; j++) y[i * ldc + j] = beta == 0 ? 0 : beta * y[i * ldc + j];
+    return AR_OK;
+  }
+
+  ar_tensor ca = {0}, cb = {0};
+  mm_mat A, Bm;
+  if (!mm_desc(ar_data(a), M, K, a->stride[ia], a->stride[1 - ia], &A)) {
+    rc = ar_contiguous(C, &ca, a);
+    if (rc) return rc;
+    mm_desc(ar_data(&ca), M, K, ca.stride[ia], ca.stride[1 - ia], &A);
+  }
+  if (!mm_desc(ar_data(b), K, N, b->stride[ib], b->stride[1 - ib], &Bm)) {
+    rc = ar_contiguous(C, &cb, b);
+    if (rc) {
+      if (ca.st) ar_release(&ca);
+      return rc;
+    }
+    mm_desc(ar_data(&cb), K, N, cb.stride[ib], cb.stride[1 - ib], &Bm);
+  }
+  int prev = mm_budget_begin(M, N, K);
+  mm_sgemm(M, N, K, alpha, &A, &Bm, beta, y, ldc);
+  mm_budget_end(prev);
+  if (ca.st) ar_release(&ca);
+  if (cb.st) ar_release(&cb);
+  return AR_OK;
+}

@@ -1,0 +1,707 @@
+/* Reductions: sum, mean, var, std, norm, prod, max, min (and arg-max/min along a dim).
+ *
+ * Every reduction is planned the same way: the kept dims are the outputs, the reduced
+ * dims form a "reduce space" of R elements per output. Work is cut into items of
+ * (output group, block of the reduce space); the block size depends on the shape only,
+ * each item writes its own double partial and partials are combined in block order
+ * afterwards. So the summation order, hence every bit of the result, is the same
+ * whatever the number of threads.
+ *
+ * Two kernel shapes cover the fast paths:
+ * - rows: the reduce space's inner run is scanned per output (unit stride: vectorised
+ *   with many double accumulators; otherwise a strided loop). Full reductions and
+ *   reductions over the last dim land here.
+ * - columns: when the reduced dim is not the innermost but the output's last dim has
+ *   unit stride, input rows are streamed and added into a row of double accumulators,
+ *   vectorised across the output (column sums), instead of gathering one strided
+ *   element at a time.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+
+#define RD_BLK ((int64_t)1 << 15)     /* row kernel: reduce elements per partial */
+#define RD_COL_BLK ((int64_t)1 << 20) /* column kernel: elements per partial */
+#define RD_NACC 32                    /* double accumulators of the unit-stride kernels */
+#define RD_VW 16                      /* floats per vector in the max/min kernels */
+#define RD_TILE 4096                  /* output columns per group in column reductions */
+#define RD_ATILE 1024                 /* the same for arg max/min (values + indices on the stack) */
+#define RD_COL_MIN 8                  /* narrower outputs use the strided row kernel */
+#define RD_PAR_ELEMS ((int64_t)1 << 17) /* elements per thread worth waking a worker */
+
+/* GNU C vectors: compare-and-blend with NaN tracking, which plain loops do not vectorise. */
+typedef float rd_vf __attribute__((vector_size(RD_VW * sizeof(float))));
+typedef int32_t rd_vi __attribute__((vector_size(RD_VW * sizeof(float))));
+
+typedef enum {
+  K_SUM, K_SQ, K_ABS, K_POW, K_NNZ, K_SQDEV, K_PROD, K_MAX, K_MIN, K_MAXABS, K_MINABS,
+  K_COUNT
+} rd_kop;
+
+/* Reduces n elements x[0], x[s], ... to one accumulator; c is the centre (SQDEV), p the
+ * norm order (POW). */
+typedef double (*rd_segfn)(const float *x, int64_t n, int64_t s, double c, double p);
+/* acc[i] = combine(acc[i], map(x[i])) for i < w; cen[i] is the centre of column i. */
+typedef void (*rd_colfn)(double *acc, const float *x, int64_t w, const double *cen, double p);
+
+/* Fixed-order tree over the accumulators, so the kernel is deterministic too. */
+static double rd_hsum(const double *a)
+{
+  double t[RD_NACC];
+  for (int i = 0; i < RD_NACC; i++) t[i] = a[i];
+  for (int w = RD_NACC / 2; w >= 1; w /= 2)
+    for (int i = 0; i < w; i++) t[i] += t[i + w];
+  return t[0];
+}
+
+static double rd_hprod(const double *a)
+{
+  double t[RD_NACC];
+  for (int i = 0; i < RD_NACC; i++) t[i] = a[i];
+  for (int w = RD_NACC / 2; w >= 1; w /= 2)
+    for (int i = 0; i < w; i++) t[i] *= t[i + w];
+  return t[0];
+}
+
+/* Sum-like kernels. MAP is an expression of the double v (and the centre c, or CEN in
+ * the column form). The unit-stride loop keeps RD_NACC lanes the compiler turns into
+ * vector registers: FP addition is not associative, so a single accumulator would not
+ * vectorise. */
+#define RD_SUMK(NAME, MAP, CEN)                                                          \
+  static double NAME(const float *x, int64_t n, int64_t s, double c, double p)           \
+  {                                                                                      \
+    (void)c;                                                                             \
+    (void)p;                                                                             \
+    if (n < RD_NACC) { /* short runs (rows of a small matrix): skip the lane setup */   \
+      double t = 0;                                                                      \
+      for (int64_t i = 0; i < n; i++) {                                                  \
+        double v = x[i * s];                                                             \
+        t += (MAP);                                                                      \
+      }                                                                                  \
+      return t;                                                                          \
+    }                                                                                    \
+    double acc[RD_NACC] = {0};                                                           \
+    int64_t i = 0;                                                                       \
+    if (s == 1) {                                                                        \
+      for (; i + RD_NACC <= n; i += RD_NACC)                                             \
+        for (int j = 0; j < RD_NACC; j++) {                                              \
+          double v = x[i + j];                                                           \
+          acc[j] += (MAP);                                                               \
+        }                                                                                \
+      for (int j = 0; i < n; i++, j++) {                                                 \
+        double v = x[i];                                                                 \
+        acc[j] += (MAP);                                                                 \
+      }                                                                                  \
+    } else {                                                                             \
+      for (; i + 4 <= n; i += 4)                                                         \
+        for (int j = 0; j < 4; j++) {                                                    \
+          double v = x[(i + j) * s];                                                     \
+          acc[j] += (MAP);                                                               \
+        }                                                                                \
+      for (; i < n; i++) {                                                               \
+        double v = x[i * s];                                                             \
+        acc[0] += (MAP);                                                                 \
+      }                                                                                  \
+    }                                                                                    \
+    return rd_hsum(acc);                                                                 \
+  }                                                                                      \
+  static void NAME##_col(double *acc, const float *x, int64_t w, const double *cen,      \
+                         double p)                                                       \
+  {                                                                                      \
+    (void)cen;                                                                           \
+    (void)p;                                                                             \
+    for (int64_t i = 0; i < w; i++) {                                                    \
+      double v = x[i];                                                                   \
+      double c = (CEN);                                                                  \
+      (void)c;                                                                           \
+      acc[i] += (MAP);                                                                   \
+    }                                                                                    \
+  }
+
+RD_SUMK(rd_sum, v, 0)
+RD_SUMK(rd_sq, v * v, 0)
+RD_SUMK(rd_abs, fabs(v), 0)
+RD_SUMK(rd_pow, pow(fabs(v), p), 0)
+RD_SUMK(rd_nnz, (v != 0 ? 1.0 : 0.0), 0)
+RD_SUMK(rd_sqdev, (v - c) * (v - c), cen[i])
+
+static double rd_prod(const float *x, int64_t n, int64_t s, double c, double p)
+{
+  (void)c;
+  (void)p;
+  double acc[RD_NACC];
+  for (int j = 0; j < RD_NACC; j++) acc[j] = 1;
+  int64_t i = 0;
+  if (s == 1)
+    for (; i + RD_NACC <= n; i += RD_NACC)
+      for (int j = 0; j < RD_NACC; j++) acc[j] *= (double)x[i + j];
+  for (; i < n; i++) acc[0] *= (double)x[i * s];
+  return rd_hprod(acc);
+}
+
+static void rd_prod_col(double *acc, const float *x, int64_t w, const double *cen, double p)
+{
+  (void)cen;
+  (void)p;
+  for (int64_t i = 0; i < w; i++) acc[i] *= (double)x[i];
+}
+
+/* Max/min kernels: compare in float (exact). A NaN lane sticks (nothing compares better
+ * than it and it is only replaced by another NaN), so any NaN makes the result NaN, as
+ * PyTorch. ABS clears the sign bit (the norms of order +-inf). */
+#define RD_EXTK(NAME, ABS, CMP, INIT)                                                    \
+  static double NAME(const float *x, int64_t n, int64_t s, double c, double p)           \
+  {                                                                                      \
+    (void)c;                                                                             \
+    (void)p;                                                                             \
+    float r = (INIT);                                                                    \
+    int64_t i = 0;                                                                       \
+    if (s == 1 && n >= 2 * RD_VW) {                                                      \
+      rd_vf m0, m1;                                                                      \
+      for (int j = 0; j < RD_VW; j++) m0[j] = m1[j] = (INIT);                            \
+      for (; i + 2 * RD_VW <= n; i += 2 * RD_VW) {                                       \
+        rd_vf a, b;                                                                      \
+        memcpy(&a, x + i, sizeof a);                                                     \
+        memcpy(&b, x + i + RD_VW, sizeof b);                                             \
+        if (ABS) {                                                                       \
+          a = (rd_vf)((rd_vi)a & 0x7fffffff);                                            \
+          b = (rd_vf)((rd_vi)b & 0x7fffffff);                                            \
+        }                                                                                \
+        rd_vi ka = (a CMP m0) | (a != a), kb = (b CMP m1) | (b != b);                    \
+        m0 = (rd_vf)(((rd_vi)a & ka) | ((rd_vi)m0 & ~ka));                               \
+        m1 = (rd_vf)(((rd_vi)b & kb) | ((rd_vi)m1 & ~kb));                               \
+      }                                                                                  \
+      for (int j = 0; j < RD_VW; j++) {                                                  \
+        r = (m0[j] CMP r || m0[j] != m0[j]) ? m0[j] : r;                                 \
+        r = (m1[j] CMP r || m1[j] != m1[j]) ? m1[j] : r;                                 \
+      }                                                                                  \
+    }                                                                                    \
+    for (; i < n; i++) {                                                                 \
+      float v = x[i * s];                                                                \
+      if (ABS) v = fabsf(v);                                                             \
+      r = (v CMP r || v != v) ? v : r;                                                   \
+    }                                                                                    \
+    return r;                                                                            \
+  }                                                                                      \
+  static void NAME##_col(double *acc, const float *x, int64_t w, const double *cen,      \
+                         double p)                                                       \
+  {                                                                                      \
+    (void)cen;                                                                           \
+    (void)p;                                                                             \
+    for (int64_t i = 0; i < w; i++) {                                                    \
+      double v = ABS ? fabsf(x[i]) : x[i];                                               \
+      bool take = (v CMP acc[i]) | (v != v);                                             \
+      acc[i] = take ? v : acc[i];                                                        \
+    }                                                                                    \
+  }
+
+RD_EXTK(rd_max, 0, >, -INFINITY)
+RD_EXTK(rd_min, 0, <, INFINITY)
+RD_EXTK(rd_maxabs, 1, >, 0.0f)
+RD_EXTK(rd_minabs, 1, <, INFINITY)
+
+static const struct {
+  rd_segfn seg;
+  rd_colfn col;
+} rd_kernels[K_COUNT] = {
+    [K_SUM] = {rd_sum, rd_sum_col},          [K_SQ] = {rd_sq, rd_sq_col},
+    [K_ABS] = {rd_abs, rd_abs_col},          [K_POW] = {rd_pow, rd_pow_col},
+    [K_NNZ] = {rd_nnz, rd_nnz_col},          [K_SQDEV] = {rd_sqdev, rd_sqdev_col},
+    [K_PROD] = {rd_prod, rd_prod_col},       [K_MAX] = {rd_max, rd_max_col},
+    [K_MIN] = {rd_min, rd_min_col},          [K_MAXABS] = {rd_maxabs, rd_maxabs_col},
+    [K_MINABS] = {rd_minabs, rd_minabs_col},
+};
+
+static double rd_identity(rd_kop k)
+{
+  switch (k) {
+  case K_PROD: return 1;
+  case K_MAX: return -INFINITY;
+  case K_MIN:
+  case K_MINABS: return INFINITY;
+  default: return 0;
+  }
+}
+
+static double rd_combine(rd_kop k, double a, double b)
+{
+  switch (k) {
+  case K_PROD: return a * b;
+  case K_MAX:
+  case K_MAXABS: return (isnan(a) || isnan(b)) ? NAN : (b > a ? b : a);
+  case K_MIN:
+  case K_MINABS: return (isnan(a) || isnan(b)) ? NAN : (b < a ? b : a);
+  default: return a + b;
+  }
+}
+
+/* ---------- geometry ---------- */
+
+typedef struct {
+  /* kept dims, row-major order of the output, with their strides in the input */
+  int on;
+  int64_t osz[AR_MAXDIM], ost[AR_MAXDIM];
+  int64_t O; /* outputs */
+  /* reduced dims, innermost (smallest stride) last */
+  int rn;
+  int64_t rsz[AR_MAXDIM], rst[AR_MAXDIM];
+  int64_t R; /* elements per output */
+  /* output shape as allocated */
+  int ondim;
+  int64_t oshape[AR_MAXDIM];
+} rd_geom;
+
+/* Drops size-1 dims and merges neighbours that are one run in memory. */
+static int rd_coalesce(int n, int64_t *sz, int64_t *st)
+{
+  int k = 0;
+  for (int i = 0; i < n; i++) {
+    if (sz[i] == 1) continue;
+    if (k > 0 && st[k - 1] == st[i] * sz[i]) {
+      sz[k - 1] *= sz[i];
+      st[k - 1] = st[i];
+    } else {
+      sz[k] = sz[i];
+      st[k] = st[i];
+      k++;
+    }
+  }
+  return k;
+}
+
+static inline uint64_t rd_key(int64_t st) { return st == 0 ? UINT64_MAX : (uint64_t)st; }
+
+/* dim: 0-based or -1 for everything. Validates and fills the output shape and the
+ * coalesced kept/reduced dims. */
+static int rd_geometry(ar_ctx *C, const ar_tensor *a, int dim, bool keepdim, rd_geom *G)
+{
+  int nd = a->ndim;
+  if (dim < -1 || dim >= (nd > 0 ? nd : 1))
+    return ar_seterr(C, AR_ERANGE, "dimension %d out of range for a %d-D tensor", dim + 1, nd);
+  if (nd == 0) dim = -1; /* a scalar: dim 0 means all of it */
+  memset(G, 0, sizeof *G);
+  G->O = 1;
+  G->R = 1;
+  if (dim < 0) {
+    int64_t sz[AR_MAXDIM] = {0}, st[AR_MAXDIM] = {0};
+    int k = 0;
+    for (int i = 0; i < nd; i++) {
+      G->R *= a->shape[i];
+      if (a->shape[i] == 1) continue;
+      sz[k] = a->shape[i];
+      st[k] = a->stride[i];
+      k++;
+    }
+    /* innermost = smallest stride, so transposed views still scan unit-stride runs;
+     * broadcast (stride 0) dims go outermost */
+    for (int i = 1; i < k; i++)
+      for (int j = i; j > 0 && rd_key(st[j - 1]) < rd_key(st[j]); j--) {
+        int64_t t = st[j]; st[j] = st[j - 1]; st[j - 1] = t;
+        t = sz[j]; sz[j] = sz[j - 1]; sz[j - 1] = t;
+      }
+    G->rn = rd_coalesce(k, sz, st);
+    memcpy(G->rsz, sz, sizeof sz);
+    memcpy(G->rst, st, sizeof st);
+    G->on = 0;
+    if (keepdim && nd > 0) {
+      G->ondim = nd;
+      for (int i = 0; i < nd; i++) G->oshape[i] = 1;
+    } else {
+      G->ondim = 1;
+      G->oshape[0] = 1;
+    }
+  } else {
+    int k = 0;
+    for (int i = 0; i < nd; i++) {
+      if (i == dim) continue;
+      G->osz[k] = a->shape[i];
+      G->ost[k] = a->stride[i];
+      G->O *= a->shape[i];
+      k++;
+    }
+    G->on = rd_coalesce(k, G->osz, G->ost);
+    G->R = a->shape[dim];
+    G->rn = 1;
+    G->rsz[0] = a->shape[dim];
+    G->rst[0] = a->stride[dim];
+    G->ondim = 0;
+    for (int i = 0; i < nd; i++) {
+      if (i == dim && !keepdim) continue;
+      G->oshape[G->ondim++] = i == dim ? 1 : a->shape[i];
+    }
+    /* reducing a 1-D tensor along its dim gives {1}, like a full reduction */
+    if (G->ondim == 0) {
+      G->ondim = 1;
+      G->oshape[0] = 1;
+    }
+  }
+  if (G->rn == 0) { /* all sizes 1 (or none): one element */
+    G->rn = 1;
+    G->rsz[0] = 1;
+    G->rst[0] = 1;
+  }
+  return AR_OK;
+}
+
+/* Input offset of output (or reduce-row) number g over dims sz/st (row-major). */
+static inline int64_t rd_off(int n, const int64_t *sz, const int64_t *st, int64_t g)
+{
+  if (n == 0) return 0;
+  if (n == 1) return g * st[0];
+  int64_t off = 0;
+  for (int i = n - 1; i >= 0; i--) {
+    off += (g % sz[i]) * st[i];
+    g /= sz[i];
+  }
+  return off;
+}
+
+/* ---------- the accumulate plan ---------- */
+
+typedef struct {
+  rd_kop k;
+  double p;
+  const float *x;
+  const rd_geom *G;
+  int on;               /* kept dims used for the group base (columns: without the last) */
+  bool col;
+  int64_t I, ntile;     /* columns: width of the last kept dim, tiles across it */
+  int64_t R0, s0;       /* inner run of the reduce space */
+  int64_t ngroups, width, nb, rb;
+  const double *cen;    /* per output, or NULL */
+  double *acc;          /* per output */
+  double *part;         /* ngroups * nb * width, when nb > 1 */
+} rd_plan;
+
+static void rd_items(void *arg, int64_t lo, int64_t hi)
+{
+  const rd_plan *P = arg;
+  const rd_geom *G = P->G;
+  const rd_segfn seg = rd_kernels[P->k].seg;
+  const rd_colfn colf = rd_kernels[P->k].col;
+  const double id = rd_identity(P->k);
+
+  if (!P->col && P->nb == 1 && G->rn == 1) {
+    /* one run per output (rows, or a strided dim): no segment bookkeeping */
+    for (int64_t g = lo; g < hi; g++)
+      P->acc[g] = seg(P->x + rd_off(P->on, G->osz, G->ost, g), G->R, P->s0,
+                      P->cen ? P->cen[g] : 0, P->p);
+    return;
+  }
+  for (int64_t w = lo; w < hi; w++) {
+    int64_t g = w / P->nb, b = w % P->nb;
+    int64_t r0 = b * P->rb, r1 = r0 + P->rb < G->R ? r0 + P->rb : G->R;
+    if (!P->col) {
+      int64_t base = rd_off(P->on, G->osz, G->ost, g);
+      double c = P->cen ? P->cen[g] : 0;
+      double a = id;
+      for (int64_t r = r0; r < r1;) {
+        /* one segment: the rest of the current inner run, or of the block */
+        int64_t row = r / P->R0, j = r - row * P->R0;
+        int64_t len = P->R0 - j < r1 - r ? P->R0 - j : r1 - r;
+        int64_t off = base + rd_off(G->rn - 1, G->rsz, G->rst, row) + j * P->s0;
+        a = rd_combine(P->k, a, seg(P->x + off, len, P->s0, c, P->p));
+        r += len;
+      }
+      if (P->nb > 1)
+        P->part[w] = a;
+      else
+        P->acc[g] = a;
+    } else {
+      /* whole rows of the tile, streamed, into a buffer that stays in L1 */
+      int64_t q = g / P->ntile, c0 = (g % P->ntile) * RD_TILE;
+      int64_t wd = P->I - c0 < RD_TILE ? P->I - c0 : RD_TILE;
+      int64_t base = rd_off(P->on, G->osz, G->ost, q) + c0, obase = q * P->I + c0;
+      const double *cen = P->cen ? P->cen + obase : NULL;
+      double *dst = P->nb > 1 ? P->part + w * P->width : P->acc + obase;
+      for (int64_t i = 0; i < wd; i++) dst[i] = id;
+      for (int64_t r = r0; r < r1; r++) colf(dst, P->x + base + r * P->s0, wd, cen, P->p);
+    }
+  }
+}
+
+/* Accumulates op k over the reduce space of every output into acc[O]. */
+static int rd_run(ar_ctx *C, const ar_tensor *a, const rd_geom *G, rd_kop k, double p,
+                  const double *cen, double *acc)
+{
+  rd_plan P = {.k = k, .p = p, .x = ar_data(a), .G = G, .cen = cen, .acc = acc};
+  P.R0 = G->rsz[G->rn - 1];
+  P.s0 = G->rst[G->rn - 1];
+  P.on = G->on;
+  /* columns only for a single reduced dim with a wide unit-stride output */
+  P.col = G->rn == 1 && G->R > 1 && P.s0 != 1 && G->on > 0 && G->ost[G->on - 1] == 1 &&
+          G->osz[G->on - 1] >= RD_COL_MIN;
+  int64_t per_item;
+  if (P.col) {
+    P.on = G->on - 1;
+    P.I = G->osz[G->on - 1];
+    P.ntile = (P.I + RD_TILE - 1) / RD_TILE;
+    P.ngroups = (G->O / P.I) * P.ntile;
+    int64_t wd = P.I < RD_TILE ? P.I : RD_TILE;
+    P.width = wd;
+    P.rb = (RD_COL_BLK + wd - 1) / wd;
+    per_item = wd;
+  } else {
+    P.ngroups = G->O;
+    P.width = 1;
+    P.rb = RD_BLK;
+    per_item = 1;
+  }
+  P.nb = G->R > P.rb ? (G->R + P.rb - 1) / P.rb : 1;
+  per_item *= G->R < P.rb ? G->R : P.rb;
+  if (P.nb > 1) {
+    P.part = malloc((size_t)(P.ngroups * P.nb * P.width) * sizeof(double));
+    if (!P.part) return ar_seterr(C, AR_ENOMEM, "out of memory for reduction partials");
+  }
+  int64_t grain = RD_PAR_ELEMS / (per_item > 0 ? per_item : 1);
+  ar_parallel_for(C, P.ngroups * P.nb, grain > 0 ? grain : 1, rd_items, &P);
+  if (P.nb > 1) {
+    /* combine block partials in block order: the fixed order that makes it deterministic */
+    for (int64_t g = 0; g < P.ngroups; g++) {
+      const double *pg = P.part + g * P.nb * P.width;
+      int64_t wd = 1, obase = g;
+      if (P.col) {
+        int64_t q = g / P.ntile, c0 = (g % P.ntile) * RD_TILE;
+        wd = P.I - c0 < RD_TILE ? P.I - c0 : RD_TILE;
+        obase = q * P.I + c0;
+      }
+      for (int64_t i = 0; i < wd; i++) acc[obase + i] = pg[i];
+      for (int64_t b = 1; b < P.nb; b++)
+        for (int64_t i = 0; i < wd; i++)
+          acc[obase + i] = rd_combine(k, acc[obase + i], pg[b * P.width + i]);
+    }
+    free(P.part);
+  }
+  return AR_OK;
+}
+
+static const char *rd_name(ar_redop op)
+{
+  switch (op) {
+  case AR_SUM: return "sum";
+  case AR_MEAN: return "mean";
+  case AR_VAR: return "var";
+  case AR_STD: return "std";
+  case AR_NORM: return "norm";
+  case AR_PROD: return "prod";
+  case AR_RMAX: return "max";
+  case AR_RMIN: return "min";
+  }
+  return "?";
+}
+
+int ar_reduce(ar_ctx *C, ar_redop op, ar_tensor *out, const ar_tensor *a, int dim,
+              bool keepdim, double p, int correction)
+{
+  out->st = NULL;
+  if ((int)op < AR_SUM || (int)op > AR_RMIN)
+    return ar_seterr(C, AR_EARG, "unknown reduction %d", (int)op);
+  if (op == AR_NORM && isnan(p)) return ar_seterr(C, AR_EARG, "norm order is NaN");
+  rd_geom G;
+  int rc = rd_geometry(C, a, dim, keepdim, &G);
+  if (rc) return rc;
+
+  rd_kop k = K_SUM;
+  switch (op) {
+  case AR_SUM:
+  case AR_MEAN: k = K_SUM; break;
+  case AR_VAR:
+  case AR_STD: k = K_SQDEV; break;
+  case AR_PROD: k = K_PROD; break;
+  case AR_RMAX: k = K_MAX; break;
+  case AR_RMIN: k = K_MIN; break;
+  case AR_NORM:
+    if (p == 2) k = K_SQ;
+    else if (p == 1) k = K_ABS;
+    else if (p == INFINITY) k = K_MAXABS;
+    else if (p == -INFINITY) k = K_MINABS;
+    else if (p == 0) k = K_NNZ;
+    else k = K_POW;
+    break;
+  }
+  if (G.R == 0 && (k == K_MAX || k == K_MIN || k == K_MINABS))
+    return ar_seterr(C, AR_EARG, "cannot take %s of an empty tensor",
+                     op == AR_NORM ? "the -inf norm" : rd_name(op));
+
+  rc = ar_empty(C, out, G.ondim, G.oshape);
+  if (rc) return rc;
+  if (G.O == 0) return AR_OK;
+
+  double *acc = malloc((size_t)G.O * sizeof(double) * (k == K_SQDEV ? 2 : 1));
+  if (!acc) {
+    ar_release(out);
+    out->st = NULL;
+    return ar_seterr(C, AR_ENOMEM, "out of memory for reduction");
+  }
+  double *cen = NULL;
+  const double R = (double)G.R;
+  if (G.R == 0) {
+    for (int64_t o = 0; o < G.O; o++) acc[o] = rd_identity(k);
+  } else {
+    if (k == K_SQDEV) {
+      /* two passes: the mean first, then squared deviations from it */
+      cen = acc + G.O;
+      rc = rd_run(C, a, &G, K_SUM, 0, NULL, cen);
+      for (int64_t o = 0; !rc && o < G.O; o++) cen[o] /= R;
+    }
+    if (!rc) rc = rd_run(C, a, &G, k, p, cen, acc);
+  }
+  if (rc) {
+    free(acc);
+    ar_release(out);
+    out->st = NULL;
+    return rc;
+  }
+
+  float *y = ar_data(out);
+  /* var divides by max(0, N - correction), as PyTorch: 0/0 -> NaN, s/0 -> inf */
+  double div = R - correction > 0 ? R - correction : 0;
+  for (int64_t o = 0; o < G.O; o++) {
+    double s = acc[o];
+    switch (op) {
+    case AR_MEAN: s = s / R; break;
+    case AR_VAR: s = s / div; break;
+    case AR_STD: s = sqrt(s / div); break;
+    case AR_NORM:
+      if (k == K_SQ) s = sqrt(s);
+      else if (k == K_POW) s = pow(s, 1.0 / p);
+      break;
+    default: break;
+    }
+    y[o] = (float)s;
+  }
+  free(acc);
+  return AR_OK;
+}
+
+/* ---------- values and indices of the max/min along a dim ---------- */
+
+typedef struct {
+  const float *x;
+  const rd_geom *G;
+  bool is_max, col;
+  int on;
+  int64_t I, ntile, s0;
+  float *vals, *idx;
+} rd_argplan;
+
+/* First index of the best element of x[0], x[s], ... (n >= 1); a NaN is best. */
+static int64_t rd_argbest(const float *x, int64_t n, int64_t s, bool is_max, float *best)
+{
+  float b = x[0];
+  int64_t bi = 0;
+  if (b == b) {
+    if (is_max) {
+      for (int64_t i = 1; i < n; i++) {
+        float v = x[i * s];
+        if (v > b) { b = v; bi = i; }
+        else if (v != v) { b = v; bi = i; break; }
+      }
+    } else {
+      for (int64_t i = 1; i < n; i++) {
+        float v = x[i * s];
+        if (v < b) { b = v; bi = i; }
+        else if (v != v) { b = v; bi = i; break; }
+      }
+    }
+  }
+  *best = b;
+  return bi;
+}
+
+static void rd_arg_items(void *arg, int64_t lo, int64_t hi)
+{
+  const rd_argplan *P = arg;
+  const rd_geom *G = P->G;
+  float best[RD_ATILE];
+  int64_t bi[RD_ATILE];
+  for (int64_t g = lo; g < hi; g++) {
+    if (!P->col) {
+      float b;
+      int64_t i = rd_argbest(P->x + rd_off(P->on, G->osz, G->ost, g), G->R, P->s0,
+                             P->is_max, &b);
+      P->vals[g] = b;
+      if (P->idx) P->idx[g] = (float)(i + 1);
+      continue;
+    }
+    int64_t q = g / P->ntile, c0 = (g % P->ntile) * RD_ATILE;
+    int64_t wd = P->I - c0 < RD_ATILE ? P->I - c0 : RD_ATILE;
+    const float *x = P->x + rd_off(P->on, G->osz, G->ost, q) + c0;
+    for (int64_t i = 0; i < wd; i++) {
+      best[i] = x[i];
+      bi[i] = 0;
+    }
+    for (int64_t r = 1; r < G->R; r++) {
+      const float *row = x + r * P->s0;
+      for (int64_t i = 0; i < wd; i++) {
+        float v = row[i];
+        /* strictly better keeps the first occurrence; the first NaN wins and sticks */
+        bool better = P->is_max ? v > best[i] : v < best[i];
+        if (better || (v != v && best[i] == best[i])) {
+          best[i] = v;
+          bi[i] = r;
+        }
+      }
+    }
+    int64_t obase = q * P->I + c0;
+    memcpy(P->vals + obase, best, (size_t)wd * sizeof(float));
+    if (P->idx)
+      for (int64_t i = 0; i < wd; i++) P->idx[obase + i] = (float)(bi[i] + 1);
+  }
+}
+
+int ar_maxmin_dim(ar_ctx *C, bool is_max, ar_tensor *vals, ar_tensor *idx,
+                  const ar_tensor *a, int dim, bool keepdim)
+{
+  vals->st = NULL;
+  if (idx) idx->st = NULL;
+  rd_geom G;
+  int rc = rd_geometry(C, a, dim, keepdim, &G);
+  if (rc) return rc;
+  if (G.R == 0)
+    return ar_seterr(C, AR_EARG, "cannot take %s of an empty tensor", is_max ? "max" : "min");
+
+  /* a flat index needs row-major order: scan a contiguous copy when a is not */
+  ar_tensor src;
+  bool flat = dim < 0 || a->ndim == 0;
+  if (flat && !ar_is_contiguous(a)) {
+    rc = ar_contiguous(C, &src, a);
+    if (rc) return rc;
+  } else {
+    ar_share(&src, a);
+  }
+  if (flat) {
+    G.rn = 1;
+    G.rsz[0] = G.R;
+    G.rst[0] = 1;
+  }
+
+  rc = ar_empty(C, vals, G.ondim, G.oshape);
+  if (!rc && idx) rc = ar_empty(C, idx, G.ondim, G.oshape);
+  if (rc) {
+    ar_release(vals);
+    vals->st = NULL;
+    ar_release(&src);
+    return rc;
+  }
+  if (G.O > 0) {
+    rd_argplan P = {.x = ar_data(&src), .G = &G, .is_max = is_max, .on = G.on,
+                    .s0 = G.rst[0], .vals = ar_data(vals), .idx = idx ? ar_data(idx) : NULL};
+    P.col = !flat && G.R > 1 && P.s0 != 1 && G.on > 0 && G.ost[G.on - 1] == 1 &&
+            G.osz[G.on - 1] >= RD_COL_MIN;
+    int64_t ngroups = G.O, per = G.R;
+    if (P.col) {
+      P.on = G.on - 1;
+      P.I = G.osz[G.on - 1];
+      P.ntile = (P.I + RD_ATILE - 1) / RD_ATILE;
+      ngroups = (G.O / P.I) * P.ntile;
+      per = G.R * (P.I < RD_ATILE ? P.I : RD_ATILE);
+    }
+    int64_t grain = RD_PAR_ELEMS / per;
+    ar_parallel_for(C, ngroups, grain > 0 ? grain : 1, rd_arg_items, &P);
+  }
+  ar_release(&src);
+  return AR_OK;
+}

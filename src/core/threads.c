@@ -1,0 +1,172 @@
+/* Worker pool for ar_parallel_for.
+ *
+ * One pool per context, made on first parallel use with nthreads - 1 workers; the calling
+ * thread runs chunk 0 itself. Idle workers block on a condition variable: OpenBLAS keeps
+ * its own threads on the same cores, and spinning workers would steal their time. */
+#include <cblas.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include "core/ctx.h"
+
+#define AR_MAX_THREADS 64
+
+typedef struct ar_worker {
+  struct ar_pool *pool;
+  pthread_t tid;
+  int index; /* chunk index this worker runs: 1..nworkers */
+} ar_worker;
+
+struct ar_pool {
+  pthread_mutex_t mu;
+  pthread_cond_t work_cv; /* workers wait here for a new job */
+  pthread_cond_t done_cv; /* the caller waits here for the job's chunks */
+  uint64_t generation;    /* bumped for every job; workers compare with the last seen */
+  int pending;            /* chunks still running on workers */
+  bool quit;
+  /* the current job, written under mu */
+  ar_range_fn fn;
+  void *arg;
+  int64_t n;
+  int nchunks;
+  int size;     /* workers asked for (nthreads - 1) */
+  int nworkers; /* workers actually started */
+  ar_worker *workers;
+};
+
+/* Set while a thread is inside a chunk: a nested parallel_for then runs inline instead
+ * of waiting on workers that are busy with the outer job (which would deadlock). */
+static _Thread_local bool ar_in_parallel;
+
+/* Bounds of chunk c of k over [0, n), without n * c overflowing. */
+static void chunk_bounds(int64_t n, int k, int c, int64_t *lo, int64_t *hi) {
+  int64_t q = n / k, r = n % k;
+  *lo = q * c + (c < r ? c : r);
+  *hi = *lo + q + (c < r ? 1 : 0);
+}
+
+static void *worker_main(void *p) {
+  ar_worker *w = p;
+  struct ar_pool *P = w->pool;
+  ar_in_parallel = true; /* anything a worker runs is already inside a chunk */
+  /* Jobs start at generation 1: one posted before this thread got here is still run. */
+  uint64_t seen = 0;
+  pthread_mutex_lock(&P->mu);
+  for (;;) {
+    while (!P->quit && P->generation == seen) pthread_cond_wait(&P->work_cv, &P->mu);
+    if (P->quit) break;
+    seen = P->generation;
+    if (w->index >= P->nchunks) continue; /* job too small to need this worker */
+    ar_range_fn fn = P->fn;
+    void *arg = P->arg;
+    int64_t lo, hi;
+    chunk_bounds(P->n, P->nchunks, w->index, &lo, &hi);
+    pthread_mutex_unlock(&P->mu);
+    fn(arg, lo, hi);
+    pthread_mutex_lock(&P->mu);
+    if (--P->pending == 0) pthread_cond_signal(&P->done_cv);
+  }
+  pthread_mutex_unlock(&P->mu);
+  return NULL;
+}
+
+static struct ar_pool *pool_new(int nworkers) {
+  struct ar_pool *P = calloc(1, sizeof *P);
+  if (!P) return NULL;
+  P->workers = calloc((size_t)nworkers, sizeof *P->workers);
+  if (!P->workers) {
+    free(P);
+    return NULL;
+  }
+  pthread_mutex_init(&P->mu, NULL);
+  pthread_cond_init(&P->work_cv, NULL);
+  pthread_cond_init(&P->done_cv, NULL);
+  P->size = nworkers;
+  /* Workers block every signal, so an interrupt (Ctrl-C in the REPL) reaches the
+   * interpreter's thread. They inherit the mask from here. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  /* A worker that fails to start just leaves the pool smaller. */
+  for (int i = 0; i < nworkers; i++) {
+    ar_worker *w = &P->workers[P->nworkers];
+    w->pool = P;
+    w->index = P->nworkers + 1;
+    if (pthread_create(&w->tid, NULL, worker_main, w) != 0) break;
+    P->nworkers++;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return P;
+}
+
+void ar_pool_free(struct ar_pool *P) {
+  if (!P) return;
+  pthread_mutex_lock(&P->mu);
+  P->quit = true;
+  pthread_cond_broadcast(&P->work_cv);
+  pthread_mutex_unlock(&P->mu);
+  for (int i = 0; i < P->nworkers; i++) pthread_join(P->workers[i].tid, NULL);
+  pthread_cond_destroy(&P->done_cv);
+  pthread_cond_destroy(&P->work_cv);
+  pthread_mutex_destroy(&P->mu);
+  free(P->workers);
+  free(P);
+}
+
+void ar_set_num_threads(ar_ctx *C, int n) {
+  if (n < 1) n = 1;
+  if (n > AR_MAX_THREADS) n = AR_MAX_THREADS;
+  /* Resizing from inside a chunk would join the thread we run on. */
+  if (n != C->nthreads && C->pool && !ar_in_parallel) {
+    ar_pool_free(C->pool);
+    C->pool = NULL;
+  }
+  C->nthreads = n;
+  openblas_set_num_threads(n);
+}
+
+int ar_get_num_threads(const ar_ctx *C) { return C->nthreads; }
+
+void ar_parallel_for(ar_ctx *C, int64_t n, int64_t grain, ar_range_fn fn, void *arg) {
+  if (n <= 0) return;
+  if (grain < 1) grain = 1;
+  int nt = C->nthreads;
+  if (nt <= 1 || n < 2 * grain || ar_in_parallel) {
+    fn(arg, 0, n);
+    return;
+  }
+  /* Every chunk gets at least `grain` items. */
+  int64_t maxchunks = n / grain;
+  int k = maxchunks < nt ? (int)maxchunks : nt;
+  struct ar_pool *P = C->pool;
+  if (!P || P->size != nt - 1) {
+    ar_pool_free(P);
+    P = C->pool = pool_new(nt - 1);
+  }
+  if (!P || P->nworkers == 0) {
+    fn(arg, 0, n);
+    return;
+  }
+  if (k > P->nworkers + 1) k = P->nworkers + 1;
+
+  pthread_mutex_lock(&P->mu);
+  P->fn = fn;
+  P->arg = arg;
+  P->n = n;
+  P->nchunks = k;
+  P->pending = k - 1;
+  P->generation++;
+  pthread_cond_broadcast(&P->work_cv);
+  pthread_mutex_unlock(&P->mu);
+
+  int64_t lo, hi;
+  chunk_bounds(n, k, 0, &lo, &hi);
+  ar_in_parallel = true;
+  fn(arg, lo, hi);
+  ar_in_parallel = false;
+
+  pthread_mutex_lock(&P->mu);
+  while (P->pending > 0) pthread_cond_wait(&P->done_cv, &P->mu);
+  pthread_mutex_unlock(&P->mu);
+}

@@ -1,0 +1,58 @@
+/* Shared pieces of the Lua binding: the context of a Lua state, tensor userdata,
+ * argument checking with messages that name the function and the argument. */
+#ifndef ACTRUN_BINDING_H
+#define ACTRUN_BINDING_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "core/core.h"
+
+#define LT_TENSOR_MT "actrun.Tensor"
+#define LT_CTX_KEY "actrun.ctx"
+
+/* Every C function of the module has these upvalues. */
+#define LT_UP_CTX lua_upvalueindex(1)     /* full userdata holding ar_ctx* */
+#define LT_UP_TMT lua_upvalueindex(2)     /* the tensor metatable */
+#define LT_NUP 2
+
+ar_ctx *lt_ctx(lua_State *L); /* from upvalue 1 */
+/* The context of a state where the module was opened, from the registry (or NULL). */
+ar_ctx *lt_ctx_from_registry(lua_State *L);
+
+/* Raises "fname: message" at the caller's position. Never returns. */
+int lt_error(lua_State *L, const char *fname, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Raises "fname: <core error message>". */
+int lt_core_error(lua_State *L, const char *fname);
+/* Raises "fname: argument #arg (name) expected WHAT, got TYPE-or-value". */
+int lt_argerror(lua_State *L, const char *fname, int arg, const char *name, const char *expected);
+
+/* A new tensor userdata on the stack (st = NULL, metatable set); fill it with a core op. */
+ar_tensor *lt_new(lua_State *L);
+/* Same as lt_new, but for C functions without the module's upvalues (host API). */
+ar_tensor *lt_new_reg(lua_State *L);
+/* Tells Lua's GC about tensor memory allocated since the last call. */
+void lt_account(lua_State *L, ar_ctx *C);
+
+ar_tensor *lt_totensor(lua_State *L, int idx); /* NULL if not a live tensor */
+ar_tensor *lt_check(lua_State *L, int idx, const char *fname, int arg, const char *name);
+lua_Integer lt_checkint(lua_State *L, int idx, const char *fname, int arg, const char *name);
+lua_Integer lt_optint(lua_State *L, int idx, lua_Integer def, const char *fname, int arg,
+                      const char *name);
+double lt_checknum(lua_State *L, int idx, const char *fname, int arg, const char *name);
+/* 1-based (negative from the end) dim to 0-based, checked against ndim. */
+int lt_checkdim(lua_State *L, int idx, int ndim, const char *fname, int arg);
+/* A shape given as numbers from `first` to the top, or one table at `first`. Returns the
+ * number of dims. allow_neg1: one size may be -1 (view/reshape/expand). */
+int lt_shape_args(lua_State *L, int first, int64_t *shape, const char *fname, bool allow_neg1);
+
+/* Copies the tensor at idx into out (row-major); AR_* status, message in the context. */
+int lt_copy_out(lua_State *L, int idx, float *out, size_t capacity, int *ndim, int64_t *shape);
+
+/* l_tensor.c: fill the tensor metatable / put the module functions into the module table;
+ * ctxi and mti are the stack indices of the context holder and the metatable. */
+void lt_open_tensor(lua_State *L, int ctxi, int mti);
+void lt_register_functions(lua_State *L, int modi, int ctxi, int mti);
+
+#endif

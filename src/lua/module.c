@@ -1,0 +1,402 @@
+/* luaopen_actrun: the module table, the per-state context, embedded Lua sources, and the
+ * host API's tensor copies. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actrun.h"
+#include "api.h"
+#include "lua/binding.h"
+
+struct ar_lua_source {
+  const char *module, *file, *code;
+  size_t len;
+};
+extern const struct ar_lua_source ar_lua_sources[]; /* generated from the lua/actrun sources */
+
+/* ---------- context and errors ---------- */
+
+ar_ctx *lt_ctx(lua_State *L) { return *(ar_ctx **)lua_touserdata(L, LT_UP_CTX); }
+
+ar_ctx *lt_ctx_from_registry(lua_State *L) {
+  ar_ctx *C = NULL;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LT_CTX_KEY) == LUA_TUSERDATA)
+    C = *(ar_ctx **)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return C;
+}
+
+int lt_error(lua_State *L, const char *fname, const char *fmt, ...) {
+  char msg[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  luaL_where(L, 1);
+  lua_pushfstring(L, "%s: %s", fname, msg);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+int lt_core_error(lua_State *L, const char *fname) {
+  ar_ctx *C = lt_ctx_from_registry(L);
+  return lt_error(L, fname, "%s", C ? ar_errmsg(C) : "error");
+}
+
+static const char *describe(lua_State *L, int idx) {
+  int t = lua_type(L, idx);
+  if (t == LUA_TUSERDATA && luaL_testudata(L, idx, LT_TENSOR_MT))
+    return lt_totensor(L, idx) ? "a tensor" : "a closed tensor";
+  return t == LUA_TNONE ? "no value" : lua_typename(L, t);
+}
+
+int lt_argerror(lua_State *L, const char *fname, int arg, const char *name, const char *expected) {
+  char buf[64];
+  const char *got;
+  if (lua_type(L, arg) == LUA_TNUMBER) {
+    lua_Number v = lua_tonumber(L, arg);
+    if (lua_isinteger(L, arg))
+      snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, arg));
+    else
+      snprintf(buf, sizeof buf, "%.14g", (double)v);
+    got = buf;
+  } else {
+    got = describe(L, arg);
+  }
+  if (name)
+    return lt_error(L, fname, "argument #%d (%s) expected %s, got %s", arg, name, expected, got);
+  return lt_error(L, fname, "argument #%d expected %s, got %s", arg, expected, got);
+}
+
+/* ---------- tensors ---------- */
+
+static ar_tensor *new_with_mt(lua_State *L, int mtidx) {
+  ar_tensor *t = lua_newuserdatauv(L, sizeof(ar_tensor), 0);
+  memset(t, 0, sizeof *t);
+  lua_pushvalue(L, mtidx);
+  lua_setmetatable(L, -2);
+  return t;
+}
+
+ar_tensor *lt_new(lua_State *L) { return new_with_mt(L, LT_UP_TMT); }
+
+ar_tensor *lt_new_reg(lua_State *L) {
+  luaL_getmetatable(L, LT_TENSOR_MT);
+  ar_tensor *t = new_with_mt(L, lua_gettop(L));
+  lua_remove(L, -2);
+  return t;
+}
+
+/* Lua's GC only sees the small userdata; without this it would let gigabytes of dead
+ * tensors pile up (Torch7's classic problem). Every KB handed out to a tensor becomes GC
+ * debt, so collection keeps pace with tensor memory, not just Lua objects. */
+void lt_account(lua_State *L, ar_ctx *C) {
+  if (ar_alloc_debt(C) < (64u << 10)) return;
+  size_t kb = ar_take_alloc_debt(C) >> 10;
+  if (kb > (1u << 30)) kb = 1u << 30;
+  lua_gc(L, LUA_GCSTEP, (int)kb);
+}
+
+ar_tensor *lt_totensor(lua_State *L, int idx) {
+  ar_tensor *t = lua_touserdata(L, idx);
+  if (!t || !lua_getmetatable(L, idx)) return NULL;
+  luaL_getmetatable(L, LT_TENSOR_MT);
+  int same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same && t->st ? t : NULL;
+}
+
+ar_tensor *lt_check(lua_State *L, int idx, const char *fname, int arg, const char *name) {
+  ar_tensor *t = lua_touserdata(L, idx);
+  if (t && lua_getmetatable(L, idx)) {
+    int same = lua_rawequal(L, -1, LT_UP_TMT);
+    lua_pop(L, 1);
+    if (same) {
+      if (!t->st) lt_error(L, fname, "argument #%d%s%s%s is a closed tensor", arg,
+                           name ? " (" : "", name ? name : "", name ? ")" : "");
+      return t;
+    }
+  }
+  lt_argerror(L, fname, arg, name, "a tensor");
+  return NULL;
+}
+
+lua_Integer lt_checkint(lua_State *L, int idx, const char *fname, int arg, const char *name) {
+  int isnum = 0;
+  lua_Integer v = lua_tointegerx(L, idx, &isnum);
+  if (!isnum || lua_type(L, idx) != LUA_TNUMBER) lt_argerror(L, fname, arg, name, "an integer");
+  return v;
+}
+
+lua_Integer lt_optint(lua_State *L, int idx, lua_Integer def, const char *fname, int arg,
+                      const char *name) {
+  return lua_isnoneornil(L, idx) ? def : lt_checkint(L, idx, fname, arg, name);
+}
+
+double lt_checknum(lua_State *L, int idx, const char *fname, int arg, const char *name) {
+  if (lua_type(L, idx) != LUA_TNUMBER) lt_argerror(L, fname, arg, name, "a number");
+  return (double)lua_tonumber(L, idx);
+}
+
+int lt_checkdim(lua_State *L, int idx, int ndim, const char *fname, int arg) {
+  lua_Integer d = lt_checkint(L, idx, fname, arg, "dim");
+  if (d >= 1 && d <= ndim) return (int)d - 1;
+  if (d < 0 && d >= -ndim) return (int)(ndim + d);
+  if (ndim == 0)
+    return lt_error(L, fname, "argument #%d (dim) out of range: got %lld, the tensor has no dimensions",
+                    arg, (long long)d);
+  return lt_error(L, fname, "argument #%d (dim) out of range: got %lld, expected 1..%d or -%d..-1",
+                  arg, (long long)d, ndim, ndim);
+}
+
+static int64_t shape_entry(lua_State *L, int idx, const char *fname, int arg, bool allow_neg1,
+                           int pos) {
+  int isnum = 0;
+  lua_Integer v = lua_tointegerx(L, idx, &isnum);
+  if (!isnum || lua_type(L, idx) != LUA_TNUMBER) {
+    if (pos)
+      lt_error(L, fname, "argument #%d (shape) entry %d expected an integer size", arg, pos);
+    lt_argerror(L, fname, arg, "size", "an integer size");
+  }
+  if (v < 0 && !(allow_neg1 && v == -1)) {
+    if (pos)
+      lt_error(L, fname, "argument #%d (shape) entry %d expected a non-negative size, got %lld",
+               arg, pos, (long long)v);
+    lt_error(L, fname, "argument #%d (size) expected a non-negative size, got %lld", arg,
+             (long long)v);
+  }
+  return (int64_t)v;
+}
+
+int lt_shape_args(lua_State *L, int first, int64_t *shape, const char *fname, bool allow_neg1) {
+  int top = lua_gettop(L);
+  if (lua_type(L, first) == LUA_TTABLE) {
+    if (top > first && !lua_isnil(L, first + 1))
+      lt_error(L, fname, "give the shape either as numbers or as one table, not both");
+    lua_Integer n = luaL_len(L, first);
+    if (n > AR_MAXDIM)
+      lt_error(L, fname, "argument #%d (shape) has %lld dimensions, at most %d allowed", first,
+               (long long)n, AR_MAXDIM);
+    for (int i = 1; i <= n; i++) {
+      lua_geti(L, first, i);
+      shape[i - 1] = shape_entry(L, -1, fname, first, allow_neg1, i);
+      lua_pop(L, 1);
+    }
+    return (int)n;
+  }
+  int n = 0;
+  for (int i = first; i <= top; i++) {
+    if (lua_isnil(L, i) && i == top) break;
+    if (n == AR_MAXDIM)
+      lt_error(L, fname, "too many sizes: a tensor has at most %d dimensions", AR_MAXDIM);
+    shape[n++] = shape_entry(L, i, fname, i, allow_neg1, 0);
+  }
+  return n;
+}
+
+/* ---------- embedded Lua modules ---------- */
+
+static const struct ar_lua_source *find_source(const char *module) {
+  for (const struct ar_lua_source *s = ar_lua_sources; s->module; s++)
+    if (strcmp(s->module, module) == 0) return s;
+  return NULL;
+}
+
+/* package.preload loader: the source tree named by ACTRUN_LUA_DIR wins (development),
+ * else the copy compiled into the library. */
+static int load_embedded(lua_State *L) {
+  const char *module = luaL_checkstring(L, 1);
+  const struct ar_lua_source *s = find_source(module);
+  if (!s) return luaL_error(L, "actrun: no embedded module '%s'", module);
+  const char *dir = getenv("ACTRUN_LUA_DIR");
+  int rc;
+  if (dir && *dir) {
+    const char *base = strrchr(s->file, '/');
+    lua_pushfstring(L, "%s/%s", dir, base ? base + 1 : s->file);
+    rc = luaL_loadfile(L, lua_tostring(L, -1));
+    lua_remove(L, -2);
+  } else {
+    lua_pushfstring(L, "@%s", s->file);
+    rc = luaL_loadbuffer(L, s->code, s->len, lua_tostring(L, -1));
+    lua_remove(L, -2);
+  }
+  if (rc != LUA_OK) return lua_error(L);
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+/* actrun.nn, actrun.act ...: loaded on first access through require. */
+static int module_index(lua_State *L) {
+  const char *key = lua_tostring(L, 2);
+  if (!key || lua_type(L, 2) != LUA_TSTRING) return 0;
+  lua_pushfstring(L, "actrun.%s", key);
+  const char *name = lua_tostring(L, -1);
+  if (!find_source(name)) return 0;
+  lua_getglobal(L, "require");
+  lua_pushvalue(L, -2);
+  lua_call(L, 1, 1);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
+  return 1;
+}
+
+static int ctx_gc(lua_State *L) {
+  ar_ctx **p = lua_touserdata(L, 1);
+  if (*p) ar_ctx_release(*p);
+  *p = NULL;
+  return 0;
+}
+
+ACTRUN_API int luaopen_actrun(lua_State *L) {
+  /* one context per Lua state, shared by every C function as upvalue 1 */
+  ar_ctx **holder;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LT_CTX_KEY) != LUA_TUSERDATA) {
+    lua_pop(L, 1);
+    holder = lua_newuserdatauv(L, sizeof *holder, 0);
+    *holder = NULL;
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, ctx_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    *holder = ar_ctx_new();
+    if (!*holder) return luaL_error(L, "actrun: not enough memory for the context");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, LT_CTX_KEY);
+  }
+  int ctxi = lua_gettop(L);
+
+  /* the tensor metatable (upvalue 2) */
+  luaL_newmetatable(L, LT_TENSOR_MT);
+  int mti = lua_gettop(L);
+
+  lua_newtable(L); /* module */
+  int modi = lua_gettop(L);
+
+  lt_open_tensor(L, ctxi, mti);
+  lt_register_functions(L, modi, ctxi, mti);
+
+  lua_pushstring(L, ACTRUN_VERSION);
+  lua_setfield(L, modi, "version");
+
+  /* preload every embedded module; submodules load lazily as fields */
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  for (const struct ar_lua_source *s = ar_lua_sources; s->module; s++) {
+    if (strcmp(s->module, "actrun") == 0) continue;
+    lua_pushcfunction(L, load_embedded);
+    lua_setfield(L, -2, s->module);
+  }
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, module_index);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, modi);
+
+  /* lua/actrun/init.lua, when present, extends the C module in Lua */
+  const struct ar_lua_source *init = find_source("actrun");
+  if (init) {
+    lua_pushcfunction(L, load_embedded);
+    lua_pushstring(L, "actrun");
+    lua_call(L, 1, 1);
+    if (lua_isfunction(L, -1)) {
+      lua_pushvalue(L, modi);
+      lua_call(L, 1, 0);
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+  lua_pushvalue(L, modi);
+  return 1;
+}
+
+/* ---------- host API: tensors across the boundary ---------- */
+
+ACTRUN_API int actrun_push_tensor(lua_State *L, const float *data, int ndim,
+                                  const int64_t *shape) {
+  ar_ctx *C = lt_ctx_from_registry(L);
+  if (!C) return AR_EARG;
+  if (ndim < 0 || ndim > AR_MAXDIM)
+    return ar_seterr(C, AR_EARG, "ndim must be 0..%d, got %d", AR_MAXDIM, ndim);
+  if (ndim > 0 && !shape) return ar_seterr(C, AR_EARG, "shape is NULL");
+  if (!lua_checkstack(L, 3)) return ar_seterr(C, AR_ENOMEM, "Lua stack overflow");
+  ar_tensor *t = lt_new_reg(L); /* first, so a Lua memory error cannot leak the storage */
+  int rc = ar_empty(C, t, ndim, shape);
+  if (rc) {
+    lua_pop(L, 1);
+    return rc;
+  }
+  int64_t n = ar_numel(t);
+  if (n && !data) {
+    ar_release(t);
+    lua_pop(L, 1);
+    return ar_seterr(C, AR_EARG, "data is NULL");
+  }
+  if (n) memcpy(ar_data(t), data, (size_t)n * sizeof(float));
+  return AR_OK;
+}
+
+int lt_copy_out(lua_State *L, int idx, float *out, size_t capacity, int *ndim, int64_t *shape) {
+  ar_ctx *C = lt_ctx_from_registry(L);
+  ar_tensor *t = lt_totensor(L, idx);
+  if (!C) return AR_EARG;
+  if (!t) return ar_seterr(C, AR_EARG, "not a tensor");
+  int64_t n = ar_numel(t);
+  if ((size_t)n > capacity)
+    return ar_seterr(C, AR_ERANGE, "the tensor has %lld elements, capacity is %zu",
+                     (long long)n, capacity);
+  if (ndim) *ndim = t->ndim;
+  if (shape) memcpy(shape, t->shape, sizeof(int64_t) * (size_t)t->ndim);
+  if (n == 0) return AR_OK;
+  ar_tensor dst;
+  memset(&dst, 0, sizeof dst);
+  /* wrap the caller's buffer as a borrowed storage so the strided copy writes into it */
+  ar_storage borrowed = {out, (size_t)n * sizeof(float), (size_t)n * sizeof(float), 2, C};
+  dst.st = &borrowed;
+  dst.ndim = t->ndim;
+  int64_t s = 1;
+  for (int i = t->ndim - 1; i >= 0; i--) {
+    dst.shape[i] = t->shape[i];
+    dst.stride[i] = s;
+    s *= t->shape[i];
+  }
+  return ar_copy_(C, &dst, t);
+}
+
+ACTRUN_API int actrun_set_tensor(actrun *A, const char *name, const float *data, int ndim,
+                                 const int64_t *shape) {
+  if (!A) return 1;
+  ar_api_clear_error(A);
+  lua_State *L = actrun_lua(A);
+  if (!name) return ar_api_fail(A, "actrun_set_tensor: name is NULL");
+  int rc = actrun_push_tensor(L, data, ndim, shape);
+  if (rc) {
+    ar_ctx *C = lt_ctx_from_registry(L);
+    return ar_api_fail(A, "actrun_set_tensor: %s", C ? ar_errmsg(C) : "actrun is not loaded");
+  }
+  lua_setglobal(L, name);
+  return 0;
+}
+
+ACTRUN_API int actrun_get_tensor(actrun *A, const char *name, float *out, size_t capacity,
+                                 int *ndim, int64_t *shape) {
+  if (!A) return 1;
+  ar_api_clear_error(A);
+  lua_State *L = actrun_lua(A);
+  if (!name) return ar_api_fail(A, "actrun_get_tensor: name is NULL");
+  if (!out && capacity) return ar_api_fail(A, "actrun_get_tensor: out is NULL");
+  lua_getglobal(L, name);
+  if (!lt_totensor(L, -1)) {
+    lua_pop(L, 1);
+    return ar_api_fail(A, "actrun_get_tensor: global '%s' is not a tensor", name);
+  }
+  int rc = lt_copy_out(L, -1, out, capacity, ndim, shape);
+  lua_pop(L, 1);
+  if (rc) {
+    ar_ctx *C = lt_ctx_from_registry(L);
+    return ar_api_fail(A, "actrun_get_tensor: '%s': %s", name, C ? ar_errmsg(C) : "error");
+  }
+  return 0;
+}

@@ -1,0 +1,664 @@
+/* Reductions against naive double references, on contiguous and strided views; thread
+ * count independence; arg max/min with ties and NaN. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/core.h"
+
+/* ---------- helpers ---------- */
+
+static uint64_t rd_lcg = 1;
+static float rnd(void)
+{
+  rd_lcg = rd_lcg * 6364136223846793005ULL + 1442695040888963407ULL;
+  return (float)((double)(rd_lcg >> 40) / (double)(1ULL << 24) * 2.0 - 1.0); /* [-1, 1) */
+}
+
+static void make(ar_ctx *C, ar_tensor *t, int ndim, const int64_t *shape, float lo, float hi)
+{
+  cr_assert_eq(ar_empty(C, t, ndim, shape), AR_OK, "%s", ar_errmsg(C));
+  float *p = ar_data(t);
+  for (int64_t i = 0; i < ar_numel(t); i++) p[i] = lo + (hi - lo) * (rnd() * 0.5f + 0.5f);
+}
+
+/* element at a logical row-major position, through the strides */
+static float at(const ar_tensor *t, int64_t flat)
+{
+  int64_t off = t->offset;
+  for (int d = t->ndim - 1; d >= 0; d--) {
+    off += (flat % t->shape[d]) * t->stride[d];
+    flat /= t->shape[d];
+  }
+  return t->st->data[off];
+}
+
+/* The elements of output o's reduction, in logical order, into buf; returns the count. */
+static int64_t gather(const ar_tensor *a, int dim, int64_t o, float *buf)
+{
+  int64_t n = ar_numel(a);
+  if (dim < 0) {
+    for (int64_t i = 0; i < n; i++) buf[i] = at(a, i);
+    return n;
+  }
+  int64_t R = a->shape[dim], inner = 1;
+  for (int d = dim + 1; d < a->ndim; d++) inner *= a->shape[d];
+  int64_t oo = o / inner, oi = o % inner;
+  for (int64_t r = 0; r < R; r++) buf[r] = at(a, (oo * R + r) * inner + oi);
+  return R;
+}
+
+static double ref_reduce(ar_redop op, const float *x, int64_t n, double p, int corr)
+{
+  double s = 0, m;
+  switch (op) {
+  case AR_SUM:
+    for (int64_t i = 0; i < n; i++) s += x[i];
+    return s;
+  case AR_MEAN:
+    for (int64_t i = 0; i < n; i++) s += x[i];
+    return s / (double)n;
+  case AR_VAR:
+  case AR_STD:
+    for (int64_t i = 0; i < n; i++) s += x[i];
+    m = s / (double)n;
+    s = 0;
+    for (int64_t i = 0; i < n; i++) s += (x[i] - m) * (x[i] - m);
+    s /= (double)n - corr > 0 ? (double)n - corr : 0;
+    return op == AR_STD ? sqrt(s) : s;
+  case AR_NORM:
+    if (isinf(p)) {
+      s = p > 0 ? 0 : INFINITY;
+      for (int64_t i = 0; i < n; i++)
+        s = p > 0 ? fmax(s, fabs(x[i])) : fmin(s, fabs(x[i]));
+      return s;
+    }
+    if (p == 0) {
+      for (int64_t i = 0; i < n; i++) s += x[i] != 0;
+      return s;
+    }
+    for (int64_t i = 0; i < n; i++) s += pow(fabs(x[i]), p);
+    return pow(s, 1 / p);
+  case AR_PROD:
+    s = 1;
+    for (int64_t i = 0; i < n; i++) s *= x[i];
+    return s;
+  case AR_RMAX:
+    s = -INFINITY;
+    for (int64_t i = 0; i < n; i++) s = fmax(s, x[i]);
+    return s;
+  case AR_RMIN:
+    s = INFINITY;
+    for (int64_t i = 0; i < n; i++) s = fmin(s, x[i]);
+    return s;
+  }
+  return NAN;
+}
+
+static bool close_to(double got, double want, double scale)
+{
+  if (isnan(want)) return isnan(got);
+  if (isinf(want)) return got == want;
+  return fabs(got - want) <= 1e-6 * scale + 1e-30;
+}
+
+static const char *opname[] = {"sum", "mean", "var", "std", "norm", "prod", "max", "min"};
+
+/* Checks op over every dim (and all) with and without keepdim against the reference. */
+static void check_all(ar_ctx *C, const ar_tensor *a, const char *what)
+{
+  static float buf[1 << 18];
+  const double ps[] = {2, 1, INFINITY, 3};
+  for (int op = AR_SUM; op <= AR_RMIN; op++) {
+    int np = op == AR_NORM ? 4 : 1;
+    for (int ip = 0; ip < np; ip++) {
+      double p = op == AR_NORM ? ps[ip] : 2;
+      for (int dim = -1; dim < a->ndim; dim++) {
+        for (int kd = 0; kd < 2; kd++) {
+          ar_tensor out;
+          int64_t R = dim < 0 ? ar_numel(a) : a->shape[dim];
+          int rc = ar_reduce(C, (ar_redop)op, &out, a, dim, kd, p, 1);
+          if (R == 0 && (op == AR_RMAX || op == AR_RMIN)) {
+            cr_assert_eq(rc, AR_EARG, "%s: %s of an empty dim must fail", what, opname[op]);
+            cr_assert_null(out.st);
+            continue;
+          }
+          cr_assert_eq(rc, AR_OK, "%s: %s dim %d: %s", what, opname[op], dim, ar_errmsg(C));
+          /* shape */
+          if (dim < 0) {
+            if (kd && a->ndim > 0) {
+              cr_assert_eq(out.ndim, a->ndim);
+              for (int d = 0; d < a->ndim; d++) cr_assert_eq(out.shape[d], 1);
+            } else {
+              cr_assert_eq(out.ndim, 1);
+              cr_assert_eq(out.shape[0], 1);
+            }
+          } else if (kd) {
+            cr_assert_eq(out.ndim, a->ndim);
+            for (int d = 0; d < a->ndim; d++)
+              cr_assert_eq(out.shape[d], d == dim ? 1 : a->shape[d]);
+          } else {
+            int expect = a->ndim - 1 > 0 ? a->ndim - 1 : 1;
+            cr_assert_eq(out.ndim, expect, "%s: %s dim %d ndim %d", what, opname[op], dim,
+                         out.ndim);
+          }
+          int64_t O = ar_numel(&out);
+          for (int64_t o = 0; o < O; o++) {
+            int64_t n = gather(a, dim, o, buf);
+            double want = ref_reduce((ar_redop)op, buf, n, p, 1);
+            double scale = 1;
+            for (int64_t i = 0; i < n; i++) scale += fabs(buf[i]);
+            if (op == AR_PROD || op == AR_VAR || op == AR_STD || op == AR_NORM)
+              scale = fabs(want) + 1e-3;
+            if (op == AR_MEAN) scale /= n > 0 ? (double)n : 1;
+            double got = ar_data(&out)[o];
+            cr_assert(close_to(got, (float)want, scale),
+                      "%s: %s (p=%g) dim %d keepdim %d out %lld: got %.9g want %.9g", what,
+                      opname[op], p, dim, kd, (long long)o, got, want);
+          }
+          ar_release(&out);
+        }
+      }
+    }
+  }
+}
+
+/* ---------- reductions vs the reference ---------- */
+
+Test(reduce, contiguous_shapes)
+{
+  ar_ctx *C = ar_ctx_new();
+  const int64_t shapes[][3] = {{7, 0, 0},  {5, 13, 0}, {3, 1, 33}, {4, 6, 9},
+                               {1, 1, 1},  {2, 40, 3}, {33, 65, 0}, {9, 300, 0}};
+  const int nds[] = {1, 2, 3, 3, 3, 3, 2, 2};
+  for (int s = 0; s < 8; s++) {
+    ar_tensor a;
+    make(C, &a, nds[s], shapes[s], 0.5f, 1.5f);
+    check_all(C, &a, "contiguous");
+    ar_release(&a);
+  }
+  cr_assert_eq(ar_live_bytes(C), 0, "no storage leaked");
+  ar_ctx_release(C);
+}
+
+Test(reduce, signed_values)
+{
+  ar_ctx *C = ar_ctx_new();
+  int64_t sh[] = {17, 23};
+  ar_tensor a;
+  make(C, &a, 2, sh, -2, 2);
+  check_all(C, &a, "signed");
+  ar_release(&a);
+  ar_ctx_release(C);
+}
+
+Test(reduce, transposed_narrowed_expanded_views)
+{
+  ar_ctx *C = ar_ctx_new();
+  int64_t sh[] = {6, 35, 20};
+  ar_tensor a, t, n, u, v;
+  make(C, &a, 3, sh, 0.5f, 1.5f);
+  /* a transpose makes the reduced dims unit-stride or the kept ones strided */
+  cr_assert_eq(ar_transpose(C, &t, &a, 1, 2), AR_OK);
+  check_all(C, &t, "transpose(1,2)");
+  ar_release(&t);
+  cr_assert_eq(ar_transpose(C, &t, &a, 0, 2), AR_OK);
+  check_all(C, &t, "transpose(0,2)");
+  /* narrowed: row stride larger than the row */
+  cr_assert_eq(ar_narrow(C, &n, &a, 2, 3, 11), AR_OK);
+  check_all(C, &n, "narrow(2)");
+  cr_assert_eq(ar_narrow(C, &u, &t, 1, 5, 17), AR_OK);
+  check_all(C, &u, "narrow of transpose");
+  /* every other element: no unit stride at all */
+  cr_assert_eq(ar_select(C, &v, &a, 2, 4), AR_OK);
+  ar_release(&u);
+  cr_assert_eq(ar_transpose(C, &u, &v, 0, 1), AR_OK);
+  check_all(C, &u, "select+transpose");
+  ar_release(&u);
+  ar_release(&v);
+  /* broadcast view with stride 0 */
+  int64_t s1[] = {1, 9}, s2[] = {7, 9};
+  ar_tensor b;
+  make(C, &b, 2, s1, 0.5f, 1.5f);
+  cr_assert_eq(ar_expand(C, &u, &b, 2, s2), AR_OK);
+  check_all(C, &u, "expand");
+  ar_release(&u);
+  ar_release(&b);
+  ar_release(&n);
+  ar_release(&t);
+  ar_release(&a);
+  cr_assert_eq(ar_live_bytes(C), 0);
+  ar_ctx_release(C);
+}
+
+Test(reduce, wide_column_reductions)
+{
+  ar_ctx *C = ar_ctx_new();
+  /* outputs wider than one column tile, many rows: the column kernel and its splits */
+  int64_t sh1[] = {300, 531}, sh2[] = {3, 70, 260};
+  ar_tensor a, b;
+  make(C, &a, 2, sh1, -1, 1);
+  make(C, &b, 3, sh2, -1, 1);
+  check_all(C, &a, "300x531");
+  check_all(C, &b, "3x70x260");
+  ar_release(&a);
+  ar_release(&b);
+  ar_ctx_release(C);
+}
+
+Test(reduce, scalar_and_one_d)
+{
+  ar_ctx *C = ar_ctx_new();
+  ar_tensor s, out;
+  cr_assert_eq(ar_empty(C, &s, 0, NULL), AR_OK);
+  ar_data(&s)[0] = 3;
+  check_all(C, &s, "0-D");
+  cr_assert_eq(ar_reduce(C, AR_SUM, &out, &s, 0, false, 2, 1), AR_OK);
+  cr_assert_eq(out.ndim, 1);
+  cr_assert_eq(ar_data(&out)[0], 3);
+  ar_release(&out);
+  /* reducing the only dim of a 1-D tensor gives {1}, as a full reduction */
+  int64_t n = 5;
+  ar_tensor v;
+  make(C, &v, 1, &n, 0, 1);
+  cr_assert_eq(ar_reduce(C, AR_SUM, &out, &v, 0, false, 2, 1), AR_OK);
+  cr_assert_eq(out.ndim, 1);
+  cr_assert_eq(out.shape[0], 1);
+  ar_release(&out);
+  cr_assert_eq(ar_reduce(C, AR_SUM, &out, &v, 1, false, 2, 1), AR_ERANGE);
+  cr_assert_null(out.st);
+  cr_assert_eq(ar_reduce(C, AR_SUM, &out, &v, -2, false, 2, 1), AR_ERANGE);
+  ar_release(&v);
+  ar_release(&s);
+  ar_ctx_release(C);
+}
+
+Test(reduce, known_values)
+{
+  ar_ctx *C = ar_ctx_new();
+  int64_t sh[] = {2, 3};
+  ar_tensor a, o;
+  cr_assert_eq(ar_empty(C, &a, 2, sh), AR_OK);
+  const float v[] = {1, -2, 3, 4, 5, -6};
+  memcpy(ar_data(&a), v, sizeof v);
+  struct {
+    ar_redop op;
+    int dim;
+    double p;
+    float want[3];
+  } cases[] = {
+      {AR_SUM, -1, 2, {5}},
+      {AR_SUM, 0, 2, {5, 3, -3}},
+      {AR_SUM, 1, 2, {2, 3}},
+      {AR_MEAN, 1, 2, {2.0f / 3, 1}},
+      {AR_PROD, 0, 2, {4, -10, -18}},
+      {AR_RMAX, 1, 2, {3, 5}},
+      {AR_RMIN, 0, 2, {1, -2, -6}},
+      {AR_VAR, 0, 2, {4.5f, 24.5f, 40.5f}},
+      {AR_NORM, -1, 1, {21}},
+      {AR_NORM, -1, INFINITY, {6}},
+      {AR_NORM, -1, -INFINITY, {1}},
+      {AR_NORM, -1, 0, {6}},
+      {AR_NORM, 1, 2, {(float)sqrt(14.0), (float)sqrt(77.0)}},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    cr_assert_eq(ar_reduce(C, cases[i].op, &o, &a, cases[i].dim, false, cases[i].p, 1), AR_OK);
+    for (int64_t j = 0; j < ar_numel(&o); j++)
+      cr_assert_float_eq(ar_data(&o)[j], cases[i].want[j], 1e-6, "case %zu elem %lld", i,
+                         (long long)j);
+    ar_release(&o);
+  }
+  ar_release(&a);
+  ar_ctx_release(C);
+}
+
+/* ---------- special values ---------- */
+
+Test(reduce, empty_tensors)
+{
+  ar_ctx *C = ar_ctx_new();
+  ar_tensor e, o;
+  int64_t z = 0;
+  cr_assert_eq(ar_empty(C, &e, 1, &z), AR_OK);
+  cr_assert_eq(ar_reduce(C, AR_SUM, &o, &e, -1, false, 2, 1), AR_OK);
+  cr_assert_eq(ar_data(&o)[0], 0);
+  ar_release(&o);
+  cr_assert_eq(ar_reduce(C, AR_PROD, &o, &e, -1, false, 2, 1), AR_OK);
+  cr_assert_eq(ar_data(&o)[0], 1);
+  ar_release(&o);
+  cr_assert_eq(ar_reduce(C, AR_MEAN, &o, &e, -1, false, 2, 1), AR_OK);
+  cr_assert(isnan(ar_data(&o)[0]));
+  ar_release(&o);
+  cr_assert_eq(ar_reduce(C, AR_VAR, &o, &e, 0, false, 2, 1), AR_OK);
+  cr_assert(isnan(ar_data(&o)[0]));
+  ar_release(&o);
+  cr_assert_eq(ar_reduce(C, AR_NORM, &o, &e, -1, false, 2, 1), AR_OK);
+  cr_assert_eq(ar_data(&o)[0], 0);
+  ar_release(&o);
+  cr_assert_eq(ar_reduce(C, AR_RMAX, &o, &e, -1, false, 2, 1), AR_EARG);
+  cr_assert_null(o.st);
+  cr_assert_str_eq(ar_errmsg(C), "cannot take max of an empty tensor");
+  cr_assert_eq(ar_reduce(C, AR_RMIN, &o, &e, -1, false, 2, 1), AR_EARG);
+  cr_assert_str_eq(ar_errmsg(C), "cannot take min of an empty tensor");
+  ar_tensor vals, idx;
+  cr_assert_eq(ar_maxmin_dim(C, true, &vals, &idx, &e, 0, false), AR_EARG);
+  cr_assert_null(vals.st);
+  cr_assert_null(idx.st);
+  ar_release(&e);
+
+  /* {0, 3}: reducing the empty dim gives 3 outputs, the other dim an empty output */
+  int64_t sh[] = {0, 3};
+  cr_assert_eq(ar_empty(C, &e, 2, sh), AR_OK);
+  cr_assert_eq(ar_reduce(C, AR_SUM, &o, &e, 0, false, 2, 1), AR_OK);
+  cr_assert_eq(o.ndim, 1);
+  cr_assert_eq(o.shape[0], 3);
+  for (int i = 0; i < 3; i++) cr_assert_eq(ar_data(&o)[i], 0);
+  ar_release(&o);
+  cr_assert_eq(ar_reduce(C, AR_MEAN, &o, &e, 0, true, 2, 1), AR_OK);
+  cr_assert_eq(o.ndim, 2);
+  cr_assert(isnan(ar_data(&o)[2]));
+  ar_release(&o);
+  cr_assert_eq(ar_reduce(C, AR_SUM, &o, &e, 1, false, 2, 1), AR_OK);
+  cr_assert_eq(o.shape[0], 0);
+  ar_release(&o);
+  cr_assert_eq(ar_reduce(C, AR_RMAX, &o, &e, 1, false, 2, 1), AR_OK, "max over size-3 dim");
+  cr_assert_eq(ar_numel(&o), 0);
+  ar_release(&o);
+  cr_assert_eq(ar_reduce(C, AR_RMAX, &o, &e, 0, false, 2, 1), AR_EARG);
+  ar_release(&e);
+  cr_assert_eq(ar_live_bytes(C), 0);
+  ar_ctx_release(C);
+}
+
+Test(reduce, var_corrections)
+{
+  ar_ctx *C = ar_ctx_new();
+  ar_tensor a, o;
+  int64_t one = 1, two = 2;
+  cr_assert_eq(ar_empty(C, &a, 1, &one), AR_OK);
+  ar_data(&a)[0] = 5;
+  cr_assert_eq(ar_reduce(C, AR_VAR, &o, &a, -1, false, 2, 1), AR_OK);
+  cr_assert(isnan(ar_data(&o)[0]), "unbiased var of one element is NaN");
+  ar_release(&o);
+  cr_assert_eq(ar_reduce(C, AR_STD, &o, &a, -1, false, 2, 0), AR_OK);
+  cr_assert_eq(ar_data(&o)[0], 0);
+  ar_release(&o);
+  ar_release(&a);
+  cr_assert_eq(ar_empty(C, &a, 1, &two), AR_OK);
+  ar_data(&a)[0] = 1;
+  ar_data(&a)[1] = 2;
+  cr_assert_eq(ar_reduce(C, AR_VAR, &o, &a, -1, false, 2, 2), AR_OK);
+  cr_assert(isinf(ar_data(&o)[0]), "s/0 is inf, as PyTorch");
+  ar_release(&o);
+  cr_assert_eq(ar_reduce(C, AR_VAR, &o, &a, -1, false, 2, 0), AR_OK);
+  cr_assert_float_eq(ar_data(&o)[0], 0.25f, 1e-7);
+  ar_release(&o);
+  ar_release(&a);
+  ar_ctx_release(C);
+}
+
+Test(reduce, var_is_two_pass)
+{
+  ar_ctx *C = ar_ctx_new();
+  /* a big offset ruins the one-pass E[x^2] - E[x]^2 formula */
+  int64_t n = 100001;
+  ar_tensor a, o;
+  cr_assert_eq(ar_empty(C, &a, 1, &n), AR_OK);
+  for (int64_t i = 0; i < n; i++) ar_data(&a)[i] = 1e4f + (i % 2 ? 0.5f : -0.5f);
+  cr_assert_eq(ar_reduce(C, AR_VAR, &o, &a, -1, false, 2, 0), AR_OK);
+  double m = 0, s = 0;
+  for (int64_t i = 0; i < n; i++) m += ar_data(&a)[i];
+  m /= n;
+  for (int64_t i = 0; i < n; i++) s += (ar_data(&a)[i] - m) * (ar_data(&a)[i] - m);
+  cr_assert_float_eq(ar_data(&o)[0], s / n, 1e-6);
+  ar_release(&o);
+  ar_release(&a);
+  ar_ctx_release(C);
+}
+
+Test(reduce, nan_propagates)
+{
+  ar_ctx *C = ar_ctx_new();
+  int64_t sh[] = {3, 40};
+  ar_tensor a, o, t;
+  make(C, &a, 2, sh, -1, 1);
+  ar_data(&a)[1 * 40 + 37] = NAN;
+  const ar_redop ops[] = {AR_SUM, AR_RMAX, AR_RMIN, AR_NORM, AR_VAR};
+  for (int i = 0; i < 5; i++) {
+    cr_assert_eq(ar_reduce(C, ops[i], &o, &a, -1, false, INFINITY, 1), AR_OK);
+    cr_assert(isnan(ar_data(&o)[0]), "%s of a NaN", opname[ops[i]]);
+    ar_release(&o);
+    cr_assert_eq(ar_reduce(C, ops[i], &o, &a, 1, false, INFINITY, 1), AR_OK);
+    cr_assert(!isnan(ar_data(&o)[0]) && isnan(ar_data(&o)[1]) && !isnan(ar_data(&o)[2]));
+    ar_release(&o);
+  }
+  /* the column kernel */
+  cr_assert_eq(ar_reduce(C, AR_RMAX, &o, &a, 0, false, 2, 1), AR_OK);
+  for (int j = 0; j < 40; j++) cr_assert_eq(isnan(ar_data(&o)[j]), j == 37);
+  ar_release(&o);
+  cr_assert_eq(ar_transpose(C, &t, &a, 0, 1), AR_OK);
+  cr_assert_eq(ar_reduce(C, AR_RMIN, &o, &t, 1, false, 2, 1), AR_OK);
+  for (int j = 0; j < 40; j++) cr_assert_eq(isnan(ar_data(&o)[j]), j == 37);
+  ar_release(&o);
+  ar_release(&t);
+  ar_release(&a);
+  ar_ctx_release(C);
+}
+
+/* ---------- determinism across thread counts ---------- */
+
+static double hard_val(uint64_t i, uint64_t o, bool big)
+{
+  uint64_t h = (i * 0x9E3779B97F4A7C15ULL) ^ (o * 0xC2B2AE3D27D4EB4FULL) ^ (big ? 77 : 0);
+  h ^= h >> 29;
+  h *= 0xBF58476D1CE4E5B9ULL;
+  h ^= h >> 32;
+  double u = (double)(h >> 11) / (double)(1ULL << 53) * 2 - 1;
+  return big ? (double)(float)(u * 1073741824.0) : u;
+}
+
+/* Data whose sums along `axis` (-1: flat) cancel big values: partial sums grow to ~2^38
+ * and come back, so the small values' rounding in double shows in the float result and
+ * any change of summation order changes the output bits. */
+static void hard_fill(ar_tensor *t, int axis)
+{
+  int64_t n = ar_numel(t), na = axis < 0 ? n : t->shape[axis], inner = 1;
+  if (axis >= 0)
+    for (int d = axis + 1; d < t->ndim; d++) inner *= t->shape[d];
+  int64_t h = na / 2;
+  for (int64_t f = 0; f < n; f++) {
+    int64_t i = (f / inner) % na, o = (f / inner / na) * inner + f % inner;
+    double v;
+    if (i < h && i % 2 == 0) v = hard_val(i, o, true);
+    else if (i >= na - h && (na - 1 - i) % 2 == 0) v = -hard_val(na - 1 - i, o, true);
+    else v = hard_val(i, o, false);
+    ar_data(t)[f] = (float)v;
+  }
+}
+
+static void same_bits(ar_ctx *C, const ar_tensor *a, ar_redop op, int dim, double p)
+{
+  ar_tensor o1, o2;
+  ar_set_num_threads(C, 1);
+  cr_assert_eq(ar_reduce(C, op, &o1, a, dim, false, p, 1), AR_OK);
+  ar_set_num_threads(C, 2);
+  cr_assert_eq(ar_reduce(C, op, &o2, a, dim, false, p, 1), AR_OK);
+  cr_assert_eq(ar_numel(&o1), ar_numel(&o2));
+  cr_assert_eq(memcmp(ar_data(&o1), ar_data(&o2), (size_t)ar_numel(&o1) * sizeof(float)), 0,
+               "%s dim %d differs between 1 and 2 threads", opname[op], dim);
+  ar_release(&o1);
+  ar_release(&o2);
+}
+
+Test(reduce, thread_count_does_not_change_bits)
+{
+  ar_ctx *C = ar_ctx_new();
+  int64_t s1[] = {1 << 21}, s2[] = {1100, 1030}, s3[] = {3, 400001}, s4[] = {400001, 3},
+          s5[] = {70001, 20}, s6[] = {9000, 300};
+  const int64_t *shapes[] = {s1, s2, s3, s4, s5, s6};
+  const int nds[] = {1, 2, 2, 2, 2, 2};
+  const ar_redop ops[] = {AR_SUM, AR_MEAN, AR_VAR, AR_STD, AR_NORM, AR_PROD, AR_RMAX};
+  for (int s = 0; s < 6; s++) {
+    ar_tensor a, t;
+    cr_assert_eq(ar_empty(C, &a, nds[s], shapes[s]), AR_OK);
+    for (int dim = -1; dim < nds[s]; dim++) {
+      hard_fill(&a, dim);
+      for (int i = 0; i < 7; i++) same_bits(C, &a, ops[i], dim, 2);
+      same_bits(C, &a, AR_NORM, dim, 3);
+    }
+    if (nds[s] == 2) {
+      cr_assert_eq(ar_transpose(C, &t, &a, 0, 1), AR_OK);
+      for (int dim = -1; dim < 2; dim++) {
+        hard_fill(&a, dim < 0 ? -1 : 1 - dim);
+        same_bits(C, &t, AR_SUM, dim, 2);
+      }
+      ar_release(&t);
+    }
+    ar_release(&a);
+  }
+  ar_ctx_release(C);
+}
+
+/* The test above can fail: the same data summed in another order gives other bits. */
+Test(reduce, hard_data_exposes_summation_order)
+{
+  ar_ctx *C = ar_ctx_new();
+  int64_t n = 1 << 20;
+  ar_tensor a, o;
+  cr_assert_eq(ar_empty(C, &a, 1, &n), AR_OK);
+  hard_fill(&a, -1);
+  double fwd = 0, pairs = 0;
+  for (int64_t i = 0; i < n; i++) fwd += ar_data(&a)[i];
+  for (int64_t i = 0; i < n; i += 2) pairs += (double)ar_data(&a)[i] + ar_data(&a)[i + 1];
+  cr_assert_neq((float)fwd, (float)pairs, "orders differ in float: %.9g %.9g", fwd, pairs);
+  cr_assert_eq(ar_reduce(C, AR_SUM, &o, &a, -1, false, 2, 1), AR_OK);
+  cr_assert(fabs(ar_data(&o)[0] - fwd) < 1e-2 * fabs(fwd), "%g vs %g", ar_data(&o)[0], fwd);
+  ar_release(&o);
+  ar_release(&a);
+  ar_ctx_release(C);
+}
+
+Test(reduce, large_sum_matches_double)
+{
+  ar_ctx *C = ar_ctx_new();
+  ar_set_num_threads(C, 2);
+  int64_t n = (1 << 22) + 12345;
+  ar_tensor a, o;
+  make(C, &a, 1, &n, -1, 1.5f);
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) s += ar_data(&a)[i];
+  cr_assert_eq(ar_reduce(C, AR_SUM, &o, &a, -1, false, 2, 1), AR_OK);
+  cr_assert_eq(ar_data(&o)[0], (float)s, "double accumulation rounds once: %.9g vs %.9g",
+               ar_data(&o)[0], s);
+  ar_release(&o);
+  /* a {2, n/2} view: two long rows split into blocks */
+  int64_t sh[] = {2, n / 2};
+  ar_tensor v;
+  ar_tensor an;
+  cr_assert_eq(ar_narrow(C, &an, &a, 0, 0, n / 2 * 2), AR_OK);
+  cr_assert_eq(ar_view(C, &v, &an, 2, sh), AR_OK);
+  cr_assert_eq(ar_reduce(C, AR_MEAN, &o, &v, 1, false, 2, 1), AR_OK);
+  for (int r = 0; r < 2; r++) {
+    double m = 0;
+    for (int64_t i = 0; i < n / 2; i++) m += ar_data(&a)[r * (n / 2) + i];
+    cr_assert_float_eq(ar_data(&o)[r], m / (double)(n / 2), 1e-7);
+  }
+  ar_release(&o);
+  ar_release(&v);
+  ar_release(&an);
+  ar_release(&a);
+  ar_ctx_release(C);
+}
+
+/* ---------- max/min with indices ---------- */
+
+static void check_maxmin(ar_ctx *C, const ar_tensor *a, const char *what)
+{
+  static float buf[1 << 18];
+  for (int is_max = 0; is_max < 2; is_max++)
+    for (int dim = -1; dim < a->ndim; dim++)
+      for (int kd = 0; kd < 2; kd++) {
+        ar_tensor v, ix;
+        cr_assert_eq(ar_maxmin_dim(C, is_max, &v, &ix, a, dim, kd), AR_OK, "%s",
+                     ar_errmsg(C));
+        cr_assert(ar_same_shape(&v, &ix));
+        for (int64_t o = 0; o < ar_numel(&v); o++) {
+          int64_t n = gather(a, dim, o, buf), bi = 0;
+          for (int64_t i = 1; i < n; i++) {
+            if (isnan(buf[bi])) break;
+            if (isnan(buf[i]) || (is_max ? buf[i] > buf[bi] : buf[i] < buf[bi])) bi = i;
+          }
+          float got = ar_data(&v)[o];
+          cr_assert(got == buf[bi] || (isnan(got) && isnan(buf[bi])),
+                    "%s: %s dim %d out %lld value", what, is_max ? "max" : "min", dim,
+                    (long long)o);
+          cr_assert_eq(ar_data(&ix)[o], (float)(bi + 1), "%s: %s dim %d out %lld: index %g not %lld",
+                       what, is_max ? "max" : "min", dim, (long long)o, ar_data(&ix)[o],
+                       (long long)bi + 1);
+        }
+        ar_release(&v);
+        ar_release(&ix);
+      }
+}
+
+Test(reduce, maxmin_indices)
+{
+  ar_ctx *C = ar_ctx_new();
+  int64_t sh[] = {5, 37, 9};
+  ar_tensor a, t;
+  make(C, &a, 3, sh, -1, 1);
+  /* ties: quantise so equal values are common */
+  for (int64_t i = 0; i < ar_numel(&a); i++) ar_data(&a)[i] = floorf(ar_data(&a)[i] * 3);
+  check_maxmin(C, &a, "ties");
+  cr_assert_eq(ar_transpose(C, &t, &a, 0, 2), AR_OK);
+  check_maxmin(C, &t, "ties, transposed");
+  ar_release(&t);
+  /* NaNs, several per row: the first one wins */
+  for (int64_t i = 0; i < ar_numel(&a); i += 7) ar_data(&a)[i] = NAN;
+  check_maxmin(C, &a, "NaN");
+  cr_assert_eq(ar_transpose(C, &t, &a, 1, 2), AR_OK);
+  check_maxmin(C, &t, "NaN, transposed");
+  ar_release(&t);
+  ar_release(&a);
+  /* wide outputs (column tiles) */
+  int64_t s2[] = {40, 600};
+  make(C, &a, 2, s2, -1, 1);
+  for (int64_t i = 0; i < ar_numel(&a); i++) ar_data(&a)[i] = floorf(ar_data(&a)[i] * 4);
+  ar_data(&a)[5 * 600 + 300] = NAN;
+  ar_data(&a)[9 * 600 + 300] = NAN;
+  check_maxmin(C, &a, "wide");
+  ar_release(&a);
+  cr_assert_eq(ar_live_bytes(C), 0);
+  ar_ctx_release(C);
+}
+
+Test(reduce, maxmin_known)
+{
+  ar_ctx *C = ar_ctx_new();
+  int64_t n = 4;
+  ar_tensor a, v, ix;
+  cr_assert_eq(ar_empty(C, &a, 1, &n), AR_OK);
+  const float x[] = {3, 1, 3, 1};
+  memcpy(ar_data(&a), x, sizeof x);
+  cr_assert_eq(ar_maxmin_dim(C, true, &v, &ix, &a, 0, false), AR_OK);
+  cr_assert_eq(ar_data(&v)[0], 3);
+  cr_assert_eq(ar_data(&ix)[0], 1);
+  ar_release(&v);
+  ar_release(&ix);
+  cr_assert_eq(ar_maxmin_dim(C, false, &v, &ix, &a, 0, false), AR_OK);
+  cr_assert_eq(ar_data(&ix)[0], 2);
+  ar_release(&v);
+  ar_release(&ix);
+  ar_data(&a)[1] = NAN;
+  ar_data(&a)[3] = NAN;
+  cr_assert_eq(ar_maxmin_dim(C, false, &v, NULL, &a, 0, false), AR_OK, "idx may be NULL");
+  cr_assert(isnan(ar_data(&v)[0]));
+  ar_release(&v);
+  cr_assert_eq(ar_maxmin_dim(C, true, &v, &ix, &a, -1, false), AR_OK);
+  cr_assert_eq(ar_data(&ix)[0], 2);
+  ar_release(&v);
+  ar_release(&ix);
+  cr_assert_eq(ar_maxmin_dim(C, true, &v, &ix, &a, 1, false), AR_ERANGE);
+  ar_release(&a);
+  ar_ctx_release(C);
+}

@@ -1,0 +1,188 @@
+#!/bin/sh
+# Tests of the actrun command line (not the REPL on a terminal: see repl_pty.c).
+# Usage: sh cli_test.sh PATH_TO_ACTRUN
+set -u
+ACTRUN=${1:?usage: cli_test.sh PATH_TO_ACTRUN}
+case $ACTRUN in /*) ;; *) ACTRUN=$(pwd)/$ACTRUN ;; esac
+T=$(mktemp -d "${TMPDIR:-/tmp}/actrun-cli.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+HOME=$T # the REPL of -i must not touch the real history
+export HOME
+unset ACTRUN_HISTORY
+
+failures=0
+n=0
+
+fail() {
+  failures=$((failures + 1))
+  echo "FAIL: $1"
+  echo "  status: $status"
+  echo "  stdout: $(cat "$T/out")"
+  echo "  stderr: $(cat "$T/err")"
+}
+
+# run ARGS...: runs actrun with stdin from /dev/null unless $IN names a file.
+run() {
+  n=$((n + 1))
+  "$ACTRUN" "$@" <"${IN:-/dev/null}" >"$T/out" 2>"$T/err"
+  status=$?
+}
+
+# expect NAME STATUS [out|err PATTERN]...: checks the last run (fixed strings).
+expect() {
+  name=$1
+  want=$2
+  shift 2
+  if [ "$status" -ne "$want" ]; then
+    fail "$name: status $status, wanted $want"
+    return
+  fi
+  while [ $# -ge 2 ]; do
+    if ! grep -qF -e "$2" "$T/$1"; then
+      fail "$name: $1 lacks '$2'"
+      return
+    fi
+    shift 2
+  done
+}
+
+# --- options
+run -v
+expect "-v" 0 out "actrun 0.1.0 (Lua 5.4"
+
+run -h
+expect "-h" 0 out "usage: actrun" out "-e CODE" out "-l MOD" out "-i " out "Commands:" \
+  out "version"
+
+run -e 'print(1 + 1, actrun.version)'
+expect "-e print" 0 out "2	0.1.0"
+
+run -e 'x = 20' -e 'print(x + 1)'
+expect "-e twice, in order" 0 out "21"
+
+run -e'print("attached")'
+expect "-eCODE" 0 out "attached"
+
+run -e 'error("from -e")'
+expect "-e error" 1 err "from -e" err "traceback"
+
+run -x
+expect "unknown option" 1 err "unrecognized option '-x'" err "usage: actrun"
+
+run -vx
+expect "option with trailing letters" 1 err "usage: actrun"
+
+run -e
+expect "-e without argument" 1 err "'-e' needs an argument"
+
+# --- scripts and arg
+cat >"$T/args.lua" <<'EOF'
+print("n", #arg, arg[1], arg[2], select("#", ...), ...)
+print("arg0", arg[0])
+print("neg", arg[-1], arg[-2] ~= nil)
+EOF
+run -e 'x = 1' "$T/args.lua" a b
+expect "script with arguments" 0 out "n	2	a	b	2	a	b" out "arg0	$T/args.lua" \
+  out "neg	x = 1	true"
+
+run -- "$T/args.lua" -v
+expect "-- stops options" 0 out "n	1	-v	nil	1	-v"
+
+cat >"$T/err.lua" <<'EOF'
+local function inner()
+  local t = nil
+  return t.field -- line 3
+end
+inner()
+EOF
+run "$T/err.lua"
+expect "runtime error" 1 err "err.lua:3:" err "stack traceback" err "in local 'inner'"
+
+cat >"$T/syntax.lua" <<'EOF'
+local x = 1
+local y = = 2
+EOF
+run "$T/syntax.lua"
+expect "syntax error" 1 err "syntax.lua:2:" err "near '='"
+
+run "$T/missing.lua"
+expect "missing script" 1 err "cannot open"
+
+printf 'error(setmetatable({}, {__tostring = function() return "custom object" end}))\n' \
+  >"$T/errobj.lua"
+run "$T/errobj.lua"
+expect "error object with __tostring" 1 err "custom object"
+
+printf 'error({})\n' >"$T/errtable.lua"
+run "$T/errtable.lua"
+expect "error object without __tostring" 1 err "error object is a table value"
+
+printf 'os.exit(3)\n' >"$T/exit.lua"
+run "$T/exit.lua"
+expect "os.exit status" 3
+
+printf 'print(help ~= nil, actrun ~= nil, require("actrun") == actrun)\n' >"$T/globals.lua"
+run "$T/globals.lua"
+expect "globals of the binary" 0 out "true	true	true"
+
+# --- stdin
+printf 'print("from stdin", ...)\n' >"$T/stdin.lua"
+IN="$T/stdin.lua" run - p q
+expect "- reads stdin" 0 out "from stdin	p	q"
+
+IN="$T/stdin.lua" run
+expect "piped stdin runs as a script" 0 out "from stdin"
+
+IN="$T/err.lua" run
+expect "piped stdin error" 1 err "stdin:3:" err "traceback"
+
+printf 'x = 5\nx * 3\nfor i = 1, 2 do\n  x = x + i\nend\nx\n1 + 41;\n' >"$T/repl.lua"
+IN="$T/repl.lua" run -i
+expect "-i on piped stdin" 0 out "15" out "8"
+if grep -qF "42" "$T/out"; then fail "-i: trailing ; did not suppress the value"; fi
+
+printf '?help\nhelp(print)\n' >"$T/help.txt"
+IN="$T/help.txt" run -i
+expect "-i help" 0 out "Shows the documentation" out "no documentation for print"
+
+# --- -l
+mkdir "$T/lib"
+printf 'return {answer = 42}\n' >"$T/lib/mymod.lua"
+mkdir "$T/lib/pkg"
+printf 'return {name = "sub"}\n' >"$T/lib/pkg/sub.lua"
+LUA_PATH="$T/lib/?.lua;;" run -l mymod -e 'print(mymod.answer)'
+expect "-l MOD" 0 out "42"
+LUA_PATH="$T/lib/?.lua;;" run -l m=mymod -e 'print(m.answer, mymod)'
+expect "-l NAME=MOD" 0 out "42	nil"
+LUA_PATH="$T/lib/?.lua;;" run -l pkg.sub -e 'print(sub.name)'
+expect "-l dotted MOD" 0 out "sub"
+run -l no_such_module_xyz
+expect "-l missing module" 1 err "module 'no_such_module_xyz' not found"
+
+# --- built-in commands
+run version
+expect "actrun version" 0 out "actrun 0.1.0 (Lua 5.4"
+
+run help
+expect "actrun help" 0 out "Commands:" out "version" out "help"
+
+run help version
+expect "actrun help COMMAND" 0 out "usage: actrun version"
+
+run help actrun.zeros
+expect "actrun help NAME" 0 out "actrun.zeros(d1, d2, ...)"
+
+run help no_such_name
+expect "actrun help unknown" 1 err "no documentation for no_such_name"
+
+run frobnicate
+expect "unknown command" 1 err "'frobnicate' is neither a script file nor a command" \
+  err "help, version"
+
+# a file of that name wins over a command
+(cd "$T" && printf 'print("the file")\n' >version && "$ACTRUN" version >out 2>err)
+status=$?
+expect "file shadows command" 0 out "the file"
+
+echo "cli_test: $n runs, $failures failures"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,245 @@
+-- testlib: the few helpers every tests/lua/test_*.lua file uses.
+--
+--   package.path = (arg[0]:match("^(.*)/") or ".") .. "/?.lua;" .. package.path
+--   local T = require "testlib"
+--   T.test("zeros has the requested shape", function()
+--     T.eq(T.actrun.zeros(2, 3):shape(), {2, 3})
+--   end)
+--   T.done()
+--
+-- Protocol with run.lua: one line per case ("ok - NAME" or "not ok - NAME" followed by
+-- indented details; "skip - NAME (why)" for a skipped case), then, as the very last
+-- line, "RESULT <passed> <failed> <skipped>". A file
+-- that ends without that line (crash, signal, error outside a test) is a failure.
+
+local T = {}
+
+T.actrun = rawget(_G, "actrun") or require "actrun"
+
+io.stdout:setvbuf("line") -- keep the output of a child that crashes
+
+local passed, failed, skipped = 0, 0, 0
+local SKIP = {} -- raised by T.skip
+local verbose = os.getenv("TESTLIB_VERBOSE") -- print the messages expect_error sees
+
+local function fmt(v)
+  if type(v) == "table" then
+    local parts = {}
+    for i = 1, #v do parts[i] = fmt(v[i]) end
+    for k, x in pairs(v) do
+      if math.type(k) ~= "integer" or k < 1 or k > #v then
+        parts[#parts + 1] = tostring(k) .. "=" .. fmt(x)
+      end
+    end
+    return "{" .. table.concat(parts, ",") .. "}"
+  elseif type(v) == "string" then
+    return string.format("%q", v)
+  elseif math.type(v) == "float" then
+    return string.format("%.9g", v)
+  end
+  return tostring(v)
+end
+T.fmt = fmt
+
+-- Runs fn as one test case; a Lua error (or failed check) inside it fails the case.
+function T.test(name, fn)
+  local skip_reason
+  local ok, err = xpcall(fn, function(e)
+    if type(e) == "table" and e[1] == SKIP then skip_reason = e[2] return e end
+    return debug.traceback(tostring(e), 2)
+  end)
+  if skip_reason then
+    skipped = skipped + 1
+    print("skip - " .. name .. " (" .. skip_reason .. ")")
+  elseif ok then
+    passed = passed + 1
+    print("ok - " .. name)
+  else
+    failed = failed + 1
+    print("not ok - " .. name)
+    print("    " .. tostring(err):gsub("\n", "\n    "))
+  end
+end
+
+-- Ends the current case as skipped (for a feature the build does not have yet).
+function T.skip(reason)
+  error({SKIP, reason}, 0)
+end
+
+-- Prints the summary line and exits (non-zero when a case failed).
+function T.done()
+  io.stdout:flush()
+  print(string.format("RESULT %d %d %d", passed, failed, skipped))
+  os.exit(failed == 0 and 0 or 1)
+end
+
+function T.fail(msg, level)
+  error(msg, (level or 1) + 1)
+end
+
+-- Deep equality for numbers, strings, booleans and (nested) tables.
+local function deep_eq(a, b)
+  if type(a) ~= type(b) then return false end
+  if type(a) ~= "table" then
+    if a ~= a and b ~= b then return true end -- NaN equals NaN here
+    return a == b
+  end
+  for k, v in pairs(a) do
+    if not deep_eq(v, b[k]) then return false end
+  end
+  for k in pairs(b) do
+    if a[k] == nil then return false end
+  end
+  return true
+end
+T.deep_eq = deep_eq
+
+function T.eq(actual, expected, what)
+  if not deep_eq(actual, expected) then
+    error(string.format("%sexpected %s, got %s", what and (what .. ": ") or "",
+      fmt(expected), fmt(actual)), 2)
+  end
+end
+
+function T.truthy(v, what)
+  if not v then error((what or "expected a true value") .. ", got " .. fmt(v), 2) end
+  return v
+end
+
+-- |a - b| <= tol * (1 + |b|): absolute near 0, relative for big numbers. NaN matches
+-- NaN and infinities match themselves.
+local function close(a, b, tol)
+  if type(a) ~= "number" or type(b) ~= "number" then return false end
+  if a ~= a or b ~= b then return a ~= a and b ~= b end
+  if a == b then return true end
+  if a == math.huge or a == -math.huge or b == math.huge or b == -math.huge then
+    return false
+  end
+  return math.abs(a - b) <= tol * (1 + math.abs(b))
+end
+T.close = close
+
+function T.near(actual, expected, tol, what)
+  tol = tol or 1e-6
+  if not close(actual, expected, tol) then
+    error(string.format("%sexpected %s (tol %g), got %s", what and (what .. ": ") or "",
+      fmt(expected), tol, fmt(actual)), 2)
+  end
+end
+
+-- Shape and row-major values of a nested Lua table of numbers.
+local function table_shape_and_values(tbl)
+  local shape, values = {}, {}
+  local probe = tbl
+  while type(probe) == "table" do
+    shape[#shape + 1] = #probe
+    probe = probe[1]
+  end
+  local function walk(x)
+    if type(x) == "table" then
+      for i = 1, #x do walk(x[i]) end
+    else
+      values[#values + 1] = x
+    end
+  end
+  walk(tbl)
+  return shape, values
+end
+T.table_shape_and_values = table_shape_and_values
+
+-- Shape and row-major values of a tensor (read through get(), independently of
+-- totable()).
+function T.tensor_values(t)
+  local shape = t:shape()
+  local n, values = 1, {}
+  for _, s in ipairs(shape) do n = n * s end
+  local idx = {}
+  for i = 1, #shape do idx[i] = 1 end
+  for k = 1, n do
+    values[k] = t:get(table.unpack(idx))
+    for d = #shape, 1, -1 do -- odometer increment, last dim fastest
+      idx[d] = idx[d] + 1
+      if idx[d] <= shape[d] then break end
+      idx[d] = 1
+    end
+  end
+  return shape, values
+end
+
+-- Checks a tensor against a nested table (shape taken from the nesting) or a tensor,
+-- elementwise with T.close(tol). A number as expected means a 1-element tensor.
+function T.tensor_near(t, expected, tol, what)
+  tol = tol or 1e-6
+  what = what and (what .. ": ") or ""
+  if not T.actrun.is_tensor(t) then
+    error(what .. "expected a tensor, got " .. fmt(t), 2)
+  end
+  local eshape, evalues
+  if T.actrun.is_tensor(expected) then
+    eshape, evalues = T.tensor_values(expected)
+  elseif type(expected) == "number" then
+    eshape, evalues = {1}, {expected}
+  else
+    eshape, evalues = table_shape_and_values(expected)
+  end
+  local shape, values = T.tensor_values(t)
+  if not deep_eq(shape, eshape) then
+    error(string.format("%sexpected shape %s, got %s", what, fmt(eshape), fmt(shape)), 2)
+  end
+  for i = 1, #evalues do
+    if not close(values[i], evalues[i], tol) then
+      error(string.format("%selement %d: expected %s (tol %g), got %s\n  expected %s\n  got      %s",
+        what, i, fmt(evalues[i]), tol, fmt(values[i]), fmt(evalues), fmt(values)), 2)
+    end
+  end
+end
+
+function T.shape_is(t, shape, what)
+  T.eq(t:shape(), shape, what or "shape")
+end
+
+-- Calls fn, which must raise an error whose message contains every needle (plain
+-- find). A needle that is a table is a list of alternatives (any of them will do).
+-- Shapes in the message are compared with the spaces after commas inside braces
+-- removed ("{2, 3}" counts as "{2,3}"); T.error_message_raw keeps it as raised.
+-- Returns the message.
+function T.expect_error(fn, ...)
+  local ok, msg = pcall(fn)
+  if ok then error("expected an error, but the call succeeded", 2) end
+  if verbose then print("    message: " .. tostring(msg)) end
+  if type(msg) ~= "string" then
+    error("expected a string error message, got " .. fmt(msg), 2)
+  end
+  local norm = msg:gsub("%b{}", function(s) return (s:gsub(",%s+", ",")) end)
+  for _, needle in ipairs({...}) do
+    local alts = type(needle) == "table" and needle or {needle}
+    local found = false
+    for _, alt in ipairs(alts) do
+      if norm:find(alt, 1, true) then found = true break end
+    end
+    if not found then
+      error(string.format("error message %q does not mention %s", msg,
+        type(needle) == "table" and ("any of " .. fmt(needle)) or fmt(needle)), 2)
+    end
+  end
+  return msg
+end
+
+-- Whether this build has the requires_grad field yet (it comes with autograd).
+function T.has_requires_grad()
+  local ok = pcall(T.actrun.tensor, {1}, {requires_grad = true})
+  return ok and T.actrun.zeros(1).requires_grad ~= nil
+end
+
+-- Peak and current resident memory of this process, in MB (Linux /proc).
+function T.memory_mb()
+  local f = io.open("/proc/self/status", "r")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  local hwm = tonumber(text:match("VmHWM:%s*(%d+)"))
+  local rss = tonumber(text:match("VmRSS:%s*(%d+)"))
+  return hwm and hwm / 1024, rss and rss / 1024
+end
+
+return T
