@@ -108,10 +108,12 @@ int ar_storage_new(ar_ctx *C, size_t numel, ar_storage **out) {
     C->cached_bytes -= cap;
     block = b;
   } else {
-    block = aligned_alloc(AR_ALIGN, HDR + cap);
+    /* C11 wants the size a multiple of the alignment */
+    size_t blk = (HDR + cap + AR_ALIGN - 1) & ~(size_t)(AR_ALIGN - 1);
+    block = aligned_alloc(AR_ALIGN, blk);
     if (!block && C->cached_bytes) { /* under pressure: give the cache back, retry */
       ar_cache_trim(C);
-      block = aligned_alloc(AR_ALIGN, HDR + cap);
+      block = aligned_alloc(AR_ALIGN, blk);
     }
     if (!block) return ar_seterr(C, AR_ENOMEM, "not enough memory for %zu bytes", bytes);
   }

@@ -172,7 +172,9 @@ static int join(lua_State *L, const char *fn, bool stack) {
   for (lua_Integer i = 1; i <= n; i++) {
     lua_geti(L, 1, i);
     ar_tensor *t = lt_totensor(L, -1);
-    if (!t) return lt_error(L, fn, "argument #1 (tensors) entry %lld is %s, expected a tensor", (long long)i, luaL_typename(L, -1));
+    if (!t)
+      return lt_error(L, fn, "argument #1 (tensors) entry %lld is %s, expected a tensor", (long long)i,
+                      luaL_testudata(L, -1, LT_TENSOR_MT) ? "a closed tensor" : luaL_typename(L, -1));
     list[i - 1] = t;
     lua_pop(L, 1); /* still referenced by the list table */
   }

@@ -59,6 +59,8 @@ int lt_argerror(lua_State *L, const char *fname, int arg, const char *name, cons
     lua_Number v = lua_tonumber(L, arg);
     if (lua_isinteger(L, arg))
       snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, arg));
+    else if (v != v)
+      snprintf(buf, sizeof buf, "nan");
     else
       snprintf(buf, sizeof buf, "%.14g", (double)v);
     got = buf;

@@ -5,6 +5,11 @@ local actrun = T.actrun
 local test, eq = T.test, T.eq
 
 local MB = 1024 * 1024
+-- Under AddressSanitizer freed memory sits in a quarantine, so RSS says nothing about
+-- the GC: run fewer iterations there and check the limits in the normal build only.
+local sanitized = os.getenv("ACTRUN_SANITIZED") ~= nil
+local ITER = sanitized and 300 or 3000
+local RSS_LIMIT = sanitized and math.huge or 300
 
 -- Bytes held by live tensors, from the binding's counter when it has one.
 local function live_bytes()
@@ -40,19 +45,19 @@ end)
 test("3000 temporary 4 MB tensors keep the peak RSS under 300 MB", function()
   actrun.manual_seed(1)
   local acc = 0
-  for i = 1, 3000 do
+  for i = 1, ITER do
     local t = actrun.rand(1024, 1024) -- 4 MB, and two more 4 MB temporaries below
     local u = t * 2 + 1
-    if i % 500 == 0 then acc = acc + u:get(1, 1) end
+    if i % (ITER // 6) == 0 then acc = acc + u:get(1, 1) end
     if i % 50 == 0 then stop_if_runaway(i) end
   end
   local hwm = T.memory_mb()
-  T.truthy(hwm < 300, string.format("peak RSS %.0f MB (at start %.0f MB)", hwm, hwm0))
+  T.truthy(hwm < RSS_LIMIT, string.format("peak RSS %.0f MB (at start %.0f MB)", hwm, hwm0))
   T.truthy(acc > 6 and acc < 18, "values were computed")
 end)
 
 test("3000 zeros(1024*1024) with an op each keep the peak RSS under 300 MB", function()
-  for i = 1, 3000 do
+  for i = 1, ITER do
     local t = actrun.zeros(1024 * 1024)
     t:fill(1)
     local s = t:exp()
@@ -60,7 +65,7 @@ test("3000 zeros(1024*1024) with an op each keep the peak RSS under 300 MB", fun
     if i % 50 == 0 then stop_if_runaway(i) end
   end
   local hwm = T.memory_mb()
-  T.truthy(hwm < 300, string.format("peak RSS %.0f MB", hwm))
+  T.truthy(hwm < RSS_LIMIT, string.format("peak RSS %.0f MB", hwm))
 end)
 
 test("views keep their storage alive while the base is garbage", function()
@@ -98,9 +103,12 @@ test("<close> frees memory even while the tensor object is still referenced", fu
   end
   local hwm = T.memory_mb()
   T.truthy(hwm - hwm_before < 600, string.format("peak RSS grew by %.0f MB", hwm - hwm_before))
-  -- Using a closed tensor must not crash (an error is fine).
-  pcall(function() return keep[1]:sum() end)
-  pcall(function() return tostring(keep[2]) end)
+  -- Using a closed tensor is an error (not a crash, not stale memory); printing it works.
+  local ok = pcall(function() return keep[1]:sum() end)
+  eq(ok, false, "sum of a closed tensor")
+  ok = pcall(function() return keep[2]:get(1) end)
+  eq(ok, false, "get on a closed tensor")
+  eq(type(tostring(keep[3])), "string")
   keep = nil
   collectgarbage("collect")
 end)

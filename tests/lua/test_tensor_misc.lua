@@ -66,7 +66,9 @@ test("tostring shows inf and nan", function()
 end)
 
 test("tostring of an empty and of a 3-D tensor", function()
-  T.truthy(type(tostring(actrun.zeros(0))) == "string", "empty prints")
+  local e = tostring(actrun.zeros(0))
+  T.truthy(e:find("[]", 1, true) or e:find("{0}", 1, true) or e:find("(0,)", 1, true),
+    "empty tensor or its shape shown in " .. e)
   local s = tostring(actrun.range(1, 8):reshape(2, 2, 2))
   for v = 1, 8 do T.truthy(contains(s, tostring(v)), v .. " in " .. s) end
 end)

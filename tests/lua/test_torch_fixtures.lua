@@ -21,8 +21,11 @@ local function build(spec)
   if spec.data then
     t = actrun.tensor(spec.data):reshape(spec.shape)
   else
-    t = (actrun.range(spec.range[1], spec.range[2]) * spec.scale):reshape(spec.shape)
+    t = actrun.range(spec.range[1], spec.range[2]) * spec.scale
+    if spec.offset then t = t + spec.offset end
+    t = t:reshape(spec.shape)
   end
+  if spec.narrow then t = t:narrow(spec.narrow[1], spec.narrow[2], spec.narrow[3]) end
   if spec.transpose then t = t:transpose(spec.transpose[1], spec.transpose[2]) end
   return t
 end
