@@ -13,7 +13,7 @@ if [[ ${1:-} != --no-sanitize ]]; then
   "$here/scripts/setup.sh" "$here/build-asan" -DCMAKE_BUILD_TYPE=Debug -DACTRUN_SANITIZE=ON
   # leaks are reported by LeakSanitizer as errors; OpenBLAS's thread pool is process-wide
   (cd "$here/build-asan" &&
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest --output-on-failure -j"$jobs" -LE no-sanitize)
 fi
 echo "actrun: all tests passed"

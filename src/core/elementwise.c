@@ -338,8 +338,14 @@ static const un_kernels un_tab[AR_UNOP_COUNT] = {
     [AR_SQUARE] = UN_ENTRY(u_square),
 };
 
-/* Transcendentals cost far more per element than a load: split them across threads
- * earlier. */
+/* Elements per thread before work is split. Waking a sleeping worker costs tens of
+ * microseconds (measured 20-40 us round trip on the 2-core development VM), while a
+ * memory-bound op on cache-resident data runs at several elements per nanosecond: below
+ * about a million elements a second thread only adds latency. Transcendentals do ~10x
+ * more work per element and gain from AR_PAR_GRAIN on. */
+#define CHEAP_GRAIN (8 * AR_PAR_GRAIN)
+#define COSTLY_GRAIN AR_PAR_GRAIN
+
 static int64_t un_grain(ar_unop op) {
   switch (op) {
     case AR_EXP:
@@ -348,9 +354,9 @@ static int64_t un_grain(ar_unop op) {
     case AR_COS:
     case AR_TANH:
     case AR_SIGMOID:
-      return AR_PAR_GRAIN / 4;
+      return COSTLY_GRAIN;
     default:
-      return AR_PAR_GRAIN;
+      return CHEAP_GRAIN;
   }
 }
 
@@ -650,7 +656,7 @@ static void ew_plan(ar_iter *it) {
 static void ew_exec(ar_ctx *C, ew_job *J) {
   const ar_iter *it = &J->it;
   if (it->outer <= 0 || it->shape[it->ndim - 1] <= 0) return;
-  int64_t grain = J->grain > 0 ? J->grain : AR_PAR_GRAIN;
+  int64_t grain = J->grain > 0 ? J->grain : CHEAP_GRAIN;
   int64_t R = batch_rows(it);
   if (R > 0) {
     int64_t rows = it->shape[it->ndim - 2], per = R * it->shape[it->ndim - 1];
@@ -818,7 +824,7 @@ int ar_range(ar_ctx *C, ar_tensor *out, double a, double b, double step) {
   int rc = ar_empty(C, &t, 1, &n);
   if (rc) return rc;
   seq_job S = {ar_data(&t), a, b, step, n};
-  ar_parallel_for(C, n, AR_PAR_GRAIN, range_run, &S);
+  ar_parallel_for(C, n, CHEAP_GRAIN, range_run, &S);
   *out = t;
   return AR_OK;
 }
@@ -846,7 +852,7 @@ int ar_linspace(ar_ctx *C, ar_tensor *out, double a, double b, int64_t n) {
   if (n == 1)
     ar_data(&t)[0] = (float)a;
   else
-    ar_parallel_for(C, n, AR_PAR_GRAIN, linspace_run, &S);
+    ar_parallel_for(C, n, CHEAP_GRAIN, linspace_run, &S);
   *out = t;
   return AR_OK;
 }
@@ -890,7 +896,7 @@ static void row_binary_inplace_scalar(const ew_job *J, float *const *p, const in
   ibin_row(&bin_tab[J->op], J->alpha, p[0], s[0], &J->s, 0, n);
 }
 
-static int64_t bin_grain(int op) { return op == AR_POW ? AR_PAR_GRAIN / 4 : AR_PAR_GRAIN; }
+static int64_t bin_grain(int op) { return op == AR_POW ? COSTLY_GRAIN : CHEAP_GRAIN; }
 
 static int check_binop(ar_ctx *C, int op) {
   if (op < 0 || op >= AR_BINOP_COUNT)

@@ -9,6 +9,9 @@
 
 #include "core/ctx.h"
 
+/* More elements than any op keeps on one thread (see elementwise.c). */
+#define LARGE (16 * AR_PAR_GRAIN)
+
 /* A deadlock must fail the suite, not hang it. */
 TestSuite(elementwise, .timeout = 120);
 
@@ -891,9 +894,9 @@ Test(elementwise, range) {
   cr_assert_null(t.st);
   /* large: split across threads, values exact */
   ar_set_num_threads(C, 2);
-  cr_assert_eq(ar_range(C, &t, -100000, 300000, 1), AR_OK);
-  cr_assert_eq(t.shape[0], 400001);
-  for (int64_t i = 0; i < 400001; i++) cr_assert_eq(ar_data(&t)[i], (float)(-100000 + i));
+  cr_assert_eq(ar_range(C, &t, -100000, LARGE, 1), AR_OK);
+  cr_assert_eq(t.shape[0], LARGE + 100001);
+  for (int64_t i = 0; i < LARGE + 100001; i++) cr_assert_eq(ar_data(&t)[i], (float)(-100000 + i));
   ar_release(&t);
   ar_ctx_release(C);
 }
@@ -918,7 +921,7 @@ Test(elementwise, linspace) {
   cr_assert_null(t.st);
   cr_assert_eq(ar_linspace(C, &t, 0, 1, -3), AR_EARG);
   ar_set_num_threads(C, 2);
-  int64_t n = 300001;
+  int64_t n = LARGE + 1;
   cr_assert_eq(ar_linspace(C, &t, -1, 2, n), AR_OK);
   for (int64_t i = 0; i < n; i++) {
     double want = -1 + 3.0 * (double)i / (double)(n - 1);
@@ -983,7 +986,9 @@ Test(elementwise, allocation_failure) {
   ar_ctx_release(C);
 }
 
-/* ---------- large sizes: threads give bitwise-identical, correct results ---------- */
+/* ---------- large sizes: threads give bitwise-identical, correct results ----------
+ * Cheap ops split only from 8 * AR_PAR_GRAIN elements per thread, so "large" is past
+ * twice that: every op below runs on two threads in the second pass. */
 
 typedef struct {
   ar_tensor res[AR_BINOP_COUNT * 3 + AR_UNOP_COUNT * 2 + 4];
@@ -1051,10 +1056,10 @@ static void large_case(ar_ctx *C, const ar_tensor *a, const ar_tensor *b, const 
 Test(elementwise, large_contiguous_threads_identical) {
   ar_ctx *C = ar_ctx_new();
   /* odd sizes so chunk boundaries fall mid-vector */
-  int64_t sh[2] = {4 * AR_PAR_GRAIN / 1001 + 3, 1001};
+  int64_t sh[2] = {LARGE / 1001 + 3, 1001};
   ar_tensor a = mk_data(C, 2, sh, -5, 5, true), b = mk_data(C, 2, sh, -5, 5, true);
   ar_tensor row = mk_data(C, 1, sh + 1, -5, 5, true);
-  cr_assert_gt(ar_numel(&a), 4 * AR_PAR_GRAIN);
+  cr_assert_gt(ar_numel(&a), LARGE);
   large_case(C, &a, &b, &row, "contiguous");
   ar_release(&a);
   ar_release(&b);
@@ -1064,15 +1069,15 @@ Test(elementwise, large_contiguous_threads_identical) {
 
 Test(elementwise, large_strided_threads_identical) {
   ar_ctx *C = ar_ctx_new();
-  int64_t sh[2] = {701, 401};
+  int64_t sh[2] = {1401, 801};
   ar_tensor a0 = mk_data(C, 2, sh, -5, 5, true), b0 = mk_data(C, 2, sh, -5, 5, true);
-  ar_tensor a, row = mk_data(C, 2, (int64_t[]){701, 1}, -5, 5, true);
-  cr_assert_eq(ar_transpose(C, &a, &a0, 0, 1), AR_OK); /* {401, 701}, strided */
+  ar_tensor a, row = mk_data(C, 2, (int64_t[]){1401, 1}, -5, 5, true);
+  cr_assert_eq(ar_transpose(C, &a, &a0, 0, 1), AR_OK); /* {801, 1401}, strided */
   ar_tensor b2;
-  cr_assert_eq(ar_transpose(C, &b2, &b0, 0, 1), AR_OK); /* {401, 701} strided too */
+  cr_assert_eq(ar_transpose(C, &b2, &b0, 0, 1), AR_OK); /* {801, 1401} strided too */
   ar_tensor rt;
-  cr_assert_eq(ar_transpose(C, &rt, &row, 0, 1), AR_OK); /* {1, 701} */
-  cr_assert_gt(ar_numel(&a), 4 * AR_PAR_GRAIN);
+  cr_assert_eq(ar_transpose(C, &rt, &row, 0, 1), AR_OK); /* {1, 1401} */
+  cr_assert_gt(ar_numel(&a), LARGE);
   large_case(C, &a, &b2, &rt, "strided");
   ar_tensor *all[] = {&a0, &b0, &a, &b2, &row, &rt};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) ar_release(all[i]);
@@ -1081,7 +1086,7 @@ Test(elementwise, large_strided_threads_identical) {
 
 Test(elementwise, large_gathered_threads_identical) {
   ar_ctx *C = ar_ctx_new();
-  int64_t n = 4 * AR_PAR_GRAIN + 77;
+  int64_t n = LARGE + 77;
   ar_tensor m = mk_data(C, 2, (int64_t[]){n, 3}, -5, 5, true), a;
   cr_assert_eq(ar_select(C, &a, &m, 1, 1), AR_OK); /* {n}, stride 3 */
   ar_tensor b = mk_data(C, 1, &n, -5, 5, true), one = mk_data(C, 1, (int64_t[]){1}, -5, 5, false);
@@ -1094,14 +1099,14 @@ Test(elementwise, large_gathered_threads_identical) {
 /* short rows: a broadcast row repeated over many rows goes through batched runs */
 Test(elementwise, large_short_rows_threads_identical) {
   ar_ctx *C = ar_ctx_new();
-  int64_t sh[2] = {4 * AR_PAR_GRAIN / 10 + 7, 10};
+  int64_t sh[2] = {LARGE / 10 + 7, 10};
   ar_tensor a = mk_data(C, 2, sh, -5, 5, true), b = mk_data(C, 2, sh, -5, 5, true);
   ar_tensor row = mk_data(C, 1, sh + 1, -5, 5, true);
   large_case(C, &a, &b, &row, "short rows");
-  /* a row that changes with the leading dim: {40, 700, 10} op {40, 1, 10} */
-  int64_t s3[3] = {40, 700, 10};
+  /* a row that changes with the leading dim: {160, 700, 10} op {160, 1, 10} */
+  int64_t s3[3] = {160, 700, 10};
   ar_tensor x = mk_data(C, 3, s3, -5, 5, true), y = mk_data(C, 3, s3, -5, 5, true);
-  ar_tensor r3 = mk_data(C, 3, (int64_t[]){40, 1, 10}, -5, 5, true);
+  ar_tensor r3 = mk_data(C, 3, (int64_t[]){160, 1, 10}, -5, 5, true);
   large_case(C, &x, &y, &r3, "short rows, 3-D");
   ar_tensor *all[] = {&a, &b, &row, &x, &y, &r3};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) ar_release(all[i]);
@@ -1111,7 +1116,7 @@ Test(elementwise, large_short_rows_threads_identical) {
 /* transposes of tall, thin tensors: the long dim is walked innermost */
 Test(elementwise, thin_transposes) {
   ar_ctx *C = ar_ctx_new();
-  ar_tensor a = mk_data(C, 2, (int64_t[]){3, 4 * AR_PAR_GRAIN / 3 + 5}, -5, 5, true), at_;
+  ar_tensor a = mk_data(C, 2, (int64_t[]){3, LARGE / 3 + 5}, -5, 5, true), at_;
   cr_assert_eq(ar_transpose(C, &at_, &a, 0, 1), AR_OK); /* {n, 3}, strides {1, n} */
   ar_tensor b = mk_data(C, 2, at_.shape, -5, 5, true);
   ar_tensor row = mk_data(C, 1, (int64_t[]){3}, -5, 5, true);
