@@ -62,6 +62,10 @@ ACTRUN_API const char *actrun_error(actrun *A);
 /* Full access to the underlying Lua state (owned by A). */
 ACTRUN_API lua_State *actrun_lua(actrun *A);
 
+/* A message handler for lua_pcall: turns any error value into a string (using its
+ * __tostring when it has one) and appends a traceback. */
+ACTRUN_API int actrun_traceback(lua_State *L);
+
 /* Opens the actrun module in any Lua 5.4 state; returns 1 (the module table). */
 ACTRUN_API int luaopen_actrun(lua_State *L);
 

@@ -43,7 +43,7 @@ void ar_api_clear_error(actrun *A) {
 }
 
 /* Message handler: turns any error value into a string with a traceback appended. */
-static int traceback_handler(lua_State *L) {
+ACTRUN_API int actrun_traceback(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) { /* not a string nor a number */
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
@@ -66,7 +66,7 @@ static int call_chunk(actrun *A, int status) {
   }
   if (status == LUA_OK) {
     int base = lua_gettop(L); /* the chunk's index */
-    lua_pushcfunction(L, traceback_handler);
+    lua_pushcfunction(L, actrun_traceback);
     lua_insert(L, base);
     status = lua_pcall(L, 0, 0, base);
     lua_remove(L, base);

@@ -56,22 +56,9 @@ static void on_sigint(int sig) {
   lua_sethook(running_L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
-/* Message handler: the error as a string, with a traceback appended. */
-static int traceback_handler(lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
-  if (msg == NULL) { /* an object: its __tostring, else its type */
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-      msg = lua_tostring(L, -1);
-    else
-      msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-  }
-  luaL_traceback(L, L, msg, 1);
-  return 1;
-}
-
 int cli_docall(lua_State *L, int nargs, int nresults) {
   int base = lua_gettop(L) - nargs; /* the function's index */
-  lua_pushcfunction(L, traceback_handler);
+  lua_pushcfunction(L, actrun_traceback);
   lua_insert(L, base);
   struct sigaction sa, old;
   memset(&sa, 0, sizeof sa);
