@@ -54,5 +54,7 @@ int lt_copy_out(lua_State *L, int idx, float *out, size_t capacity, int *ndim, i
  * ctxi and mti are the stack indices of the context holder and the metatable. */
 void lt_open_tensor(lua_State *L, int ctxi, int mti);
 void lt_register_functions(lua_State *L, int modi, int ctxi, int mti);
+/* l_act.c: sets module.act, the activation functions generated from the registry. */
+void lt_open_act(lua_State *L, int modi, int ctxi, int mti);
 
 #endif

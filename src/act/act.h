@@ -1,0 +1,97 @@
+/* The activation registry: one table, one entry per elementwise activation.
+ *
+ * Each entry carries its metadata (name, family, formula, parameters with defaults in
+ * positional order), a double-precision scalar f and f' (the reference), and float32
+ * vector kernels for the forward and backward passes. Everything else (the Lua functions,
+ * nn.Activation, the properties table, the cost benchmark, the tests) enumerates
+ * act_table. Adding an activation = adding one entry in registry.c.
+ *
+ * Conventions shared by every entry:
+ * - Gradients are computed from the input x, never from the output.
+ * - NaN propagates: f(NaN) = NaN and f'(NaN) = NaN (so dx = NaN where x is NaN).
+ * - At +-inf, f and f' are their limits (no inf * 0 = NaN).
+ * - Kernels may be called on any sub-range that starts a multiple of ACT_GROUP elements
+ *   after the start of the array: results never depend on how work is split. */
+#ifndef ACTRUN_ACT_H
+#define ACTRUN_ACT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+#define ACT_MAXPARAMS 2
+#define ACT_GROUP 16
+
+typedef struct act_param {
+  const char *name;
+  double def;
+} act_param;
+
+/* f and f' at x, in double; p holds the entry's parameters (positional order). */
+typedef void (*act_scalar_fn)(double x, const double *p, double *f, double *df);
+/* y = f(x) over n elements; p: the parameters as floats. */
+typedef void (*act_forward_fn)(const float *x, float *y, int64_t n, const float *p);
+/* dx = dy * f'(x). */
+typedef void (*act_backward_fn)(const float *x, const float *dy, float *dx, int64_t n,
+                                const float *p);
+
+typedef struct act_def {
+  const char *name;
+  const char *family;
+  const char *formula;
+  int nparams;
+  act_param params[ACT_MAXPARAMS];
+  bool learnable;   /* prelu: the slope is a learnable tensor in nn.PReLU */
+  /* f'(x) can be computed from y = f(x) alone (autograd may save y instead of x); for
+   * leaky_relu/prelu/rrelu/elu/celu this holds for positive slopes/alphas only */
+  bool output_grad;
+  bool costly;      /* transcendental: worth threading at a smaller size */
+  act_scalar_fn scalar;
+  act_forward_fn forward;
+  act_backward_fn backward;
+  /* extra parameter validation (ordered bounds, non-zero divisors), or NULL */
+  int (*check)(ar_ctx *C, const double *p);
+} act_def;
+
+extern const act_def act_table[];
+extern const int act_count;
+
+/* The entry named `name`, or NULL. */
+const act_def *act_find(const char *name);
+/* Index of a parameter by name, or -1. */
+int act_param_index(const act_def *a, const char *pname);
+/* Checks parameter values (finite, ordered bounds, non-zero beta ...); AR_EARG with a
+ * message naming the parameter. */
+int act_check_params(ar_ctx *C, const act_def *a, const double *p);
+
+/* out = f(x) (a new contiguous tensor of x's shape). params: a->nparams values, or NULL
+ * for the defaults. x may be strided; threaded above a size threshold. */
+int act_forward(ar_ctx *C, const act_def *a, ar_tensor *out, const ar_tensor *x,
+                const double *params);
+/* dx = dy * f'(x) (a new tensor); dy must have x's shape. */
+int act_backward(ar_ctx *C, const act_def *a, ar_tensor *dx, const ar_tensor *x,
+                 const ar_tensor *dy, const double *params);
+
+/* softmax / log_softmax along dim (0-based), max-subtracted, sums in double. */
+int act_softmax(ar_ctx *C, ar_tensor *out, const ar_tensor *x, int dim, bool log);
+/* Backward from the output y: softmax dx = y * (dy - sum(dy * y)); log_softmax
+ * dx = dy - exp(y) * sum(dy). */
+int act_softmax_backward(ar_ctx *C, ar_tensor *dx, const ar_tensor *y, const ar_tensor *dy,
+                         int dim, bool log);
+
+/* PReLU with a slope tensor: one value shared, or one per channel (dim 1, 0-based, of an
+ * input with ndim >= 2). */
+int act_prelu_forward(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *w);
+/* dx = dy * (x > 0 ? 1 : w_c); dw_c = sum of dy * x over x <= 0 and the non-channel dims
+ * (double accumulation in a fixed order: deterministic). dw has w's shape. */
+int act_prelu_backward(ar_ctx *C, ar_tensor *dx, ar_tensor *dw, const ar_tensor *x,
+                       const ar_tensor *w, const ar_tensor *dy);
+
+/* RReLU in training mode: per-element slope drawn uniform in [lower, upper) from the
+ * context's RNG (thread-count independent), 1 where x >= 0. out = x * noise; noise is
+ * returned for the backward pass (dx = dy * noise). */
+int act_rrelu_train(ar_ctx *C, ar_tensor *out, ar_tensor *noise, const ar_tensor *x,
+                    double lower, double upper);
+
+#endif

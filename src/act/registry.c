@@ -1,0 +1,845 @@
+/* The activation registry: for each entry, its double-precision scalar f/f' (the
+ * reference), its float32 forward and backward kernels, side by side, then the table.
+ *
+ * Kernels work in chunks of CH elements: a preparation loop into a stack buffer, SLEEF
+ * vector calls over the buffer (padded to ACT_GROUP), then a combining loop. The plain
+ * loops are branch-free selects the compiler vectorises (AVX-512 or AVX2 with
+ * -march=native). Chunks start at multiples of ACT_GROUP from the caller's start, so
+ * every SLEEF vector sees the same lanes whatever the threading split.
+ *
+ * Edge cases (tested): x NaN gives NaN for f and f'; at +-inf f and f' are the limits,
+ * which is why some products use an input clamped by comparisons (a NaN fails both
+ * comparisons and so stays NaN), and why x * s is written as a signed zero when s == 0. */
+#include <math.h>
+#include <string.h>
+
+#include "act/act.h"
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#include <immintrin.h>
+#include <sleef.h>
+#endif
+
+#define CH 256
+
+/* ---------- vector primitives over buffers whose length is a multiple of 16 ---------- */
+
+#if defined(__AVX512F__)
+#define VMAP(NAME, SL)                                                                    \
+  static void NAME(float *o, const float *a, int n) {                                     \
+    for (int i = 0; i < n; i += 16) _mm512_storeu_ps(o + i, SL(_mm512_loadu_ps(a + i))); \
+  }
+VMAP(v_exp, Sleef_expf16_u10avx512f)
+VMAP(v_expm1, Sleef_expm1f16_u10avx512f)
+VMAP(v_log1p, Sleef_log1pf16_u10avx512f)
+VMAP(v_tanh, Sleef_tanhf16_u10avx512f)
+VMAP(v_erfc, Sleef_erfcf16_u15avx512f)
+VMAP(v_sin, Sleef_sinf16_u10avx512f)
+VMAP(v_cos, Sleef_cosf16_u10avx512f)
+#elif defined(__AVX2__) && defined(__FMA__)
+#define VMAP(NAME, SL)                                                                  \
+  static void NAME(float *o, const float *a, int n) {                                   \
+    for (int i = 0; i < n; i += 8) _mm256_storeu_ps(o + i, SL(_mm256_loadu_ps(a + i))); \
+  }
+VMAP(v_exp, Sleef_expf8_u10avx2)
+VMAP(v_expm1, Sleef_expm1f8_u10avx2)
+VMAP(v_log1p, Sleef_log1pf8_u10avx2)
+VMAP(v_tanh, Sleef_tanhf8_u10avx2)
+VMAP(v_erfc, Sleef_erfcf8_u15avx2)
+VMAP(v_sin, Sleef_sinf8_u10avx2)
+VMAP(v_cos, Sleef_cosf8_u10avx2)
+#else
+#define VMAP(NAME, F)                                              \
+  static void NAME(float *o, const float *a, int n) {              \
+    for (int i = 0; i < n; i++) o[i] = F(a[i]);                    \
+  }
+VMAP(v_exp, expf)
+VMAP(v_expm1, expm1f)
+VMAP(v_log1p, log1pf)
+VMAP(v_tanh, tanhf)
+VMAP(v_erfc, erfcf)
+VMAP(v_sin, sinf)
+VMAP(v_cos, cosf)
+#endif
+
+/* Chunk loop: inside, xs/ys point at the chunk, m is its length and mp is m rounded up
+ * to 16 (buffers are zero-padded to mp before a vector call). */
+#define CHUNKS(n)                                       \
+  for (int64_t i0 = 0; i0 < (n); i0 += CH)              \
+    for (int m = (int)((n) - i0 < CH ? (n) - i0 : CH), mp = (m + 15) & ~15, once_ = 1; \
+         once_; once_ = 0)
+#define PAD(t) \
+  for (int i = m; i < mp; i++) (t)[i] = 0.0f
+#define ISNAN(x) ((x) != (x))
+/* Clamp that keeps NaN. */
+#define CLAMPN(x, lo, hi) ((x) < (lo) ? (lo) : (x) > (hi) ? (hi) : (x))
+
+/* Applies a per-element expression: forward y = E(x), backward dx = E(x, g). */
+#define FWD_LOOP(NAME, EXPR)                                                       \
+  static void NAME(const float *restrict xv, float *restrict yv, int64_t n,        \
+                   const float *restrict p) {                                      \
+    (void)p;                                                                       \
+    for (int64_t i = 0; i < n; i++) {                                              \
+      float x = xv[i];                                                             \
+      yv[i] = (EXPR);                                                              \
+    }                                                                              \
+  }
+#define BWD_LOOP(NAME, EXPR)                                                              \
+  static void NAME(const float *restrict xv, const float *restrict dyv, float *restrict dxv, \
+                   int64_t n, const float *restrict p) {                                  \
+    (void)p;                                                                              \
+    for (int64_t i = 0; i < n; i++) {                                                     \
+      float x = xv[i], g = dyv[i];                                                        \
+      (void)g;                                                                            \
+      dxv[i] = ISNAN(x) ? x : (EXPR);                                                     \
+    }                                                                                     \
+  }
+
+/* ---------- double helpers ---------- */
+
+static double d_sigmoid(double x) {
+  double e = exp(-fabs(x));
+  return x >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+}
+/* s(1-s) without cancellation: e / (1+e)^2 with e = exp(-|x|). */
+static double d_sigmoid_d(double x) {
+  double e = exp(-fabs(x));
+  return e / ((1.0 + e) * (1.0 + e));
+}
+static double d_clamp(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
+#define DNAN(x, f, df)   \
+  if (isnan(x)) {        \
+    *(f) = *(df) = (x);  \
+    return;              \
+  }
+
+/* ---------- identity, step ---------- */
+
+static void s_identity(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  *f = x;
+  *df = 1.0;
+}
+static void f_identity(const float *x, float *y, int64_t n, const float *p) {
+  (void)p;
+  memcpy(y, x, (size_t)n * sizeof(float));
+}
+BWD_LOOP(b_identity, g)
+
+static void s_step(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  *f = x > 0 ? 1.0 : 0.0;
+  *df = 0.0;
+}
+FWD_LOOP(f_step, ISNAN(x) ? x : (x > 0 ? 1.0f : 0.0f))
+BWD_LOOP(b_step, 0.0f)
+
+/* ---------- sigmoid-like ---------- */
+
+static void s_sigmoid(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  *f = d_sigmoid(x);
+  *df = d_sigmoid_d(x);
+}
+static void f_sigmoid(const float *x, float *y, int64_t n, const float *p) {
+  float e[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    for (int i = 0; i < m; i++) e[i] = -fabsf(xs[i]);
+    PAD(e);
+    v_exp(e, e, mp);
+    for (int i = 0; i < m; i++) {
+      float r = 1.0f / (1.0f + e[i]);
+      y[i0 + i] = xs[i] >= 0 ? r : e[i] * r;
+    }
+  }
+}
+static void b_sigmoid(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  float e[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    for (int i = 0; i < m; i++) e[i] = -fabsf(xs[i]);
+    PAD(e);
+    v_exp(e, e, mp);
+    for (int i = 0; i < m; i++) {
+      float r = 1.0f / (1.0f + e[i]);
+      dx[i0 + i] = dy[i0 + i] * (e[i] * r * r);
+    }
+  }
+}
+
+static void s_hard_sigmoid(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  *f = d_clamp(x + 3.0, 0.0, 6.0) / 6.0;
+  *df = (x > -3.0 && x < 3.0) ? 1.0 / 6.0 : 0.0;
+}
+FWD_LOOP(f_hard_sigmoid, CLAMPN(x + 3.0f, 0.0f, 6.0f) / 6.0f)
+BWD_LOOP(b_hard_sigmoid, (x > -3.0f && x < 3.0f) ? g * (1.0f / 6.0f) : 0.0f)
+
+static void s_tanh(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  double e = exp(-2.0 * fabs(x));
+  *f = tanh(x);
+  *df = 4.0 * e / ((1.0 + e) * (1.0 + e)); /* sech^2, no 1 - t^2 cancellation */
+}
+static void f_tanh(const float *x, float *y, int64_t n, const float *p) {
+  CHUNKS(n) {
+    float t[CH];
+    memcpy(t, x + i0, (size_t)m * sizeof(float));
+    PAD(t);
+    v_tanh(t, t, mp);
+    memcpy(y + i0, t, (size_t)m * sizeof(float));
+  }
+}
+static void b_tanh(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  float e[CH];
+  CHUNKS(n) {
+    for (int i = 0; i < m; i++) e[i] = -2.0f * fabsf(x[i0 + i]);
+    PAD(e);
+    v_exp(e, e, mp);
+    for (int i = 0; i < m; i++) {
+      float d = 1.0f + e[i];
+      dx[i0 + i] = dy[i0 + i] * (4.0f * e[i] / (d * d));
+    }
+  }
+}
+
+static void s_softsign(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  double d = 1.0 + fabs(x);
+  *f = isinf(x) ? copysign(1.0, x) : x / d;
+  *df = 1.0 / (d * d);
+}
+FWD_LOOP(f_softsign, fabsf(x) == INFINITY ? copysignf(1.0f, x) : x / (1.0f + fabsf(x)))
+BWD_LOOP(b_softsign, g / ((1.0f + fabsf(x)) * (1.0f + fabsf(x))))
+
+/* hardtanh(min_val, max_val): PyTorch's gradient is 1 strictly inside, 0 at the bounds. */
+static void s_hardtanh(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  *f = d_clamp(x, p[0], p[1]);
+  *df = (x > p[0] && x < p[1]) ? 1.0 : 0.0;
+}
+FWD_LOOP(f_hardtanh, CLAMPN(x, p[0], p[1]))
+BWD_LOOP(b_hardtanh, (x > p[0] && x < p[1]) ? g : 0.0f)
+
+/* ---------- relu-like ---------- */
+
+static void s_relu(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  *f = x > 0 ? x : 0.0;
+  *df = x > 0 ? 1.0 : 0.0; /* relu'(0) = 0, as PyTorch */
+}
+FWD_LOOP(f_relu, (x > 0 || ISNAN(x)) ? x : 0.0f)
+BWD_LOOP(b_relu, x > 0 ? g : 0.0f)
+
+static void s_relu6(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  *f = d_clamp(x, 0.0, 6.0);
+  *df = (x > 0 && x < 6.0) ? 1.0 : 0.0;
+}
+FWD_LOOP(f_relu6, CLAMPN(x, 0.0f, 6.0f))
+BWD_LOOP(b_relu6, (x > 0 && x < 6.0f) ? g : 0.0f)
+
+/* leaky_relu, prelu (scalar slope) and rrelu in eval mode share one form. */
+static void s_leaky_relu(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  *f = x > 0 ? x : x * p[0];
+  *df = x > 0 ? 1.0 : p[0];
+}
+FWD_LOOP(f_leaky_relu, x > 0 ? x : x * p[0])
+BWD_LOOP(b_leaky_relu, x > 0 ? g : g * p[0])
+
+static void s_rrelu(double x, const double *p, double *f, double *df) {
+  double s = (p[0] + p[1]) / 2.0;
+  s_leaky_relu(x, &s, f, df);
+}
+static void f_rrelu(const float *x, float *y, int64_t n, const float *p) {
+  float s = (p[0] + p[1]) * 0.5f;
+  f_leaky_relu(x, y, n, &s);
+}
+static void b_rrelu(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  float s = (p[0] + p[1]) * 0.5f;
+  b_leaky_relu(x, dy, dx, n, &s);
+}
+
+/* ---------- exponential linear units ----------
+ * PyTorch's branch is x <= 0 for the exponential side, so f'(0) = alpha (elu). */
+
+static void s_elu(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  *f = x > 0 ? x : p[0] * expm1(x);
+  *df = x > 0 ? 1.0 : p[0] * exp(x);
+}
+static void f_elu(const float *x, float *y, int64_t n, const float *p) {
+  float t[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    for (int i = 0; i < m; i++) t[i] = xs[i] > 0 ? 0.0f : xs[i];
+    PAD(t);
+    v_expm1(t, t, mp);
+    for (int i = 0; i < m; i++) y[i0 + i] = xs[i] > 0 ? xs[i] : p[0] * t[i];
+  }
+}
+static void b_elu(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  float t[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    for (int i = 0; i < m; i++) t[i] = xs[i] > 0 ? 0.0f : xs[i];
+    PAD(t);
+    v_exp(t, t, mp);
+    for (int i = 0; i < m; i++) dx[i0 + i] = xs[i] > 0 ? dy[i0 + i] : dy[i0 + i] * p[0] * t[i];
+  }
+}
+
+#define SELU_ALPHA 1.6732632423543772848170429916717
+#define SELU_SCALE 1.0507009873554804934193349852946
+static void s_selu(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  *f = SELU_SCALE * (x > 0 ? x : SELU_ALPHA * expm1(x));
+  *df = SELU_SCALE * (x > 0 ? 1.0 : SELU_ALPHA * exp(x));
+}
+static void f_selu(const float *x, float *y, int64_t n, const float *p) {
+  const float sc = (float)SELU_SCALE, neg = (float)(SELU_ALPHA * SELU_SCALE);
+  float t[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    for (int i = 0; i < m; i++) t[i] = xs[i] > 0 ? 0.0f : xs[i];
+    PAD(t);
+    v_expm1(t, t, mp);
+    for (int i = 0; i < m; i++) y[i0 + i] = xs[i] > 0 ? sc * xs[i] : neg * t[i];
+  }
+}
+static void b_selu(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  const float sc = (float)SELU_SCALE, neg = (float)(SELU_ALPHA * SELU_SCALE);
+  float t[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    for (int i = 0; i < m; i++) t[i] = xs[i] > 0 ? 0.0f : xs[i];
+    PAD(t);
+    v_exp(t, t, mp);
+    for (int i = 0; i < m; i++) dx[i0 + i] = dy[i0 + i] * (xs[i] > 0 ? sc : neg * t[i]);
+  }
+}
+
+static void s_celu(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  *f = x > 0 ? x : p[0] * expm1(x / p[0]);
+  *df = x > 0 ? 1.0 : exp(x / p[0]);
+}
+static void f_celu(const float *x, float *y, int64_t n, const float *p) {
+  float t[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    for (int i = 0; i < m; i++) t[i] = xs[i] > 0 ? 0.0f : xs[i] / p[0];
+    PAD(t);
+    v_expm1(t, t, mp);
+    for (int i = 0; i < m; i++) y[i0 + i] = xs[i] > 0 ? xs[i] : p[0] * t[i];
+  }
+}
+static void b_celu(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  float t[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    for (int i = 0; i < m; i++) t[i] = xs[i] > 0 ? 0.0f : xs[i] / p[0];
+    PAD(t);
+    v_exp(t, t, mp);
+    for (int i = 0; i < m; i++) dx[i0 + i] = xs[i] > 0 ? dy[i0 + i] : dy[i0 + i] * t[i];
+  }
+}
+
+/* ---------- smooth self-gated ---------- */
+
+#define INV_SQRT_2PI 0.39894228040143267794
+/* gelu = x * Phi(x) with Phi(x) = erfc(-x/sqrt2)/2: erfc keeps the left tail accurate
+ * where 1 + erf(x/sqrt2) would cancel. */
+static void s_gelu(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  double c = erfc(-x * M_SQRT1_2), xc = d_clamp(x, -1e4, 1e4);
+  *f = c == 0 ? copysign(0.0, x) : 0.5 * x * c;
+  *df = 0.5 * c + xc * exp(-0.5 * xc * xc) * INV_SQRT_2PI;
+}
+static void f_gelu(const float *x, float *y, int64_t n, const float *p) {
+  float c[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    for (int i = 0; i < m; i++) c[i] = -xs[i] * (float)M_SQRT1_2;
+    PAD(c);
+    v_erfc(c, c, mp);
+    for (int i = 0; i < m; i++)
+      y[i0 + i] = c[i] == 0 ? copysignf(0.0f, xs[i]) : 0.5f * xs[i] * c[i];
+  }
+}
+static void b_gelu(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  float c[CH], g[CH], xc[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    for (int i = 0; i < m; i++) {
+      /* x^2 = h + l exactly (fma): exp(-(h+l)/2) ~ exp(-h/2) (1 - l/2) keeps the
+       * rounding of x^2 out of the tail */
+      float v = CLAMPN(xs[i], -40.0f, 40.0f), h = v * v;
+      xc[i] = v;
+      g[i] = -0.5f * h;
+      c[i] = fmaf(v, v, -h); /* temporarily the low part */
+    }
+    for (int i = 0; i < m; i++) c[i] = 1.0f - 0.5f * c[i];
+    PAD(g);
+    v_exp(g, g, mp);
+    for (int i = 0; i < m; i++) g[i] *= c[i];
+    for (int i = 0; i < m; i++) c[i] = -xs[i] * (float)M_SQRT1_2;
+    PAD(c);
+    v_erfc(c, c, mp);
+    for (int i = 0; i < m; i++)
+      dx[i0 + i] = dy[i0 + i] * (0.5f * c[i] + xc[i] * g[i] * (float)INV_SQRT_2PI);
+  }
+}
+
+/* gelu_tanh = x/2 (1 + tanh(u)), u = sqrt(2/pi)(x + 0.044715 x^3), written as
+ * x sigmoid(2u) so the left tail does not cancel. */
+#define GT_K 0.79788456080286535588
+#define GT_C 0.044715
+static void s_gelu_tanh(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  double xc = d_clamp(x, -1e4, 1e4), u = GT_K * (xc + GT_C * xc * xc * xc);
+  double s = d_sigmoid(2.0 * u), q = d_sigmoid_d(2.0 * u);
+  *f = s == 0 ? copysign(0.0, x) : x * s;
+  *df = s + 2.0 * xc * q * GT_K * (1.0 + 3.0 * GT_C * xc * xc);
+}
+static void gt_prep(const float *xs, int m, int mp, float *xc, float *e) {
+  for (int i = 0; i < m; i++) {
+    float v = CLAMPN(xs[i], -100.0f, 100.0f);
+    xc[i] = v;
+    e[i] = -fabsf(2.0f * (float)GT_K * (v + (float)GT_C * v * v * v));
+  }
+  PAD(e);
+  v_exp(e, e, mp);
+}
+static void f_gelu_tanh(const float *x, float *y, int64_t n, const float *p) {
+  float xc[CH], e[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    gt_prep(xs, m, mp, xc, e);
+    for (int i = 0; i < m; i++) {
+      float r = 1.0f / (1.0f + e[i]), s = xc[i] >= 0 ? r : e[i] * r;
+      y[i0 + i] = s == 0 ? copysignf(0.0f, xs[i]) : xs[i] * s;
+    }
+  }
+}
+static void b_gelu_tanh(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  float xc[CH], e[CH];
+  CHUNKS(n) {
+    gt_prep(x + i0, m, mp, xc, e);
+    for (int i = 0; i < m; i++) {
+      float v = xc[i], r = 1.0f / (1.0f + e[i]), s = v >= 0 ? r : e[i] * r, q = e[i] * r * r;
+      float d = s + 2.0f * v * q * (float)GT_K * (1.0f + 3.0f * (float)GT_C * v * v);
+      dx[i0 + i] = dy[i0 + i] * d;
+    }
+  }
+}
+
+/* swish(beta) = x sigmoid(beta x); silu is beta = 1. */
+static void s_swish(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  double b = p[0], bx = b * x, s = d_sigmoid(bx);
+  *f = s == 0 ? copysign(0.0, x) : x * s;
+  *df = s + d_clamp(bx, -1e4, 1e4) * d_sigmoid_d(bx);
+}
+static void s_silu(double x, const double *p, double *f, double *df) {
+  const double one = 1.0;
+  s_swish(x, &one, f, df);
+}
+/* e = exp(-|beta x|) with beta x = h + l split exactly (fma): the rounding of beta x
+ * would otherwise become a relative error of |beta x| * 6e-8 in the tail. */
+static void swish_exp(const float *xs, int m, int mp, float b, float *e) {
+  float lo[CH];
+  for (int i = 0; i < m; i++) {
+    float h = b * xs[i];
+    float l = fabsf(h) < INFINITY ? fmaf(b, xs[i], -h) : 0.0f; /* fma(b, inf, -inf) is NaN */
+    lo[i] = h >= 0 ? -l : l;
+    e[i] = -fabsf(h);
+  }
+  PAD(e);
+  v_exp(e, e, mp);
+  for (int i = 0; i < m; i++) e[i] *= 1.0f + lo[i];
+}
+static void f_swish(const float *x, float *y, int64_t n, const float *p) {
+  float e[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    swish_exp(xs, m, mp, p[0], e);
+    for (int i = 0; i < m; i++) {
+      float r = 1.0f / (1.0f + e[i]), s = p[0] * xs[i] >= 0 ? r : e[i] * r;
+      y[i0 + i] = s == 0 ? copysignf(0.0f, xs[i]) : xs[i] * s;
+    }
+  }
+}
+static void b_swish(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  float e[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    swish_exp(xs, m, mp, p[0], e);
+    for (int i = 0; i < m; i++) {
+      float bx = p[0] * xs[i], r = 1.0f / (1.0f + e[i]), s = bx >= 0 ? r : e[i] * r;
+      dx[i0 + i] = dy[i0 + i] * (s + CLAMPN(bx, -200.0f, 200.0f) * (e[i] * r * r));
+    }
+  }
+}
+static void f_silu(const float *x, float *y, int64_t n, const float *p) {
+  const float one = 1.0f;
+  f_swish(x, y, n, &one);
+}
+static void b_silu(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  const float one = 1.0f;
+  b_swish(x, dy, dx, n, &one);
+}
+
+/* mish = x tanh(softplus(x)). With w = 1 + e^x, tanh(log w) = (w^2-1)/(w^2+1) and
+ * sech^2(log w) = 4w^2/(w^2+1)^2, rewritten in em = exp(-|x|) so nothing overflows:
+ * x > 0: t = (1+2em)/(1+2em+2em^2), sech^2 = 4em^2(1+em)^2/((1+em)^2+em^2)^2
+ * x <= 0: n = em(em+2), t = n/(n+2), sech^2 = 4w^2/(w^2+1)^2 with w = 1+em. */
+static void s_mish(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  double em = exp(-fabs(x)), t, s2, sg;
+  if (x > 0) {
+    double a = 1.0 + em, a2 = a * a, den = a2 + em * em;
+    t = (1.0 + 2.0 * em) / (1.0 + 2.0 * em + 2.0 * em * em);
+    s2 = 4.0 * em * em * a2 / (den * den);
+    sg = 1.0 / (1.0 + em);
+  } else {
+    double nn = em * (em + 2.0), w = 1.0 + em, w2 = w * w;
+    t = nn / (nn + 2.0);
+    s2 = 4.0 * w2 / ((w2 + 1.0) * (w2 + 1.0));
+    sg = em / (1.0 + em);
+  }
+  *f = t == 0 ? copysign(0.0, x) : x * t;
+  *df = t + d_clamp(x, -1e4, 1e4) * s2 * sg;
+}
+static void f_mish(const float *x, float *y, int64_t n, const float *p) {
+  float e[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    for (int i = 0; i < m; i++) e[i] = -fabsf(xs[i]);
+    PAD(e);
+    v_exp(e, e, mp);
+    for (int i = 0; i < m; i++) {
+      float em = e[i], nn = em * (em + 2.0f);
+      float t = xs[i] > 0 ? (1.0f + 2.0f * em) / (1.0f + 2.0f * em + 2.0f * em * em)
+                          : nn / (nn + 2.0f);
+      y[i0 + i] = t == 0 ? copysignf(0.0f, xs[i]) : xs[i] * t;
+    }
+  }
+}
+static void b_mish(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  float e[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    for (int i = 0; i < m; i++) e[i] = -fabsf(xs[i]);
+    PAD(e);
+    v_exp(e, e, mp);
+    for (int i = 0; i < m; i++) {
+      float v = xs[i], em = e[i], nn = em * (em + 2.0f), a = 1.0f + em, a2 = a * a;
+      float dp = a2 + em * em, w2p = a2 + 1.0f;
+      bool pos = v > 0;
+      float t = pos ? (1.0f + 2.0f * em) / (1.0f + 2.0f * em + 2.0f * em * em) : nn / (nn + 2.0f);
+      float s2 = pos ? 4.0f * em * em * a2 / (dp * dp) : 4.0f * a2 / (w2p * w2p);
+      float sg = pos ? 1.0f / a : em / a;
+      dx[i0 + i] = dy[i0 + i] * (t + CLAMPN(v, -200.0f, 200.0f) * s2 * sg);
+    }
+  }
+}
+
+/* ---------- softplus, logsigmoid ---------- */
+
+/* softplus(beta, threshold) = log(1 + exp(beta x)) / beta, linear when beta x > threshold
+ * (PyTorch); computed as max(bx, 0) + log1p(exp(-|bx|)) so no threshold can overflow. */
+static void s_softplus(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  double bx = p[0] * x;
+  if (bx > p[1]) {
+    *f = x;
+    *df = 1.0;
+    return;
+  }
+  *f = ((bx > 0 ? bx : 0.0) + log1p(exp(-fabs(bx)))) / p[0];
+  *df = d_sigmoid(bx);
+}
+static void f_softplus(const float *x, float *y, int64_t n, const float *p) {
+  float e[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    for (int i = 0; i < m; i++) e[i] = -fabsf(p[0] * xs[i]);
+    PAD(e);
+    v_exp(e, e, mp);
+    v_log1p(e, e, mp);
+    for (int i = 0; i < m; i++) {
+      float bx = p[0] * xs[i];
+      y[i0 + i] = bx > p[1] ? xs[i] : ((bx > 0 ? bx : 0.0f) + e[i]) / p[0];
+    }
+  }
+}
+static void b_softplus(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  float e[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    swish_exp(xs, m, mp, p[0], e);
+    for (int i = 0; i < m; i++) {
+      float bx = p[0] * xs[i], r = 1.0f / (1.0f + e[i]), s = bx >= 0 ? r : e[i] * r;
+      dx[i0 + i] = bx > p[1] ? dy[i0 + i] : dy[i0 + i] * s;
+    }
+  }
+}
+
+/* logsigmoid = min(x, 0) - log1p(exp(-|x|)); derivative sigmoid(-x). */
+static void s_logsigmoid(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  *f = (x < 0 ? x : 0.0) - log1p(exp(-fabs(x)));
+  *df = d_sigmoid(-x);
+}
+static void f_logsigmoid(const float *x, float *y, int64_t n, const float *p) {
+  float e[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    for (int i = 0; i < m; i++) e[i] = -fabsf(xs[i]);
+    PAD(e);
+    v_exp(e, e, mp);
+    v_log1p(e, e, mp);
+    for (int i = 0; i < m; i++) y[i0 + i] = (xs[i] < 0 ? xs[i] : 0.0f) - e[i];
+  }
+}
+static void b_logsigmoid(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  float e[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    for (int i = 0; i < m; i++) e[i] = -fabsf(xs[i]);
+    PAD(e);
+    v_exp(e, e, mp);
+    for (int i = 0; i < m; i++) {
+      float r = 1.0f / (1.0f + e[i]);
+      dx[i0 + i] = dy[i0 + i] * (xs[i] >= 0 ? e[i] * r : r);
+    }
+  }
+}
+
+/* hardswish = x relu6(x+3)/6; gradient 0 below -3, x/3 + 1/2 on [-3, 3), 1 from 3 on.
+ * PyTorch 1.13's vectorised kernel (what any tensor of 8+ elements gets) uses x >= 3 -> 1;
+ * its scalar tail loop says x/3 + 1/2 = 1.5 at exactly 3. We follow the vector path. */
+static void s_hardswish(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  *f = x <= -3.0 ? -0.0 : x * d_clamp(x + 3.0, 0.0, 6.0) / 6.0;
+  *df = x < -3.0 ? 0.0 : x < 3.0 ? x / 3.0 + 0.5 : 1.0;
+}
+/* (2x + 3)/6 rather than x/3 + 1/2: one rounding, no cancellation near x = -1.5 */
+FWD_LOOP(f_hardswish, x <= -3.0f ? -0.0f : x * CLAMPN(x + 3.0f, 0.0f, 6.0f) / 6.0f)
+BWD_LOOP(b_hardswish, x < -3.0f ? 0.0f : x < 3.0f ? g * ((2.0f * x + 3.0f) / 6.0f) : g)
+
+/* ---------- shrinkage ---------- */
+
+static void s_tanhshrink(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  double t = tanh(x);
+  *f = x - t;
+  *df = t * t;
+}
+static void f_tanhshrink(const float *x, float *y, int64_t n, const float *p) {
+  float t[CH];
+  CHUNKS(n) {
+    memcpy(t, x + i0, (size_t)m * sizeof(float));
+    PAD(t);
+    v_tanh(t, t, mp);
+    for (int i = 0; i < m; i++) y[i0 + i] = x[i0 + i] - t[i];
+  }
+}
+static void b_tanhshrink(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  float t[CH];
+  CHUNKS(n) {
+    memcpy(t, x + i0, (size_t)m * sizeof(float));
+    PAD(t);
+    v_tanh(t, t, mp);
+    for (int i = 0; i < m; i++) dx[i0 + i] = dy[i0 + i] * (t[i] * t[i]);
+  }
+}
+
+static void s_softshrink(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  double l = p[0];
+  *f = x > l ? x - l : x < -l ? x + l : 0.0;
+  *df = (x >= -l && x <= l) ? 0.0 : 1.0;
+}
+FWD_LOOP(f_softshrink, x > p[0] ? x - p[0] : x < -p[0] ? x + p[0] : (ISNAN(x) ? x : 0.0f))
+BWD_LOOP(b_softshrink, (x >= -p[0] && x <= p[0]) ? 0.0f : g)
+
+static void s_hardshrink(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  bool in = x >= -p[0] && x <= p[0];
+  *f = in ? 0.0 : x;
+  *df = in ? 0.0 : 1.0;
+}
+FWD_LOOP(f_hardshrink, (x >= -p[0] && x <= p[0]) ? 0.0f : x)
+BWD_LOOP(b_hardshrink, (x >= -p[0] && x <= p[0]) ? 0.0f : g)
+
+/* ---------- periodic, radial ---------- */
+
+static void s_sin(double x, const double *p, double *f, double *df) {
+  *f = sin(x);
+  *df = cos(x);
+}
+static void f_sin(const float *x, float *y, int64_t n, const float *p) {
+  CHUNKS(n) {
+    float t[CH];
+    memcpy(t, x + i0, (size_t)m * sizeof(float));
+    PAD(t);
+    v_sin(t, t, mp);
+    memcpy(y + i0, t, (size_t)m * sizeof(float));
+  }
+}
+static void b_sin(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  float t[CH];
+  CHUNKS(n) {
+    memcpy(t, x + i0, (size_t)m * sizeof(float));
+    PAD(t);
+    v_cos(t, t, mp);
+    for (int i = 0; i < m; i++) dx[i0 + i] = dy[i0 + i] * t[i];
+  }
+}
+static void s_cos(double x, const double *p, double *f, double *df) {
+  *f = cos(x);
+  *df = -sin(x);
+}
+static void f_cos(const float *x, float *y, int64_t n, const float *p) {
+  CHUNKS(n) {
+    float t[CH];
+    memcpy(t, x + i0, (size_t)m * sizeof(float));
+    PAD(t);
+    v_cos(t, t, mp);
+    memcpy(y + i0, t, (size_t)m * sizeof(float));
+  }
+}
+static void b_cos(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  float t[CH];
+  CHUNKS(n) {
+    memcpy(t, x + i0, (size_t)m * sizeof(float));
+    PAD(t);
+    v_sin(t, t, mp);
+    for (int i = 0; i < m; i++) dx[i0 + i] = -dy[i0 + i] * t[i];
+  }
+}
+
+/* gaussian = exp(-x^2); x^2 is split exactly into h + l (fma) so its rounding does not
+ * become a relative error of x^2 * 6e-8 in the result. */
+static void s_gaussian(double x, const double *p, double *f, double *df) {
+  DNAN(x, f, df);
+  double g = exp(-x * x);
+  *f = g;
+  *df = g == 0 ? -copysign(0.0, x) : -2.0 * x * g;
+}
+static void gauss_prep(const float *xs, int m, int mp, float *xc, float *g) {
+  float lo[CH];
+  for (int i = 0; i < m; i++) {
+    float v = CLAMPN(xs[i], -20.0f, 20.0f), h = v * v;
+    xc[i] = v;
+    g[i] = -h;
+    lo[i] = fmaf(v, v, -h);
+  }
+  PAD(g);
+  v_exp(g, g, mp);
+  for (int i = 0; i < m; i++) g[i] *= 1.0f - lo[i];
+}
+static void f_gaussian(const float *x, float *y, int64_t n, const float *p) {
+  float xc[CH], g[CH];
+  CHUNKS(n) {
+    gauss_prep(x + i0, m, mp, xc, g);
+    memcpy(y + i0, g, (size_t)m * sizeof(float));
+  }
+}
+static void b_gaussian(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  float xc[CH], g[CH];
+  CHUNKS(n) {
+    gauss_prep(x + i0, m, mp, xc, g);
+    for (int i = 0; i < m; i++) dx[i0 + i] = dy[i0 + i] * (-2.0f * xc[i] * g[i]);
+  }
+}
+
+/* ---------- parameter checks (beyond finiteness, checked for every entry) ---------- */
+
+static int chk_hardtanh(ar_ctx *C, const double *p) {
+  if (p[0] > p[1])
+    return ar_seterr(C, AR_EARG, "min_val (%g) must not exceed max_val (%g)", p[0], p[1]);
+  return AR_OK;
+}
+static int chk_rrelu(ar_ctx *C, const double *p) {
+  if (p[0] > p[1])
+    return ar_seterr(C, AR_EARG, "lower (%g) must not exceed upper (%g)", p[0], p[1]);
+  return AR_OK;
+}
+static int chk_celu(ar_ctx *C, const double *p) {
+  if (p[0] == 0) return ar_seterr(C, AR_EARG, "alpha must be non-zero (it divides x)");
+  return AR_OK;
+}
+static int chk_softplus(ar_ctx *C, const double *p) {
+  if (p[0] == 0) return ar_seterr(C, AR_EARG, "beta must be non-zero (it divides the result)");
+  return AR_OK;
+}
+static int chk_lambd(ar_ctx *C, const double *p) {
+  if (p[0] < 0) return ar_seterr(C, AR_EARG, "lambd must be >= 0, got %g", p[0]);
+  return AR_OK;
+}
+
+/* ---------- the table ---------- */
+
+#define P0 0, {{NULL, 0}, {NULL, 0}}
+#define P1(a, da) 1, {{a, da}, {NULL, 0}}
+#define P2(a, da, b, db) 2, {{a, da}, {b, db}}
+#define FNS(n) s_##n, f_##n, b_##n, NULL
+#define FNSC(n, chk) s_##n, f_##n, b_##n, chk
+
+const act_def act_table[] = {
+    {"identity", "linear", "x", P0, false, true, false, FNS(identity)},
+    {"step", "step", "1 if x > 0 else 0 (derivative 0)", P0, false, true, false, FNS(step)},
+    {"sigmoid", "sigmoid-like", "1 / (1 + exp(-x))", P0, false, true, true, FNS(sigmoid)},
+    {"hard_sigmoid", "sigmoid-like", "relu6(x + 3) / 6", P0, false, false, false,
+     FNS(hard_sigmoid)},
+    {"tanh", "sigmoid-like", "tanh(x)", P0, false, true, true, FNS(tanh)},
+    {"hardtanh", "sigmoid-like", "min(max(x, min_val), max_val)",
+     P2("min_val", -1.0, "max_val", 1.0), false, true, false, FNSC(hardtanh, chk_hardtanh)},
+    {"softsign", "sigmoid-like", "x / (1 + |x|)", P0, false, false, false, FNS(softsign)},
+    {"relu", "relu-like", "max(0, x)", P0, false, true, false, FNS(relu)},
+    {"relu6", "relu-like", "min(max(0, x), 6)", P0, false, true, false, FNS(relu6)},
+    {"leaky_relu", "relu-like", "x if x > 0 else negative_slope * x",
+     P1("negative_slope", 0.01), false, true, false, FNS(leaky_relu)},
+    {"prelu", "relu-like", "x if x > 0 else a * x (a learnable, per channel or shared)",
+     P1("init", 0.25), true, true, false, s_leaky_relu, f_leaky_relu, b_leaky_relu, NULL},
+    {"rrelu", "relu-like",
+     "x if x >= 0 else a * x, a ~ U(lower, upper) in training, (lower + upper) / 2 in eval",
+     P2("lower", 1.0 / 8.0, "upper", 1.0 / 3.0), false, true, false, FNSC(rrelu, chk_rrelu)},
+    {"elu", "exp-based linear unit", "x if x > 0 else alpha * (exp(x) - 1)", P1("alpha", 1.0),
+     false, true, true, FNS(elu)},
+    {"selu", "exp-based linear unit",
+     "scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = 1.6732632423543772, "
+     "scale = 1.0507009873554805",
+     P0, false, true, true, FNS(selu)},
+    {"celu", "exp-based linear unit", "x if x > 0 else alpha * (exp(x / alpha) - 1)",
+     P1("alpha", 1.0), false, true, true, FNSC(celu, chk_celu)},
+    {"gelu", "smooth self-gated", "x * Phi(x) = x / 2 * (1 + erf(x / sqrt(2)))", P0, false,
+     false, true, FNS(gelu)},
+    {"gelu_tanh", "smooth self-gated",
+     "x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))", P0, false, false, true,
+     FNS(gelu_tanh)},
+    {"silu", "smooth self-gated", "x * sigmoid(x)", P0, false, false, true, FNS(silu)},
+    {"swish", "smooth self-gated", "x * sigmoid(beta * x)", P1("beta", 1.0), false, false,
+     true, FNS(swish)},
+    {"mish", "smooth self-gated", "x * tanh(softplus(x))", P0, false, false, true, FNS(mish)},
+    {"softplus", "smooth relu-like", "log(1 + exp(beta * x)) / beta, x where beta * x > threshold",
+     P2("beta", 1.0, "threshold", 20.0), false, false, true, FNSC(softplus, chk_softplus)},
+    {"logsigmoid", "sigmoid-like", "log(sigmoid(x)) = -softplus(-x)", P0, false, false, true,
+     FNS(logsigmoid)},
+    {"hardswish", "smooth self-gated", "x * relu6(x + 3) / 6", P0, false, false, false,
+     FNS(hardswish)},
+    {"tanhshrink", "shrinkage", "x - tanh(x)", P0, false, false, true, FNS(tanhshrink)},
+    {"softshrink", "shrinkage", "x - lambd if x > lambd, x + lambd if x < -lambd, else 0",
+     P1("lambd", 0.5), false, false, false, FNSC(softshrink, chk_lambd)},
+    {"hardshrink", "shrinkage", "x if |x| > lambd else 0", P1("lambd", 0.5), false, false,
+     false, FNSC(hardshrink, chk_lambd)},
+    {"sin", "periodic", "sin(x)", P0, false, false, true, FNS(sin)},
+    {"cos", "periodic", "cos(x)", P0, false, false, true, FNS(cos)},
+    {"gaussian", "radial", "exp(-x^2)", P0, false, false, true, FNS(gaussian)},
+};
+const int act_count = (int)(sizeof act_table / sizeof act_table[0]);

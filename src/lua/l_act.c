@@ -1,0 +1,223 @@
+/* actrun.act: the activation registry in Lua. One function per registry entry
+ * (act.NAME(x, p1, p2 ...)), plus apply/list/info/scalar/derivative/backward and
+ * softmax/log_softmax. Everything is generated from act_table. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "act/act.h"
+#include "lua/binding.h"
+
+static int finish(lua_State *L, ar_ctx *C, int rc, const char *fname) {
+  if (rc) return lt_core_error(L, fname);
+  lt_account(L, C);
+  return 1;
+}
+
+static const act_def *check_name(lua_State *L, int idx, const char *fn) {
+  if (lua_type(L, idx) != LUA_TSTRING) lt_argerror(L, fn, idx, "name", "an activation name");
+  const char *name = lua_tostring(L, idx);
+  const act_def *a = act_find(name);
+  if (!a) lt_error(L, fn, "unknown activation '%s' (see act.list())", name);
+  return a;
+}
+
+static void param_list(const act_def *a, char *buf, size_t n) {
+  buf[0] = 0;
+  for (int i = 0; i < a->nparams; i++) {
+    if (i) strncat(buf, ", ", n - strlen(buf) - 1);
+    strncat(buf, a->params[i].name, n - strlen(buf) - 1);
+  }
+}
+
+/* Parameters from a table keyed by name (idx may be none/nil: the defaults). */
+static void table_params(lua_State *L, int idx, const act_def *a, double *p, const char *fn) {
+  for (int i = 0; i < a->nparams; i++) p[i] = a->params[i].def;
+  if (lua_isnoneornil(L, idx)) return;
+  if (lua_type(L, idx) != LUA_TTABLE) lt_argerror(L, fn, idx, "params", "a table of parameters");
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    int k = key ? act_param_index(a, key) : -1;
+    if (k < 0) {
+      char names[128];
+      param_list(a, names, sizeof names);
+      if (!key) lt_error(L, fn, "parameter names must be strings (%s takes: %s)", a->name,
+                         a->nparams ? names : "no parameters");
+      lt_error(L, fn, "unknown parameter '%s' for %s (parameters: %s)", key, a->name,
+               a->nparams ? names : "none");
+    }
+    if (lua_type(L, -1) != LUA_TNUMBER)
+      lt_error(L, fn, "parameter '%s' expected a number, got %s", key, luaL_typename(L, -1));
+    p[k] = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+}
+
+/* act.NAME(x [, p1, p2 ...]): positional parameters; prelu's slope may be a tensor. */
+static int f_entry(lua_State *L) {
+  const act_def *a = &act_table[lua_tointeger(L, lua_upvalueindex(3))];
+  char fn[64];
+  snprintf(fn, sizeof fn, "actrun.act.%s", a->name);
+  ar_ctx *C = lt_ctx(L);
+  int top = lua_gettop(L);
+  if (top > 1 + a->nparams) {
+    char names[128];
+    param_list(a, names, sizeof names);
+    return lt_error(L, fn, "too many arguments: %d given, %s takes x%s%s", top, a->name,
+                    a->nparams ? ", " : "", names);
+  }
+  ar_tensor *x = lt_check(L, 1, fn, 1, "x");
+  if (a->learnable && lt_totensor(L, 2)) {
+    ar_tensor *w = lt_check(L, 2, fn, 2, a->params[0].name);
+    ar_tensor *out = lt_new(L);
+    return finish(L, C, act_prelu_forward(C, out, x, w), fn);
+  }
+  double p[ACT_MAXPARAMS];
+  for (int i = 0; i < a->nparams; i++)
+    p[i] = lua_isnoneornil(L, 2 + i) ? a->params[i].def
+                                     : lt_checknum(L, 2 + i, fn, 2 + i, a->params[i].name);
+  ar_tensor *out = lt_new(L);
+  return finish(L, C, act_forward(C, a, out, x, p), fn);
+}
+
+static int f_apply(lua_State *L) {
+  const char *fn = "actrun.act.apply";
+  ar_ctx *C = lt_ctx(L);
+  const act_def *a = check_name(L, 1, fn);
+  ar_tensor *x = lt_check(L, 2, fn, 2, "x");
+  double p[ACT_MAXPARAMS];
+  table_params(L, 3, a, p, fn);
+  ar_tensor *out = lt_new(L);
+  return finish(L, C, act_forward(C, a, out, x, p), fn);
+}
+
+static int f_scalar(lua_State *L) {
+  const char *fn = "actrun.act.scalar";
+  const act_def *a = check_name(L, 1, fn);
+  double x = lt_checknum(L, 2, fn, 2, "x"), p[ACT_MAXPARAMS], f, df;
+  table_params(L, 3, a, p, fn);
+  if (act_check_params(lt_ctx(L), a, p)) return lt_core_error(L, fn);
+  a->scalar(x, p, &f, &df);
+  lua_pushnumber(L, f);
+  lua_pushnumber(L, df);
+  return 2;
+}
+
+static int f_backward(lua_State *L) {
+  const char *fn = "actrun.act.backward";
+  ar_ctx *C = lt_ctx(L);
+  const act_def *a = check_name(L, 1, fn);
+  ar_tensor *x = lt_check(L, 2, fn, 2, "x");
+  ar_tensor *dy = lt_check(L, 3, fn, 3, "dy");
+  double p[ACT_MAXPARAMS];
+  table_params(L, 4, a, p, fn);
+  ar_tensor *out = lt_new(L);
+  return finish(L, C, act_backward(C, a, out, x, dy, p), fn);
+}
+
+static int f_derivative(lua_State *L) {
+  const char *fn = "actrun.act.derivative";
+  ar_ctx *C = lt_ctx(L);
+  const act_def *a = check_name(L, 1, fn);
+  ar_tensor *x = lt_check(L, 2, fn, 2, "x");
+  double p[ACT_MAXPARAMS];
+  table_params(L, 3, a, p, fn);
+  ar_tensor ones;
+  int rc = ar_empty(C, &ones, x->ndim, x->shape);
+  if (rc) return lt_core_error(L, fn);
+  ar_fill(C, &ones, 1.0f);
+  ar_tensor *out = lt_new(L);
+  rc = act_backward(C, a, out, x, &ones, p);
+  ar_release(&ones);
+  return finish(L, C, rc, fn);
+}
+
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The elementwise entries, sorted; softmax and log_softmax (vector-valued) are not in the
+ * list, since they take a dim rather than parameters and have no scalar form. */
+static int f_list(lua_State *L) {
+  const char *names[128];
+  int n = act_count < 128 ? act_count : 128;
+  for (int i = 0; i < n; i++) names[i] = act_table[i].name;
+  qsort(names, (size_t)n, sizeof *names, cmp_names);
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lua_pushstring(L, names[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+static int f_info(lua_State *L) {
+  const act_def *a = check_name(L, 1, "actrun.act.info");
+  lua_createtable(L, 0, 7);
+  lua_pushstring(L, a->name);
+  lua_setfield(L, -2, "name");
+  lua_pushstring(L, a->family);
+  lua_setfield(L, -2, "family");
+  lua_pushstring(L, a->formula);
+  lua_setfield(L, -2, "formula");
+  lua_createtable(L, a->nparams, 0);
+  for (int i = 0; i < a->nparams; i++) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, a->params[i].name);
+    lua_setfield(L, -2, "name");
+    lua_pushnumber(L, a->params[i].def);
+    lua_setfield(L, -2, "default");
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "params");
+  lua_pushboolean(L, a->learnable);
+  lua_setfield(L, -2, "learnable");
+  lua_pushboolean(L, a->output_grad);
+  lua_setfield(L, -2, "output_grad");
+  return 1;
+}
+
+static int softmax_common(lua_State *L, bool log, const char *fn) {
+  ar_ctx *C = lt_ctx(L);
+  ar_tensor *x = lt_check(L, 1, fn, 1, "x");
+  if (lua_gettop(L) > 2) return lt_error(L, fn, "too many arguments: expected x [, dim]");
+  int dim;
+  if (lua_isnoneornil(L, 2))
+    dim = x->ndim ? x->ndim - 1 : 0;
+  else
+    dim = x->ndim ? lt_checkdim(L, 2, x->ndim, fn, 2) : (lt_checkint(L, 2, fn, 2, "dim"), 0);
+  ar_tensor *out = lt_new(L);
+  return finish(L, C, act_softmax(C, out, x, dim, log), fn);
+}
+static int f_softmax(lua_State *L) { return softmax_common(L, false, "actrun.act.softmax"); }
+static int f_log_softmax(lua_State *L) {
+  return softmax_common(L, true, "actrun.act.log_softmax");
+}
+
+static const luaL_Reg functions[] = {
+    {"apply", f_apply},       {"scalar", f_scalar},   {"backward", f_backward},
+    {"derivative", f_derivative}, {"list", f_list},   {"info", f_info},
+    {"softmax", f_softmax},   {"log_softmax", f_log_softmax}, {NULL, NULL},
+};
+
+void lt_open_act(lua_State *L, int modi, int ctxi, int mti) {
+  lua_createtable(L, 0, act_count + 8);
+  lua_pushvalue(L, ctxi);
+  lua_pushvalue(L, mti);
+  luaL_setfuncs(L, functions, LT_NUP);
+  for (int i = 0; i < act_count; i++) {
+    lua_pushvalue(L, ctxi);
+    lua_pushvalue(L, mti);
+    lua_pushinteger(L, i);
+    lua_pushcclosure(L, f_entry, LT_NUP + 1);
+    lua_setfield(L, -2, act_table[i].name);
+  }
+  /* require "actrun.act" gives the same table */
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "actrun.act");
+  lua_pop(L, 1);
+  lua_setfield(L, modi, "act");
+}
