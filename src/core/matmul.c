@@ -10,10 +10,12 @@
 
 #include "core/core.h"
 
-/* Below this many multiply-adds OpenBLAS's threading costs more than it gains on small
- * machines (128x10x256 runs 2x slower on 2 threads than on 1), so such calls run on
- * one thread. */
-#define MM_TINY ((double)(1 << 21))
+/* When OpenBLAS's second thread costs more than it gains (measured on 2 Zen 5 cores):
+ * narrow outputs (a 10-class layer: 128x10x256 runs up to 1.9x slower on 2 threads) below
+ * 2^23 multiply-adds, and anything below 2^18. Wider products gain 1.3-1.9x from 2. */
+#define MM_TINY ((double)(1 << 18))
+#define MM_NARROW_N 32
+#define MM_NARROW ((double)(1 << 23))
 
 /* A matrix operand as sgemm takes it. */
 typedef struct {
@@ -42,7 +44,7 @@ static bool mm_desc(const float *p, int64_t r, int64_t c, int64_t s0, int64_t s1
   return true;
 }
 
-/* One sgemm with the thread budget for its size; out is m x n with row stride ldc. */
+/* One sgemm; out is m x n with row stride ldc. */
 static void mm_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const mm_mat *A,
                      const mm_mat *B, float beta, float *out, int64_t ldc)
 {
@@ -53,7 +55,8 @@ static void mm_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const mm_mat 
 /* Runs OpenBLAS on one thread for tiny products; returns the count to restore (0: none). */
 static int mm_budget_begin(int64_t m, int64_t n, int64_t k)
 {
-  if ((double)m * (double)n * (double)k >= MM_TINY) return 0;
+  double f = (double)m * (double)n * (double)k;
+  if (f >= MM_TINY && (n >= MM_NARROW_N || f >= MM_NARROW)) return 0;
   int prev = openblas_get_num_threads();
   if (prev <= 1) return 0;
   openblas_set_num_threads(1);
