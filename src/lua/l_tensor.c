@@ -707,7 +707,12 @@ static int unary(lua_State *L, ar_unop op, const char *fn) {
   ar_tensor *t = lt_new(L);
   int rc = ar_unary(C, op, t, a);
   ag_node *n = rc ? NULL : rec(L, C, un_ag[op], t, a, NULL, fn);
-  if (n) ag_save(n, 0, a), ag_save(n, 1, t); /* input for sin/log..., output for exp/tanh... */
+  if (n) { /* keep only what the derivative is computed from (see bw_unary) */
+    if (op == AR_LOG || op == AR_ABS || op == AR_SIN || op == AR_COS || op == AR_SQUARE)
+      ag_save(n, 0, a);
+    else if (op == AR_EXP || op == AR_SQRT || op == AR_TANH || op == AR_SIGMOID || op == AR_RECIP)
+      ag_save(n, 1, t);
+  }
   return finish(L, C, rc, fn);
 }
 
@@ -893,10 +898,12 @@ static int ag_field(lua_State *L, ar_tensor *self, const char *k) {
 
 static int mm_index(lua_State *L) {
   if (lua_type(L, 2) == LUA_TSTRING) {
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(3)); /* the methods table: the hot path of t:method() */
+    if (!lua_isnil(L, -1)) return 1;
     ar_tensor *self = lt_totensor(L, 1);
     if (self && ag_field(L, self, lua_tostring(L, 2))) return 1;
-    lua_pushvalue(L, 2);
-    lua_rawget(L, lua_upvalueindex(3)); /* the methods table */
+    lua_pushnil(L);
     return 1;
   }
   const char *fn = "Tensor:__index";
