@@ -195,8 +195,7 @@ done:
 }
 
 /* gout of a reduction, reshaped as if keepdim had been true (dims of size 1 kept). */
-static int keep_shape(ar_ctx *C, ar_tensor *out, const ar_tensor *g, const ag_meta *in,
-                      int dim) {
+static int keep_shape(ar_ctx *C, ar_tensor *out, const ar_tensor *g, const ag_meta *in, int dim) {
   int64_t ks[AR_MAXDIM];
   for (int d = 0; d < in->ndim; d++) ks[d] = (dim < 0 || d == dim) ? 1 : in->shape[d];
   return ar_reshape(C, out, g, in->ndim, ks);
@@ -312,29 +311,40 @@ static int bw_scalar_ops(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *g
   ar_tensor t = {0}, u = {0};
   int rc = AR_OK;
   switch (n->op) {
-  case AG_ADD_S: case AG_SUB_S: ar_share(&gin[0], g); break;
-  case AG_RSUB_S: TRY(ar_unary(C, AR_NEG, &gin[0], g)); break;
-  case AG_MUL_S: TRY(muls(C, &gin[0], g, s)); break;
-  case AG_DIV_S: TRY(ar_binary_scalar(C, AR_DIV, &gin[0], g, s, false)); break;
-  case AG_RDIV_S: /* s / a: -out / a; saved a, out */
-    TRY(mul(C, &t, g, &n->saved[1]));
-    TRY(ar_binary(C, AR_DIV, &u, &t, &n->saved[0]));
-    TRY(ar_unary(C, AR_NEG, &gin[0], &u));
-    break;
-  case AG_POW_S: /* a^s: s * a^(s-1); saved a */
-    TRY(ar_binary_scalar(C, AR_POW, &t, &n->saved[0], s - 1.0f, false));
-    TRY(muls(C, &u, &t, s));
-    TRY(mul(C, &gin[0], g, &u));
-    break;
-  case AG_RPOW_S: /* s^a: out * log(s); saved out */
-    TRY(muls(C, &t, &n->saved[1], (float)log(n->dv[0])));
-    TRY(mul(C, &gin[0], g, &t));
-    break;
-  case AG_MAXIMUM_S: case AG_MINIMUM_S:
-    TRY(select_mask(C, &t, n->op == AG_MAXIMUM_S, &n->saved[0], NULL, s, true));
-    TRY(mul(C, &gin[0], g, &t));
-    break;
-  default: rc = ar_seterr(C, AR_EARG, "internal: not a scalar op");
+    case AG_ADD_S:
+    case AG_SUB_S:
+      ar_share(&gin[0], g);
+      break;
+    case AG_RSUB_S:
+      TRY(ar_unary(C, AR_NEG, &gin[0], g));
+      break;
+    case AG_MUL_S:
+      TRY(muls(C, &gin[0], g, s));
+      break;
+    case AG_DIV_S:
+      TRY(ar_binary_scalar(C, AR_DIV, &gin[0], g, s, false));
+      break;
+    case AG_RDIV_S: /* s / a: -out / a; saved a, out */
+      TRY(mul(C, &t, g, &n->saved[1]));
+      TRY(ar_binary(C, AR_DIV, &u, &t, &n->saved[0]));
+      TRY(ar_unary(C, AR_NEG, &gin[0], &u));
+      break;
+    case AG_POW_S: /* a^s: s * a^(s-1); saved a */
+      TRY(ar_binary_scalar(C, AR_POW, &t, &n->saved[0], s - 1.0f, false));
+      TRY(muls(C, &u, &t, s));
+      TRY(mul(C, &gin[0], g, &u));
+      break;
+    case AG_RPOW_S: /* s^a: out * log(s); saved out */
+      TRY(muls(C, &t, &n->saved[1], (float)log(n->dv[0])));
+      TRY(mul(C, &gin[0], g, &t));
+      break;
+    case AG_MAXIMUM_S:
+    case AG_MINIMUM_S:
+      TRY(select_mask(C, &t, n->op == AG_MAXIMUM_S, &n->saved[0], NULL, s, true));
+      TRY(mul(C, &gin[0], g, &t));
+      break;
+    default:
+      rc = ar_seterr(C, AR_EARG, "internal: not a scalar op");
   }
 done:
   ar_release(&t), ar_release(&u);
@@ -347,44 +357,62 @@ static int bw_unary(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   ar_tensor t = {0}, u = {0};
   int rc = AR_OK;
   switch (n->op) {
-  case AG_NEG: TRY(ar_unary(C, AR_NEG, &gin[0], g)); break;
-  case AG_EXP: TRY(mul(C, &gin[0], g, y)); break;
-  case AG_LOG: TRY(ar_binary(C, AR_DIV, &gin[0], g, a)); break;
-  case AG_SQRT: /* 0.5 / sqrt(a) */
-    TRY(ar_binary(C, AR_DIV, &t, g, y));
-    TRY(muls(C, &gin[0], &t, 0.5f));
-    break;
-  case AG_ABS: TRY(ar_unary(C, AR_SIGN, &t, a)); TRY(mul(C, &gin[0], g, &t)); break;
-  case AG_SIN: TRY(ar_unary(C, AR_COS, &t, a)); TRY(mul(C, &gin[0], g, &t)); break;
-  case AG_COS:
-    TRY(ar_unary(C, AR_SIN, &t, a));
-    TRY(mul(C, &u, g, &t));
-    TRY(ar_unary(C, AR_NEG, &gin[0], &u));
-    break;
-  case AG_TANH: /* 1 - y^2 */
-    TRY(ar_unary(C, AR_SQUARE, &t, y));
-    TRY(ar_binary_scalar(C, AR_SUB, &u, &t, 1.0f, true));
-    TRY(mul(C, &gin[0], g, &u));
-    break;
-  case AG_SIGMOID: /* y (1 - y) */
-    TRY(ar_binary_scalar(C, AR_SUB, &t, y, 1.0f, true));
-    TRY(mul(C, &u, &t, y));
-    TRY(mul(C, &gin[0], g, &u));
-    break;
-  case AG_RECIP: /* -y^2 */
-    TRY(ar_unary(C, AR_SQUARE, &t, y));
-    TRY(mul(C, &u, g, &t));
-    TRY(ar_unary(C, AR_NEG, &gin[0], &u));
-    break;
-  case AG_SQUARE: TRY(mul(C, &t, g, a)); TRY(muls(C, &gin[0], &t, 2.0f)); break;
-  case AG_ZERO_GRAD: TRY(zeros_of(C, &gin[0], n->in[0]->ndim, n->in[0]->shape)); break;
-  case AG_CLAMP: /* 1 where lo <= a <= hi (bounds included, as PyTorch) */
-    TRY(ar_binary_scalar(C, AR_GE, &t, a, (float)n->dv[0], false));
-    TRY(ar_binary_scalar(C, AR_LE, &u, a, (float)n->dv[1], false));
-    TRY(ar_binary_(C, AR_MUL, &t, &u));
-    TRY(mul(C, &gin[0], g, &t));
-    break;
-  default: rc = ar_seterr(C, AR_EARG, "internal: not a unary op");
+    case AG_NEG:
+      TRY(ar_unary(C, AR_NEG, &gin[0], g));
+      break;
+    case AG_EXP:
+      TRY(mul(C, &gin[0], g, y));
+      break;
+    case AG_LOG:
+      TRY(ar_binary(C, AR_DIV, &gin[0], g, a));
+      break;
+    case AG_SQRT: /* 0.5 / sqrt(a) */
+      TRY(ar_binary(C, AR_DIV, &t, g, y));
+      TRY(muls(C, &gin[0], &t, 0.5f));
+      break;
+    case AG_ABS:
+      TRY(ar_unary(C, AR_SIGN, &t, a));
+      TRY(mul(C, &gin[0], g, &t));
+      break;
+    case AG_SIN:
+      TRY(ar_unary(C, AR_COS, &t, a));
+      TRY(mul(C, &gin[0], g, &t));
+      break;
+    case AG_COS:
+      TRY(ar_unary(C, AR_SIN, &t, a));
+      TRY(mul(C, &u, g, &t));
+      TRY(ar_unary(C, AR_NEG, &gin[0], &u));
+      break;
+    case AG_TANH: /* 1 - y^2 */
+      TRY(ar_unary(C, AR_SQUARE, &t, y));
+      TRY(ar_binary_scalar(C, AR_SUB, &u, &t, 1.0f, true));
+      TRY(mul(C, &gin[0], g, &u));
+      break;
+    case AG_SIGMOID: /* y (1 - y) */
+      TRY(ar_binary_scalar(C, AR_SUB, &t, y, 1.0f, true));
+      TRY(mul(C, &u, &t, y));
+      TRY(mul(C, &gin[0], g, &u));
+      break;
+    case AG_RECIP: /* -y^2 */
+      TRY(ar_unary(C, AR_SQUARE, &t, y));
+      TRY(mul(C, &u, g, &t));
+      TRY(ar_unary(C, AR_NEG, &gin[0], &u));
+      break;
+    case AG_SQUARE:
+      TRY(mul(C, &t, g, a));
+      TRY(muls(C, &gin[0], &t, 2.0f));
+      break;
+    case AG_ZERO_GRAD:
+      TRY(zeros_of(C, &gin[0], n->in[0]->ndim, n->in[0]->shape));
+      break;
+    case AG_CLAMP: /* 1 where lo <= a <= hi (bounds included, as PyTorch) */
+      TRY(ar_binary_scalar(C, AR_GE, &t, a, (float)n->dv[0], false));
+      TRY(ar_binary_scalar(C, AR_LE, &u, a, (float)n->dv[1], false));
+      TRY(ar_binary_(C, AR_MUL, &t, &u));
+      TRY(mul(C, &gin[0], g, &t));
+      break;
+    default:
+      rc = ar_seterr(C, AR_EARG, "internal: not a unary op");
   }
 done:
   ar_release(&t), ar_release(&u);
@@ -405,63 +433,67 @@ static int bw_reduce(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) 
   TRY(keep_shape(C, &gk, g, in, dim));
   if (n->saved[1].st) TRY(keep_shape(C, &yk, &n->saved[1], in, dim));
   switch (n->op) {
-  case AG_SUM: TRY(ar_expand(C, &gin[0], &gk, in->ndim, in->shape)); break;
-  case AG_MEAN:
-    TRY(muls(C, &t, &gk, N ? 1.0f / (float)N : 0.0f));
-    TRY(ar_expand(C, &gin[0], &t, in->ndim, in->shape));
-    break;
-  case AG_VAR: case AG_STD: { /* var: 2 (a - mean) / (N - c); std: that / (2 std) */
-    double denom = (double)(N - n->iv[2]);
-    TRY(ar_reduce(C, AR_MEAN, &t, a, dim, true, 2.0, 0));
-    TRY(ar_binary(C, AR_SUB, &u, a, &t));
-    ar_release(&t);
-    if (n->op == AG_VAR) {
-      TRY(muls(C, &t, &gk, (float)(2.0 / denom)));
-    } else {
-      TRY(ar_binary(C, AR_DIV, &v, &gk, &yk));
-      TRY(muls(C, &t, &v, (float)(1.0 / denom)));
-    }
-    TRY(mul(C, &gin[0], &u, &t));
-    break;
-  }
-  case AG_NORM: {
-    double p = n->dv[0];
-    if (isinf(p)) { /* to the elements of largest magnitude, split evenly among ties */
-      TRY(ar_unary(C, AR_ABS, &t, a));
-      TRY(ar_binary(C, AR_EQ, &u, &t, &yk));
+    case AG_SUM:
+      TRY(ar_expand(C, &gin[0], &gk, in->ndim, in->shape));
+      break;
+    case AG_MEAN:
+      TRY(muls(C, &t, &gk, N ? 1.0f / (float)N : 0.0f));
+      TRY(ar_expand(C, &gin[0], &t, in->ndim, in->shape));
+      break;
+    case AG_VAR:
+    case AG_STD: { /* var: 2 (a - mean) / (N - c); std: that / (2 std) */
+      double denom = (double)(N - n->iv[2]);
+      TRY(ar_reduce(C, AR_MEAN, &t, a, dim, true, 2.0, 0));
+      TRY(ar_binary(C, AR_SUB, &u, a, &t));
       ar_release(&t);
-      TRY(ar_reduce(C, AR_SUM, &t, &u, dim, true, 2.0, 0));
-      TRY(ar_binary(C, AR_DIV, &v, &u, &t));
-      ar_release(&t), ar_release(&u);
-      TRY(ar_unary(C, AR_SIGN, &t, a));
-      TRY(mul(C, &u, &t, &v));
-      TRY(mul(C, &gin[0], &u, &gk));
-    } else if (p == 0) {
-      TRY(zeros_of(C, &gin[0], in->ndim, in->shape));
-    } else { /* sign(a) |a|^(p-1) / norm^(p-1) */
-      TRY(ar_unary(C, AR_ABS, &t, a));
-      TRY(ar_binary_scalar(C, AR_POW, &u, &t, (float)(p - 1), false));
-      ar_release(&t);
-      TRY(ar_binary_scalar(C, AR_POW, &t, &yk, (float)(p - 1), false));
-      TRY(ar_binary(C, AR_DIV, &v, &u, &t));
-      ar_release(&t), ar_release(&u);
-      TRY(ar_unary(C, AR_SIGN, &t, a));
-      TRY(mul(C, &u, &t, &v));
-      TRY(mul(C, &gin[0], &u, &gk));
+      if (n->op == AG_VAR) {
+        TRY(muls(C, &t, &gk, (float)(2.0 / denom)));
+      } else {
+        TRY(ar_binary(C, AR_DIV, &v, &gk, &yk));
+        TRY(muls(C, &t, &v, (float)(1.0 / denom)));
+      }
+      TRY(mul(C, &gin[0], &u, &t));
+      break;
     }
-    break;
-  }
-  case AG_PROD: /* out / a: the inputs must be non-zero */
-    TRY(ar_binary(C, AR_DIV, &t, &yk, a));
-    TRY(mul(C, &gin[0], &t, &gk));
-    break;
-  case AG_MAXMIN_ALL: /* PyTorch's full max/min: split evenly among tied extrema */
-    TRY(ar_binary(C, AR_EQ, &t, a, &yk));
-    TRY(ar_reduce(C, AR_SUM, &u, &t, -1, false, 2.0, 0));
-    TRY(ar_binary(C, AR_DIV, &v, &gk, &u));
-    TRY(mul(C, &gin[0], &t, &v));
-    break;
-  default: rc = ar_seterr(C, AR_EARG, "internal: not a reduction");
+    case AG_NORM: {
+      double p = n->dv[0];
+      if (isinf(p)) { /* to the elements of largest magnitude, split evenly among ties */
+        TRY(ar_unary(C, AR_ABS, &t, a));
+        TRY(ar_binary(C, AR_EQ, &u, &t, &yk));
+        ar_release(&t);
+        TRY(ar_reduce(C, AR_SUM, &t, &u, dim, true, 2.0, 0));
+        TRY(ar_binary(C, AR_DIV, &v, &u, &t));
+        ar_release(&t), ar_release(&u);
+        TRY(ar_unary(C, AR_SIGN, &t, a));
+        TRY(mul(C, &u, &t, &v));
+        TRY(mul(C, &gin[0], &u, &gk));
+      } else if (p == 0) {
+        TRY(zeros_of(C, &gin[0], in->ndim, in->shape));
+      } else { /* sign(a) |a|^(p-1) / norm^(p-1) */
+        TRY(ar_unary(C, AR_ABS, &t, a));
+        TRY(ar_binary_scalar(C, AR_POW, &u, &t, (float)(p - 1), false));
+        ar_release(&t);
+        TRY(ar_binary_scalar(C, AR_POW, &t, &yk, (float)(p - 1), false));
+        TRY(ar_binary(C, AR_DIV, &v, &u, &t));
+        ar_release(&t), ar_release(&u);
+        TRY(ar_unary(C, AR_SIGN, &t, a));
+        TRY(mul(C, &u, &t, &v));
+        TRY(mul(C, &gin[0], &u, &gk));
+      }
+      break;
+    }
+    case AG_PROD: /* out / a: the inputs must be non-zero */
+      TRY(ar_binary(C, AR_DIV, &t, &yk, a));
+      TRY(mul(C, &gin[0], &t, &gk));
+      break;
+    case AG_MAXMIN_ALL: /* PyTorch's full max/min: split evenly among tied extrema */
+      TRY(ar_binary(C, AR_EQ, &t, a, &yk));
+      TRY(ar_reduce(C, AR_SUM, &u, &t, -1, false, 2.0, 0));
+      TRY(ar_binary(C, AR_DIV, &v, &gk, &u));
+      TRY(mul(C, &gin[0], &t, &v));
+      break;
+    default:
+      rc = ar_seterr(C, AR_EARG, "internal: not a reduction");
   }
 done:
   ar_release(&gk), ar_release(&yk), ar_release(&t), ar_release(&u), ar_release(&v);
@@ -562,6 +594,8 @@ done:
 /* cat: each input gets its stretch of the gradient along dim; stack: its slice. */
 static int bw_join(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   int dim = (int)n->iv[0];
+  if (n->op == AG_CAT && !n->sizes) /* recording ran out of memory half-way */
+    return ar_seterr(C, AR_ENOMEM, "cat: the sizes of the inputs were not recorded");
   int64_t off = 0;
   for (int i = 0; i < n->nin; i++) {
     int rc = AR_OK;
@@ -592,8 +626,14 @@ static int bw_prelu(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   rc = act_prelu_backward(C, &dx, &dw, &n->saved[0], &n->saved[1], &dy);
   ar_release(&dy);
   if (rc) return rc;
-  if (n->in[0]) gin[0] = dx; else ar_release(&dx);
-  if (n->in[1]) gin[1] = dw; else ar_release(&dw);
+  if (n->in[0])
+    gin[0] = dx;
+  else
+    ar_release(&dx);
+  if (n->in[1])
+    gin[1] = dw;
+  else
+    ar_release(&dw);
   return AR_OK;
 }
 
@@ -705,7 +745,8 @@ int ag_backward(ar_ctx *C, ar_tensor *root, const ar_tensor *seed) {
   if (!seed && ar_numel(root) != 1)
     return ar_seterr(C, AR_EARG,
                      "grad can be implicitly created only for a tensor with one element, "
-                     "got shape %s", ar_shape_str(root->ndim, root->shape, s1, sizeof s1));
+                     "got shape %s",
+                     ar_shape_str(root->ndim, root->shape, s1, sizeof s1));
   if (seed && !ar_same_shape(root, seed))
     return ar_seterr(C, AR_ESHAPE, "the gradient must have the tensor's shape %s, got %s",
                      ar_shape_str(root->ndim, root->shape, s1, sizeof s1),
@@ -809,7 +850,7 @@ int ag_backward(ar_ctx *C, ar_tensor *root, const ar_tensor *seed) {
   }
 
 cleanup:
-  done:
+done:
   for (size_t i = 0; i < seen.n; i++) {
     ag_meta *m = seen.v[i];
     m->visited = false;

@@ -19,7 +19,9 @@
 
 #include "core/core.h"
 
-/* One op per differentiable forward; ag_ops[op] names it and holds its backward. */
+/* One op per differentiable forward (one line per family); ag_ops[op] names it and holds
+ * its backward. */
+// clang-format off
 typedef enum {
   AG_IDENTITY,   /* clone, contiguous, t() of a 1-D tensor: gradient passes unchanged */
   AG_ADD, AG_SUB, AG_MUL, AG_DIV, AG_POW, AG_MAXIMUM, AG_MINIMUM,     /* tensor op tensor */
@@ -37,6 +39,7 @@ typedef enum {
   AG_ACT, AG_PRELU, AG_SOFTMAX,
   AG_OP_COUNT
 } ag_op;
+// clang-format on
 
 #define AG_MAXSAVED 3
 
@@ -57,29 +60,29 @@ extern const ag_opdef ag_ops[AG_OP_COUNT];
 
 struct ag_node {
   ag_op op;
-  bool released;          /* its backward ran: saved tensors and edges are gone */
+  bool released; /* its backward ran: saved tensors and edges are gone */
   int nin;
-  ag_meta **in;           /* nin edges (retained); NULL where the input needs no grad */
-  ag_meta *in_small[2];   /* storage for in when nin <= 2 */
-  int64_t *sizes;         /* cat/stack: each input's size along dim */
+  ag_meta **in;         /* nin edges (retained); NULL where the input needs no grad */
+  ag_meta *in_small[2]; /* storage for in when nin <= 2 */
+  int64_t *sizes;       /* cat/stack: each input's size along dim */
   ar_tensor saved[AG_MAXSAVED];
-  int64_t iv[4];          /* dims, indices, flags */
-  double dv[4];           /* scalars, bounds, params */
-  const void *ptr;        /* the act_def of AG_ACT */
+  int64_t iv[4];   /* dims, indices, flags */
+  double dv[4];    /* scalars, bounds, params */
+  const void *ptr; /* the act_def of AG_ACT */
 };
 
 struct ag_meta {
-  int64_t refcount;       /* the tensor userdata and the edges of downstream nodes */
-  bool requires_grad;     /* the user's flag for leaves; always true for op results */
-  ar_tensor grad;         /* accumulated gradient of a leaf; st NULL when none */
-  ag_node *grad_fn;       /* the op that made the tensor; NULL for leaves */
+  int64_t refcount;   /* the tensor userdata and the edges of downstream nodes */
+  bool requires_grad; /* the user's flag for leaves; always true for op results */
+  ar_tensor grad;     /* accumulated gradient of a leaf; st NULL when none */
+  ag_node *grad_fn;   /* the op that made the tensor; NULL for leaves */
   int ndim;
   int64_t shape[AR_MAXDIM];
   /* scratch of one ag_backward */
   bool visited;
-  int64_t deps;           /* consumers whose gradient has not arrived yet */
-  ar_tensor gacc;         /* gradient summed so far */
-  ag_meta *next_free;     /* intrusive list used while freeing without recursion */
+  int64_t deps;       /* consumers whose gradient has not arrived yet */
+  ar_tensor gacc;     /* gradient summed so far */
+  ag_meta *next_free; /* intrusive list used while freeing without recursion */
 };
 
 /* Grad mode of the context (on by default). */
