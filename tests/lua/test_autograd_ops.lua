@@ -101,7 +101,7 @@ check("min()", function(a) return a:min() end, {leaf{3, 4}})
 check("max(2)", function(a) return (a:max(2)) end, {leaf{3, 4}})
 check("min(1, keepdim)", function(a) return (a:min(1, true)) end, {leaf{3, 4}})
 
-test("full max splits the gradient evenly among ties (as PyTorch 1.13)", function()
+test("ties as PyTorch 1.13: full max, inf-norm and maximum split evenly; max(dim) to the index", function()
   local x = actrun.tensor({1, 3, 3, 2}, {requires_grad = true})
   x:max():backward()
   T.tensor_near(x.grad, {0, 0.5, 0.5, 0}, 0)
@@ -109,6 +109,14 @@ test("full max splits the gradient evenly among ties (as PyTorch 1.13)", functio
   local v = y:max(2)
   v:sum():backward()
   T.tensor_near(y.grad, {{0, 1, 0}}, 0) -- with a dim: to the returned index
+  local z = actrun.tensor({1, -3, 3, 2}, {requires_grad = true})
+  z:norm("inf"):backward()
+  T.tensor_near(z.grad, {0, -0.5, 0.5, 0}, 0)
+  local a = actrun.tensor({1, 3}, {requires_grad = true})
+  local b = actrun.tensor({1, 2}, {requires_grad = true})
+  a:maximum(b):sum():backward()
+  T.tensor_near(a.grad, {0.5, 1}, 0)
+  T.tensor_near(b.grad, {0.5, 0}, 0)
 end)
 
 -- ---------- matmul ----------
