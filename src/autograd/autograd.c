@@ -96,6 +96,10 @@ int ag_record(ar_ctx *C, ag_op op, ar_tensor *out, const ar_tensor *const *in, i
   }
   m->requires_grad = true;
   m->grad_fn = n;
+  if (nin == 1 && out->st == in[0]->st) { /* a view (reshape may have copied instead) */
+    const ag_meta *src = in[0]->ag;
+    m->view_of_leaf = src->view_of_leaf || !src->grad_fn;
+  }
   ag_tensor_release(out);
   out->ag = m;
   *node = n;

@@ -76,6 +76,7 @@ struct ag_meta {
   bool requires_grad; /* the user's flag for leaves; always true for op results */
   ar_tensor grad;     /* accumulated gradient of a leaf; st NULL when none */
   ag_node *grad_fn;   /* the op that made the tensor; NULL for leaves */
+  bool view_of_leaf;  /* shares storage with a leaf that requires grad (in-place: error) */
   int ndim;
   int64_t shape[AR_MAXDIM];
   /* scratch of one ag_backward */
@@ -95,6 +96,12 @@ static inline bool ag_requires_grad(const ar_tensor *t) {
 }
 static inline bool ag_is_leaf(const ar_tensor *t) {
   return t->ag == NULL || ((ag_meta *)t->ag)->grad_fn == NULL;
+}
+/* Writing into t in place would change a leaf that requires grad behind autograd's back:
+ * the leaf itself or a view of it (PyTorch refuses both outside no_grad). */
+static inline bool ag_inplace_forbidden(const ar_tensor *t) {
+  const ag_meta *m = t->ag;
+  return m && ((m->requires_grad && !m->grad_fn) || m->view_of_leaf);
 }
 
 /* If grad mode is on and one of in[0..nin) requires grad, gives `out` a meta with a new

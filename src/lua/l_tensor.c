@@ -31,9 +31,10 @@ static ag_node *rec(lua_State *L, ar_ctx *C, ag_op op, ar_tensor *out, const ar_
 /* PyTorch's rule: a leaf that requires grad may only be modified in place under no_grad
  * (as optimisers do), or its gradient would silently be wrong. */
 static void check_inplace(lua_State *L, ar_ctx *C, const ar_tensor *t, const char *fn) {
-  if (ag_grad_enabled(C) && ag_requires_grad(t) && ag_is_leaf(t))
-    lt_error(L, fn, "a leaf tensor that requires grad is used in an in-place operation "
-                    "(wrap it in actrun.no_grad, or use detach())");
+  if (ag_grad_enabled(C) && ag_inplace_forbidden(t))
+    lt_error(L, fn, "a %s that requires grad is used in an in-place operation "
+                    "(wrap it in actrun.no_grad, or use detach())",
+             ag_is_leaf(t) ? "leaf tensor" : "view of a leaf tensor");
 }
 
 /* ---------- creation ---------- */

@@ -137,6 +137,17 @@ test("in-place ops on a leaf that requires grad are errors (allowed under no_gra
   expect_error(function() m[1] = 0 end, msg)
   actrun.no_grad(function() x:fill(7) end)
   tensor_near(x, {7, 7}, 0)
+  -- a view of such a leaf, too; a copy or a result of arithmetic is fine
+  expect_error(function() m:t():narrow(1, 1, 1):fill(0) end,
+    "a view of a leaf tensor that requires grad is used in an in-place operation")
+  expect_error(function() m:select(1, 2)[1] = 0 end, "view of a leaf tensor")
+  local r = m:clone()
+  r:fill(1)
+  r = m:t():reshape(4) -- a transposed view cannot be viewed flat: reshape copies
+  r:fill(1)
+  r = m * 2
+  r[1] = 5
+  tensor_near(m, {{1, 2}, {3, 4}}, 0)
 end)
 
 test("tensor(x, {requires_grad}) checks the option", function()
