@@ -28,6 +28,8 @@ struct ar_ctx {
   /* threads */
   int nthreads;
   struct ar_pool *pool; /* created on first parallel use; freed with the context */
+  /* autograd: ops record graph nodes only while this is on (no_grad turns it off) */
+  bool grad_enabled;
 };
 
 void ar_pool_free(struct ar_pool *p); /* threads.c: joins and frees the workers */

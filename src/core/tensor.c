@@ -24,6 +24,7 @@ ar_ctx *ar_ctx_new(void) {
   C->refcount = 1;
   C->cache_limit = default_cache_limit();
   C->nthreads = 1;
+  C->grad_enabled = true;
   {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     C->nthreads = n > 0 ? (n > 64 ? 64 : (int)n) : 1;

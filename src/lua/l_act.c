@@ -7,12 +7,37 @@
 #include <string.h>
 
 #include "act/act.h"
+#include "autograd/autograd.h"
 #include "lua/binding.h"
 
 static int finish(lua_State *L, ar_ctx *C, int rc, const char *fname) {
   if (rc) return lt_core_error(L, fname);
   lt_account(L, C);
   return 1;
+}
+
+/* After a successful forward: the autograd node of an activation (nothing is allocated
+ * when no input requires grad or under no_grad). */
+static ag_node *rec(lua_State *L, ar_ctx *C, ag_op op, ar_tensor *out, const ar_tensor *x,
+                    const ar_tensor *w, const char *fn) {
+  const ar_tensor *in[2] = {x, w};
+  ag_node *n;
+  if (ag_record(C, op, out, in, w ? 2 : 1, &n)) lt_core_error(L, fn);
+  return n;
+}
+
+/* out = f(x) for a registry entry, recorded with its parameters for act_backward. */
+static int act_call(lua_State *L, ar_ctx *C, const act_def *a, ar_tensor *x, const double *p,
+                    const char *fn) {
+  ar_tensor *out = lt_new(L);
+  int rc = act_forward(C, a, out, x, p);
+  ag_node *n = rc ? NULL : rec(L, C, AG_ACT, out, x, NULL, fn);
+  if (n) {
+    n->ptr = a;
+    ag_save(n, 0, x);
+    for (int i = 0; i < a->nparams; i++) n->dv[i] = p[i];
+  }
+  return finish(L, C, rc, fn);
 }
 
 static const act_def *check_name(lua_State *L, int idx, const char *fn) {
@@ -72,14 +97,16 @@ static int f_entry(lua_State *L) {
   if (a->learnable && lt_totensor(L, 2)) {
     ar_tensor *w = lt_check(L, 2, fn, 2, a->params[0].name);
     ar_tensor *out = lt_new(L);
-    return finish(L, C, act_prelu_forward(C, out, x, w), fn);
+    int rc = act_prelu_forward(C, out, x, w);
+    ag_node *n = rc ? NULL : rec(L, C, AG_PRELU, out, x, w, fn);
+    if (n) ag_save(n, 0, x), ag_save(n, 1, w);
+    return finish(L, C, rc, fn);
   }
   double p[ACT_MAXPARAMS];
   for (int i = 0; i < a->nparams; i++)
     p[i] = lua_isnoneornil(L, 2 + i) ? a->params[i].def
                                      : lt_checknum(L, 2 + i, fn, 2 + i, a->params[i].name);
-  ar_tensor *out = lt_new(L);
-  return finish(L, C, act_forward(C, a, out, x, p), fn);
+  return act_call(L, C, a, x, p, fn);
 }
 
 static int f_apply(lua_State *L) {
@@ -89,8 +116,7 @@ static int f_apply(lua_State *L) {
   ar_tensor *x = lt_check(L, 2, fn, 2, "x");
   double p[ACT_MAXPARAMS];
   table_params(L, 3, a, p, fn);
-  ar_tensor *out = lt_new(L);
-  return finish(L, C, act_forward(C, a, out, x, p), fn);
+  return act_call(L, C, a, x, p, fn);
 }
 
 static int f_scalar(lua_State *L) {
@@ -189,7 +215,10 @@ static int softmax_common(lua_State *L, bool log, const char *fn) {
   else
     dim = x->ndim ? lt_checkdim(L, 2, x->ndim, fn, 2) : (lt_checkint(L, 2, fn, 2, "dim"), 0);
   ar_tensor *out = lt_new(L);
-  return finish(L, C, act_softmax(C, out, x, dim, log), fn);
+  int rc = act_softmax(C, out, x, dim, log);
+  ag_node *n = rc ? NULL : rec(L, C, AG_SOFTMAX, out, x, NULL, fn);
+  if (n) n->iv[0] = dim, n->iv[1] = log, ag_save(n, 0, out);
+  return finish(L, C, rc, fn);
 }
 static int f_softmax(lua_State *L) { return softmax_common(L, false, "actrun.act.softmax"); }
 static int f_log_softmax(lua_State *L) {

@@ -2,9 +2,11 @@
  * arguments (1-based), call the core, push the results. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "autograd/autograd.h"
 #include "lua/binding.h"
 
 /* status of a core call -> the result on the stack, or a Lua error naming fname */
@@ -12,6 +14,27 @@ static int finish(lua_State *L, ar_ctx *C, int rc, const char *fname) {
   if (rc) return lt_core_error(L, fname);
   lt_account(L, C);
   return 1;
+}
+
+/* ---------- autograd recording ---------- */
+
+/* After a successful forward: records op for out when grad mode is on and a or b
+ * requires grad (nothing is allocated otherwise). Raises on out-of-memory. */
+static ag_node *rec(lua_State *L, ar_ctx *C, ag_op op, ar_tensor *out, const ar_tensor *a,
+                    const ar_tensor *b, const char *fn) {
+  const ar_tensor *in[2] = {a, b};
+  ag_node *n;
+  if (ag_record(C, op, out, in, b ? 2 : 1, &n)) lt_core_error(L, fn);
+  return n;
+}
+
+/* PyTorch's rule: a leaf that requires grad may only be modified in place under no_grad
+ * (as optimisers do), or its gradient would silently be wrong. */
+static void check_inplace(lua_State *L, ar_ctx *C, const ar_tensor *t, const char *fn) {
+  if (ag_grad_enabled(C) && ag_inplace_forbidden(t))
+    lt_error(L, fn, "a %s that requires grad is used in an in-place operation "
+                    "(wrap it in actrun.no_grad, or use detach())",
+             ag_is_leaf(t) ? "leaf tensor" : "view of a leaf tensor");
 }
 
 /* ---------- creation ---------- */
@@ -90,15 +113,26 @@ static void nested_fill(lua_State *L, int idx, int depth, int nd, const int64_t 
   }
 }
 
+static int tensor_data(lua_State *L, ar_ctx *C, const char *fn);
 static int f_tensor(lua_State *L) {
   const char *fn = "actrun.tensor";
   ar_ctx *C = lt_ctx(L);
+  bool rg = false;
   if (!lua_isnoneornil(L, 2)) {
     if (lua_type(L, 2) != LUA_TTABLE) return lt_argerror(L, fn, 2, "options", "a table");
-    if (lua_getfield(L, 2, "requires_grad") != LUA_TNIL && lua_toboolean(L, -1))
-      return lt_error(L, fn, "requires_grad is not available in this version (autograd lands with the autograd module)");
+    int ty = lua_getfield(L, 2, "requires_grad");
+    if (ty != LUA_TNIL && ty != LUA_TBOOLEAN)
+      return lt_error(L, fn, "option requires_grad expected a boolean, got %s", lua_typename(L, ty));
+    rg = lua_toboolean(L, -1);
     lua_pop(L, 1);
   }
+  lua_settop(L, 1);
+  int n = tensor_data(L, C, fn);
+  if (rg && ag_set_requires_grad(C, lt_totensor(L, -1), true)) return lt_core_error(L, fn);
+  return n;
+}
+
+static int tensor_data(lua_State *L, ar_ctx *C, const char *fn) {
   int type = lua_type(L, 1);
   if (type == LUA_TNUMBER) {
     int64_t one = 1;
@@ -182,6 +216,17 @@ static int join(lua_State *L, const char *fn, bool stack) {
   int dim = lua_isnoneornil(L, 2) ? 0 : lt_checkdim(L, 2, ndim, fn, 2);
   ar_tensor *out = lt_new(L);
   int rc = stack ? ar_stack(C, out, list, (int)n, dim) : ar_cat(C, out, list, (int)n, dim);
+  if (rc) return lt_core_error(L, fn);
+  ag_node *node;
+  if (ag_record(C, stack ? AG_STACK : AG_CAT, out, list, (int)n, &node)) return lt_core_error(L, fn);
+  if (node) {
+    node->iv[0] = dim;
+    if (!stack) { /* each input's stretch along dim, for slicing the gradient back */
+      node->sizes = malloc(sizeof(int64_t) * (size_t)n);
+      if (!node->sizes) return lt_error(L, fn, "out of memory");
+      for (lua_Integer i = 0; i < n; i++) node->sizes[i] = list[i]->shape[dim];
+    }
+  }
   lua_remove(L, listi);
   return finish(L, C, rc, fn);
 }
@@ -219,11 +264,16 @@ static int f_clock(lua_State *L) {
   return 1;
 }
 
-/* no_grad(fn, ...): runs fn and returns its results. No graph is recorded by this build's
- * ops, so this is exact; the autograd module makes it switch recording off. */
+/* no_grad(fn, ...): runs fn with recording off and returns its results; the previous mode
+ * comes back even when fn raises (the error is rethrown unchanged). */
 static int f_no_grad(lua_State *L) {
   if (lua_type(L, 1) != LUA_TFUNCTION) return lt_argerror(L, "actrun.no_grad", 1, "fn", "a function");
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  ar_ctx *C = lt_ctx(L);
+  bool was = ag_grad_enabled(C);
+  ag_set_grad_enabled(C, false);
+  int st = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+  ag_set_grad_enabled(C, was);
+  if (st != LUA_OK) return lua_error(L);
   return lua_gettop(L);
 }
 
@@ -331,6 +381,7 @@ static int m_set(lua_State *L) {
     return lt_error(L, fn, "expected %d indices (one per dimension) and a value, got %d arguments",
                     self->ndim, n + 1);
   float v = (float)lt_checknum(L, n + 2, fn, n + 2, "value");
+  check_inplace(L, lt_ctx(L), self, fn);
   *element_ptr(L, self, 2, fn) = v;
   lua_settop(L, 1);
   return 1;
@@ -378,7 +429,9 @@ static int m_clone(lua_State *L) {
   SELF(fn);
   ar_ctx *C = lt_ctx(L);
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ar_clone(C, t, self), fn);
+  int rc = ar_clone(C, t, self);
+  if (!rc) rec(L, C, AG_IDENTITY, t, self, NULL, fn);
+  return finish(L, C, rc, fn);
 }
 
 static int m_contiguous(lua_State *L) {
@@ -390,7 +443,9 @@ static int m_contiguous(lua_State *L) {
     return 1;
   }
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ar_clone(C, t, self), fn);
+  int rc = ar_clone(C, t, self);
+  if (!rc) rec(L, C, AG_IDENTITY, t, self, NULL, fn);
+  return finish(L, C, rc, fn);
 }
 
 static int reshape_like(lua_State *L, const char *fn, bool copy_ok) {
@@ -400,6 +455,7 @@ static int reshape_like(lua_State *L, const char *fn, bool copy_ok) {
   int nd = lt_shape_args(L, 2, shape, fn, true);
   ar_tensor *t = lt_new(L);
   int rc = copy_ok ? ar_reshape(C, t, self, nd, shape) : ar_view(C, t, self, nd, shape);
+  if (!rc) rec(L, C, AG_RESHAPE, t, self, NULL, fn);
   return finish(L, C, rc, fn);
 }
 static int m_reshape(lua_State *L) { return reshape_like(L, "Tensor:reshape", true); }
@@ -412,7 +468,9 @@ static int m_expand(lua_State *L) {
   int64_t shape[AR_MAXDIM];
   int nd = lt_shape_args(L, 2, shape, fn, true);
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ar_expand(C, t, self, nd, shape), fn);
+  int rc = ar_expand(C, t, self, nd, shape);
+  if (!rc) rec(L, C, AG_EXPAND, t, self, NULL, fn);
+  return finish(L, C, rc, fn);
 }
 
 static int m_transpose(lua_State *L) {
@@ -421,7 +479,10 @@ static int m_transpose(lua_State *L) {
   ar_ctx *C = lt_ctx(L);
   int d1 = lt_checkdim(L, 2, self->ndim, fn, 2), d2 = lt_checkdim(L, 3, self->ndim, fn, 3);
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ar_transpose(C, t, self, d1, d2), fn);
+  int rc = ar_transpose(C, t, self, d1, d2);
+  ag_node *n = rc ? NULL : rec(L, C, AG_TRANSPOSE, t, self, NULL, fn);
+  if (n) n->iv[0] = d1, n->iv[1] = d2;
+  return finish(L, C, rc, fn);
 }
 
 static int m_t(lua_State *L) {
@@ -436,9 +497,13 @@ static int m_t(lua_State *L) {
   ar_tensor *t = lt_new(L);
   if (self->ndim < 2) {
     ar_share(t, self);
+    rec(L, C, AG_IDENTITY, t, self, NULL, fn);
     return 1;
   }
-  return finish(L, C, ar_transpose(C, t, self, 0, 1), fn);
+  int rc = ar_transpose(C, t, self, 0, 1);
+  ag_node *n = rc ? NULL : rec(L, C, AG_TRANSPOSE, t, self, NULL, fn);
+  if (n) n->iv[0] = 0, n->iv[1] = 1;
+  return finish(L, C, rc, fn);
 }
 
 static int m_narrow(lua_State *L) {
@@ -454,7 +519,10 @@ static int m_narrow(lua_State *L) {
     return lt_error(L, fn, "start %lld and length %lld out of range for dimension %d of size %lld",
                     (long long)start, (long long)len, d + 1, (long long)n);
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ar_narrow(C, t, self, d, start - 1, len), fn);
+  int rc = ar_narrow(C, t, self, d, start - 1, len);
+  ag_node *node = rc ? NULL : rec(L, C, AG_NARROW, t, self, NULL, fn);
+  if (node) node->iv[0] = d, node->iv[1] = start - 1, node->iv[2] = len;
+  return finish(L, C, rc, fn);
 }
 
 static int m_select(lua_State *L) {
@@ -464,7 +532,10 @@ static int m_select(lua_State *L) {
   int d = lt_checkdim(L, 2, self->ndim, fn, 2);
   int64_t i = check_index(L, 3, self->shape[d], fn, 3, d);
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ar_select(C, t, self, d, i), fn);
+  int rc = ar_select(C, t, self, d, i);
+  ag_node *n = rc ? NULL : rec(L, C, AG_SELECT, t, self, NULL, fn);
+  if (n) n->iv[0] = d, n->iv[1] = i;
+  return finish(L, C, rc, fn);
 }
 
 static int m_flatten(lua_State *L) {
@@ -472,7 +543,9 @@ static int m_flatten(lua_State *L) {
   SELF(fn);
   ar_ctx *C = lt_ctx(L);
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ar_flatten(C, t, self), fn);
+  int rc = ar_flatten(C, t, self);
+  if (!rc) rec(L, C, AG_RESHAPE, t, self, NULL, fn);
+  return finish(L, C, rc, fn);
 }
 
 static int m_unsqueeze(lua_State *L) {
@@ -481,7 +554,9 @@ static int m_unsqueeze(lua_State *L) {
   ar_ctx *C = lt_ctx(L);
   int d = lt_checkdim(L, 2, self->ndim + 1, fn, 2);
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ar_unsqueeze(C, t, self, d), fn);
+  int rc = ar_unsqueeze(C, t, self, d);
+  if (!rc) rec(L, C, AG_RESHAPE, t, self, NULL, fn);
+  return finish(L, C, rc, fn);
 }
 
 static int m_squeeze(lua_State *L) {
@@ -490,7 +565,9 @@ static int m_squeeze(lua_State *L) {
   ar_ctx *C = lt_ctx(L);
   int d = lua_isnoneornil(L, 2) ? -1 : lt_checkdim(L, 2, self->ndim, fn, 2);
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ar_squeeze(C, t, self, d), fn);
+  int rc = ar_squeeze(C, t, self, d);
+  if (!rc) rec(L, C, AG_RESHAPE, t, self, NULL, fn);
+  return finish(L, C, rc, fn);
 }
 
 /* ---------- in place ---------- */
@@ -499,6 +576,7 @@ static int m_fill(lua_State *L) {
   const char *fn = "Tensor:fill";
   SELF(fn);
   float v = (float)lt_checknum(L, 2, fn, 2, "value");
+  check_inplace(L, lt_ctx(L), self, fn);
   if (ar_fill(lt_ctx(L), self, v)) return lt_core_error(L, fn);
   lua_settop(L, 1);
   return 1;
@@ -507,6 +585,7 @@ static int m_fill(lua_State *L) {
 static int m_zero(lua_State *L) {
   const char *fn = "Tensor:zero";
   SELF(fn);
+  check_inplace(L, lt_ctx(L), self, fn);
   if (ar_fill(lt_ctx(L), self, 0.0f)) return lt_core_error(L, fn);
   lua_settop(L, 1);
   return 1;
@@ -518,6 +597,7 @@ static int m_copy(lua_State *L) {
   ar_ctx *C = lt_ctx(L);
   if (lua_type(L, 2) == LUA_TNUMBER) return m_fill(L);
   ar_tensor *src = lt_check(L, 2, fn, 2, "src");
+  check_inplace(L, C, self, fn);
   if (ar_copy_(C, self, src)) return lt_core_error(L, fn);
   lua_settop(L, 1);
   return 1;
@@ -525,27 +605,66 @@ static int m_copy(lua_State *L) {
 
 /* ---------- arithmetic ---------- */
 
+/* The autograd op of each differentiable binop: tensor op tensor, tensor op scalar,
+ * scalar op tensor (-1: comparisons, no gradient). */
+static const int bin_ag[AR_BINOP_COUNT][3] = {
+    [AR_ADD] = {AG_ADD, AG_ADD_S, AG_ADD_S},
+    [AR_SUB] = {AG_SUB, AG_SUB_S, AG_RSUB_S},
+    [AR_MUL] = {AG_MUL, AG_MUL_S, AG_MUL_S},
+    [AR_DIV] = {AG_DIV, AG_DIV_S, AG_RDIV_S},
+    [AR_POW] = {AG_POW, AG_POW_S, AG_RPOW_S},
+    [AR_GT] = {-1, -1, -1}, [AR_LT] = {-1, -1, -1}, [AR_GE] = {-1, -1, -1},
+    [AR_LE] = {-1, -1, -1}, [AR_EQ] = {-1, -1, -1}, [AR_NE] = {-1, -1, -1},
+    [AR_MAXIMUM] = {AG_MAXIMUM, AG_MAXIMUM_S, AG_MAXIMUM_S},
+    [AR_MINIMUM] = {AG_MINIMUM, AG_MINIMUM_S, AG_MINIMUM_S},
+};
+
+/* Saves what the backward of a binop needs (see autograd.c: bw_div, bw_pow ...). */
+static void save_binary(ag_node *n, const ar_tensor *a, const ar_tensor *b, const ar_tensor *out,
+                        double s) {
+  n->dv[0] = s;
+  switch (n->op) {
+  case AG_MUL: case AG_MAXIMUM: case AG_MINIMUM: ag_save(n, 0, a), ag_save(n, 1, b); break;
+  case AG_DIV: ag_save(n, 0, b), ag_save(n, 1, out); break;
+  case AG_POW: ag_save(n, 0, a), ag_save(n, 1, b), ag_save(n, 2, out); break;
+  case AG_RDIV_S: ag_save(n, 0, a), ag_save(n, 1, out); break;
+  case AG_POW_S: case AG_MAXIMUM_S: case AG_MINIMUM_S: ag_save(n, 0, a); break;
+  case AG_RPOW_S: ag_save(n, 1, out); break;
+  default: break;
+  }
+}
+
 /* a op b where either side may be a number (not both: Lua handles that itself). */
 static int binary(lua_State *L, ar_binop op, const char *fn) {
   ar_ctx *C = lt_ctx(L);
-  int rc;
+  int rc, form;
+  ar_tensor *t, *a, *b = NULL;
+  float s = 0;
   if (lua_type(L, 1) == LUA_TNUMBER) {
-    float s = (float)lua_tonumber(L, 1);
-    ar_tensor *b = lt_check(L, 2, fn, 2, "other");
-    ar_tensor *t = lt_new(L);
-    rc = ar_binary_scalar(C, op, t, b, s, true);
+    s = (float)lua_tonumber(L, 1);
+    a = lt_check(L, 2, fn, 2, "other");
+    t = lt_new(L);
+    rc = ar_binary_scalar(C, op, t, a, s, true);
+    form = 2;
   } else {
-    ar_tensor *a = lt_check(L, 1, fn, 1, "self");
+    a = lt_check(L, 1, fn, 1, "self");
     if (lua_type(L, 2) == LUA_TNUMBER) {
-      float s = (float)lua_tonumber(L, 2);
-      ar_tensor *t = lt_new(L);
+      s = (float)lua_tonumber(L, 2);
+      t = lt_new(L);
       rc = ar_binary_scalar(C, op, t, a, s, false);
+      form = 1;
     } else {
-      ar_tensor *b = lua_touserdata(L, 2) ? lt_totensor(L, 2) : NULL;
+      b = lua_touserdata(L, 2) ? lt_totensor(L, 2) : NULL;
       if (!b) return lt_argerror(L, fn, 2, "other", "a tensor or a number");
-      ar_tensor *t = lt_new(L);
+      t = lt_new(L);
       rc = ar_binary(C, op, t, a, b);
+      form = 0;
     }
+  }
+  int agop = bin_ag[op][form];
+  if (!rc && agop >= 0) {
+    ag_node *n = rec(L, C, (ag_op)agop, t, a, b, fn);
+    if (n) save_binary(n, a, b, t, s);
   }
   return finish(L, C, rc, fn);
 }
@@ -569,14 +688,33 @@ static int m_matmul(lua_State *L) {
   ar_ctx *C = lt_ctx(L);
   ar_tensor *a = lt_check(L, 1, fn, 1, "a"), *b = lt_check(L, 2, fn, 2, "b");
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ar_matmul(C, t, a, b), fn);
+  int rc = ar_matmul(C, t, a, b);
+  ag_node *n = rc ? NULL : rec(L, C, AG_MATMUL, t, a, b, fn);
+  if (n) ag_save(n, 0, a), ag_save(n, 1, b);
+  return finish(L, C, rc, fn);
 }
+
+static const ag_op un_ag[AR_UNOP_COUNT] = {
+    [AR_NEG] = AG_NEG,   [AR_EXP] = AG_EXP,     [AR_LOG] = AG_LOG,
+    [AR_SQRT] = AG_SQRT, [AR_ABS] = AG_ABS,     [AR_SIN] = AG_SIN,
+    [AR_COS] = AG_COS,   [AR_TANH] = AG_TANH,   [AR_SIGMOID] = AG_SIGMOID,
+    [AR_SIGN] = AG_ZERO_GRAD, [AR_FLOOR] = AG_ZERO_GRAD, [AR_CEIL] = AG_ZERO_GRAD,
+    [AR_ROUND] = AG_ZERO_GRAD, [AR_RECIP] = AG_RECIP, [AR_SQUARE] = AG_SQUARE,
+};
 
 static int unary(lua_State *L, ar_unop op, const char *fn) {
   ar_ctx *C = lt_ctx(L);
   ar_tensor *a = lt_check(L, 1, fn, 1, "self");
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ar_unary(C, op, t, a), fn);
+  int rc = ar_unary(C, op, t, a);
+  ag_node *n = rc ? NULL : rec(L, C, un_ag[op], t, a, NULL, fn);
+  if (n) { /* keep only what the derivative is computed from (see bw_unary) */
+    if (op == AR_LOG || op == AR_ABS || op == AR_SIN || op == AR_COS || op == AR_SQUARE)
+      ag_save(n, 0, a);
+    else if (op == AR_EXP || op == AR_SQRT || op == AR_TANH || op == AR_SIGMOID || op == AR_RECIP)
+      ag_save(n, 1, t);
+  }
+  return finish(L, C, rc, fn);
 }
 
 #define UNARY(name, op) \
@@ -605,7 +743,10 @@ static int m_clamp(lua_State *L) {
   double hi = lua_isnoneornil(L, 3) ? INFINITY : lt_checknum(L, 3, fn, 3, "max");
   if (isnan(lo) || isnan(hi)) return lt_error(L, fn, "bounds must not be NaN");
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ar_clamp(C, t, self, (float)lo, (float)hi), fn);
+  int rc = ar_clamp(C, t, self, (float)lo, (float)hi);
+  ag_node *n = rc ? NULL : rec(L, C, AG_CLAMP, t, self, NULL, fn);
+  if (n) ag_save(n, 0, self), n->dv[0] = lo, n->dv[1] = hi;
+  return finish(L, C, rc, fn);
 }
 
 /* ---------- reductions ---------- */
@@ -619,7 +760,15 @@ static int reduce(lua_State *L, ar_redop op, const char *fn) {
   if ((op == AR_VAR || op == AR_STD) && !lua_isnoneornil(L, 4))
     correction = lua_toboolean(L, 4) ? 1 : 0; /* unbiased flag */
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ar_reduce(C, op, t, self, dim, keepdim, 2.0, correction), fn);
+  int rc = ar_reduce(C, op, t, self, dim, keepdim, 2.0, correction);
+  static const ag_op red_ag[] = {[AR_SUM] = AG_SUM, [AR_MEAN] = AG_MEAN, [AR_VAR] = AG_VAR,
+                                 [AR_STD] = AG_STD, [AR_PROD] = AG_PROD};
+  ag_node *n = rc ? NULL : rec(L, C, red_ag[op], t, self, NULL, fn);
+  if (n) {
+    n->iv[0] = dim, n->iv[2] = correction;
+    if (op != AR_SUM && op != AR_MEAN) ag_save(n, 0, self), ag_save(n, 1, t);
+  }
+  return finish(L, C, rc, fn);
 }
 static int m_sum(lua_State *L) { return reduce(L, AR_SUM, "Tensor:sum"); }
 static int m_mean(lua_State *L) { return reduce(L, AR_MEAN, "Tensor:mean"); }
@@ -640,7 +789,10 @@ static int m_norm(lua_State *L) {
   if (isnan(p) || p < 0) return lt_error(L, fn, "argument #2 (p) expected a number >= 0, got %g", p);
   int dim = lua_isnoneornil(L, 3) ? -1 : lt_checkdim(L, 3, self->ndim, fn, 3);
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ar_reduce(C, AR_NORM, t, self, dim, lua_toboolean(L, 4), p, 0), fn);
+  int rc = ar_reduce(C, AR_NORM, t, self, dim, lua_toboolean(L, 4), p, 0);
+  ag_node *n = rc ? NULL : rec(L, C, AG_NORM, t, self, NULL, fn);
+  if (n) n->iv[0] = dim, n->dv[0] = p, ag_save(n, 0, self), ag_save(n, 1, t);
+  return finish(L, C, rc, fn);
 }
 
 /* max()/min(): full -> 1-element tensor; max(dim [, keepdim]) -> values, indices;
@@ -651,13 +803,18 @@ static int maxmin(lua_State *L, bool is_max, const char *fn) {
   if (lua_type(L, 2) == LUA_TUSERDATA) return binary(L, is_max ? AR_MAXIMUM : AR_MINIMUM, fn);
   if (lua_isnoneornil(L, 2)) {
     ar_tensor *t = lt_new(L);
-    return finish(L, C, ar_reduce(C, is_max ? AR_RMAX : AR_RMIN, t, self, -1, false, 0, 0), fn);
+    int rc = ar_reduce(C, is_max ? AR_RMAX : AR_RMIN, t, self, -1, false, 0, 0);
+    ag_node *n = rc ? NULL : rec(L, C, AG_MAXMIN_ALL, t, self, NULL, fn);
+    if (n) n->iv[0] = -1, ag_save(n, 0, self), ag_save(n, 1, t);
+    return finish(L, C, rc, fn);
   }
   int dim = lt_checkdim(L, 2, self->ndim, fn, 2);
   bool keepdim = lua_toboolean(L, 3);
   ar_tensor *v = lt_new(L);
   ar_tensor *i = lt_new(L);
   if (ar_maxmin_dim(C, is_max, v, i, self, dim, keepdim)) return lt_core_error(L, fn);
+  ag_node *n = rec(L, C, AG_MAXMIN_DIM, v, self, NULL, fn);
+  if (n) n->iv[0] = dim, ag_save(n, 0, i);
   lt_account(L, C);
   return 2;
 }
@@ -701,7 +858,10 @@ static int m_argmin(lua_State *L) { return argmaxmin(L, false, "Tensor:argmin");
 
 static int mm_gc(lua_State *L) {
   ar_tensor *t = lua_touserdata(L, 1);
-  if (t) ar_release(t);
+  if (t) {
+    ag_tensor_release(t);
+    ar_release(t);
+  }
   return 0;
 }
 
@@ -715,10 +875,36 @@ static int mm_len(lua_State *L) {
 
 static int mm_unm(lua_State *L) { return unary(L, AR_NEG, "actrun.neg"); }
 
+/* The autograd fields: requires_grad, grad, is_leaf. Returns 0 for other keys. */
+static int ag_field(lua_State *L, ar_tensor *self, const char *k) {
+  if (strcmp(k, "requires_grad") == 0) {
+    lua_pushboolean(L, ag_requires_grad(self));
+    return 1;
+  }
+  if (strcmp(k, "grad") == 0) {
+    const ar_tensor *g = ag_grad(self);
+    if (!g) {
+      lua_pushnil(L);
+      return 1;
+    }
+    ar_share(lt_new(L), g); /* shares storage: in-place edits reach the gradient */
+    return 1;
+  }
+  if (strcmp(k, "is_leaf") == 0) {
+    lua_pushboolean(L, ag_is_leaf(self));
+    return 1;
+  }
+  return 0;
+}
+
 static int mm_index(lua_State *L) {
   if (lua_type(L, 2) == LUA_TSTRING) {
     lua_pushvalue(L, 2);
-    lua_rawget(L, lua_upvalueindex(3)); /* the methods table */
+    lua_rawget(L, lua_upvalueindex(3)); /* the methods table: the hot path of t:method() */
+    if (!lua_isnil(L, -1)) return 1;
+    ar_tensor *self = lt_totensor(L, 1);
+    if (self && ag_field(L, self, lua_tostring(L, 2))) return 1;
+    lua_pushnil(L);
     return 1;
   }
   const char *fn = "Tensor:__index";
@@ -733,7 +919,36 @@ static int mm_index(lua_State *L) {
   }
   ar_ctx *C = lt_ctx(L);
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ar_select(C, t, self, 0, i), fn);
+  int rc = ar_select(C, t, self, 0, i);
+  ag_node *n = rc ? NULL : rec(L, C, AG_SELECT, t, self, NULL, fn);
+  if (n) n->iv[0] = 0, n->iv[1] = i;
+  return finish(L, C, rc, fn);
+}
+
+/* ---------- autograd methods ---------- */
+
+static int m_backward(lua_State *L) {
+  const char *fn = "Tensor:backward";
+  SELF(fn);
+  ar_ctx *C = lt_ctx(L);
+  ar_tensor *g = NULL;
+  if (!lua_isnoneornil(L, 2)) g = lt_check(L, 2, fn, 2, "grad");
+  if (ag_backward(C, self, g)) return lt_core_error(L, fn);
+  lt_account(L, C);
+  return 0;
+}
+
+static int m_detach(lua_State *L) {
+  SELF("Tensor:detach");
+  ar_share(lt_new(L), self); /* same storage, no autograd metadata */
+  return 1;
+}
+
+static int m_zero_grad(lua_State *L) {
+  const char *fn = "Tensor:zero_grad";
+  SELF(fn);
+  if (ag_set_grad(lt_ctx(L), self, NULL)) return lt_core_error(L, fn);
+  return 0;
 }
 
 static int mm_newindex(lua_State *L) {
@@ -741,12 +956,26 @@ static int mm_newindex(lua_State *L) {
   SELF(fn);
   ar_ctx *C = lt_ctx(L);
   if (lua_type(L, 2) != LUA_TNUMBER) {
-    if (lua_type(L, 2) == LUA_TSTRING)
-      return lt_error(L, fn, "cannot set field '%s' of a tensor", lua_tostring(L, 2));
+    const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+    if (k && strcmp(k, "requires_grad") == 0) {
+      if (lua_type(L, 3) != LUA_TBOOLEAN)
+        return lt_argerror(L, "Tensor.requires_grad", 3, "value", "a boolean");
+      if (ag_set_requires_grad(C, self, lua_toboolean(L, 3)))
+        return lt_core_error(L, "Tensor.requires_grad");
+      return 0;
+    }
+    if (k && strcmp(k, "grad") == 0) {
+      ar_tensor *g = lua_isnil(L, 3) ? NULL : lt_totensor(L, 3);
+      if (!g && !lua_isnil(L, 3)) return lt_argerror(L, "Tensor.grad", 3, "value", "nil or a tensor");
+      if (ag_set_grad(C, self, g)) return lt_core_error(L, "Tensor.grad");
+      return 0;
+    }
+    if (k) return lt_error(L, fn, "cannot set field '%s' of a tensor", k);
     return lt_argerror(L, fn, 2, "key", "an integer index");
   }
   if (self->ndim == 0) return lt_error(L, fn, "cannot index a 0-dimensional tensor");
   int64_t i = check_index(L, 2, self->shape[0], fn, 2, 0);
+  check_inplace(L, C, self, fn);
   ar_tensor slice;
   if (ar_select(C, &slice, self, 0, i)) return lt_core_error(L, fn);
   int rc;
@@ -914,7 +1143,8 @@ static const luaL_Reg methods[] = {
     {"min", m_min},           {"argmax", m_argmax},     {"argmin", m_argmin},
     {"maximum", m_maximum},   {"minimum", m_minimum},   {"gt", m_gt},
     {"lt", m_lt},             {"ge", m_ge},             {"le", m_le},
-    {"eq", m_eq},             {"ne", m_ne},             {NULL, NULL}};
+    {"eq", m_eq},             {"ne", m_ne},             {"backward", m_backward},
+    {"detach", m_detach},     {"zero_grad", m_zero_grad}, {NULL, NULL}};
 
 static const luaL_Reg metamethods[] = {
     {"__add", m_add},   {"__sub", m_sub},         {"__mul", m_mul},
