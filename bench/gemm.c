@@ -15,12 +15,15 @@
  * defaults are the measured figures of the reference machine in docs/BENCHMARKS.md).
  *
  * Usage: gemm [--samples N] [--threads MAX] [--max-size N] [--peak1 G] [--peak2 G]
+ *             [--only NAME[,NAME...]]      (case names: sq128.., fwd1.., dx2.., dw1..)
  */
 #define _GNU_SOURCE
 #include <cblas.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench_util.h"
 #include "core/core.h"
@@ -132,6 +135,9 @@ int main(int argc, char **argv)
   if (maxt < 1) maxt = 1;
   if (maxt > 2) maxt = 2;
   const double target = 0.02;
+  const char *only = NULL;
+  for (int i = 1; i + 1 < argc; i++)
+    if (strcmp(argv[i], "--only") == 0) only = argv[i + 1];
 
   ar_ctx *C = ar_ctx_new();
   if (!C) {
@@ -146,6 +152,18 @@ int main(int argc, char **argv)
   for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
     const gcase *g = &cases[ci];
     if (g->m > maxsize || g->n > maxsize || g->k > maxsize) continue;
+    if (only) { /* comma-separated exact names */
+      const char *p = only;
+      size_t len = strlen(g->name);
+      bool found = false;
+      while (*p && !found) {
+        const char *q = strchr(p, ',');
+        size_t l = q ? (size_t)(q - p) : strlen(p);
+        found = l == len && strncmp(p, g->name, l) == 0;
+        p = q ? q + 1 : p + l;
+      }
+      if (!found) continue;
+    }
     ar_tensor abase, bbase, A, B, Cd;
     make_operand(C, &abase, &A, g->m, g->k, g->ta, 12345u + (uint32_t)ci);
     make_operand(C, &bbase, &B, g->k, g->n, g->tb, 777u + (uint32_t)ci);

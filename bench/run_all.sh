@@ -69,9 +69,18 @@ else
   a_stream=() a_gemm=() a_over=() a_core=()
 fi
 
+loads=()
+sample_load() { # CPU pressure (% of time some task waited for a CPU, last 10 s), if known
+  local l
+  l=$(awk '/^some/ { sub("avg10=", "", $2); print $2 }' /proc/pressure/cpu 2>/dev/null || true)
+  [[ -n $l ]] && loads+=("$l")
+  return 0
+}
+
 run() { # name command...: output to $raw/name.$i.txt, "# name failed" on error or timeout
   local name=$1 rc=0 out="$raw/$1.$i.txt"
   shift
+  sample_load
   log "== $name (run $i/$runs): $*"
   timeout "$limit" "$@" >"$out" 2>"$raw/$name.err" || rc=$?
   if ((rc == 124)); then
@@ -125,6 +134,8 @@ for name in stream gemm overhead overhead_core torch; do
 done
 [[ -n $keep ]] && mkdir -p "$keep" && cp "$raw"/*.txt "$keep"/
 
+sample_load
+
 # ---------- the table ----------
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || echo "?")
 blas=$(grep -h '^# OpenBLAS' "$raw/gemm.txt" 2>/dev/null | sed 's/^# //; s/, OPENBLAS_CORETYPE.*//' || true)
@@ -132,7 +143,14 @@ quicknote=""
 ((quick)) && quicknote=" (--quick run: not for the record)"
 runsnote=""
 ((runs > 1)) && runsnote=" Every number is the median of ${runs} runs."
-header="Measured $(date -u +%Y-%m-%d) on $(nproc) x ${cpu}, ${blas:-OpenBLAS ?}, PyTorch ${torch_version}.${runsnote}${quicknote}"
+loadnote=""
+if ((${#loads[@]})); then
+  loadnote=$(printf '%s\n' "${loads[@]}" | sort -g | awk '{a[NR] = $1} END {
+    printf(" CPU pressure between benchmarks (share of time a task waited for a CPU): %s%% to %s%%", a[1], a[NR])
+    if (a[NR] >= 5) printf(", so other processes competed for the cores at times: the 2-thread numbers are the least reliable")
+    printf(".") }')
+fi
+header="Measured $(date -u +%Y-%m-%d) on $(nproc) x ${cpu}, ${blas:-OpenBLAS ?}, PyTorch ${torch_version}.${runsnote}${loadnote}${quicknote}"
 
 cat "$raw"/stream.txt "$raw"/gemm.txt "$raw"/overhead.txt "$raw"/overhead_core.txt "$raw"/torch.txt |
   awk -v threads="$threads" -v header="$header" '
@@ -251,8 +269,13 @@ END {
       r = v[k2] / v[k]
       nk++
       if (r < wr) { wr = r; wname = k }
-      if (r < 0.95) bad = bad " " k "(" fmt(r, 2) ")"
-      else if (r < 1) noise = noise " " k "(" fmt(r, 2) ")"
+      d = ""
+      if (k ~ /^gemm\./) { # the same shape through cblas_sgemm directly
+        kb = k; sub(/\.ar\./, ".blas.", kb); kb2 = kb; sub(/\.1t$/, ".2t", kb2)
+        if (has(kb) && has(kb2) && v[kb] > 0) d = "; direct sgemm " fmt(v[kb2] / v[kb], 2)
+      }
+      if (r < 0.95) bad = bad " " k "(" fmt(r, 2) d ")"
+      else if (r < 1) noise = noise " " k "(" fmt(r, 2) d ")"
     }
     ref = ""
     if (has("stream.triad.1t") && has("stream.triad.2t"))
