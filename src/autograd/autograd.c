@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "act/act.h"
+#include "optim/loss.h"
 #include "core/ctx.h"
 
 bool ag_grad_enabled(const ar_ctx *C) { return C->grad_enabled; }
@@ -651,6 +652,16 @@ static int bw_softmax(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin)
   return rc;
 }
 
+/* nll / cross entropy: gout has one element (the loss is a mean). */
+static int bw_nll_loss(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
+  ar_tensor gc;
+  int rc = ar_contiguous(C, &gc, g);
+  if (rc) return rc;
+  float go = ar_data(&gc)[0];
+  ar_release(&gc);
+  return ar_nll_loss_backward(C, &gin[0], &n->saved[0], &n->saved[1], n->iv[0] != 0, go);
+}
+
 /* The op table: what each node mirrors and how it differentiates. */
 const ag_opdef ag_ops[AG_OP_COUNT] = {
     [AG_IDENTITY] = {"identity", "ar_clone / ar_share", bw_identity},
@@ -703,6 +714,7 @@ const ag_opdef ag_ops[AG_OP_COUNT] = {
     [AG_ACT] = {"activation", "act_forward", bw_act},
     [AG_PRELU] = {"prelu", "act_prelu_forward", bw_prelu},
     [AG_SOFTMAX] = {"softmax", "act_softmax", bw_softmax},
+    [AG_NLL_LOSS] = {"nll_loss", "ar_nll_loss", bw_nll_loss},
 };
 
 /* ---------- the engine ---------- */

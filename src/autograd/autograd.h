@@ -37,6 +37,7 @@ typedef enum {
   AG_EXPAND,  /* the engine sums the gradient back to the input's shape */
   AG_CAT, AG_STACK,
   AG_ACT, AG_PRELU, AG_SOFTMAX,
+  AG_NLL_LOSS, /* nll and cross entropy: saved x and 0-based labels, iv[0] from_logits */
   AG_OP_COUNT
 } ag_op;
 // clang-format on

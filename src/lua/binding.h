@@ -56,5 +56,9 @@ void lt_open_tensor(lua_State *L, int ctxi, int mti);
 void lt_register_functions(lua_State *L, int modi, int ctxi, int mti);
 /* l_act.c: sets module.act, the activation functions generated from the registry. */
 void lt_open_act(lua_State *L, int modi, int ctxi, int mti);
+/* l_optim.c: sets module._optim, the optimiser update kernels lua/actrun/optim.lua calls;
+ * l_loss.c: sets module._loss, the fused losses lua/actrun/nn.lua calls. */
+void lt_open_optim(lua_State *L, int modi, int ctxi, int mti);
+void lt_open_loss(lua_State *L, int modi, int ctxi, int mti);
 
 #endif

@@ -1,0 +1,265 @@
+-- actrun.nn: losses and nn.init (layers and modules join later).
+--
+-- cross_entropy and nll are fused C ops (actrun._loss) with their own backward; mse, bce
+-- and bce_with_logits are compositions of differentiable tensor ops, each written in its
+-- numerically stable form. Every loss is a mean and returns a 1-element tensor.
+local actrun = require "actrun"
+
+local nn = {}
+
+local function shape_str(t)
+  return "{" .. table.concat(t:shape(), ",") .. "}"
+end
+
+local function check_tensor(fname, v, arg, name)
+  if not actrun.is_tensor(v) then
+    error(string.format("%s: argument #%d (%s) expected a tensor, got %s", fname, arg, name,
+      type(v)), 3)
+  end
+end
+
+-- Elementwise losses need equal shapes: broadcasting a {N} target against {N,1}
+-- predictions silently makes an {N,N} loss, the classic mistake.
+local function check_pair(fname, a, b, na, nb)
+  check_tensor(fname, a, 1, na)
+  check_tensor(fname, b, 2, nb)
+  local sa, sb = a:shape(), b:shape()
+  local same = #sa == #sb
+  for i = 1, #sa do same = same and sa[i] == sb[i] end
+  if not same then
+    error(string.format("%s: %s has shape %s but %s has shape %s (they must match)", fname,
+      na, shape_str(a), nb, shape_str(b)), 3)
+  end
+end
+
+-- cross_entropy(logits {N,C}, labels) and nll(logp {N,C}, labels); labels: a {N} tensor
+-- or a list of integers 1..C.
+nn.cross_entropy = actrun._loss.cross_entropy
+nn.nll = actrun._loss.nll
+
+function nn.mse(y, t)
+  check_pair("actrun.nn.mse", y, t, "y", "t")
+  return (y - t):square():mean()
+end
+
+-- As PyTorch, each log is clamped at -100 so p = 0 or 1 gives a finite loss.
+function nn.bce(p, t)
+  check_pair("actrun.nn.bce", p, t, "p", "t")
+  local lp = p:log():maximum(-100)
+  local lq = (1 - p):log():maximum(-100)
+  return (t * lp + (1 - t) * lq):neg():mean()
+end
+
+-- max(z,0) - z*t + log(1 + exp(-|z|)): no exp of a positive number, so no overflow.
+function nn.bce_with_logits(z, t)
+  check_pair("actrun.nn.bce_with_logits", z, t, "z", "t")
+  return (z:maximum(0) - z * t + (z:abs():neg():exp() + 1):log()):mean()
+end
+
+---------------------------------------------------------------------------------------
+-- nn.init: in place (under no_grad, so parameters that require grad can be filled),
+-- returning the tensor. Random draws use the context RNG (actrun.manual_seed).
+
+local init = {}
+nn.init = init
+
+local function fill_from(t, src)
+  actrun.no_grad(function() t:copy(src) end)
+  return t
+end
+
+local function check_init(fname, t)
+  if not actrun.is_tensor(t) then
+    error(string.format("%s: argument #1 (t) expected a tensor, got %s", fname, type(t)), 3)
+  end
+end
+
+-- PyTorch's _calculate_fan_in_and_fan_out: {out, in, k1, k2 ...}.
+local function fans(fname, t)
+  local s = t:shape()
+  if #s < 2 then
+    error(string.format("%s: fan in and fan out need a tensor of 2 or more dims, got shape %s",
+      fname, shape_str(t)), 3)
+  end
+  local rf = 1
+  for i = 3, #s do rf = rf * s[i] end
+  return s[2] * rf, s[1] * rf
+end
+
+local function opt_num(fname, v, def, what)
+  if v == nil then return def end
+  if type(v) ~= "number" then
+    error(string.format("%s: %s expected a number, got %s", fname, what, type(v)), 3)
+  end
+  return v
+end
+
+local GAINS = {
+  linear = 1, identity = 1, conv1d = 1, conv2d = 1, conv3d = 1, conv_transpose1d = 1,
+  conv_transpose2d = 1, conv_transpose3d = 1, sigmoid = 1, tanh = 5 / 3, relu = math.sqrt(2),
+  selu = 3 / 4,
+}
+
+function init.gain(name, param)
+  local fname = "actrun.nn.init.gain"
+  if type(name) ~= "string" then
+    error(fname .. ": argument #1 (name) expected a string, got " .. type(name), 2)
+  end
+  if name == "leaky_relu" then
+    local a = opt_num(fname, param, 0.01, "argument #2 (param)")
+    return math.sqrt(2 / (1 + a * a))
+  end
+  local g = GAINS[name]
+  if not g then
+    local names = {"leaky_relu"}
+    for k in pairs(GAINS) do names[#names + 1] = k end
+    table.sort(names)
+    error(fname .. ": unsupported nonlinearity '" .. name .. "' (one of " ..
+      table.concat(names, ", ") .. ")", 2)
+  end
+  return g
+end
+
+function init.uniform(t, a, b)
+  check_init("actrun.nn.init.uniform", t)
+  a, b = opt_num("actrun.nn.init.uniform", a, 0, "a"), opt_num("actrun.nn.init.uniform", b, 1, "b")
+  return fill_from(t, actrun.rand(t:shape()) * (b - a) + a)
+end
+
+function init.normal(t, mean, std)
+  check_init("actrun.nn.init.normal", t)
+  mean = opt_num("actrun.nn.init.normal", mean, 0, "mean")
+  std = opt_num("actrun.nn.init.normal", std, 1, "std")
+  return fill_from(t, actrun.randn(t:shape()) * std + mean)
+end
+
+function init.constant(t, v)
+  check_init("actrun.nn.init.constant", t)
+  if type(v) ~= "number" then
+    error("actrun.nn.init.constant: argument #2 (v) expected a number, got " .. type(v), 2)
+  end
+  actrun.no_grad(function() t:fill(v) end)
+  return t
+end
+
+function init.zeros(t)
+  check_init("actrun.nn.init.zeros", t)
+  actrun.no_grad(function() t:fill(0) end)
+  return t
+end
+
+function init.ones(t)
+  check_init("actrun.nn.init.ones", t)
+  actrun.no_grad(function() t:fill(1) end)
+  return t
+end
+
+function init.xavier_uniform(t, gain)
+  local fname = "actrun.nn.init.xavier_uniform"
+  check_init(fname, t)
+  local fi, fo = fans(fname, t)
+  local a = opt_num(fname, gain, 1, "gain") * math.sqrt(6 / (fi + fo))
+  return init.uniform(t, -a, a)
+end
+
+function init.xavier_normal(t, gain)
+  local fname = "actrun.nn.init.xavier_normal"
+  check_init(fname, t)
+  local fi, fo = fans(fname, t)
+  return init.normal(t, 0, opt_num(fname, gain, 1, "gain") * math.sqrt(2 / (fi + fo)))
+end
+
+local function kaiming_std(fname, t, opts)
+  check_init(fname, t)
+  opts = opts or {}
+  if type(opts) ~= "table" then
+    error(fname .. ": argument #2 (opts) expected a table, got " .. type(opts), 3)
+  end
+  local fi, fo = fans(fname, t)
+  local mode = opts.mode or "fan_in"
+  if mode ~= "fan_in" and mode ~= "fan_out" then
+    error(fname .. ": mode must be 'fan_in' or 'fan_out', got " .. tostring(mode), 3)
+  end
+  local nl = opts.nonlinearity or "leaky_relu"
+  local a = opt_num(fname, opts.a, 0, "a")
+  local ok, g = pcall(init.gain, nl, nl == "leaky_relu" and a or nil)
+  if not ok then error(fname .. ": " .. tostring(g):gsub("^.-: ", "", 1), 3) end
+  return g / math.sqrt(mode == "fan_in" and fi or fo)
+end
+
+function init.kaiming_uniform(t, opts)
+  local std = kaiming_std("actrun.nn.init.kaiming_uniform", t, opts)
+  local b = math.sqrt(3) * std
+  return init.uniform(t, -b, b)
+end
+
+function init.kaiming_normal(t, opts)
+  return init.normal(t, 0, kaiming_std("actrun.nn.init.kaiming_normal", t, opts))
+end
+
+function init.lecun_normal(t)
+  local fname = "actrun.nn.init.lecun_normal"
+  check_init(fname, t)
+  local fi = fans(fname, t)
+  return init.normal(t, 0, 1 / math.sqrt(fi))
+end
+
+-- PyTorch's orthogonal_: QR of a {rows, cols} normal matrix (transposed when wide) with
+-- the signs fixed so R has a positive diagonal. Modified Gram-Schmidt gives exactly that
+-- Q (its R diagonal is positive by construction), computed in double.
+function init.orthogonal(t, gain)
+  local fname = "actrun.nn.init.orthogonal"
+  check_init(fname, t)
+  gain = opt_num(fname, gain, 1, "gain")
+  local s = t:shape()
+  if #s < 2 then
+    error(fname .. ": needs a tensor of 2 or more dims, got shape " .. shape_str(t), 2)
+  end
+  local rows = s[1]
+  local n = t:numel()
+  if n == 0 then return t end
+  local cols = n // rows
+  local flat = actrun.randn(rows, cols)
+  if rows < cols then flat = flat:t() end
+  local m, k = flat:shape()[1], flat:shape()[2] -- m >= k
+  local v = flat:contiguous():totable()
+  -- columns as arrays
+  local q = {}
+  for j = 1, k do
+    local c = {}
+    for i = 1, m do c[i] = v[i][j] end
+    q[j] = c
+  end
+  for j = 1, k do
+    local c = q[j]
+    for p = 1, j - 1 do
+      local qp, d = q[p], 0
+      for i = 1, m do d = d + qp[i] * c[i] end
+      for i = 1, m do c[i] = c[i] - d * qp[i] end
+    end
+    local nrm = 0
+    for i = 1, m do nrm = nrm + c[i] * c[i] end
+    nrm = math.sqrt(nrm)
+    if nrm == 0 then
+      error(fname .. ": the random matrix was rank deficient (try another seed)", 2)
+    end
+    for i = 1, m do c[i] = c[i] / nrm end
+  end
+  local out = {}
+  if rows < cols then -- Q is {cols, rows}: its transpose
+    for i = 1, rows do
+      local r = {}
+      for j = 1, cols do r[j] = q[i][j] * gain end
+      out[i] = r
+    end
+  else
+    for i = 1, rows do
+      local r = {}
+      for j = 1, cols do r[j] = q[j][i] * gain end
+      out[i] = r
+    end
+  end
+  return fill_from(t, actrun.tensor(out):reshape(s))
+end
+
+return nn

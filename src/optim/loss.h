@@ -1,0 +1,19 @@
+/* Fused classification losses: mean negative log-likelihood over the rows of x {N, C},
+ * either of x itself (x holds log-probabilities: nll) or of log_softmax(x) computed inside
+ * the loop (cross entropy), so large logits never overflow and no {N, C} log-probability
+ * tensor is made. labels: {N}, 0-based class indices stored as floats, already checked. */
+#ifndef ACTRUN_LOSS_H
+#define ACTRUN_LOSS_H
+
+#include <stdbool.h>
+
+#include "core/core.h"
+
+/* out = a new {1} tensor holding the mean loss. */
+int ar_nll_loss(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *labels,
+                bool from_logits);
+/* gx = a new tensor shaped like x: d(loss)/dx times gout. */
+int ar_nll_loss_backward(ar_ctx *C, ar_tensor *gx, const ar_tensor *x, const ar_tensor *labels,
+                         bool from_logits, float gout);
+
+#endif
