@@ -10,22 +10,18 @@ void optim_sgd(float *restrict p, const float *restrict g, float *restrict buf, 
     for (int64_t i = 0; i < n; i++) p[i] -= lr * (g[i] + wd * p[i]);
     return;
   }
-  /* PyTorch: the buffer starts as a copy of the first d_p (no dampening on that step) */
-  const float keep = first ? 0.0f : momentum, take = first ? 1.0f : 1.0f - dampening;
-  if (nesterov) {
-    for (int64_t i = 0; i < n; i++) {
-      float d = g[i] + wd * p[i];
-      float b = keep * buf[i] + take * d;
-      buf[i] = b;
-      p[i] -= lr * (d + momentum * b);
-    }
+  /* PyTorch: the buffer starts as a copy of the first d_p (no dampening on that step).
+   * The first step never reads buf, so it may be uninitialised memory. */
+  if (first) {
+    for (int64_t i = 0; i < n; i++) buf[i] = g[i] + wd * p[i];
   } else {
-    for (int64_t i = 0; i < n; i++) {
-      float d = g[i] + wd * p[i];
-      float b = keep * buf[i] + take * d;
-      buf[i] = b;
-      p[i] -= lr * b;
-    }
+    const float take = 1.0f - dampening;
+    for (int64_t i = 0; i < n; i++) buf[i] = momentum * buf[i] + take * (g[i] + wd * p[i]);
+  }
+  if (nesterov) {
+    for (int64_t i = 0; i < n; i++) p[i] -= lr * ((g[i] + wd * p[i]) + momentum * buf[i]);
+  } else {
+    for (int64_t i = 0; i < n; i++) p[i] -= lr * buf[i];
   }
 }
 
