@@ -205,8 +205,8 @@ function init.lecun_normal(t)
 end
 
 -- PyTorch's orthogonal_: QR of a {rows, cols} normal matrix (transposed when wide) with
--- the signs fixed so R has a positive diagonal. Modified Gram-Schmidt gives exactly that
--- Q (its R diagonal is positive by construction), computed in double.
+-- the signs fixed so R has a positive diagonal. Modified Gram-Schmidt in C gives exactly
+-- that Q (its R diagonal is positive by construction), computed in double.
 function init.orthogonal(t, gain)
   local fname = "actrun.nn.init.orthogonal"
   check_init(fname, t)
@@ -218,48 +218,9 @@ function init.orthogonal(t, gain)
   local rows = s[1]
   local n = t:numel()
   if n == 0 then return t end
-  local cols = n // rows
-  local flat = actrun.randn(rows, cols)
-  if rows < cols then flat = flat:t() end
-  local m, k = flat:shape()[1], flat:shape()[2] -- m >= k
-  local v = flat:contiguous():totable()
-  -- columns as arrays
-  local q = {}
-  for j = 1, k do
-    local c = {}
-    for i = 1, m do c[i] = v[i][j] end
-    q[j] = c
-  end
-  for j = 1, k do
-    local c = q[j]
-    for p = 1, j - 1 do
-      local qp, d = q[p], 0
-      for i = 1, m do d = d + qp[i] * c[i] end
-      for i = 1, m do c[i] = c[i] - d * qp[i] end
-    end
-    local nrm = 0
-    for i = 1, m do nrm = nrm + c[i] * c[i] end
-    nrm = math.sqrt(nrm)
-    if nrm == 0 then
-      error(fname .. ": the random matrix was rank deficient (try another seed)", 2)
-    end
-    for i = 1, m do c[i] = c[i] / nrm end
-  end
-  local out = {}
-  if rows < cols then -- Q is {cols, rows}: its transpose
-    for i = 1, rows do
-      local r = {}
-      for j = 1, cols do r[j] = q[i][j] * gain end
-      out[i] = r
-    end
-  else
-    for i = 1, rows do
-      local r = {}
-      for j = 1, cols do r[j] = q[j][i] * gain end
-      out[i] = r
-    end
-  end
-  return fill_from(t, actrun.tensor(out):reshape(s))
+  local flat = actrun.randn(rows, n // rows)
+  actrun._loss.orthogonal_(flat, gain)
+  return fill_from(t, flat:reshape(s))
 end
 
 return nn

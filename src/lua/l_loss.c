@@ -1,6 +1,7 @@
 /* actrun._loss: the fused nll / cross entropy behind actrun.nn.nll and nn.cross_entropy
- * (lua/actrun/nn.lua). Labels are checked here, once, into a {N} tensor of 0-based class
- * indices that the forward and the autograd node share. */
+ * (lua/actrun/nn.lua), and the Gram-Schmidt of nn.init.orthogonal. Labels are checked
+ * here, once, into a {N} tensor of 0-based class indices that the forward and the
+ * autograd node share. */
 #include <math.h>
 
 #include "autograd/autograd.h"
@@ -79,13 +80,23 @@ static int nll_common(lua_State *L, bool from_logits) {
   return 1;
 }
 
+/* orthogonal_(w {rows, cols} contiguous, gain): in place, see ar_orthogonal_ */
+static int f_orthogonal(lua_State *L) {
+  const char *fn = "actrun.nn.init.orthogonal";
+  ar_tensor *w = lt_check(L, 1, fn, 1, "t");
+  if (ar_orthogonal_(lt_ctx(L), w, (float)lt_checknum(L, 2, fn, 2, "gain")))
+    return lt_core_error(L, fn);
+  return 0;
+}
+
 static int f_nll(lua_State *L) { return nll_common(L, false); }
 static int f_cross_entropy(lua_State *L) { return nll_common(L, true); }
 
-static const luaL_Reg fns[] = {{"nll", f_nll}, {"cross_entropy", f_cross_entropy}, {NULL, NULL}};
+static const luaL_Reg fns[] = {{"nll", f_nll}, {"cross_entropy", f_cross_entropy},
+                              {"orthogonal_", f_orthogonal}, {NULL, NULL}};
 
 void lt_open_loss(lua_State *L, int modi, int ctxi, int mti) {
-  lua_createtable(L, 0, 2);
+  lua_createtable(L, 0, 3);
   lua_pushvalue(L, ctxi);
   lua_pushvalue(L, mti);
   luaL_setfuncs(L, fns, LT_NUP);

@@ -3,6 +3,7 @@
 #include "optim/loss.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 /* log(sum(exp(row))) with the max subtracted first (stable for any finite logits). */
 static double row_lse(const float *row, int64_t c) {
@@ -78,5 +79,45 @@ int ar_nll_loss_backward(ar_ctx *C, ar_tensor *gx, const ar_tensor *x, const ar_
   }
   ar_release(&xc);
   ar_release(&lc);
+  return AR_OK;
+}
+
+int ar_orthogonal_(ar_ctx *C, ar_tensor *w, float gain) {
+  if (w->ndim != 2 || !ar_is_contiguous(w))
+    return ar_seterr(C, AR_EARG, "expected a contiguous 2-D matrix");
+  const int64_t rows = w->shape[0], cols = w->shape[1];
+  const bool wide = rows < cols;
+  /* the k vectors of length m to orthonormalise: columns of w, or its rows when wide */
+  const int64_t m = wide ? cols : rows, k = wide ? rows : cols;
+  if (m == 0 || k == 0) return AR_OK;
+  double *q = malloc((size_t)(m * k) * sizeof *q);
+  if (!q) return ar_seterr(C, AR_ENOMEM, "out of memory");
+  float *d = ar_data(w);
+  for (int64_t j = 0; j < k; j++)
+    for (int64_t i = 0; i < m; i++) q[j * m + i] = wide ? d[j * cols + i] : d[i * cols + j];
+  for (int64_t j = 0; j < k; j++) {
+    double *c = q + j * m;
+    for (int64_t p = 0; p < j; p++) {
+      const double *qp = q + p * m;
+      double dot = 0.0;
+      for (int64_t i = 0; i < m; i++) dot += qp[i] * c[i];
+      for (int64_t i = 0; i < m; i++) c[i] -= dot * qp[i];
+    }
+    double nrm = 0.0;
+    for (int64_t i = 0; i < m; i++) nrm += c[i] * c[i];
+    nrm = sqrt(nrm);
+    if (!(nrm > 1e-30)) {
+      free(q);
+      return ar_seterr(C, AR_EARG, "the random matrix was rank deficient (try another seed)");
+    }
+    for (int64_t i = 0; i < m; i++) c[i] /= nrm;
+  }
+  for (int64_t j = 0; j < k; j++)
+    for (int64_t i = 0; i < m; i++) {
+      float v = (float)(q[j * m + i] * gain);
+      if (wide) d[j * cols + i] = v;
+      else d[i * cols + j] = v;
+    }
+  free(q);
   return AR_OK;
 }

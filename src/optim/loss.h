@@ -17,3 +17,10 @@ int ar_nll_loss_backward(ar_ctx *C, ar_tensor *gx, const ar_tensor *x, const ar_
                          bool from_logits, float gout);
 
 #endif
+
+/* nn.init.orthogonal's core: overwrites the contiguous {rows, cols} matrix w (holding
+ * normal draws) with the orthogonal factor of its QR decomposition (of its transpose when
+ * rows < cols, so the result has orthonormal rows or columns, whichever are fewer),
+ * signs fixed so R has a positive diagonal as PyTorch does, times gain. Modified
+ * Gram-Schmidt in double. AR_EARG when the draws are rank deficient. */
+int ar_orthogonal_(ar_ctx *C, ar_tensor *w, float gain);
