@@ -56,5 +56,7 @@ void lt_open_tensor(lua_State *L, int ctxi, int mti);
 void lt_register_functions(lua_State *L, int modi, int ctxi, int mti);
 /* l_act.c: sets module.act, the activation functions generated from the registry. */
 void lt_open_act(lua_State *L, int modi, int ctxi, int mti);
+/* l_data.c: registers package.loaded["actrun.data_c"], the C half of actrun.data. */
+void lt_open_data(lua_State *L, int ctxi, int mti);
 
 #endif

@@ -281,6 +281,7 @@ ACTRUN_API int luaopen_actrun(lua_State *L) {
   lt_open_tensor(L, ctxi, mti);
   lt_register_functions(L, modi, ctxi, mti);
   lt_open_act(L, modi, ctxi, mti);
+  lt_open_data(L, ctxi, mti);
 
   lua_pushstring(L, ACTRUN_VERSION);
   lua_setfield(L, modi, "version");
