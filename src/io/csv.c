@@ -42,8 +42,19 @@ static int slurp(ar_ctx *C, const char *path, file_text *ft) {
   return AR_OK;
 }
 
+/* Fields of a line: commas outside double quotes, plus one (leaves the line intact). */
+static int count_fields(const char *p) {
+  int n = 1;
+  bool quoted = false;
+  for (; *p; p++) {
+    if (*p == '"') quoted = !quoted;
+    else if (*p == ',' && !quoted) n++;
+  }
+  return n;
+}
+
 /* Splits one line (without its end) in place into fields; returns the count. Fields are
- * unquoted and trimmed. fields may be NULL to only count. */
+ * unquoted and trimmed. */
 static int split(char *line, char **fields, int max) {
   int n = 0;
   char *p = line;
@@ -68,7 +79,7 @@ static int split(char *line, char **fields, int max) {
     }
     char sep = *p;
     *w = 0;
-    if (fields && n < max) fields[n] = start;
+    if (n < max) fields[n] = start;
     n++;
     if (sep != ',') break;
     p++;
@@ -114,7 +125,7 @@ int io_read_csv(ar_ctx *C, const char *path, bool header, ar_tensor *out, char *
                      (long long)lineno);
       break;
     }
-    int n = split(p, NULL, 0);
+    int n = count_fields(p);
     if (cols < 0) {
       cols = n;
       fields = malloc(sizeof(char *) * (size_t)cols);
