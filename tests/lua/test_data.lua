@@ -312,5 +312,13 @@ test("fashion_mnist from the installed package (limit)", function()
   eq(first, 10.0) -- the first test image is an ankle boot
 end)
 
+test("every function of actrun.data has a help entry", function()
+  local help = require "actrun.help"
+  for name, f in pairs(data) do
+    if type(f) == "function" then T.truthy(help.text(f), "help for actrun.data." .. name) end
+  end
+  T.truthy(help.text(data), "help for actrun.data")
+end)
+
 os.execute("rm -rf '" .. tmp .. "'")
 T.done()
