@@ -19,6 +19,7 @@ static int slurp(ar_ctx *C, const char *path, file_text *ft) {
   FILE *f = fopen(path, "rb");
   if (!f) return ar_seterr(C, AR_EIO, "%s: cannot open (%s)", path, strerror(errno));
   size_t cap = 1 << 16, len = 0;
+  errno = 0;
   char *buf = malloc(cap + 1);
   while (buf) {
     size_t r = fread(buf + len, 1, cap - len, f);
@@ -29,12 +30,12 @@ static int slurp(ar_ctx *C, const char *path, file_text *ft) {
     buf = nb;
     cap *= 2;
   }
-  int err = ferror(f);
+  int err = ferror(f) ? (errno ? errno : EIO) : 0;
   fclose(f);
   if (!buf) return ar_seterr(C, AR_ENOMEM, "%s: out of memory reading the file", path);
   if (err) {
     free(buf);
-    return ar_seterr(C, AR_EIO, "%s: read error", path);
+    return ar_seterr(C, AR_EIO, "%s: cannot read (%s)", path, strerror(err));
   }
   buf[len] = 0;
   ft->text = buf;

@@ -242,10 +242,18 @@ static int f_loader(lua_State *L) {
   } else {
     for (int64_t i = 0; i < n; i++) ld->perm[i] = i;
   }
-  lua_pushvalue(L, 1);
-  lua_setiuservalue(L, -2, 1);
-  lua_pushvalue(L, 2);
-  lua_setiuservalue(L, -2, 2);
+  /* batches gather whole rows: keep row-major copies of strided views (once, not per batch) */
+  for (int i = 1; i <= 2; i++) {
+    ar_tensor *src = lt_totensor(L, i);
+    if (ar_is_contiguous(src)) {
+      lua_pushvalue(L, i);
+    } else {
+      ar_tensor *c = lt_new(L);
+      if (ar_contiguous(C, c, src)) return lt_core_error(L, fn);
+      lt_account(L, C);
+    }
+    lua_setiuservalue(L, -2, i);
+  }
   lua_pushcclosure(L, loader_next, 3);
   return 1;
 }
