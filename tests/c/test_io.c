@@ -309,3 +309,50 @@ Test(loader, gather_rows) {
   cr_assert_eq(io_gather_rows(C, &out, &src, bad, 1), AR_ERANGE);
   ar_release(&src);
 }
+
+/* A gzip stream cut short is a truncated file, whatever zlib reports for it. */
+Test(idx, cut_gzip_stream) {
+  enum { N = 20000 };
+  static unsigned char buf[8 + N];
+  uint32_t dims[1] = {N};
+  size_t h = header(buf, 0x08, 1, dims);
+  for (int i = 0; i < N; i++) buf[h + i] = (unsigned char)(i * 7919u >> 3);
+  write_file("cut.gz", buf, h + N, true);
+  FILE *f = fopen(path_of("cut.gz"), "rb");
+  static unsigned char z[2 * N];
+  size_t zn = fread(z, 1, sizeof z, f);
+  fclose(f);
+  write_file("cut2.gz", z, zn / 2, false);
+  ar_tensor t;
+  int rc = io_read_idx(C, path_of("cut2.gz"), 0, &t);
+  cr_assert_eq(rc, AR_EIO, "%s", ar_errmsg(C));
+  cr_assert_null(t.st);
+  cr_assert(strstr(ar_errmsg(C), "truncated") || strstr(ar_errmsg(C), "cannot read"), "%s", ar_errmsg(C));
+}
+
+/* Random damage to a good file's bytes never crashes or leaks, and a failure leaves no
+ * tensor behind (run under the sanitizers too). */
+Test(idx, damaged_files_fail_cleanly) {
+  unsigned char good[64];
+  uint32_t dims[2] = {3, 4};
+  size_t h = header(good, 0x0B, 2, dims);
+  for (int i = 0; i < 24; i++) good[h + i] = (unsigned char)i;
+  size_t n = h + 24;
+  uint32_t s = 12345;
+  for (int k = 0; k < 300; k++) {
+    unsigned char b[64];
+    memcpy(b, good, n);
+    size_t len = n;
+    for (int m = 0; m < 3; m++) {
+      s = s * 1103515245u + 12345u;
+      b[(s >> 8) % n] = (unsigned char)(s >> 20);
+    }
+    s = s * 1103515245u + 12345u;
+    if (s & 0x10000) len = (s >> 20) % (n + 1);
+    write_file("dmg", b, len, (k & 1) != 0);
+    ar_tensor t;
+    int rc = io_read_idx(C, path_of("dmg"), 0, &t);
+    if (rc == AR_OK) ar_release(&t);
+    else cr_assert_null(t.st);
+  }
+}
