@@ -47,7 +47,7 @@ local function check_opts(fname, opts, allowed)
 end
 
 -- Shared by mnist and fashion_mnist: the IDX image and label files of one split.
-local function load_mnist_like(fname, opts, dir, missing_hint, classes)
+local function load_mnist_like(fname, opts, dir, sub, missing_hint, classes)
   local split = opts.split or "train"
   if split ~= "train" and split ~= "test" then
     error(string.format("%s: argument #1 (options): 'split' expected \"train\" or \"test\", got %s",
@@ -60,7 +60,12 @@ local function load_mnist_like(fname, opts, dir, missing_hint, classes)
   end
   local prefix = split == "train" and "train" or "t10k"
   local img_base, lbl_base = prefix .. "-images-idx3-ubyte", prefix .. "-labels-idx1-ubyte"
-  local img, lbl = find_file(dir, img_base), find_file(dir, lbl_base)
+  -- dir may hold the files, or be a data root with them in a subdirectory (sub)
+  local img, lbl
+  for _, d in ipairs{dir, dir .. "/" .. sub} do
+    img, lbl = find_file(d, img_base), find_file(d, lbl_base)
+    if img and lbl then break end
+  end
   if not img or not lbl then
     error(string.format("%s: %s[.gz] and %s[.gz] not found in %s%s", fname, img_base, lbl_base,
       dir, missing_hint), 3)
@@ -94,7 +99,7 @@ function data.fashion_mnist(opts)
     FASHION_PACKAGE, FASHION_DEFAULT_DIR)
   local classes = {}
   for i, c in ipairs(FASHION_CLASSES) do classes[i] = c end
-  return load_mnist_like(fname, opts, dir, hint, classes)
+  return load_mnist_like(fname, opts, dir, "fashion-mnist", hint, classes)
 end
 
 -- data.mnist{dir= [, split=, limit=]}: the same for the original MNIST digits.
@@ -107,7 +112,7 @@ function data.mnist(opts)
   end
   local classes = {}
   for i, c in ipairs(DIGITS) do classes[i] = c end
-  return load_mnist_like(fname, opts, opts.dir, "", classes)
+  return load_mnist_like(fname, opts, opts.dir, "mnist", "", classes)
 end
 
 -- Truth tables: the four corners of the unit square, labels 1 (false) and 2 (true).

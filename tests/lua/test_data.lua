@@ -267,6 +267,13 @@ test("fashion_mnist from dir=: X scaled to [0,1], labels 1..10, class names", fu
   T.tensor_near(yt, {2, 3})
 end)
 
+test("a data root with a fashion-mnist subdirectory works as dir", function()
+  local root = path("root")
+  assert(os.execute(string.format("mkdir -p '%s' && cp -r '%s' '%s/fashion-mnist'", root, fake, root)))
+  local X = data.fashion_mnist{dir = root, split = "test"}
+  T.shape_is(X, {3, 4})
+end)
+
 test("mnist needs dir and reads the same files; classes are the digits", function()
   local X, y, classes = data.mnist{dir = fake, split = "test"}
   T.shape_is(X, {3, 4})
