@@ -48,8 +48,8 @@ actrun.data.blobs{n=100, classes=3, std=1, noise=0, seed=} -> X {n,2}, y {n}
 Gaussian clusters of spread std around random centres in [-10,10]^2.
   local X, y = actrun.data.blobs{n=300, classes=4, seed=1}]=],
   ["actrun.data.loader"] = [=[
-actrun.data.loader(X, y [, {batch=64, shuffle=false, seed=}]) -> iterator
+actrun.data.loader(X, y [, {batch=1, shuffle=false, seed=, drop_last=false}]) -> iterator
 Mini-batches of matching rows of X and y, each row once per pass, the last batch
-possibly smaller. Without seed the shuffle follows actrun.manual_seed.
+possibly smaller (dropped with drop_last). Without seed the shuffle follows manual_seed.
   for xb, yb in actrun.data.loader(X, y, {batch=64, shuffle=true}) do ... end]=],
 }

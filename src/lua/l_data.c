@@ -212,19 +212,20 @@ static int f_loader(lua_State *L) {
   const char *fn = "actrun.data.loader";
   ar_tensor *X = lt_check(L, 1, fn, 1, "X");
   ar_tensor *y = lt_check(L, 2, fn, 2, "y");
-  static const char *const allowed[] = {"batch", "shuffle", "seed", NULL};
+  static const char *const allowed[] = {"batch", "shuffle", "seed", "drop_last", NULL};
   check_opts(L, 3, fn, allowed);
   if (X->ndim < 1) lt_error(L, fn, "argument #1 (X) expected at least 1 dimension, got a scalar");
   if (y->ndim < 1) lt_error(L, fn, "argument #2 (y) expected at least 1 dimension, got a scalar");
   if (X->shape[0] != y->shape[0])
     lt_error(L, fn, "X and y have different numbers of rows (%lld ~= %lld)",
              (long long)X->shape[0], (long long)y->shape[0]);
-  lua_Integer batch = 64, seed = 0;
+  lua_Integer batch = 1, seed = 0; /* PyTorch's DataLoader default batch_size */
   if (opt_int(L, 3, "batch", &batch, fn) && batch < 1)
     lt_error(L, fn, "argument #3 (options): 'batch' expected an integer >= 1, got %lld",
              (long long)batch);
   bool shuffle = opt_bool(L, 3, "shuffle", false, fn);
   bool has_seed = opt_int(L, 3, "seed", &seed, fn);
+  bool drop_last = opt_bool(L, 3, "drop_last", false, fn);
   int64_t n = X->shape[0];
   if ((uint64_t)n > (SIZE_MAX - sizeof(loader)) / sizeof(int64_t))
     lt_error(L, fn, "too many rows (%lld)", (long long)n);
@@ -232,7 +233,9 @@ static int f_loader(lua_State *L) {
   lua_pushvalue(L, LT_UP_CTX);
   lua_pushvalue(L, LT_UP_TMT);
   loader *ld = lua_newuserdatauv(L, sizeof(loader) + sizeof(int64_t) * (size_t)n, 2);
-  ld->n = n;
+  /* drop_last: the pass ends before a partial batch (rows still drawn from the full
+   * permutation, so which rows are left out changes with the shuffle) */
+  ld->n = drop_last ? n / batch * batch : n;
   ld->pos = 0;
   ld->batch = batch;
   if (shuffle) {

@@ -162,9 +162,18 @@ test("loader with shuffle covers every row exactly once, reproducibly by seed", 
   T.truthy(moved > N / 2, "shuffled")
 end)
 
-test("loader: default batch 64, non-contiguous X, 1-D and 2-D y", function()
+test("loader: default batch 1 (as PyTorch), drop_last, non-contiguous X, 2-D y", function()
   local _, sizes = run_loader(Xl, yl)
-  eq(sizes, {64, 39})
+  eq(#sizes, N)
+  eq(sizes[1], 1)
+  local seen, sizes2 = run_loader(Xl, yl, {batch = 10, drop_last = true, shuffle = true, seed = 1})
+  eq(#sizes2, 10)
+  eq(sizes2[10], 10)
+  local distinct = {}
+  for _, v in ipairs(seen) do distinct[v] = true end
+  local k = 0
+  for _ in pairs(distinct) do k = k + 1 end
+  eq(k, 100)
   local Xt = actrun.range(1, 2 * N):view(2, N):t() -- a transposed view
   local n = 0
   for xb, yb in data.loader(Xt, yl:view(N, 1), {batch = 50}) do
