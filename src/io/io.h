@@ -1,0 +1,57 @@
+/* Data files and datasets: IDX (the MNIST format) and CSV readers, plus the seeded
+ * helpers behind actrun.data (synthetic sets, shuffled batches). No Lua in here; errors
+ * are AR_* codes with a message in the context, as in the core. */
+#ifndef ACTRUN_IO_H
+#define ACTRUN_IO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+/* Reads an IDX file, gzip-compressed or raw, as a float tensor of its raw values with the
+ * file's dims. max_rows > 0 reads only the first max_rows entries of the first dim (the
+ * rest of the file is then not checked); 0 reads everything and requires the data to fill
+ * the file exactly. */
+int io_read_idx(ar_ctx *C, const char *path, int64_t max_rows, ar_tensor *out);
+
+/* Reads a CSV file of numbers as a {rows, cols} tensor. With header, the first line holds
+ * the column names: *names gets ncols malloc'd strings (free with io_free_names); without,
+ * *names is NULL. */
+int io_read_csv(ar_ctx *C, const char *path, bool header, ar_tensor *out, char ***names,
+                int *ncols);
+void io_free_names(char **names, int ncols);
+
+/* A reproducible stream of random words: either from an explicit seed, or reserved from
+ * the context's generator (so it follows actrun.manual_seed). */
+typedef struct io_rng {
+  uint64_t key, counter;
+  uint32_t w[4];
+  int used; /* words of w already handed out */
+} io_rng;
+/* has_seed: use seed; otherwise reserve nwords from C's generator. */
+void io_rng_init(ar_ctx *C, io_rng *r, bool has_seed, uint64_t seed, uint64_t nwords);
+uint32_t io_rng_u32(io_rng *r);
+double io_rng_uniform(io_rng *r); /* [0, 1) */
+double io_rng_normal(io_rng *r);  /* N(0, 1) */
+
+/* perm[0..n) = a uniformly shuffled 0..n-1 (Fisher-Yates). */
+void io_permutation(io_rng *r, int64_t *perm, int64_t n);
+
+/* out = rows idx[0..count) of src (dim 0), a new contiguous tensor {count, src dims 1..}. */
+int io_gather_rows(ar_ctx *C, ar_tensor *out, const ar_tensor *src, const int64_t *idx,
+                   int64_t count);
+
+typedef enum { IO_MOONS, IO_CIRCLES, IO_SPIRALS, IO_BLOBS } io_synth_kind;
+typedef struct io_synth_opts {
+  int64_t n;     /* total points, split as evenly as possible over the classes */
+  int classes;   /* spirals and blobs */
+  double noise;  /* std of Gaussian noise added to each coordinate */
+  double factor; /* circles: inner radius / outer radius */
+  double std;    /* blobs: std of each cluster */
+} io_synth_opts;
+/* X {n, 2}, y {n} with labels 1..C (as floats), points ordered by class. */
+int io_synthetic(ar_ctx *C, io_synth_kind kind, const io_synth_opts *o, io_rng *r, ar_tensor *X,
+                 ar_tensor *y);
+
+#endif
