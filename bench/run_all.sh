@@ -33,7 +33,7 @@ while (($#)); do
   --runs) runs=$2; shift ;;
   --build) build=$2; shift ;;
   --keep-raw) keep=$2; shift ;;
-  -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
   *) echo "run_all.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift

@@ -654,7 +654,7 @@ static int binary(lua_State *L, ar_binop op, const char *fn) {
       rc = ar_binary_scalar(C, op, t, a, s, false);
       form = 1;
     } else {
-      b = lua_touserdata(L, 2) ? lt_totensor(L, 2) : NULL;
+      b = lt_test(L, 2);
       if (!b) return lt_argerror(L, fn, 2, "other", "a tensor or a number");
       t = lt_new(L);
       rc = ar_binary(C, op, t, a, b);

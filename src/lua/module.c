@@ -110,6 +110,14 @@ ar_tensor *lt_totensor(lua_State *L, int idx) {
   return same && t->st ? t : NULL;
 }
 
+ar_tensor *lt_test(lua_State *L, int idx) {
+  ar_tensor *t = lua_touserdata(L, idx);
+  if (!t || !lua_getmetatable(L, idx)) return NULL;
+  int same = lua_rawequal(L, -1, LT_UP_TMT);
+  lua_pop(L, 1);
+  return same && t->st ? t : NULL;
+}
+
 ar_tensor *lt_check(lua_State *L, int idx, const char *fname, int arg, const char *name) {
   ar_tensor *t = lua_touserdata(L, idx);
   if (t && lua_getmetatable(L, idx)) {
