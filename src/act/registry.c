@@ -95,6 +95,28 @@ VMAP(v_cos, cosf)
     }                                                                                     \
   }
 
+/* y = V(x), and dx = s * dy * V(x), through padded chunks: the kernels that are a
+ * single SLEEF call (tanh, sin, cos and the periodic derivatives). */
+static void vmap(void (*v)(float *, const float *, int), const float *x, float *y, int64_t n) {
+  float t[CH];
+  CHUNKS(n) {
+    memcpy(t, x + i0, (size_t)m * sizeof(float));
+    PAD(t);
+    v(t, t, mp);
+    memcpy(y + i0, t, (size_t)m * sizeof(float));
+  }
+}
+static void vmap_grad(void (*v)(float *, const float *, int), float s, const float *x,
+                      const float *dy, float *dx, int64_t n) {
+  float t[CH];
+  CHUNKS(n) {
+    memcpy(t, x + i0, (size_t)m * sizeof(float));
+    PAD(t);
+    v(t, t, mp);
+    for (int i = 0; i < m; i++) dx[i0 + i] = s * dy[i0 + i] * t[i];
+  }
+}
+
 /* ---------- double helpers ---------- */
 
 static double d_sigmoid(double x) {
@@ -183,13 +205,8 @@ static void s_tanh(double x, const double *p, double *f, double *df) {
   *df = 4.0 * e / ((1.0 + e) * (1.0 + e)); /* sech^2, no 1 - t^2 cancellation */
 }
 static void f_tanh(const float *x, float *y, int64_t n, const float *p) {
-  CHUNKS(n) {
-    float t[CH];
-    memcpy(t, x + i0, (size_t)m * sizeof(float));
-    PAD(t);
-    v_tanh(t, t, mp);
-    memcpy(y + i0, t, (size_t)m * sizeof(float));
-  }
+  (void)p;
+  vmap(v_tanh, x, y, n);
 }
 static void b_tanh(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
   float e[CH];
@@ -683,44 +700,24 @@ static void s_sin(double x, const double *p, double *f, double *df) {
   *df = cos(x);
 }
 static void f_sin(const float *x, float *y, int64_t n, const float *p) {
-  CHUNKS(n) {
-    float t[CH];
-    memcpy(t, x + i0, (size_t)m * sizeof(float));
-    PAD(t);
-    v_sin(t, t, mp);
-    memcpy(y + i0, t, (size_t)m * sizeof(float));
-  }
+  (void)p;
+  vmap(v_sin, x, y, n);
 }
 static void b_sin(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  float t[CH];
-  CHUNKS(n) {
-    memcpy(t, x + i0, (size_t)m * sizeof(float));
-    PAD(t);
-    v_cos(t, t, mp);
-    for (int i = 0; i < m; i++) dx[i0 + i] = dy[i0 + i] * t[i];
-  }
+  (void)p;
+  vmap_grad(v_cos, 1.0f, x, dy, dx, n);
 }
 static void s_cos(double x, const double *p, double *f, double *df) {
   *f = cos(x);
   *df = -sin(x);
 }
 static void f_cos(const float *x, float *y, int64_t n, const float *p) {
-  CHUNKS(n) {
-    float t[CH];
-    memcpy(t, x + i0, (size_t)m * sizeof(float));
-    PAD(t);
-    v_cos(t, t, mp);
-    memcpy(y + i0, t, (size_t)m * sizeof(float));
-  }
+  (void)p;
+  vmap(v_cos, x, y, n);
 }
 static void b_cos(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  float t[CH];
-  CHUNKS(n) {
-    memcpy(t, x + i0, (size_t)m * sizeof(float));
-    PAD(t);
-    v_sin(t, t, mp);
-    for (int i = 0; i < m; i++) dx[i0 + i] = -dy[i0 + i] * t[i];
-  }
+  (void)p;
+  vmap_grad(v_sin, -1.0f, x, dy, dx, n);
 }
 
 /* gaussian = exp(-x^2); x^2 is split exactly into h + l (fma) so its rounding does not
