@@ -100,9 +100,18 @@ function Optimizer:__tostring()
   return string.format("%s(%d params, lr=%g)", self.name, #self.params, self.lr)
 end
 
-local function new(name, params, o, step)
+-- One step: each parameter that has a gradient gets its optimiser's in-place update
+-- (state buffers are made at the first update that sees a gradient).
+function Optimizer:step()
+  if type(self.lr) ~= "number" then fail("actrun.optim." .. self.name, "lr must be a number", 2) end
+  for i, p in ipairs(self.params) do
+    if p.grad then self:update(p, self.state[i]) end
+  end
+end
+
+local function new(name, params, o, update)
   local self = setmetatable(o, Optimizer)
-  self.name, self.params, self.state, self.step = name, params, {}, step
+  self.name, self.params, self.state, self.update = name, params, {}, update
   for i = 1, #params do self.state[i] = {step = 0} end
   return self
 end
@@ -111,19 +120,13 @@ local function zeros_like(p)
   return actrun.zeros(p:shape())
 end
 
-local function sgd_step(self)
-  if type(self.lr) ~= "number" then fail("actrun.optim.SGD", "lr must be a number", 2) end
-  for i, p in ipairs(self.params) do
-    if p.grad then
-      local s = self.state[i]
-      local first = false
-      if self.momentum ~= 0 and not s.momentum_buffer then
-        s.momentum_buffer, first = zeros_like(p), true
-      end
-      K.sgd(p, s.momentum_buffer, self.lr, self.momentum, self.dampening, self.nesterov,
-        self.weight_decay, first)
-    end
+local function sgd_update(self, p, s)
+  local first = false
+  if self.momentum ~= 0 and not s.momentum_buffer then
+    s.momentum_buffer, first = zeros_like(p), true
   end
+  K.sgd(p, s.momentum_buffer, self.lr, self.momentum, self.dampening, self.nesterov,
+    self.weight_decay, first)
 end
 
 function optim.SGD(params, opts)
@@ -134,19 +137,14 @@ function optim.SGD(params, opts)
   if o.nesterov and (o.momentum <= 0 or o.dampening ~= 0) then
     fail(fname, "nesterov needs momentum > 0 and dampening = 0", 2)
   end
-  return new("SGD", plist, o, sgd_step)
+  return new("SGD", plist, o, sgd_update)
 end
 
-local function adam_step(self)
-  for i, p in ipairs(self.params) do
-    if p.grad then
-      local s = self.state[i]
-      if not s.exp_avg then s.exp_avg, s.exp_avg_sq = zeros_like(p), zeros_like(p) end
-      s.step = s.step + 1
-      K.adam(p, s.exp_avg, s.exp_avg_sq, self.lr, self.betas[1], self.betas[2], self.eps,
-        self.weight_decay, self.decoupled, s.step)
-    end
-  end
+local function adam_update(self, p, s)
+  if not s.exp_avg then s.exp_avg, s.exp_avg_sq = zeros_like(p), zeros_like(p) end
+  s.step = s.step + 1
+  K.adam(p, s.exp_avg, s.exp_avg_sq, self.lr, self.betas[1], self.betas[2], self.eps,
+    self.weight_decay, self.decoupled, s.step)
 end
 
 local function adam(name, decoupled, wd, params, opts)
@@ -155,26 +153,21 @@ local function adam(name, decoupled, wd, params, opts)
   local o = options(fname, opts, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8,
     weight_decay = wd})
   o.decoupled = decoupled
-  return new(name, plist, o, adam_step)
+  return new(name, plist, o, adam_update)
 end
 
 function optim.Adam(params, opts) return adam("Adam", false, 0, params, opts) end
 function optim.AdamW(params, opts) return adam("AdamW", true, 0.01, params, opts) end
 
-local function rmsprop_step(self)
-  for i, p in ipairs(self.params) do
-    if p.grad then
-      local s = self.state[i]
-      if not s.square_avg then
-        s.square_avg = zeros_like(p)
-        if self.centered then s.grad_avg = zeros_like(p) end
-        if self.momentum > 0 then s.momentum_buffer = zeros_like(p) end
-      end
-      s.step = s.step + 1
-      K.rmsprop(p, s.square_avg, s.grad_avg, self.momentum > 0 and s.momentum_buffer or nil,
-        self.lr, self.alpha, self.eps, self.weight_decay, self.momentum)
-    end
+local function rmsprop_update(self, p, s)
+  if not s.square_avg then
+    s.square_avg = zeros_like(p)
+    if self.centered then s.grad_avg = zeros_like(p) end
+    if self.momentum > 0 then s.momentum_buffer = zeros_like(p) end
   end
+  s.step = s.step + 1
+  K.rmsprop(p, s.square_avg, s.grad_avg, self.momentum > 0 and s.momentum_buffer or nil,
+    self.lr, self.alpha, self.eps, self.weight_decay, self.momentum)
 end
 
 function optim.RMSprop(params, opts)
@@ -182,26 +175,21 @@ function optim.RMSprop(params, opts)
   local plist = check_params(fname, params)
   local o = options(fname, opts, {lr = 0.01, alpha = 0.99, eps = 1e-8, momentum = 0,
     centered = false, weight_decay = 0})
-  return new("RMSprop", plist, o, rmsprop_step)
+  return new("RMSprop", plist, o, rmsprop_update)
 end
 
-local function adagrad_step(self)
-  for i, p in ipairs(self.params) do
-    if p.grad then
-      local s = self.state[i]
-      if not s.sum then s.sum = zeros_like(p) end
-      s.step = s.step + 1
-      local clr = self.lr / (1 + (s.step - 1) * self.lr_decay)
-      K.adagrad(p, s.sum, clr, self.eps, self.weight_decay)
-    end
-  end
+local function adagrad_update(self, p, s)
+  if not s.sum then s.sum = zeros_like(p) end
+  s.step = s.step + 1
+  local clr = self.lr / (1 + (s.step - 1) * self.lr_decay)
+  K.adagrad(p, s.sum, clr, self.eps, self.weight_decay)
 end
 
 function optim.Adagrad(params, opts)
   local fname = "actrun.optim.Adagrad"
   local plist = check_params(fname, params)
   local o = options(fname, opts, {lr = 0.01, lr_decay = 0, eps = 1e-10, weight_decay = 0})
-  return new("Adagrad", plist, o, adagrad_step)
+  return new("Adagrad", plist, o, adagrad_update)
 end
 
 -- Total 2-norm of all gradients; when above max_norm every gradient is scaled in place by

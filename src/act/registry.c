@@ -117,6 +117,14 @@ static void vmap_grad(void (*v)(float *, const float *, int), float s, const flo
   }
 }
 
+/* e = exp(-|x|) over a chunk (padded to mp): the overflow-free core of the sigmoid
+ * family, softplus and logsigmoid. */
+static void exp_neg_abs(const float *xs, float *e, int m, int mp) {
+  for (int i = 0; i < m; i++) e[i] = -fabsf(xs[i]);
+  for (int i = m; i < mp; i++) e[i] = 0.0f;
+  v_exp(e, e, mp);
+}
+
 /* ---------- double helpers ---------- */
 
 static double d_sigmoid(double x) {
@@ -167,9 +175,7 @@ static void f_sigmoid(const float *x, float *y, int64_t n, const float *p) {
   float e[CH];
   CHUNKS(n) {
     const float *xs = x + i0;
-    for (int i = 0; i < m; i++) e[i] = -fabsf(xs[i]);
-    PAD(e);
-    v_exp(e, e, mp);
+    exp_neg_abs(xs, e, m, mp);
     for (int i = 0; i < m; i++) {
       float r = 1.0f / (1.0f + e[i]);
       y[i0 + i] = xs[i] >= 0 ? r : e[i] * r;
@@ -180,9 +186,7 @@ static void b_sigmoid(const float *x, const float *dy, float *dx, int64_t n, con
   float e[CH];
   CHUNKS(n) {
     const float *xs = x + i0;
-    for (int i = 0; i < m; i++) e[i] = -fabsf(xs[i]);
-    PAD(e);
-    v_exp(e, e, mp);
+    exp_neg_abs(xs, e, m, mp);
     for (int i = 0; i < m; i++) {
       float r = 1.0f / (1.0f + e[i]);
       dx[i0 + i] = dy[i0 + i] * (e[i] * r * r);
@@ -534,9 +538,7 @@ static void f_mish(const float *x, float *y, int64_t n, const float *p) {
   float e[CH];
   CHUNKS(n) {
     const float *xs = x + i0;
-    for (int i = 0; i < m; i++) e[i] = -fabsf(xs[i]);
-    PAD(e);
-    v_exp(e, e, mp);
+    exp_neg_abs(xs, e, m, mp);
     for (int i = 0; i < m; i++) {
       float em = e[i], nn = em * (em + 2.0f);
       float t = xs[i] > 0 ? (1.0f + 2.0f * em) / (1.0f + 2.0f * em + 2.0f * em * em)
@@ -549,9 +551,7 @@ static void b_mish(const float *x, const float *dy, float *dx, int64_t n, const 
   float e[CH];
   CHUNKS(n) {
     const float *xs = x + i0;
-    for (int i = 0; i < m; i++) e[i] = -fabsf(xs[i]);
-    PAD(e);
-    v_exp(e, e, mp);
+    exp_neg_abs(xs, e, m, mp);
     for (int i = 0; i < m; i++) {
       float v = xs[i], em = e[i], nn = em * (em + 2.0f), a = 1.0f + em, a2 = a * a;
       float dp = a2 + em * em, w2p = a2 + 1.0f;
@@ -615,9 +615,7 @@ static void f_logsigmoid(const float *x, float *y, int64_t n, const float *p) {
   float e[CH];
   CHUNKS(n) {
     const float *xs = x + i0;
-    for (int i = 0; i < m; i++) e[i] = -fabsf(xs[i]);
-    PAD(e);
-    v_exp(e, e, mp);
+    exp_neg_abs(xs, e, m, mp);
     v_log1p(e, e, mp);
     for (int i = 0; i < m; i++) y[i0 + i] = (xs[i] < 0 ? xs[i] : 0.0f) - e[i];
   }
@@ -626,9 +624,7 @@ static void b_logsigmoid(const float *x, const float *dy, float *dx, int64_t n, 
   float e[CH];
   CHUNKS(n) {
     const float *xs = x + i0;
-    for (int i = 0; i < m; i++) e[i] = -fabsf(xs[i]);
-    PAD(e);
-    v_exp(e, e, mp);
+    exp_neg_abs(xs, e, m, mp);
     for (int i = 0; i < m; i++) {
       float r = 1.0f / (1.0f + e[i]);
       dx[i0 + i] = dy[i0 + i] * (xs[i] >= 0 ? e[i] * r : r);
