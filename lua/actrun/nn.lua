@@ -1,4 +1,4 @@
--- actrun.nn: losses and nn.init (layers and modules join later).
+-- actrun.nn: losses, nn.init, the modules (nn_modules.lua) and model files (nn_io.lua).
 --
 -- cross_entropy and nll are fused C ops (actrun._loss) with their own backward; mse, bce
 -- and bce_with_logits are compositions of differentiable tensor ops, each written in its
@@ -222,5 +222,10 @@ function init.orthogonal(t, gain)
   actrun._loss.orthogonal_(flat, gain)
   return fill_from(t, flat:reshape(s))
 end
+
+---------------------------------------------------------------------------------------
+-- Model files live in actrun.nn_io (safetensors), loaded on first use.
+function nn.save(...) return require("actrun.nn_io").save(...) end
+function nn.load(...) return require("actrun.nn_io").load(...) end
 
 return nn
