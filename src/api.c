@@ -11,6 +11,7 @@
 
 #include "actrun.h"
 #include "api.h"
+#include "lua/binding.h"
 
 struct actrun {
   lua_State *L;
@@ -118,14 +119,14 @@ static int open_all(lua_State *L) {
 actrun *actrun_new(void) {
   actrun *A = calloc(1, sizeof *A);
   if (A == NULL) return NULL;
-  A->L = luaL_newstate();
+  A->L = lt_newstate();
   if (A->L == NULL) {
     free(A);
     return NULL;
   }
   lua_pushcfunction(A->L, open_all);
   if (lua_pcall(A->L, 0, 0, 0) != LUA_OK) {
-    lua_close(A->L);
+    lt_close(A->L);
     free(A);
     return NULL;
   }
@@ -134,7 +135,7 @@ actrun *actrun_new(void) {
 
 void actrun_free(actrun *A) {
   if (A == NULL) return;
-  lua_close(A->L);
+  lt_close(A->L);
   free(A->err);
   free(A);
 }

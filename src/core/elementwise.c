@@ -657,6 +657,13 @@ static void ew_exec(ar_ctx *C, ew_job *J) {
   const ar_iter *it = &J->it;
   if (it->outer <= 0 || it->shape[it->ndim - 1] <= 0) return;
   int64_t grain = J->grain > 0 ? J->grain : CHEAP_GRAIN;
+  if (it->ndim == 1 && it->shape[0] <= grain) {
+    /* One short flat row: exactly what ew_range would do on one thread, minus the
+     * planning (most of a small op's cost in C). */
+    const int64_t s[3] = {it->stride[0][0], it->stride[1][0], it->stride[2][0]};
+    J->row(J, it->base, s, it->shape[0]);
+    return;
+  }
   int64_t R = batch_rows(it);
   if (R > 0) {
     int64_t rows = it->shape[it->ndim - 2], per = R * it->shape[it->ndim - 1];
@@ -904,11 +911,25 @@ static int check_binop(ar_ctx *C, int op) {
   return AR_OK;
 }
 
+/* Small dense operands of one shape (the common case in a Lua loop): one kernel call,
+ * no iterator, no job setup. The same kernel over the same range as the general path,
+ * so the results are bit-identical. */
+static bool small_dense(const ar_tensor *a, int64_t grain) {
+  return ar_is_contiguous(a) && ar_numel(a) <= grain;
+}
+
 int ar_binary(ar_ctx *C, ar_binop op, ar_tensor *out, const ar_tensor *a, const ar_tensor *b) {
   ar_tensor r = {0}, va = {0}, vb = {0};
   int nd;
   int64_t shape[AR_MAXDIM];
   int rc = check_binop(C, op);
+  if (!rc && ar_same_shape(a, b) && small_dense(a, bin_grain(op)) && small_dense(b, INT64_MAX)) {
+    rc = ar_empty(C, &r, a->ndim, a->shape);
+    if (!rc)
+      bin_row(&bin_tab[op], 0.0f, ar_data(&r), 1, ar_data(a), 1, ar_data(b), 1, ar_numel(a));
+    *out = r;
+    return rc;
+  }
   if (!rc) rc = ar_broadcast_shape(C, a, b, &nd, shape);
   if (!rc) rc = ar_empty(C, &r, nd, shape);
   if (rc || ar_numel(&r) == 0) goto done;
@@ -940,6 +961,15 @@ int ar_binary_scalar(ar_ctx *C, ar_binop op, ar_tensor *out, const ar_tensor *a,
   int rc = check_binop(C, op);
   if (!rc) rc = ar_empty(C, &r, a->ndim, a->shape);
   if (rc || ar_numel(&r) == 0) goto done;
+  if (small_dense(a, bin_grain(op))) {
+    const bin_kernels *K = &bin_tab[op];
+    int64_t n = ar_numel(a);
+    if (scalar_left)
+      bin_row(K, 0.0f, ar_data(&r), 1, &s, 0, ar_data(a), 1, n);
+    else
+      bin_row(K, 0.0f, ar_data(&r), 1, ar_data(a), 1, &s, 0, n);
+    goto done;
+  }
   ew_job J = {.row = row_binary_scalar,
               .op = op,
               .s = s,

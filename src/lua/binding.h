@@ -36,8 +36,8 @@ ar_tensor *lt_new_reg(lua_State *L);
 void lt_account(lua_State *L, ar_ctx *C);
 
 ar_tensor *lt_totensor(lua_State *L, int idx); /* NULL if not a live tensor */
-/* The same, for the module's own C functions: compares with upvalue 2 instead of a
- * registry lookup by name (a third of a small op's binding cost). */
+/* The same (kept for the callers that read better with it). Both identify a tensor by
+ * its userdata's size and tag, not its metatable: see module.c. */
 ar_tensor *lt_test(lua_State *L, int idx);
 ar_tensor *lt_check(lua_State *L, int idx, const char *fname, int arg, const char *name);
 lua_Integer lt_checkint(lua_State *L, int idx, const char *fname, int arg, const char *name);
@@ -52,6 +52,10 @@ int lt_shape_args(lua_State *L, int first, int64_t *shape, const char *fname, bo
 
 /* Copies the tensor at idx into out (row-major); AR_* status, message in the context. */
 int lt_copy_out(lua_State *L, int idx, float *out, size_t capacity, int *ndim, int64_t *shape);
+
+/* lalloc.c: a state with actrun's small-block allocator (see there), and its closing. */
+lua_State *lt_newstate(void);
+void lt_close(lua_State *L);
 
 /* l_tensor.c: fill the tensor metatable / put the module functions into the module table;
  * ctxi and mti are the stack indices of the context holder and the metatable. */

@@ -74,12 +74,29 @@ int lt_argerror(lua_State *L, const char *fname, int arg, const char *name, cons
 
 /* ---------- tensors ---------- */
 
+/* A tensor userdata: the ar_tensor first (so lua_touserdata gives it), then a tag that
+ * identifies it without fetching and comparing metatables, which cost half of a small
+ * op's binding time. Lua code cannot forge a full userdata, and one of exactly this size
+ * with this tag from another C library would be a remarkable coincidence. */
+typedef struct lt_udata {
+  ar_tensor t;
+  uint64_t tag;
+} lt_udata;
+#define LT_TAG 0x3154617274636131ull
+
+static inline ar_tensor *peek(lua_State *L, int idx) {
+  lt_udata *u = lua_touserdata(L, idx);
+  if (u && lua_rawlen(L, idx) == sizeof *u && u->tag == LT_TAG) return &u->t;
+  return NULL;
+}
+
 static ar_tensor *new_with_mt(lua_State *L, int mtidx) {
-  ar_tensor *t = lua_newuserdatauv(L, sizeof(ar_tensor), 0);
-  memset(t, 0, sizeof *t);
+  lt_udata *u = lua_newuserdatauv(L, sizeof *u, 0);
+  memset(&u->t, 0, sizeof u->t);
+  u->tag = LT_TAG;
   lua_pushvalue(L, mtidx);
   lua_setmetatable(L, -2);
-  return t;
+  return &u->t;
 }
 
 ar_tensor *lt_new(lua_State *L) { return new_with_mt(L, LT_UP_TMT); }
@@ -102,32 +119,18 @@ void lt_account(lua_State *L, ar_ctx *C) {
 }
 
 ar_tensor *lt_totensor(lua_State *L, int idx) {
-  ar_tensor *t = lua_touserdata(L, idx);
-  if (!t || !lua_getmetatable(L, idx)) return NULL;
-  luaL_getmetatable(L, LT_TENSOR_MT);
-  int same = lua_rawequal(L, -1, -2);
-  lua_pop(L, 2);
-  return same && t->st ? t : NULL;
+  ar_tensor *t = peek(L, idx);
+  return t && t->st ? t : NULL;
 }
 
-ar_tensor *lt_test(lua_State *L, int idx) {
-  ar_tensor *t = lua_touserdata(L, idx);
-  if (!t || !lua_getmetatable(L, idx)) return NULL;
-  int same = lua_rawequal(L, -1, LT_UP_TMT);
-  lua_pop(L, 1);
-  return same && t->st ? t : NULL;
-}
+ar_tensor *lt_test(lua_State *L, int idx) { return lt_totensor(L, idx); }
 
 ar_tensor *lt_check(lua_State *L, int idx, const char *fname, int arg, const char *name) {
-  ar_tensor *t = lua_touserdata(L, idx);
-  if (t && lua_getmetatable(L, idx)) {
-    int same = lua_rawequal(L, -1, LT_UP_TMT);
-    lua_pop(L, 1);
-    if (same) {
-      if (!t->st) lt_error(L, fname, "argument #%d%s%s%s is a closed tensor", arg,
-                           name ? " (" : "", name ? name : "", name ? ")" : "");
-      return t;
-    }
+  ar_tensor *t = peek(L, idx);
+  if (t) {
+    if (!t->st) lt_error(L, fname, "argument #%d%s%s%s is a closed tensor", arg,
+                         name ? " (" : "", name ? name : "", name ? ")" : "");
+    return t;
   }
   lt_argerror(L, fname, arg, name, "a tensor");
   return NULL;
