@@ -225,9 +225,7 @@ end
 
 ---------------------------------------------------------------------------------------
 -- The modules (Linear, Sequential, ..., nn.mlp) live in actrun.nn_modules.
-for k, v in pairs(require "actrun.nn_modules") do
-  if k ~= "is_module" or nn[k] == nil then nn[k] = v end
-end
+for k, v in pairs(require "actrun.nn_modules") do nn[k] = v end
 
 ---------------------------------------------------------------------------------------
 -- Model files live in actrun.nn_io (safetensors), loaded on first use.

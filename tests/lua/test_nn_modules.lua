@@ -183,7 +183,7 @@ test("forward hooks run after each call with (module, input, output); remove() s
   eq(count, 2)
 end)
 
-test("a hook sees every result of a multi-result forward kept (LSTM returns 3)", function()
+test("with a hook, a multi-result forward still returns all (LSTM: 3); the hook gets the first", function()
   local m = nn.LSTM(2, 3)
   local got
   m:add_hook(function(_, _, out) got = out end)
