@@ -597,18 +597,18 @@ function PReLU:init(n, init)
   if init ~= nil and (type(init) ~= "number" or init ~= init) then
     error(fmt("%s: argument #2 (init) expected a number, got %s", fname, type(init)), 3)
   end
-  self.num_parameters_ = n
+  self.n_slopes = n
   self.init_value = init or 0.25
   self:register_parameter("weight", actrun.full({n}, self.init_value))
 end
 
 function PReLU:describe()
-  return fmt("PReLU(%d)", self.num_parameters_)
+  return fmt("PReLU(%d)", self.n_slopes)
 end
 
 function PReLU:forward(x)
   check_input(self, x)
-  local n = self.num_parameters_
+  local n = self.n_slopes
   if n > 1 then
     if x:dim() < 2 then
       error(fmt("%s: input has %d dims (shape %s), expected 2 or more (one slope per " ..
