@@ -224,6 +224,10 @@ function init.orthogonal(t, gain)
 end
 
 ---------------------------------------------------------------------------------------
+-- The modules (Linear, Sequential, ..., nn.mlp) live in actrun.nn_modules.
+for k, v in pairs(require "actrun.nn_modules") do nn[k] = v end
+
+---------------------------------------------------------------------------------------
 -- Model files live in actrun.nn_io (safetensors), loaded on first use.
 function nn.save(...) return require("actrun.nn_io").save(...) end
 function nn.load(...) return require("actrun.nn_io").load(...) end
