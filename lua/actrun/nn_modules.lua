@@ -17,6 +17,7 @@
 local actrun = require "actrun"
 
 local M = {}
+local linear = actrun.linear
 
 local fmt = string.format
 
@@ -439,17 +440,11 @@ function Linear:forward(x)
     error(fmt("%s: input has %d features, expected %d (input shape %s, weight shape %s)",
       self:where(), x:size(nd), n_in, shape_str(x), shape_str(self.weight)), 2)
   end
-  local y
-  if nd == 2 then
-    y = x:matmul(self.weight:t())
-  else
-    local s = x:shape()
-    y = x:reshape(-1, n_in):matmul(self.weight:t())
-    s[nd] = self.out_features
-    y = y:reshape(s)
-  end
-  if self.bias then y = y + self.bias end
-  return y
+  -- one fused op (GEMM with the bias as its starting value, one autograd node)
+  if nd == 2 then return linear(x, self.weight, self.bias) end
+  local s = x:shape()
+  s[nd] = self.out_features
+  return linear(x:reshape(-1, n_in), self.weight, self.bias):reshape(s)
 end
 
 ---------------------------------------------------------------------------------------

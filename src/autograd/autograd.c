@@ -528,6 +528,25 @@ done:
 /* matmul: 1-D operands are promoted to matrices ({k} -> {1,k} on the left, {k,1} on the
  * right), then dA = G B^T and dB = A^T G with transposed views (no copies); batch dims
  * broadcast from a 2-D side are summed by the engine. saved: a, b. */
+/* y = x w^T + b: dx = g w, dw = g^T x, db = the column sums of g. */
+static int bw_linear(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
+  const ar_tensor *x = &n->saved[0], *w = &n->saved[1];
+  int rc = AR_OK;
+  if (n->in[0]) {
+    int64_t s[2] = {g->shape[0], w->shape[1]};
+    TRY(ar_empty(C, &gin[0], 2, s));
+    TRY(ar_gemm(C, &gin[0], g, false, w, false, 1.0f, 0.0f));
+  }
+  if (n->in[1]) {
+    int64_t s[2] = {g->shape[1], x->shape[1]};
+    TRY(ar_empty(C, &gin[1], 2, s));
+    TRY(ar_gemm(C, &gin[1], g, true, x, false, 1.0f, 0.0f));
+  }
+  if (n->nin > 2 && n->in[2]) TRY(ar_reduce(C, AR_SUM, &gin[2], g, 0, false, 0, 0));
+done:
+  return rc;
+}
+
 static int bw_matmul(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   const ar_tensor *a = &n->saved[0], *b = &n->saved[1];
   ar_tensor A = {0}, B = {0}, G = {0}, T = {0}, R = {0};
@@ -715,6 +734,7 @@ const ag_opdef ag_ops[AG_OP_COUNT] = {
     [AG_PRELU] = {"prelu", "act_prelu_forward", bw_prelu},
     [AG_SOFTMAX] = {"softmax", "act_softmax", bw_softmax},
     [AG_NLL_LOSS] = {"nll_loss", "ar_nll_loss", bw_nll_loss},
+    [AG_LINEAR] = {"linear", "ar_linear", bw_linear},
 };
 
 /* ---------- the engine ---------- */

@@ -38,6 +38,7 @@ typedef enum {
   AG_CAT, AG_STACK,
   AG_ACT, AG_PRELU, AG_SOFTMAX,
   AG_NLL_LOSS, /* nll and cross entropy: saved x and 0-based labels, iv[0] from_logits */
+  AG_LINEAR,   /* x w^T + b: inputs x, w[, b]; saved x (when w needs grad), w (when x does) */
   AG_OP_COUNT
 } ag_op;
 // clang-format on

@@ -202,6 +202,10 @@ int ar_matmul(ar_ctx *C, ar_tensor *out, const ar_tensor *a, const ar_tensor *b)
 /* out = alpha * a @ b + beta * out, out already allocated {m, n} (2-D only). */
 int ar_gemm(ar_ctx *C, ar_tensor *out, const ar_tensor *a, bool ta, const ar_tensor *b,
             bool tb, float alpha, float beta);
+/* y = x w^T + b (b may be NULL): x {m, k}, w {n, k}, b {n}; the bias starts the GEMM's
+ * accumulation, so the layer is one pass over its output. */
+int ar_linear(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *w,
+              const ar_tensor *b);
 int ar_cat(ar_ctx *C, ar_tensor *out, const ar_tensor *const *list, int n, int dim);
 int ar_stack(ar_ctx *C, ar_tensor *out, const ar_tensor *const *list, int n, int dim);
 

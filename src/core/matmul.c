@@ -44,10 +44,40 @@ static bool mm_desc(const float *p, int64_t r, int64_t c, int64_t s0, int64_t s1
   return true;
 }
 
+/* Below this many multiply-adds a plain loop beats cblas_sgemm, whose argument checks,
+ * buffer set-up and kernel dispatch cost about 1 us: a 2-8-1 network's layers are all
+ * far below it. */
+#define MM_DIRECT 4096
+
+/* Element (i, j) of an sgemm operand. */
+static inline float mm_at(const mm_mat *A, int64_t i, int64_t j)
+{
+  return A->tr == CblasNoTrans ? A->p[i * A->ld + j] : A->p[j * A->ld + i];
+}
+
+/* out = alpha * A B + beta * out by the definition (BLAS semantics:
+ * out is not read when beta is 0). */
+static void mm_direct(int64_t m, int64_t n, int64_t k, float alpha, const mm_mat *A,
+                      const mm_mat *B, float beta, float *out, int64_t ldc)
+{
+  for (int64_t i = 0; i < m; i++) {
+    float *o = out + i * ldc;
+    for (int64_t j = 0; j < n; j++) {
+      double acc = 0; /* in double: never less accurate than sgemm's float sums */
+      for (int64_t q = 0; q < k; q++) acc += (double)mm_at(A, i, q) * mm_at(B, q, j);
+      o[j] = beta == 0 ? (float)(alpha * acc) : (float)(alpha * acc + beta * o[j]);
+    }
+  }
+}
+
 /* One sgemm; out is m x n with row stride ldc. */
 static void mm_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const mm_mat *A,
                      const mm_mat *B, float beta, float *out, int64_t ldc)
 {
+  if ((double)m * (double)n * (double)k <= MM_DIRECT) {
+    mm_direct(m, n, k, alpha, A, B, beta, out, ldc);
+    return;
+  }
   cblas_sgemm(CblasRowMajor, A->tr, B->tr, (int)m, (int)n, (int)k, alpha, A->p, A->ld, B->p,
               B->ld, beta, out, (int)(ldc > 1 ? ldc : 1));
 }
@@ -267,4 +297,49 @@ int ar_gemm(ar_ctx *C, ar_tensor *out, const ar_tensor *a, bool ta, const ar_ten
   if (ca.st) ar_release(&ca);
   if (cb.st) ar_release(&cb);
   return AR_OK;
+}
+
+int ar_linear(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *w,
+              const ar_tensor *b)
+{
+  out->st = NULL;
+  char sx[200], sw[200], sb[200];
+  if (x->ndim != 2 || w->ndim != 2)
+    return ar_seterr(C, AR_ESHAPE, "expected a 2-D input and a 2-D weight, got shapes %s and %s",
+                     ar_shape_str(x->ndim, x->shape, sx, sizeof sx),
+                     ar_shape_str(w->ndim, w->shape, sw, sizeof sw));
+  const int64_t M = x->shape[0], K = x->shape[1], N = w->shape[0];
+  if (w->shape[1] != K)
+    return ar_seterr(C, AR_ESHAPE, "input shape %s and weight shape %s do not match (%lld ~= %lld)",
+                     ar_shape_str(x->ndim, x->shape, sx, sizeof sx),
+                     ar_shape_str(w->ndim, w->shape, sw, sizeof sw), (long long)K,
+                     (long long)w->shape[1]);
+  if (b && (b->ndim != 1 || b->shape[0] != N))
+    return ar_seterr(C, AR_ESHAPE, "bias shape %s does not match weight shape %s (expected {%lld})",
+                     ar_shape_str(b->ndim, b->shape, sb, sizeof sb),
+                     ar_shape_str(w->ndim, w->shape, sw, sizeof sw), (long long)N);
+  int rc = mm_too_big(C, M, N, K);
+  if (rc) return rc;
+  int64_t shape[2] = {M, N};
+  rc = ar_empty(C, out, 2, shape);
+  if (rc || M == 0 || N == 0) return rc;
+  float *y = ar_data(out);
+  /* the bias is the GEMM's starting value (beta = 1): no separate pass over the output */
+  if (b) {
+    const float *pb = ar_data(b);
+    for (int64_t j = 0; j < N; j++) y[j] = pb[j * b->stride[0]];
+    for (int64_t i = 1; i < M; i++) memcpy(y + i * N, y, (size_t)N * sizeof(float));
+  } else if (K == 0) {
+    memset(y, 0, (size_t)(M * N) * sizeof(float));
+  }
+  if (K == 0) return AR_OK;
+  ar_tensor wt = {0};
+  ar_transpose(C, &wt, w, 0, 1); /* a view: sgemm reads w transposed in place */
+  rc = ar_gemm(C, out, x, false, &wt, false, 1.0f, b ? 1.0f : 0.0f);
+  ar_release(&wt);
+  if (rc) {
+    ar_release(out);
+    out->st = NULL;
+  }
+  return rc;
 }

@@ -694,6 +694,24 @@ static int m_matmul(lua_State *L) {
   return finish(L, C, rc, fn);
 }
 
+/* actrun.linear(x, w [, b]) = x w^T + b, one node (nn.Linear's forward). */
+static int m_linear(lua_State *L) {
+  const char *fn = "actrun.linear";
+  ar_ctx *C = lt_ctx(L);
+  ar_tensor *x = lt_check(L, 1, fn, 1, "x"), *w = lt_check(L, 2, fn, 2, "weight");
+  ar_tensor *b = lua_isnoneornil(L, 3) ? NULL : lt_check(L, 3, fn, 3, "bias");
+  ar_tensor *t = lt_new(L);
+  int rc = ar_linear(C, t, x, w, b);
+  if (!rc) {
+    const ar_tensor *in[3] = {x, w, b};
+    ag_node *n;
+    if (ag_record(C, AG_LINEAR, t, in, b ? 3 : 2, &n)) return lt_core_error(L, fn);
+    if (n && n->in[1]) ag_save(n, 0, x); /* dw needs x */
+    if (n && n->in[0]) ag_save(n, 1, w); /* dx needs w */
+  }
+  return finish(L, C, rc, fn);
+}
+
 static const ag_op un_ag[AR_UNOP_COUNT] = {
     [AR_NEG] = AG_NEG,   [AR_EXP] = AG_EXP,     [AR_LOG] = AG_LOG,
     [AR_SQRT] = AG_SQRT, [AR_ABS] = AG_ABS,     [AR_SIN] = AG_SIN,
@@ -1188,7 +1206,8 @@ static const luaL_Reg functions[] = {
     {"linspace", f_linspace},   {"eye", f_eye},
     {"cat", f_cat},             {"stack", f_stack},
     {"manual_seed", f_manual_seed}, {"is_tensor", f_is_tensor},
-    {"matmul", m_matmul},       {"no_grad", f_no_grad},
+    {"matmul", m_matmul},       {"linear", m_linear},
+    {"no_grad", f_no_grad},
     {"set_num_threads", f_set_num_threads}, {"get_num_threads", f_get_num_threads},
     {"clock", f_clock},         {"memory", f_memory},
     {NULL, NULL}};
