@@ -40,6 +40,9 @@ local function public(fn)
   return function(...)
     local r = table.pack(xpcall(fn, function(e)
       if type(e) == "table" and e[ERR] then return e end
+      -- an argument error from the C half already names the function
+      local msg = type(e) == "string" and e:match("^[^\n]-:%d+: (actrun%.plot%.[%w_]+: .*)$")
+      if msg then return {[ERR] = msg} end
       return debug.traceback(tostring(e), 2)
     end, ...))
     if r[1] then return table.unpack(r, 2, r.n) end
@@ -208,7 +211,7 @@ local function ticks(lo, hi, log, target)
     local every = 1
     for _, e in ipairs({1, 2, 3, 4, 5, 10, 20, 25, 50, 100}) do
       every = e
-      if ceil(decades / e) <= target then break end
+      if ceil(decades / e) <= target + 1 then break end
     end
     local list = {}
     local start = ceil(d0 / every) * every
@@ -290,8 +293,8 @@ end
 -- Output: files and the terminal
 
 local function escape(s)
-  return (tostring(s):gsub("[&<>\"']", {["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;",
-    ['"'] = "&quot;", ["'"] = "&#39;"}))
+  return (tostring(s):gsub('[&<>"]', {["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;",
+    ['"'] = "&quot;"}))
 end
 
 local function output_kind(fname, file)
@@ -476,6 +479,13 @@ local function prepare_hist(fname, data, o, argn)
   local range = opt_range(fname, o, "range", false)
   local n = actrun.is_tensor(data) and data:numel() or #data
   if n == 0 then fail(fname, "argument #1 (data) is empty") end
+  if not actrun.is_tensor(data) then
+    for i = 1, n do
+      if type(data[i]) ~= "number" then
+        fail(fname, "data value %d is %s, expected a number", i, typename(data[i]))
+      end
+    end
+  end
   local ok, counts, edges, outside, nonfinite, lo, hi
   if range then
     counts, edges, outside, nonfinite, lo, hi = C.hist(data, bins, range[1], range[2])
@@ -1354,15 +1364,15 @@ local ACT_SET = make_set({"names", "from", "to", "derivative", "params", "file",
 -- and one backward pass (autograd gives f' for built-ins and Lua-defined ones alike).
 local function eval_activation(fname, name, from, to, n, params)
   local act = actrun.act
-  local ok, info = pcall(act.info, name)
-  if not ok or info == nil then
-    fail(fname, "unknown activation '%s' (see act.list())", tostring(name))
-  end
   local x = actrun.linspace(from, to, n)
   x.requires_grad = true
-  local ok2, y = pcall(act.apply, name, x, params)
-  if not ok2 then
-    fail(fname, "%s: %s", name, (tostring(y):gsub("^[^:]*:%d+: ", "")))
+  local ok, y = pcall(act.apply, name, x, params)
+  if not ok then
+    local msg = tostring(y):gsub("^[^\n]-:%d+: ", "")
+    if msg:find("unknown activation", 1, true) then
+      fail(fname, "unknown activation '%s' (see act.list())", name)
+    end
+    fail(fname, "%s: %s", name, msg)
   end
   if not actrun.is_tensor(y) or y:numel() ~= n then
     fail(fname, "activation '%s' did not return a tensor of %d values", name, n)
