@@ -171,6 +171,10 @@ end
 local function linear_ticks_once(lo, hi, target)
   local step = nice_step(hi - lo, target)
   local k0, k1 = ceil(lo / step - 1e-9), floor(hi / step + 1e-9)
+  -- a span too small (or too large) for doubles to step through: just the ends
+  if not (step > 0 and step < huge) or not (k1 - k0 <= 100) or k0 + 1 == k0 or k1 - 1 == k1 then
+    return {lo, hi}, hi - lo
+  end
   local ticks = {}
   for k = k0, k1 do
     local v = k * step
@@ -254,6 +258,24 @@ local function tick_label(v, step, log)
   local s = fmt("%." .. decimals .. "f", v)
   if s:match("^%-0%.?0*$") then s = s:sub(2) end
   return s
+end
+
+-- Ticks of a scale; counts (integer=true) never get fractional ticks.
+local function axis_ticks(sc, target)
+  local list, step = ticks(sc.lo, sc.hi, sc.log, target)
+  if sc.integer and not sc.log and step and step < 1 then
+    list, step = {}, 1
+    for v = ceil(sc.lo), floor(sc.hi) do list[#list + 1] = v end
+  end
+  return list, step
+end
+
+-- A value printed beside a bar: 4 significant digits, nan/inf spelled plainly.
+local function value_label(v)
+  if v ~= v then return "nan" end
+  if v == huge then return "inf" end
+  if v == -huge then return "-inf" end
+  return trim_exp(fmt("%.4g", v))
 end
 
 local function new_scale(lo, hi, log)
@@ -462,6 +484,11 @@ local function prepare_line(fname, o)
   P.xs = new_scale(a, b, xlog)
   a, b = limits(ylo, yhi, ylog, yfixed)
   P.ys = new_scale(a, b, ylog)
+  for _, sc in ipairs({P.xs, P.ys}) do
+    if not (is_finite(sc.b - sc.a) and sc.b - sc.a > 0) then
+      fail(fname, "the values span a range too wide or too narrow to draw (%.17g to %.17g)", sc.lo, sc.hi)
+    end
+  end
   return P
 end
 
@@ -507,6 +534,7 @@ local function prepare_hist(fname, data, o, argn)
   else
     P.ys = new_scale(0, maxc > 0 and maxc or 1, false)
   end
+  P.ys.integer = true
   P.total = n
   return P
 end
@@ -708,7 +736,7 @@ local function svg_panel(out, P, x0, y0, w, h)
     for _, l in ipairs(P.labels) do maxl = math.max(maxl, text_w(l, 12)) end
     left = x0 + 14 + math.min(maxl, w * 0.35)
   else
-    yt, ystep = ticks(P.ys.lo, P.ys.hi, P.ys.log, math.max(2, floor(ph / 55)))
+    yt, ystep = axis_ticks(P.ys, math.max(2, floor(ph / 55)))
     local maxl = 0
     for _, v in ipairs(yt) do maxl = math.max(maxl, text_w(tick_label(v, ystep, P.ys.log), 12)) end
     left = x0 + 16 + maxl + (P.ylabel and 22 or 0)
@@ -819,15 +847,15 @@ local function svg_panel(out, P, x0, y0, w, h)
         local xa, xb = left + base * pw, left + u * pw
         if xb < xa then xa, xb = xb, xa end
         out[#out + 1] = fmt('<rect class="bar" x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s</title></rect>',
-          n1(xa), n1(cy - bh / 2), n1(math.max(xb - xa, 0.5)), n1(bh), v < 0 and COLORS[2] or COLORS[1], escape(label .. ": " .. tick_label(v, abs(v) / 1000)))
-        local vl = fmt("%.4g", v)
+          n1(xa), n1(cy - bh / 2), n1(math.max(xb - xa, 0.5)), n1(bh), v < 0 and COLORS[2] or COLORS[1], escape(label .. ": " .. value_label(v)))
+        local vl = value_label(v)
         local outside_room = right - (left + u * pw)
         if v >= 0 and outside_room > text_w(vl, 11) + 6 then
-          out[#out + 1] = fmt('<text x="%s" y="%s" font-size="11" fill="#444444">%s</text>', n1(left + u * pw + 4), n1(cy + 4), escape(trim_exp(vl)))
+          out[#out + 1] = fmt('<text x="%s" y="%s" font-size="11" fill="#444444">%s</text>', n1(left + u * pw + 4), n1(cy + 4), escape(vl))
         elseif v >= 0 then
-          out[#out + 1] = fmt('<text x="%s" y="%s" font-size="11" fill="#ffffff" text-anchor="end">%s</text>', n1(left + u * pw - 4), n1(cy + 4), escape(trim_exp(vl)))
+          out[#out + 1] = fmt('<text x="%s" y="%s" font-size="11" fill="#ffffff" text-anchor="end">%s</text>', n1(left + u * pw - 4), n1(cy + 4), escape(vl))
         else
-          out[#out + 1] = fmt('<text x="%s" y="%s" font-size="11" fill="#444444" text-anchor="end">%s</text>', n1(math.max(left + u * pw - 4, left + 30)), n1(cy + 4), escape(trim_exp(vl)))
+          out[#out + 1] = fmt('<text x="%s" y="%s" font-size="11" fill="#444444" text-anchor="end">%s</text>', n1(math.max(left + u * pw - 4, left + 30)), n1(cy + 4), escape(vl))
         end
       end
     end
@@ -1054,7 +1082,7 @@ local function term_xy_panel(P, T)
   local legend = legend_lines(P, T, W)
   local rows = H - #out - math.max(foot, T.foot or foot)
   if rows < 2 then rows = 2 end
-  local yt, ystep = ticks(P.ys.lo, P.ys.hi, P.ys.log, math.max(2, floor(rows / 3)))
+  local yt, ystep = axis_ticks(P.ys, math.max(2, floor(rows / 3)))
   local ylabels, m = {}, 1
   for i, v in ipairs(yt) do
     ylabels[i] = tick_label(v, ystep, P.ys.log)
@@ -1144,7 +1172,7 @@ local function term_bar_panel(P, T)
   m = math.min(m, math.max(8, W // 3))
   local vals, vw = {}, 0
   for i, v in ipairs(P.values) do
-    vals[i] = trim_exp(fmt("%.4g", v))
+    vals[i] = value_label(v)
     vw = math.max(vw, #vals[i])
   end
   local cols = W - m - 3 - vw

@@ -83,6 +83,8 @@ static int f_hist(lua_State *L) {
     lo -= 1;
     hi += 1;
   }
+  if (!isfinite(hi - lo) || !(hi - lo > 0))
+    lt_error(L, fn, "the values span a range too wide or too narrow to bin (%.17g to %.17g)", lo, hi);
   double *edges = lua_newuserdatauv(L, (size_t)(bins + 1) * sizeof(double), 0);
   int64_t *counts = lua_newuserdatauv(L, (size_t)bins * sizeof(int64_t), 0);
   for (lua_Integer i = 0; i <= bins; i++) edges[i] = lo + (hi - lo) * (double)i / (double)bins;
