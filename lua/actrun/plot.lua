@@ -160,12 +160,14 @@ local function numbers(fname, v, what)
 end
 
 -- Nice linear tick step: 1, 2 or 5 times a power of ten, about `target` ticks.
+-- (the smallest such step giving at most target + 1 intervals)
 local function nice_step(range, target)
-  local raw = range / math.max(target, 1)
-  local mag = 10 ^ floor(log10(raw))
-  local f = raw / mag
-  local nf = f <= 1.0001 and 1 or f <= 2.0001 and 2 or f <= 5.0001 and 5 or 10
-  return nf * mag
+  target = math.max(target, 1)
+  local mag = 10 ^ floor(log10(range / target))
+  for _, m in ipairs({1, 2, 5, 10, 20}) do
+    if range / (m * mag) <= target + 1 + 1e-9 then return m * mag end
+  end
+  return 50 * mag
 end
 
 local function linear_ticks_once(lo, hi, target)
@@ -726,23 +728,6 @@ local function svg_panel(out, P, x0, y0, w, h)
   clip_counter = clip_counter + 1
   local clip = "actrun-clip-" .. clip_counter
   out[#out + 1] = fmt('<g class="panel">')
-  local top = y0 + (P.title and 34 or 14)
-  local bottom = y0 + h - 28 - (P.xlabel and 20 or 0) - #P.notes * 15
-  local ph = bottom - top
-  -- y ticks first: their labels set the left margin
-  local yt, ystep, left
-  if P.kind == "bar" then
-    local maxl = 0
-    for _, l in ipairs(P.labels) do maxl = math.max(maxl, text_w(l, 12)) end
-    left = x0 + 14 + math.min(maxl, w * 0.35)
-  else
-    yt, ystep = axis_ticks(P.ys, math.max(2, floor(ph / 55)))
-    local maxl = 0
-    for _, v in ipairs(yt) do maxl = math.max(maxl, text_w(tick_label(v, ystep, P.ys.log), 12)) end
-    left = x0 + 16 + maxl + (P.ylabel and 22 or 0)
-  end
-  local right = x0 + w - 18
-  -- legend: inside the corner with least data, else outside on the right
   local legend_w, legend_h, labels = 0, 0, {}
   if P.legend then
     for _, s in ipairs(P.series) do
@@ -754,35 +739,67 @@ local function svg_panel(out, P, x0, y0, w, h)
       legend_w, legend_h = 52 + maxl, 10 + 18 * #labels
     end
   end
-  local pw = right - left
-  local runs_list = {}
-  if P.kind == "line" then
-    for i, s in ipairs(P.series) do runs_list[i] = screen_runs(P, s, left, top, pw, ph) end
+  -- the plot area, leaving room on the right or below for a legend outside
+  local function layout(extra_right, extra_bottom)
+    local g = {top = y0 + (P.title and 34 or 14)}
+    g.ph = y0 + h - 28 - (P.xlabel and 20 or 0) - #P.notes * 15 - extra_bottom - g.top
+    if P.kind == "bar" then
+      local maxl = 0
+      for _, l in ipairs(P.labels) do maxl = math.max(maxl, text_w(l, 12)) end
+      g.left = x0 + 14 + math.min(maxl, w * 0.35)
+    else -- y ticks first: their labels set the left margin
+      g.yt, g.ystep = axis_ticks(P.ys, math.max(2, floor(g.ph / 55)))
+      local maxl = 0
+      for _, v in ipairs(g.yt) do maxl = math.max(maxl, text_w(tick_label(v, g.ystep, P.ys.log), 12)) end
+      g.left = x0 + 16 + maxl + (P.ylabel and 22 or 0)
+    end
+    g.right = x0 + w - 18 - extra_right
+    g.pw = g.right - g.left
+    g.runs = {}
+    if P.kind == "line" then
+      for i, s in ipairs(P.series) do g.runs[i] = screen_runs(P, s, g.left, g.top, g.pw, g.ph) end
+    end
+    return g
   end
-  local lx, ly
+  local g = layout(0, 0)
+  -- legend: inside the corner with the least data, else outside on the right (narrow
+  -- legends) or in rows below the axis (wide ones)
+  local lx, ly, legend_rows
   if legend_w > 0 then
     local best, bestx, besty = huge, nil, nil
     local pad = 8
     local corners = {
-      {left + pw - legend_w - pad, top + pad}, {left + pad, top + pad},
-      {left + pw - legend_w - pad, top + ph - legend_h - pad}, {left + pad, top + ph - legend_h - pad}}
-    if legend_w < pw * 0.6 and legend_h < ph * 0.7 then
+      {g.left + g.pw - legend_w - pad, g.top + pad}, {g.left + pad, g.top + pad},
+      {g.left + g.pw - legend_w - pad, g.top + g.ph - legend_h - pad}, {g.left + pad, g.top + g.ph - legend_h - pad}}
+    if legend_w < g.pw * 0.6 and legend_h < g.ph * 0.7 then
       for _, c in ipairs(corners) do
-        local hits = box_hits(runs_list, c[1] - 4, c[2] - 4, legend_w + 8, legend_h + 8)
+        local hits = box_hits(g.runs, c[1] - 4, c[2] - 4, legend_w + 8, legend_h + 8)
         if hits < best then best, bestx, besty = hits, c[1], c[2] end
       end
     end
     if best == 0 then
       lx, ly = bestx, besty
-    else -- outside: shrink the plot area to make room on the right
-      right = x0 + w - 14 - legend_w
-      pw = right - left
-      for i, s in ipairs(P.series) do
-        if P.kind == "line" then runs_list[i] = screen_runs(P, s, left, top, pw, ph) end
+    elseif legend_w <= w * 0.28 and legend_h <= h * 0.8 then
+      g = layout(legend_w - 4, 0)
+      lx, ly = g.right + 10, g.top
+    else
+      legend_rows = {}
+      local avail, row, used = w - 40, {}, 0
+      for _, s in ipairs(labels) do
+        local iw = 44 + text_w(s.label, 12) + 18
+        if #row > 0 and used + iw > avail then
+          legend_rows[#legend_rows + 1] = row
+          row, used = {}, 0
+        end
+        row[#row + 1] = {s = s, x = used}
+        used = used + iw
       end
-      lx, ly = right + 10, top
+      legend_rows[#legend_rows + 1] = row
+      g = layout(0, 18 * #legend_rows + 8)
     end
   end
+  local left, right, top, pw, ph = g.left, g.right, g.top, g.pw, g.ph
+  local yt, ystep, runs_list = g.yt, g.ystep, g.runs
   local xt, xstep = ticks(P.xs.lo, P.xs.hi, P.xs.log, math.max(2, floor(pw / 75)))
   if P.title then
     out[#out + 1] = fmt('<text x="%s" y="%s" text-anchor="middle" font-size="15" font-weight="bold" fill="#111111">%s</text>',
@@ -880,6 +897,23 @@ local function svg_panel(out, P, x0, y0, w, h)
   for i, note in ipairs(P.notes) do
     out[#out + 1] = fmt('<text class="note" x="%s" y="%s" font-size="11" fill="#666666">%s</text>',
       n1(left), n1(top + ph + (P.xlabel and 40 or 22) + 15 * i), escape(note))
+  end
+  if legend_rows then
+    out[#out + 1] = '<g class="legend" font-size="12">'
+    local base = top + ph + (P.xlabel and 40 or 22) + 15 * #P.notes + 18
+    for r, row in ipairs(legend_rows) do
+      local yy = base + 18 * (r - 1)
+      for _, item in ipairs(row) do
+        local st, xx = item.s.style, x0 + 20 + item.x
+        out[#out + 1] = fmt('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2.2" stroke-linecap="round"%s/>',
+          n1(xx), n1(yy), n1(xx + 28), n1(yy), st.color, st.dash and fmt(' stroke-dasharray="%s"', st.dash) or "")
+        if P.markers then
+          out[#out + 1] = fmt('<path fill="%s" stroke="#ffffff" stroke-width="0.8" d="%s"/>', st.color, marker_path(st.index, xx + 14, yy))
+        end
+        out[#out + 1] = fmt('<text x="%s" y="%s" fill="#222222">%s</text>', n1(xx + 34), n1(yy + 4), escape(item.s.label))
+      end
+    end
+    out[#out + 1] = '</g>'
   end
   if lx then
     out[#out + 1] = '<g class="legend" font-size="12">'
