@@ -316,9 +316,12 @@ end
 ---------------------------------------------------------------------------------------
 -- Output: files and the terminal
 
+-- Text for XML: markup characters escaped, control characters XML forbids dropped, and
+-- bytes that are not valid UTF-8 replaced, so any Lua string makes a well-formed file.
 local function escape(s)
-  return (tostring(s):gsub('[&<>"]', {["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;",
-    ['"'] = "&quot;"}))
+  s = tostring(s):gsub("[%z\1-\8\11\12\14-\31\127]", "")
+  if not utf8.len(s) then s = s:gsub("[\128-\255]", "?") end
+  return (s:gsub('[&<>"]', {["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;"}))
 end
 
 local function output_kind(fname, file)
@@ -421,7 +424,10 @@ local function prepare_line(fname, o)
   local P = {kind = "line", title = opt_type(fname, o, "title", "string"),
     xlabel = opt_type(fname, o, "xlabel", "string"), ylabel = opt_type(fname, o, "ylabel", "string"),
     markers = opt_type(fname, o, "markers", "boolean", false),
-    legend = o.legend ~= false, series = {}, notes = {}}
+    legend = opt_type(fname, o, "legend", "boolean", true), series = {}, notes = {}}
+  if o.type ~= nil and o.type ~= "line" then
+    fail(fname, "option 'type' must be \"line\" here, got %s (hist and bar panels go in plot.grid)", typename(o.type))
+  end
   local allowed_series = make_set({"x", "y", "label"})
   local xlo, xhi, ylo, yhi = huge, -huge, huge, -huge
   local skipped_x, skipped_y = 0, 0

@@ -159,6 +159,20 @@ test("line SVG: well-formed, title, escaped legend labels, one path per series",
   eq(#paths[2][2], 2)
 end)
 
+test("line SVG: any label text gives well-formed XML; legend=false hides the legend", function()
+  local path = tmp("odd.svg")
+  plot.line{series = {{y = {1, 2}, label = "bad \255\254 bytes\1 & \"quotes\""}, {y = {2, 1}, label = "µ ünïcode"}},
+    title = "x < y > z", file = path}
+  local svg = read(path)
+  T.truthy(check_xml(svg))
+  local lint = xmllint_ok(path)
+  if lint ~= nil then T.truthy(lint, "xmllint accepts the file") end
+  T.truthy(svg:find("µ ünïcode", 1, true), "valid UTF-8 is kept")
+  T.truthy(svg:find('class="legend"', 1, true))
+  plot.line{series = {{y = {1, 2}, label = "a"}}, legend = false, file = path}
+  T.truthy(not read(path):find('class="legend"', 1, true), "no legend")
+end)
+
 test("line SVG: data min/max lie on the bottom/top edges of the plot area", function()
   local path = tmp("map.svg")
   plot.line{series = {{x = {10, 20, 30, 40}, y = {-3, 7, 2, 5}}}, file = path}
@@ -200,8 +214,8 @@ end)
 test("line: a long tensor series is decimated in C and keeps its extremes", function()
   actrun.manual_seed(3)
   local y = actrun.randn(1000000)
-  y[500000] = 50
-  y[700000] = -40
+  y[500123] = 50
+  y[700321] = -40
   y[800000] = nan
   local path = tmp("big.svg")
   local t0 = actrun.clock()
@@ -213,7 +227,7 @@ test("line: a long tensor series is decimated in C and keeps its extremes", func
   for _, s in ipairs(subs) do
     for _, p in ipairs(s) do
       n = n + 1
-      if math.abs(p[2] - f.y) < 0.06 then top = true; near(p[1], f.x + f.w * (500000 - 1) / (1000000 - 1), 0.2) end
+      if math.abs(p[2] - f.y) < 0.06 then top = true; near(p[1], f.x + f.w * (500123 - 1) / (1000000 - 1), 0.2) end
       if math.abs(p[2] - (f.y + f.h)) < 0.06 then bottom = true end
     end
   end
@@ -528,6 +542,10 @@ test("errors: plot.line arguments", function()
     L .. "option 'xrange' must be positive on a log axis")
   expect_error(function() plot.line{series = {{y = {1}}}, xrange = 5} end,
     L .. "option 'xrange' expected {lo,hi} (two numbers), got 5")
+  expect_error(function() plot.line{series = {{y = {1}}}, type = "hist"} end,
+    L .. "option 'type' must be \"line\" here, got a string")
+  expect_error(function() plot.line{series = {{y = {1}}}, legend = "no"} end,
+    L .. "option 'legend' expected a boolean, got a string")
   expect_error(function() plot.line{series = {{y = {1}}}, ylog = "yes"} end,
     L .. "option 'ylog' expected a boolean, got a string")
   expect_error(function() plot.line{series = {{y = {1}}}, width = -3} end,
