@@ -83,7 +83,7 @@ static int f_hist(lua_State *L) {
     lo -= 1;
     hi += 1;
   }
-  if (!isfinite(hi - lo) || !(hi - lo > 0))
+  if (!isfinite(hi - lo) || !(hi - lo > 0) || !isfinite((double)bins / (hi - lo)))
     lt_error(L, fn, "the values span a range too wide or too narrow to bin (%.17g to %.17g)", lo, hi);
   double *edges = lua_newuserdatauv(L, (size_t)(bins + 1) * sizeof(double), 0);
   int64_t *counts = lua_newuserdatauv(L, (size_t)bins * sizeof(int64_t), 0);
@@ -101,9 +101,8 @@ static int f_hist(lua_State *L) {
       outside++;
       continue;
     }
-    int64_t b = (int64_t)((x - lo) * scale);
-    if (b >= bins) b = bins - 1;
-    if (b < 0) b = 0;
+    double fb = (x - lo) * scale; /* in [0, bins] up to rounding: clamp before the cast */
+    int64_t b = fb >= (double)bins ? bins - 1 : fb > 0 ? (int64_t)fb : 0;
     /* rounding can put x one bin off its edges: settle it against the edges themselves */
     while (b > 0 && x < edges[b]) b--;
     while (b < bins - 1 && x >= edges[b + 1]) b++;

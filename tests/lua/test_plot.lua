@@ -585,6 +585,10 @@ test("errors: hist, bar, grid, activations, ticks", function()
   expect_error(function() plot.hist({1, 2}, {bins = 0}) end, H .. "option 'bins' must be 1..1000000, got 0")
   expect_error(function() plot.hist({1, 2}, {bins = 2.5}) end, H .. "option 'bins' expected an integer, got 2.5")
   expect_error(function() plot.hist({1, 2}, {range = {1}}) end, H .. "option 'range' expected {lo,hi}")
+  expect_error(function() plot.hist({-1e308, 1e308}) end, H .. "the values span a range too wide or too narrow to bin")
+  expect_error(function() plot.hist({0, 1e-320}) end, H .. "the values span a range too wide or too narrow to bin")
+  expect_error(function() plot.line{series = {{y = {-1e308, 1e308}}}} end,
+    "actrun.plot.line: the values span a range too wide or too narrow to draw")
   expect_error(function() plot.hist({1, 2}, {bin = 3}) end, H .. "unknown option 'bin' (allowed: ascii, bins,")
   expect_error(function() plot.hist({1, 2}, 5) end, H .. "argument #2 (options) expected a table, got 5")
   local B = "actrun.plot.bar: "
