@@ -72,4 +72,64 @@ commands.help = {
   end,
 }
 
+commands.plot = {
+  help = "draw activation functions and their derivatives (terminal or SVG)",
+  usage = "actrun plot NAME[,NAME...] [--from A] [--to B] [--file OUT.svg] [--no-derivative]"
+    .. " [--ascii] [--width N] [--height N]",
+  description = table.concat({
+    "Draws f (and f') of the named activations, e.g. 'actrun plot relu,tanh,gelu'.",
+    "  --from A, --to B   the x range (default -5 to 5)",
+    "  --file OUT.svg     write an SVG instead of drawing in the terminal",
+    "  --no-derivative    only f; --derivative-only: only f'; --both: f and f' in one panel",
+    "  --ascii            plain ASCII instead of braille dots",
+    "  --width N, --height N  size (characters, or pixels for --file)",
+  }, "\n"),
+  run = function(args, ctx)
+    local prog = program(ctx)
+    local function usage_error(msg)
+      io.stderr:write(("%s plot: %s\nusage: %s\n"):format(prog, msg, commands.plot.usage))
+      return 2
+    end
+    local opts, names = {}, {}
+    local numeric = {["--from"] = "from", ["--to"] = "to", ["--width"] = "width",
+      ["--height"] = "height"}
+    local i = 1
+    while i <= #args do
+      local a = args[i]
+      local key, inline = a:match("^(%-%-[%w%-]+)=(.*)$")
+      key = key or a
+      if numeric[key] then
+        local v = inline or args[i + 1]
+        if not inline then i = i + 1 end
+        local n = tonumber(v or "")
+        if not n then return usage_error(("%s expects a number, got %s"):format(key, v or "nothing")) end
+        opts[numeric[key]] = n
+      elseif key == "--file" or key == "-o" then
+        local v = inline or args[i + 1]
+        if not inline then i = i + 1 end
+        if not v or v == "" then return usage_error("--file expects a file name") end
+        opts.file = v
+      elseif key == "--no-derivative" then opts.derivative = false
+      elseif key == "--derivative-only" then opts.derivative = "only"
+      elseif key == "--both" then opts.derivative = "both"
+      elseif key == "--ascii" then opts.ascii = true
+      elseif a:sub(1, 1) == "-" and tonumber(a) == nil then
+        return usage_error(("unknown option '%s'"):format(a))
+      else
+        for n in a:gmatch("[^,%s]+") do names[#names + 1] = n end
+      end
+      i = i + 1
+    end
+    if #names == 0 then return usage_error("name at least one activation (see 'actrun help plot')") end
+    opts.names = names
+    local plot = require "actrun.plot"
+    local ok, res = pcall(plot.activations, opts)
+    if not ok then
+      io.stderr:write(("%s plot: %s\n"):format(prog, (tostring(res):gsub("^[^\n]-:%d+: ", ""))))
+      return 1
+    end
+    if opts.file then print("wrote " .. res) end
+    return 0
+  end,
+}
 return commands

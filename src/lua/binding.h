@@ -69,5 +69,7 @@ void lt_open_optim(lua_State *L, int modi, int ctxi, int mti);
 void lt_open_loss(lua_State *L, int modi, int ctxi, int mti);
 /* l_data.c: registers package.loaded["actrun.data_c"], the C half of actrun.data. */
 void lt_open_data(lua_State *L, int ctxi, int mti);
+/* l_plot.c: registers package.loaded["actrun.plot_c"], the C half of actrun.plot. */
+void lt_open_plot(lua_State *L, int ctxi, int mti);
 
 #endif

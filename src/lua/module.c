@@ -295,6 +295,7 @@ ACTRUN_API int luaopen_actrun(lua_State *L) {
   lt_open_optim(L, modi, ctxi, mti);
   lt_open_loss(L, modi, ctxi, mti);
   lt_open_data(L, ctxi, mti);
+  lt_open_plot(L, ctxi, mti);
 
   lua_pushstring(L, ACTRUN_VERSION);
   lua_setfield(L, modi, "version");

@@ -177,12 +177,33 @@ expect "actrun help unknown" 1 err "no documentation for no_such_name"
 
 run frobnicate
 expect "unknown command" 1 err "'frobnicate' is neither a script file nor a command" \
-  err "help, version"
+  err "help, plot"
 
 # a file of that name wins over a command
 (cd "$T" && printf 'print("the file")\n' >version && "$ACTRUN" version >out 2>err)
 status=$?
 expect "file shadows command" 0 out "the file"
+
+# --- plot: activation curves in the terminal or as an SVG file
+COLUMNS=70 LINES=18 run plot relu,tanh --from -3 --to 3
+expect "plot terminal" 0 out "f(x)" out "f'(x)" out "relu" out "tanh" out "-2 "
+if grep -q "$(printf '\033')" "$T/out"; then fail "plot: colour although stdout is not a terminal"; fi
+run plot gelu sigmoid --no-derivative --ascii --width 50 --height 12
+expect "plot ascii" 0 out "gelu" out "sigmoid"
+if LC_ALL=C grep -q "$(printf '[\200-\377]')" "$T/out"; then fail "plot --ascii: non-ASCII output"; fi
+run plot relu,elu --file "$T/acts.svg"
+expect "plot --file" 0 out "wrote $T/acts.svg"
+if ! grep -q "</svg>" "$T/acts.svg" 2>/dev/null; then fail "plot --file: no SVG written"; fi
+run plot no_such_act
+expect "plot unknown activation" 1 err "unknown activation 'no_such_act'"
+run plot relu --file "$T/x.png"
+expect "plot png" 1 err "PNG is not supported"
+run plot relu --bogus
+expect "plot unknown option" 2 err "unknown option '--bogus'" err "usage: actrun plot"
+run plot
+expect "plot without names" 2 err "name at least one activation"
+run help plot
+expect "help plot" 0 out "usage: actrun plot"
 
 echo "cli_test: $n runs, $failures failures"
 [ "$failures" -eq 0 ]
