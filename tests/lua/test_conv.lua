@@ -141,6 +141,21 @@ T.test("results do not depend on the thread count (bitwise)", function()
   local four = run(4)
   actrun.set_num_threads(threads)
   for i, what in ipairs{"y", "dx", "dw", "db"} do T.eq(four[i], one[i], what) end
+  -- one big image: no batch to spread, OpenBLAS's own threads take the product
+  local function single(n)
+    actrun.set_num_threads(n)
+    actrun.manual_seed(6)
+    local x = actrun.randn(1, 8, 40, 40):detach()
+    x.requires_grad = true
+    local w = actrun.randn(16, 8, 3, 3):detach()
+    w.requires_grad = true
+    local y = actrun.conv2d(x, w, nil, {padding = 1})
+    ;(y * actrun.randn(y:shape())):sum():backward()
+    return {y:totable(), x.grad:totable(), w.grad:totable()}
+  end
+  local s1, s2 = single(1), single(2)
+  actrun.set_num_threads(threads)
+  for i, what in ipairs{"y", "dx", "dw"} do T.eq(s2[i], s1[i], "single image " .. what) end
 end)
 
 T.test("non-contiguous inputs give the same results as contiguous ones", function()
@@ -186,6 +201,12 @@ T.test("only the inputs that require grad get gradients", function()
   T.eq(x.grad, nil)
   T.eq(b.grad, nil)
   T.eq(w.grad:shape(), {3, 2, 3, 3})
+  -- the bias alone
+  local b2 = actrun.zeros(3):detach()
+  b2.requires_grad = true
+  local g = actrun.randn(2, 3, 3, 3)
+  ;(actrun.conv2d(x, w:detach(), b2) * g):sum():backward()
+  T.tensor_near(b2.grad, g:sum(4):sum(3):sum(1), 1e-5)
 end)
 
 T.test("empty batch", function()
