@@ -11,23 +11,23 @@
 /* A size pair given as one integer (both) or a table {a, b}, at stack index idx.
  * `what` names the option in messages. */
 static void get_pair(lua_State *L, int idx, const char *fn, const char *what, int64_t v[2]) {
+  int ok;
   if (lua_type(L, idx) == LUA_TNUMBER) {
-    if (!lua_isinteger(L, idx) &&
-        !(lua_tonumber(L, idx) == (lua_Number)(lua_Integer)lua_tonumber(L, idx)))
+    lua_Integer n = lua_tointegerx(L, idx, &ok); /* floats only when integral and in range */
+    if (!ok)
       lt_error(L, fn, "%s must be an integer or a pair {h, w}, got %.14g", what,
                (double)lua_tonumber(L, idx));
-    v[0] = v[1] = (int64_t)lua_tonumber(L, idx);
+    v[0] = v[1] = (int64_t)n;
     return;
   }
   if (lua_type(L, idx) == LUA_TTABLE && luaL_len(L, idx) == 2) {
     for (int k = 0; k < 2; k++) {
       lua_geti(L, idx, k + 1);
-      if (!lua_isinteger(L, -1) &&
-          !(lua_type(L, -1) == LUA_TNUMBER &&
-            lua_tonumber(L, -1) == (lua_Number)(lua_Integer)lua_tonumber(L, -1)))
-        lt_error(L, fn, "%s must be an integer or a pair {h, w} of integers, got a %s in the pair",
-                 what, luaL_typename(L, -1));
-      v[k] = (int64_t)lua_tonumber(L, -1);
+      lua_Integer n = lua_type(L, -1) == LUA_TNUMBER ? lua_tointegerx(L, -1, &ok) : (ok = 0);
+      if (!ok)
+        lt_error(L, fn, "%s must be an integer or a pair {h, w} of integers, got %s in the pair",
+                 what, lua_type(L, -1) == LUA_TNUMBER ? "a non-integer" : luaL_typename(L, -1));
+      v[k] = (int64_t)n;
       lua_pop(L, 1);
     }
     return;

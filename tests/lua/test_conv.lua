@@ -241,6 +241,14 @@ T.test("conv2d errors name the function and the problem", function()
     "actrun.conv2d: unknown option 'strid' (options: stride, padding)")
   T.expect_error(function() actrun.conv2d(x, w, nil, {stride = 1.5}) end,
     "actrun.conv2d: stride must be an integer")
+  T.expect_error(function() actrun.conv2d(x, w, nil, {stride = 1e30}) end,
+    "actrun.conv2d: stride must be an integer")
+  T.expect_error(function() actrun.conv2d(x, w, nil, {stride = {1, 0.5}}) end,
+    "actrun.conv2d: stride must be an integer or a pair", "non-integer")
+  T.expect_error(function() actrun.conv2d(x, w, nil, {padding = 1 << 40}) end,
+    "actrun.conv2d: stride and padding must be below 2^31")
+  T.expect_error(function() actrun.max_pool2d(x, 1 << 40) end,
+    "actrun.max_pool2d: kernel size must be below 2^31")
   T.expect_error(function() actrun.conv2d(x, w, nil, {padding = {1, 2, 3}}) end,
     "actrun.conv2d: padding must be an integer or a pair")
   T.expect_error(function() actrun.conv2d(x, w, nil, "big") end,
