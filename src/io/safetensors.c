@@ -597,16 +597,20 @@ static int parse_header(jp *J, io_st_file *f, st_info **pv, size_t *pn, uint64_t
   for (size_t i = 0; i < n; i++) {
     st_info *e = &v[i];
     ord[i] = e;
+    /* the product of the non-zero sizes must fit a tensor even when a zero size makes
+     * it empty (strides are products of the later sizes) */
     uint64_t numel = 1;
-    bool over = false;
+    bool over = false, empty = false;
     for (int d = 0; d < e->ndim; d++) {
       uint64_t s = (uint64_t)e->shape[d];
-      if (s && numel > UINT64_MAX / 8 / s) over = true;
-      else numel *= s;
+      if (s == 0)
+        empty = true;
+      else if (numel > ((uint64_t)1 << 58) / s)
+        over = true;
+      else
+        numel *= s;
     }
-    if (e->ndim > 0)
-      for (int d = 0; d < e->ndim; d++)
-        if (e->shape[d] == 0) numel = 0, over = false;
+    if (empty) numel = 0;
     if (e->off[0] > e->off[1]) {
       rc = ar_seterr(J->C, AR_EIO, "%s: tensor '%s' has data_offsets [%llu,%llu] (begin > end)",
                      J->path, e->name, (unsigned long long)e->off[0],

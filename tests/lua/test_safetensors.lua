@@ -212,6 +212,10 @@ T.test("corrupt files: each a clear error naming the file, never a crash", funct
        return make("c14", '{"x":{"dtype":"F32","shape":[4294967296,4294967296],' ..
                           '"data_offsets":[0,8]}}', data) end,
      "has shape {4294967296,4294967296}, too large for its data_offsets [0,8] (8 bytes)"},
+    {"huge empty shape", function()
+       return make("c14b", '{"x":{"dtype":"F32","shape":[0,4611686018427387904,4611686018427387904],' ..
+                           '"data_offsets":[0,0]}}', "") end,
+     "too large for its data_offsets [0,0]"},
     {"duplicate name", function()
        return make("c15", '{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},' ..
                           '"x":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', data) end,
@@ -266,6 +270,44 @@ T.test("corrupt files: each a clear error naming the file, never a crash", funct
   local extra = '{"x":{"dtype":"F32","extra":{"a":[1,true,null,-2.5e3,"s"]},' ..
                 '"shape":[2],"data_offsets":[0,8]}}'
   T.eq(nn.load(make("ok2", extra, data)).x:totable(), {1, 2})
+end)
+
+T.test("every truncation of a valid file is an error; random corruption never crashes", function()
+  local p = path("whole.safetensors")
+  nn.save(p, {a = actrun.ones(2, 3), ["b.c"] = actrun.range(1, 5)}, {metadata = {k = "v"}})
+  local bytes = read_bytes(p)
+  local q = path("cut.safetensors")
+  for n = 0, #bytes - 1 do
+    write_bytes(q, bytes:sub(1, n))
+    local ok, msg = pcall(nn.load, q)
+    T.truthy(not ok and msg:find(q, 1, true), "a file cut at " .. n .. " bytes loads: " .. tostring(msg))
+  end
+  -- flip bytes of the header and the data: an error or a load, never a crash
+  math.randomseed(42)
+  local loaded, refused = 0, 0
+  for _ = 1, 400 do
+    local b = {bytes:byte(1, -1)}
+    for _ = 1, math.random(1, 3) do
+      local i = math.random(1, #b)
+      b[i] = math.random(0, 255)
+    end
+    write_bytes(q, string.char(table.unpack(b)))
+    local ok, msg = pcall(nn.load, q)
+    if ok then loaded = loaded + 1 else
+      refused = refused + 1
+      T.truthy(msg:find("actrun.nn.load: " .. q .. ": ", 1, true), msg)
+    end
+  end
+  T.truthy(refused > 0 and loaded + refused == 400)
+end)
+
+T.test("an empty table makes a valid empty file", function()
+  local p = path("nothing.safetensors")
+  nn.save(p, {})
+  T.eq(read_bytes(p), string.pack("<I8", 8) .. "{}      ")
+  local t, meta = nn.load(p)
+  T.eq(next(t), nil)
+  T.eq(meta, {})
 end)
 
 T.test("a failed save leaves the old file intact and no temporary file behind", function()
