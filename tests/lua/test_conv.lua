@@ -279,4 +279,12 @@ T.test("max_pool2d errors name the function and the problem", function()
     "actrun.max_pool2d: kernel_size must be an integer or a pair", "got string")
 end)
 
+T.test("help entries for conv2d, max_pool2d, nn.save and nn.load", function()
+  local help = require "actrun.help"
+  T.truthy((help.text(actrun.conv2d) or ""):find("actrun.conv2d(x, w [, b]", 1, true), "conv2d")
+  T.truthy((help.text(actrun.max_pool2d) or ""):find("actrun.max_pool2d(x, k", 1, true), "max_pool2d")
+  T.truthy((help.text(actrun.nn.save) or ""):find("actrun.nn.save(path", 1, true), "nn.save")
+  T.truthy((help.text(actrun.nn.load) or ""):find("actrun.nn.load(path", 1, true), "nn.load")
+end)
+
 T.done()
