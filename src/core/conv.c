@@ -126,12 +126,14 @@ static void im2col(const conv_geom *g, const float *x, float *cols) {
             memset(r, 0, sizeof(float) * (size_t)g->Wo);
             continue;
           }
-          const float *src = x + (c * g->H + ih) * g->W - g->pw + j;
+          /* input column of output column ow: ow * sw + off, inside [0, W) on [lo, hi) */
+          const float *src = x + (c * g->H + ih) * g->W;
+          const int64_t off = j - g->pw;
           for (int64_t ow = 0; ow < lo; ow++) r[ow] = 0;
           if (g->sw == 1) {
-            memcpy(r + lo, src + lo, sizeof(float) * (size_t)(hi - lo));
+            if (hi > lo) memcpy(r + lo, src + lo + off, sizeof(float) * (size_t)(hi - lo));
           } else {
-            for (int64_t ow = lo; ow < hi; ow++) r[ow] = src[ow * g->sw];
+            for (int64_t ow = lo; ow < hi; ow++) r[ow] = src[ow * g->sw + off];
           }
           for (int64_t ow = hi; ow < g->Wo; ow++) r[ow] = 0;
         }
@@ -151,11 +153,12 @@ static void col2im(const conv_geom *g, const float *cols, float *dx) {
           int64_t ih = oh * g->sh - g->ph + i;
           if (ih < 0 || ih >= g->H) continue;
           const float *r = row + oh * g->Wo;
-          float *dst = dx + (c * g->H + ih) * g->W - g->pw + j;
+          float *dst = dx + (c * g->H + ih) * g->W;
+          const int64_t off = j - g->pw;
           if (g->sw == 1) {
-            for (int64_t ow = lo; ow < hi; ow++) dst[ow] += r[ow];
+            for (int64_t ow = lo; ow < hi; ow++) dst[ow + off] += r[ow];
           } else {
-            for (int64_t ow = lo; ow < hi; ow++) dst[ow * g->sw] += r[ow];
+            for (int64_t ow = lo; ow < hi; ow++) dst[ow * g->sw + off] += r[ow];
           }
         }
       }
