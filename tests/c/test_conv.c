@@ -199,3 +199,56 @@ Test(maxpool, padding_counts_as_minus_infinity) {
   ar_release(&x), ar_release(&y);
   ar_ctx_release(C);
 }
+
+/* Every allocation inside the kernels may fail: each failure is AR_ENOMEM with nothing
+ * leaked (live bytes back to what the inputs hold) and the outputs left empty. */
+Test(conv, allocation_failures_are_clean) {
+  ar_ctx *C = ar_ctx_new();
+  ar_set_num_threads(C, 2);
+  ar_tensor x, w, b, gy, xt;
+  rand4(C, &x, 6, 3, 7, 6);
+  rand4(C, &w, 4, 3, 3, 3);
+  int64_t four = 4;
+  ar_empty(C, &b, 1, &four);
+  ar_fill(C, &b, 0.5f);
+  ar_transpose(C, &xt, &x, 2, 3); /* non-contiguous: one more allocation to fail */
+  ar_conv_params p = {1, 1, 1, 1};
+  rand4(C, &gy, 6, 4, 6, 7);
+  const size_t base = ar_live_bytes(C);
+  int failures = 0;
+  for (long n = 1; n <= 12; n++) {
+    ar_tensor y, dx, dw, db, idx;
+    ar_fail_alloc_after(C, n);
+    int rc = ar_conv2d(C, &y, &xt, &w, &b, &p);
+    if (rc) {
+      cr_assert_eq(rc, AR_ENOMEM, "%s", ar_errmsg(C));
+      cr_assert_null(y.st);
+      failures++;
+    } else {
+      ar_release(&y);
+    }
+    ar_fail_alloc_after(C, n);
+    rc = ar_conv2d_backward(C, &gy, &xt, &w, &p, &dx, &dw, &db);
+    if (rc) {
+      cr_assert_eq(rc, AR_ENOMEM, "%s", ar_errmsg(C));
+      cr_assert(!dx.st && !dw.st && !db.st);
+      failures++;
+    } else {
+      ar_release(&dx), ar_release(&dw), ar_release(&db);
+    }
+    ar_fail_alloc_after(C, n);
+    rc = ar_maxpool2d(C, &y, &idx, &xt, 2, 2, &p);
+    if (rc) {
+      cr_assert_eq(rc, AR_ENOMEM, "%s", ar_errmsg(C));
+      cr_assert(!y.st && !idx.st);
+      failures++;
+    } else {
+      ar_release(&y), ar_release(&idx);
+    }
+    ar_fail_alloc_after(C, 0);
+    cr_assert_eq(ar_live_bytes(C), base, "nothing leaked after failing allocation %ld", n);
+  }
+  cr_assert_gt(failures, 5);
+  ar_release(&x), ar_release(&w), ar_release(&b), ar_release(&gy), ar_release(&xt);
+  ar_ctx_release(C);
+}
