@@ -168,9 +168,9 @@ static int f_st_read(lua_State *L) {
 /* A string without NUL bytes at idx (a field of a list), or an error. */
 static const char *plain_string(lua_State *L, int idx, const char *fn, const char *what) {
   size_t len;
-  const char *s = lua_tolstring(L, idx, &len);
-  if (!s || lua_type(L, idx) != LUA_TSTRING)
+  if (lua_type(L, idx) != LUA_TSTRING) /* checked first: tolstring would convert a key */
     lt_error(L, fn, "%s must be a string, got %s", what, luaL_typename(L, idx));
+  const char *s = lua_tolstring(L, idx, &len);
   if (strlen(s) != len) lt_error(L, fn, "%s '%s...' contains a NUL byte", what, s);
   return s;
 }
