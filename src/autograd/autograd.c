@@ -8,6 +8,7 @@
 
 #include "act/act.h"
 #include "optim/loss.h"
+#include "core/conv.h"
 #include "core/ctx.h"
 
 bool ag_grad_enabled(const ar_ctx *C) { return C->grad_enabled; }
@@ -682,6 +683,21 @@ static int bw_nll_loss(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin
 }
 
 /* The op table: what each node mirrors and how it differentiates. */
+/* conv2d: dx, dW, db from the saved input and weight, only those whose input needs one */
+static int bw_conv2d(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
+  const ar_conv_params p = {n->iv[0], n->iv[1], n->iv[2], n->iv[3]};
+  return ar_conv2d_backward(C, g, &n->saved[0], &n->saved[1], &p, n->in[0] ? &gin[0] : NULL,
+                            n->in[1] ? &gin[1] : NULL,
+                            n->nin > 2 && n->in[2] ? &gin[2] : NULL);
+}
+
+/* max_pool2d: the gradient goes to each window's recorded maximum */
+static int bw_maxpool2d(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
+  const ag_meta *in = n->in[0];
+  if (!in || in->ndim != 4) return AR_OK;
+  return ar_maxpool2d_backward(C, &gin[0], g, &n->saved[0], in->shape);
+}
+
 const ag_opdef ag_ops[AG_OP_COUNT] = {
     [AG_IDENTITY] = {"identity", "ar_clone / ar_share", bw_identity},
     [AG_ADD] = {"add", "ar_binary(AR_ADD)", bw_identity},
@@ -735,6 +751,8 @@ const ag_opdef ag_ops[AG_OP_COUNT] = {
     [AG_SOFTMAX] = {"softmax", "act_softmax", bw_softmax},
     [AG_NLL_LOSS] = {"nll_loss", "ar_nll_loss", bw_nll_loss},
     [AG_LINEAR] = {"linear", "ar_linear", bw_linear},
+    [AG_CONV2D] = {"conv2d", "ar_conv2d", bw_conv2d},
+    [AG_MAXPOOL2D] = {"max_pool2d", "ar_maxpool2d", bw_maxpool2d},
 };
 
 /* ---------- the engine ---------- */

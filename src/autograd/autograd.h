@@ -39,6 +39,8 @@ typedef enum {
   AG_ACT, AG_PRELU, AG_SOFTMAX,
   AG_NLL_LOSS, /* nll and cross entropy: saved x and 0-based labels, iv[0] from_logits */
   AG_LINEAR,   /* x w^T + b: inputs x, w[, b]; saved x (when w needs grad), w (when x does) */
+  AG_CONV2D,    /* saved x, w; iv stride h, w, padding h, w; inputs x, w [, b] */
+  AG_MAXPOOL2D, /* saved int32 argmax positions; the input's shape from its meta */
   AG_OP_COUNT
 } ag_op;
 // clang-format on

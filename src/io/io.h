@@ -54,4 +54,38 @@ typedef struct io_synth_opts {
 int io_synthetic(ar_ctx *C, io_synth_kind kind, const io_synth_opts *o, io_rng *r, ar_tensor *X,
                  ar_tensor *y);
 
+/* ---------- safetensors (safetensors.c) ----------
+ * An 8-byte little-endian header length N, N bytes of JSON (tensor name -> {dtype, shape,
+ * data_offsets}, optional "__metadata__" string map), then the raw little-endian data.
+ * The file is untrusted: every length and offset is checked against the file's size
+ * before anything is allocated, and every problem is an AR_E* error naming the file. */
+#define IO_ST_MAX_HEADER ((uint64_t)100 << 20) /* header bytes accepted when reading */
+
+typedef struct io_st_entry {
+  char *name;    /* NUL-terminated UTF-8 (names with NUL bytes are refused) */
+  ar_tensor t;   /* float32, contiguous */
+  char dtype[8]; /* the dtype in the file: F32, F16, BF16 or F64 */
+} io_st_entry;
+
+typedef struct io_st_file {
+  io_st_entry *e; /* in the order of the header */
+  size_t n;
+  char **meta; /* 2 * nmeta strings: key, value, key, value ... */
+  size_t nmeta;
+} io_st_file;
+
+/* Reads a whole file; F16, BF16 and F64 data are converted to float32. On failure
+ * everything is freed. */
+int io_st_read(ar_ctx *C, const char *path, io_st_file *out);
+void io_st_free(io_st_file *f);
+
+/* Writes n float32 tensors (any views) under the given names, sorted by name (bytewise),
+ * with optional metadata (2 * nmeta strings), atomically: into path ".tmp-XXXXXX" in the
+ * same directory, then renamed over path; on any failure the temporary file is removed
+ * and path is left as it was. fail_after >= 0 is a test hook: writing fails (as if the
+ * disk were full) after that many bytes. */
+int io_st_write(ar_ctx *C, const char *path, const char *const *names,
+                const ar_tensor *const *tensors, size_t n, const char *const *meta,
+                size_t nmeta, int64_t fail_after);
+
 #endif

@@ -9,6 +9,7 @@
 #include "actrun.h"
 #include "api.h"
 #include "lua/binding.h"
+#include "lua/l_nn.h"
 
 struct ar_lua_source {
   const char *module, *file, *code;
@@ -294,6 +295,7 @@ ACTRUN_API int luaopen_actrun(lua_State *L) {
   lt_open_act(L, modi, ctxi, mti);
   lt_open_optim(L, modi, ctxi, mti);
   lt_open_loss(L, modi, ctxi, mti);
+  lt_open_nn(L, modi, ctxi, mti);
   lt_open_data(L, ctxi, mti);
   lt_open_plot(L, ctxi, mti);
 

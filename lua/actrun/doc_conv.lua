@@ -1,0 +1,27 @@
+-- help entries for convolution, pooling and model files (merged by actrun.help on first use).
+return {
+  ["actrun.conv2d"] = [=[
+actrun.conv2d(x, w [, b] [, {stride=1, padding=0}]) -> Tensor {N,O,Ho,Wo}
+2-D convolution as PyTorch's conv2d (cross-correlation, zero padding): x {N,C,H,W},
+w {O,C,kh,kw}, b {O} or nil; stride and padding a number or a pair {h, w}.
+Differentiable in x, w and b; Ho = (H + 2*padding - kh) // stride + 1.
+  local y = actrun.conv2d(x, w, b, {padding=2})   -- 'same' size for a 5x5 kernel]=],
+  ["actrun.max_pool2d"] = [=[
+actrun.max_pool2d(x, k [, {stride=k, padding=0}]) -> Tensor {N,C,Ho,Wo}
+Maximum over k x k windows (k a number or a pair {h, w}); padding (at most k/2) never
+wins. The gradient goes to each window's first maximum, as PyTorch.
+  local y = actrun.max_pool2d(x, 2)               -- halves H and W]=],
+  ["actrun.nn.save"] = [=[
+actrun.nn.save(path, module_or_table [, {metadata={key="value"}}])
+Writes the module's named_parameters() and named_buffers() (or a table name -> tensor)
+as float32 in the safetensors format, names sorted (same tensors, same bytes). The
+write is atomic: a failure leaves an existing file as it was.
+  actrun.nn.save("model.safetensors", model)]=],
+  ["actrun.nn.load"] = [=[
+actrun.nn.load(path) -> tensors (name -> Tensor), metadata
+actrun.nn.load(path, module [, {strict=true}]) -> module, {missing=, unexpected=}
+Reads a safetensors file (F32, F16, BF16 or F64 data, converted to float32). With a
+module (or a table name -> tensor), copies every tensor in after checking all names and
+shapes first; strict=false allows missing and extra names (listed in the report).
+  actrun.nn.load("model.safetensors", model)]=],
+}
