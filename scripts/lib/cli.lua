@@ -133,8 +133,15 @@ function cli.parse(args, spec)
     io.stdout:write(cli.usage(spec))
     os.exit(0, true)
   end
+  cli.fail(spec, given, args)
+end
+
+-- Reports a bad command line (msg), prints the usage on stderr and exits with status 2;
+-- for checks across options that parse cannot make.
+function cli.fail(spec, msg, args)
+  args = args or rawget(_G, "arg")
   local name = spec.name or (args and args[0] and tostring(args[0]):match("([^/]*)$")) or "actrun"
-  io.stderr:write(name, ": ", given, "\n\n", cli.usage(spec))
+  io.stderr:write(name, ": ", msg, "\n\n", cli.usage(spec))
   os.exit(2, true)
 end
 
