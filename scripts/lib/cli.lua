@@ -220,6 +220,27 @@ function cli.geomean(list)
   return n > 0 and math.exp(acc / n) or nil
 end
 
+-- Seconds per call of fn: one warm-up call, then `runs` samples of `calls` calls each;
+-- returns the median over the samples and the list of samples. When fn returns a number,
+-- that number is taken as the call's time (for a function that times only part of its
+-- work), otherwise the wall-clock time of the calls is used.
+function cli.time_per_call(fn, calls, runs)
+  local A = rawget(_G, "actrun") or require "actrun"
+  local clock = A.clock
+  fn()
+  local samples = {}
+  for r = 1, runs do
+    local own, timed, t0 = 0, false, clock()
+    for _ = 1, calls do
+      local dt = fn()
+      if type(dt) == "number" then own, timed = own + dt, true end
+    end
+    local wall = clock() - t0
+    samples[r] = (timed and own or wall) / calls
+  end
+  return cli.median(samples), samples
+end
+
 -- ---------- plots ----------
 
 -- plot.line(spec) when actrun.plot is part of this build; otherwise says so and returns
