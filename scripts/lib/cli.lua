@@ -149,8 +149,11 @@ end
 
 -- An aligned text table. cols: list of {title, key or function(row), fmt (a format
 -- string or a function(value) -> string; default "%s"), align ("left"/"right"; default:
--- left for strings, right otherwise)}. Returns the lines joined with "\n".
-function cli.format_table(cols, rows)
+-- left for strings, right otherwise)}; a missing value is an empty cell. With
+-- options.markdown the table is a Markdown (GFM) table, still aligned. Returns the lines
+-- joined with "\n".
+function cli.format_table(cols, rows, options)
+  local md = options and options.markdown
   local cells, width, left = {}, {}, {}
   for c, col in ipairs(cols) do
     width[c] = #col[1]
@@ -182,12 +185,15 @@ function cli.format_table(cols, rows)
       local pad = (" "):rep(width[c] - (utf8.len(s) or #s))
       parts[c] = left[c] and (s .. pad) or (pad .. s)
     end
+    if md then return "| " .. table.concat(parts, " | ") .. " |" end
     return (table.concat(parts, "  "):gsub("%s+$", ""))
   end
   local out, head, rule = {}, {}, {}
   for c, col in ipairs(cols) do
     head[c] = col[1]
+    if md then width[c] = math.max(width[c], 3) end
     rule[c] = ("-"):rep(width[c])
+    if md and not left[c] then rule[c] = rule[c]:sub(2) .. ":" end
   end
   out[1] = line(head)
   out[2] = line(rule)
