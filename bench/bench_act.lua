@@ -189,8 +189,9 @@ local function report(A, T, S, header)
             r[mode .. "_x"] = b / a
             speed[mode][#speed[mode] + 1] = b / a
           end
+          r.any = r.any or a or b
         end
-        rows[#rows + 1] = r
+        if r.any then rows[#rows + 1] = r end
       end
       local triad = S[("stream.triad.%dt"):format(t)]
       for _, r in ipairs(rows) do

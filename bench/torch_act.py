@@ -101,16 +101,19 @@ def per_call(f, args, reps, sample, clock):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--sizes", default="1000,100000,16000000")
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--reps", type=int, default=5)
-    p.add_argument("--sample", type=float, default=0.02)
-    p.add_argument("--names", default="")
+    p.add_argument("--sizes", help="comma-separated element counts (default 1000,100000,16000000)")
+    p.add_argument("--threads", type=int, default=2, help="largest thread count (default 2)")
+    p.add_argument("--reps", type=int, help="samples per measurement (default 5)")
+    p.add_argument("--sample", type=float, help="seconds per sample (default 0.02)")
+    p.add_argument("--names", default="", help="comma-separated activations (default: all)")
     p.add_argument("--quick", action="store_true",
-                   help="sizes 1000,100000, 1 rep, 2 ms samples (a smoke run)")
+                   help="defaults of sizes 1000,100000, 1 rep, 2 ms samples (a smoke run)")
     o = p.parse_args()
-    if o.quick:
-        o.sizes, o.reps, o.sample = "1000,100000", 1, 0.002
+    quick = {"sizes": "1000,100000", "reps": 1, "sample": 0.002}
+    full = {"sizes": "1000,100000,16000000", "reps": 5, "sample": 0.02}
+    for k, v in (quick if o.quick else full).items():
+        if getattr(o, k) is None:
+            setattr(o, k, v)
     try:
         sizes = [int(float(s)) for s in o.sizes.split(",") if s.strip()]
     except ValueError:
