@@ -186,12 +186,7 @@ if opt.plot then
   local xs, f, b = {}, {}, {}
   for i, r in ipairs(rows) do xs[i], f[i], b[i] = i, r.fwd, r.bwd end
   cli.plot_line{series = {{x = xs, y = f, label = "forward"}, {x = xs, y = b, label = "autograd backward"}},
-    title = ("Activation cost, %d elements, %d thread(s) (rank order: %s)")
-      :format(n, opt.threads, table.concat((function()
-        local t = {}
-        for i, r in ipairs(rows) do t[i] = r.name end
-        return t
-      end)(), " ")),
+    title = ("Activation cost, %d elements, %d thread(s) (x: the rank in the table)"):format(n, opt.threads),
     xlabel = "rank (cheapest first)", ylabel = "ns per element", file = opt.plot}
 end
 return {rows = rows, groups = groups, names = names, size = n, threads = opt.threads}

@@ -43,6 +43,35 @@ function H.dofile_script(rel, args)
   return res
 end
 
+-- Runs fn with a stand-in actrun.plot that records the specs given to plot.line; returns
+-- fn's result and the list of specs.
+function H.with_fake_plot(fn)
+  local specs = {}
+  local saved = package.loaded["actrun.plot"]
+  package.loaded["actrun.plot"] = {line = function(spec) specs[#specs + 1] = spec end}
+  local ok, res = pcall(fn)
+  package.loaded["actrun.plot"] = saved
+  if not ok then error(res, 0) end
+  return res, specs
+end
+
+-- Checks a plot.line spec: every series has x and y of the same non-zero length, finite
+-- numbers, and a label; title, axis labels and the file are set.
+function H.check_line_spec(spec, file, nseries)
+  assert(spec.file == file, "file " .. tostring(spec.file))
+  assert(type(spec.title) == "string" and type(spec.xlabel) == "string" and
+    type(spec.ylabel) == "string", "title and axis labels")
+  assert(#spec.series == nseries, "series count " .. #spec.series)
+  for _, s in ipairs(spec.series) do
+    assert(type(s.label) == "string", "series label")
+    assert(#s.x > 0 and #s.x == #s.y, "x and y lengths " .. #s.x .. " " .. #s.y)
+    for i = 1, #s.x do
+      assert(s.x[i] == s.x[i] and math.abs(s.x[i]) < math.huge, "finite x")
+      assert(s.y[i] == s.y[i] and math.abs(s.y[i]) < math.huge, "finite y at " .. i)
+    end
+  end
+end
+
 -- Runs a shell command; returns stdout, stderr, exit code.
 function H.sh(cmd)
   local err = os.tmpname()

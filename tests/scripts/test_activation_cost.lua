@@ -79,4 +79,13 @@ test("--names picks (and dedupes) a subset; an unknown name is a usage error", f
   truthy(err:find("unknown activation 'nope'"), err)
 end)
 
+test("--plot hands plot.line the curves when actrun.plot is there", function()
+  local _, specs = H.with_fake_plot(function()
+    return H.dofile_script("scripts/activation_cost.lua", {"--quick", "--size", "1000", "--runs", "1", "--names", "relu,tanh,gelu", "--plot", "out.svg"})
+  end)
+  eq(#specs, 1)
+  H.check_line_spec(specs[1], "out.svg", 2)
+  eq(#specs[1].series[1].x, 3)
+end)
+
 T.done()

@@ -58,4 +58,13 @@ test("runs from another working directory and from the source root", function()
   truthy(out:find("plot: "), "a plot line: " .. out)
 end)
 
+test("--plot hands plot.line the curves when actrun.plot is there", function()
+  local _, specs = H.with_fake_plot(function()
+    return H.dofile_script("scripts/and_gate.lua", {"--quick", "--epochs", "20", "--pairs", "5", "--plot", "out.svg"})
+  end)
+  eq(#specs, 1)
+  H.check_line_spec(specs[1], "out.svg", 1)
+  eq(#specs[1].series[1].y, 20)
+end)
+
 T.done()

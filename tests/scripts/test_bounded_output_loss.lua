@@ -50,4 +50,13 @@ test("--z0 moves the headline case", function()
   truthy(out:find("At z = %-5 %(target 1, p = 6%.693e%-03%)"), out)
 end)
 
+test("--plot hands plot.line the curves when actrun.plot is there", function()
+  local _, specs = H.with_fake_plot(function()
+    return H.dofile_script("scripts/bounded_output_loss.lua", {"--quick", "--steps", "5", "--plot", "out.svg"})
+  end)
+  eq(#specs, 1)
+  H.check_line_spec(specs[1], "out.svg", 2)
+  eq(#specs[1].series[1].x, 200)
+end)
+
 T.done()
