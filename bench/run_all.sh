@@ -321,23 +321,24 @@ echo
 cat "$raw/act_table.md"
 
 # ---------- --write ----------
+# splice NAME TABLE: replace what lies between <!-- NAME:begin --> and <!-- NAME:end -->
+# in the doc with the file TABLE
+splice() {
+  awk -v table="$2" -v b="<!-- $1:begin -->" -v e="<!-- $1:end -->" '
+    index($0, b) { print; while ((getline l < table) > 0) print l; skip = 1; next }
+    index($0, e) { skip = 0 }
+    !skip' "$doc" >"$raw/doc.md"
+  cp "$raw/doc.md" "$doc"
+}
 if ((write)); then
   doc=$here/docs/BENCHMARKS.md
   if [[ ! -f $doc ]] || ! grep -q '<!-- bench:begin -->' "$doc" || ! grep -q '<!-- bench:end -->' "$doc"; then
     echo "run_all.sh: $doc lacks the <!-- bench:begin --> / <!-- bench:end --> markers" >&2
     exit 1
   fi
-  awk -v table="$raw/table.md" '
-    /<!-- bench:begin -->/ { print; while ((getline l < table) > 0) print l; skip = 1; next }
-    /<!-- bench:end -->/ { skip = 0 }
-    !skip' "$doc" >"$raw/doc.md"
-  cp "$raw/doc.md" "$doc"
+  splice bench "$raw/table.md"
   if grep -q '<!-- bench-act:begin -->' "$doc" && grep -q '<!-- bench-act:end -->' "$doc"; then
-    awk -v table="$raw/act_table.md" '
-      /<!-- bench-act:begin -->/ { print; while ((getline l < table) > 0) print l; skip = 1; next }
-      /<!-- bench-act:end -->/ { skip = 0 }
-      !skip' "$doc" >"$raw/doc.md"
-    cp "$raw/doc.md" "$doc"
+    splice bench-act "$raw/act_table.md"
   else
     log "!! $doc lacks the <!-- bench-act:begin --> / <!-- bench-act:end --> markers: activation tables not written"
   fi
