@@ -1,0 +1,128 @@
+-- scripts/lib/cli.lua: option parsing, usage, tables, medians; bad options in a real script.
+package.path = (arg[0]:match("^(.*)/") or ".") .. "/?.lua;" ..
+    (arg[0]:match("^(.*)/") or ".") .. "/../lua/?.lua;" .. package.path
+local T = require "testlib"
+local H = require "helpers"
+local cli = dofile(H.root .. "/scripts/lib/cli.lua")
+local test, eq, truthy, near = T.test, T.eq, T.truthy, T.near
+
+local spec = {usage = "actrun x.lua [options]", about = "About.", options = {
+  {"quick", "flag", help = "small"},
+  {"epochs", "int", 10, help = "epochs", min = 1},
+  {"lr", "number", 0.5, help = "rate", min = 0},
+  {"name", "string", nil, help = "a name", arg = "NAME"},
+  {"mode", "string", "a", choices = {"a", "b"}},
+  {"torch-file", "string", nil},
+}}
+
+test("defaults, and nothing marked given", function()
+  local opt, given = cli.try_parse({}, spec)
+  eq(opt, {quick = false, epochs = 10, lr = 0.5, mode = "a"})
+  eq(given, {})
+end)
+
+test("values in both forms, typed, and marked given", function()
+  local opt, given = cli.try_parse({"--epochs", "3", "--lr=1e-2", "--quick", "--name", "x=y",
+    "--mode", "b", "--torch-file", "f.txt"}, spec)
+  eq(opt, {quick = true, epochs = 3, lr = 0.01, name = "x=y", mode = "b", ["torch-file"] = "f.txt"})
+  eq(math.type(opt.epochs), "integer")
+  eq(given, {quick = true, epochs = true, lr = true, name = true, mode = true, ["torch-file"] = true})
+end)
+
+test("the last of a repeated option wins", function()
+  eq((cli.try_parse({"--epochs", "3", "--epochs", "4"}, spec)).epochs, 4)
+end)
+
+test("bad command lines give a message naming the option", function()
+  local cases = {
+    {{"--bogus"}, "unknown option %-%-bogus"},
+    {{"--epochs"}, "%-%-epochs needs a value"},
+    {{"--epochs", "2.5"}, "%-%-epochs: expected an integer, got '2.5'"},
+    {{"--epochs", "x"}, "expected an integer"},
+    {{"--epochs", "0"}, "expected a value >= 1"},
+    {{"--lr", "fast"}, "%-%-lr: expected a number"},
+    {{"--lr", "nan"}, "expected a number"},
+    {{"--mode", "c"}, "expected one of a, b"},
+    {{"--quick=1"}, "takes no value"},
+    {{"stray"}, "unexpected argument 'stray'"},
+  }
+  for _, c in ipairs(cases) do
+    local opt, err = cli.try_parse(c[1], spec)
+    eq(opt, nil, table.concat(c[1], " "))
+    truthy(tostring(err):find(c[2]), "message for " .. table.concat(c[1], " ") .. ": " .. tostring(err))
+  end
+end)
+
+test("-h and --help ask for the usage", function()
+  for _, h in ipairs{"-h", "--help"} do
+    local opt, _, help = cli.try_parse({"--epochs", "2", h}, spec)
+    eq(opt, nil)
+    eq(help, true)
+  end
+end)
+
+test("the usage lists every option with its default", function()
+  local u = cli.usage(spec)
+  truthy(u:find("^usage: actrun x.lua %[options%]\nAbout.\n"), u)
+  truthy(u:find("\n  %-%-epochs N +epochs %(default 10%)\n"), u)
+  truthy(u:find("\n  %-%-name NAME +a name\n"), u)
+  truthy(u:find("%[a|b%]"), u)
+  truthy(u:find("%-h, %-%-help"), u)
+end)
+
+test("format_table aligns numbers right, strings left, blanks missing cells", function()
+  local s = cli.format_table({{"name", "n"}, {"value", "v", "%.2f"},
+    {"twice", function(r) return r.v and r.v * 2 end, "%g"}},
+    {{n = "relu", v = 1.5}, {n = "gelu_tanh", v = 12.25}, {n = "x"}})
+  eq(s, table.concat({
+    "name       value  twice",
+    "---------  -----  -----",
+    "relu        1.50      3",
+    "gelu_tanh  12.25   24.5",
+    "x",
+  }, "\n"))
+end)
+
+test("format_table as Markdown", function()
+  local s = cli.format_table({{"a", "a"}, {"b", "b", "%d"}}, {{a = "x", b = 10}}, {markdown = true})
+  eq(s, "| a   |   b |\n| --- | --: |\n| x   |  10 |")
+end)
+
+test("median and geometric mean", function()
+  eq(cli.median({3, 1, 2}), 2)
+  eq(cli.median({4, 1, 3, 2}), 2.5)
+  near(cli.geomean({2, 8}), 4, 1e-12)
+  near(cli.geomean({2, 8, 0, math.huge}), 4, 1e-12) -- non-positive and infinite ignored
+  eq(cli.geomean({}), nil)
+end)
+
+test("time_per_call: positive, and self-timed calls report their own time", function()
+  local calls = 0
+  local t = cli.time_per_call(function() calls = calls + 1 end, 10, 3)
+  truthy(t >= 0 and t < 1, "seconds per call " .. t)
+  eq(calls, 1 + 10 * 3)
+  eq(cli.time_per_call(function() return 0.25 end, 4, 3), 0.25)
+end)
+
+test("a script given a bad option prints the problem and the usage, status 2", function()
+  local out, err, code = H.run(H.root, "scripts/and_gate.lua", {"--epochs", "many"})
+  eq(code, 2)
+  eq(out, "")
+  truthy(err:find("and_gate.lua: %-%-epochs: expected an integer, got 'many'"), err)
+  truthy(err:find("usage: actrun scripts/and_gate.lua"), err)
+  truthy(not err:find("traceback"), err)
+end)
+
+test("--help prints the usage on stdout, status 0", function()
+  local out, _, code = H.run(H.root, "scripts/bounded_output_loss.lua", {"--help"})
+  eq(code, 0)
+  truthy(out:find("usage: actrun scripts/bounded_output_loss.lua") and out:find("%-%-z0 X"), out)
+end)
+
+test("checks across options fail the same way", function()
+  local _, err, code = H.run(H.root, "scripts/bounded_output_loss.lua", {"--from", "2", "--to", "1"})
+  eq(code, 2)
+  truthy(err:find("%-%-from must be below %-%-to") and err:find("usage:"), err)
+end)
+
+T.done()
