@@ -84,6 +84,40 @@ local function reraise(level, fname, msg)
   fail(level + 1, fname, "%s", msg)
 end
 
+-- Every Lua function of this table runs its body under pcall and raises errors again
+-- at its caller's line: whether the message was made here (at any depth), by a C
+-- function called from here, or raised without a position, the user sees the line
+-- that called act.X. Errors raised by the user's own activation code pass unchanged.
+local SELF_SRC = debug.getinfo(1, "S").short_src
+
+local function rethrow(level, msg)
+  if type(msg) == "string" then
+    local n = #SELF_SRC
+    if msg:sub(1, n + 1) == SELF_SRC .. ":" then
+      local rest = msg:match("^%d+: (.*)$", n + 2)
+      if rest then error(rest, level + 1) end
+    elseif msg:match("^actrun%.") then
+      error(msg, level + 1)
+    end
+  end
+  error(msg, 0)
+end
+
+local function guard(f, nret)
+  if nret == 2 then
+    return function(...)
+      local ok, a, b = pcall(f, ...)
+      if ok then return a, b end
+      rethrow(2, a)
+    end
+  end
+  return function(...)
+    local ok, a = pcall(f, ...)
+    if ok then return a end
+    rethrow(2, a)
+  end
+end
+
 ---------------------------------------------------------------------------------------
 -- Defined activations
 
@@ -155,7 +189,7 @@ end
 local function make_call(d)
   local fname = "actrun.act." .. d.name
   local np = #d.params
-  return function(x, ...)
+  return guard(function(x, ...)
     local n = select("#", ...)
     if n > np then
       fail(2, fname, "too many arguments: %d given, %s takes x%s%s", n + 1, d.name,
@@ -174,7 +208,7 @@ local function make_call(d)
       p[q.name] = v
     end
     return run_defined(2, fname, d, x, p, 1)
-  end
+  end, 1)
 end
 
 local function is_known(name)
@@ -441,7 +475,7 @@ local function check_finite(level, fname, name, xs, fs, ds, i0, i1)
     local f, d = fs[i], ds[i]
     if not (finite(f) and finite(d)) then
       fail(level + 1, fname, "activation '%s' is not finite at x = %.6g (f = %s, f' = %s): " ..
-        "properties need a function defined on the whole line", name, xs[i], tostring(f), tostring(d))
+        "properties need a function defined on the whole line", name, xs[i], got(f), got(d))
     end
   end
 end
@@ -573,10 +607,73 @@ local function gauss_hermite()
   return xs, ws
 end
 
--- E f(z), E f(z)^2 and d/dq E f(z)^2 = E[f(z) f'(z) Z] / sqrt(q) for z = sqrt(q) Z.
-local function normal_moments(ev, q)
-  local zs, ws = gauss_hermite()
+-- Gauss-Legendre nodes and weights on [-1, 1] (n = 8): Newton on P_n from the usual
+-- cosine guesses, P_n and P_n' by the three-term recurrence.
+local GL_N = 8
+local gl_nodes, gl_weights
+
+local function gauss_legendre()
+  if gl_nodes then return gl_nodes, gl_weights end
+  local n = GL_N
+  local xs, ws = {}, {}
+  for i = 1, n do
+    local x = math.cos(math.pi * (i - 0.25) / (n + 0.5))
+    local dp
+    for _ = 1, 100 do
+      local p0, p1 = 1, x
+      for k = 2, n do p0, p1 = p1, ((2 * k - 1) * x * p1 - (k - 1) * p0) / k end
+      dp = n * (x * p1 - p0) / (x * x - 1)
+      local dx = p1 / dp
+      x = x - dx
+      if abs(dx) < 1e-16 then break end
+    end
+    xs[i], ws[i] = x, 2 / ((1 - x * x) * dp * dp)
+  end
+  gl_nodes, gl_weights = xs, ws
+  return xs, ws
+end
+
+-- Quadrature nodes and weights for E g(Z), Z ~ N(0, 1), when f has kinks or jumps at
+-- the points `breaks` (in z): Gauss-Legendre on panels of [-10, 10] (40 panels of 0.5,
+-- also cut at every break, so each panel sees a smooth piece), weighted by the normal
+-- density. Gauss-Hermite, exact for smooth f, converges slowly across a kink (its E
+-- relu(Z) is off by 2e-3 with 100 nodes); this is good to 1e-12.
+local function normal_panels(breaks)
+  local cuts = {}
+  for k = 0, 40 do cuts[#cuts + 1] = -10 + k * 0.5 end
+  for _, b in ipairs(breaks) do
+    if b > -10 and b < 10 then cuts[#cuts + 1] = b end
+  end
+  table.sort(cuts)
+  local gx, gw = gauss_legendre()
+  local zs, ws = {}, {}
+  local c = 1 / sqrt(2 * math.pi)
+  for k = 2, #cuts do
+    local a, b = cuts[k - 1], cuts[k]
+    if b - a > 1e-12 then
+      local mid, half = (a + b) / 2, (b - a) / 2
+      for i = 1, #gx do
+        local z = mid + half * gx[i]
+        zs[#zs + 1] = z
+        ws[#ws + 1] = half * gw[i] * c * math.exp(-z * z / 2)
+      end
+    end
+  end
+  return zs, ws
+end
+
+-- E f(z), E f(z)^2 and d/dq E f(z)^2 = E[f(z) f'(z) Z] / sqrt(q) for z = sqrt(q) Z;
+-- breaks: where f has kinks or jumps (in x).
+local function normal_moments(ev, q, breaks)
   local r = sqrt(q)
+  local zs, ws
+  if #breaks == 0 or r == 0 then
+    zs, ws = gauss_hermite()
+  else
+    local zb = {}
+    for i, b in ipairs(breaks) do zb[i] = b / r end
+    zs, ws = normal_panels(zb)
+  end
   local pts = {}
   for i = 1, #zs do pts[i] = r * zs[i] end
   local fs, ds = ev.at(pts)
@@ -595,12 +692,12 @@ end
 -- E f(z) and second moment E f(z)^2 (Klambauer et al. 2017). The map of the second
 -- moment q -> E f(sqrt(q) Z)^2 is iterated from q = 1 (mean 0, variance 1). Its Jacobian
 -- in (mean, q) is [[0, dm/dq], [0, dq'/dq]]: spectral radius |dq'/dq| at the fixed point.
-local function fixed_point(ev, f0)
+local function fixed_point(ev, f0, breaks)
   local tol = ev.float and 1e-7 or 1e-12
   local q, prev = 1, nil
   local converged, decreasing = false, true
-  for _ = 1, 1000 do
-    local _, s = normal_moments(ev, q)
+  for _ = 1, 500 do
+    local _, s = normal_moments(ev, q, breaks)
     if not finite(s) or s > 1e12 then return nil end
     local dq = s - q
     if prev and dq > 0 then decreasing = false end
@@ -619,7 +716,7 @@ local function fixed_point(ev, f0)
     if decreasing and q < 1e-2 then q = 0 else return nil end
   end
   if q == 0 then return {mean = f0, var = 0} end
-  local m, _, slope = normal_moments(ev, q)
+  local m, _, slope = normal_moments(ev, q, breaks)
   local var = q - m * m
   if abs(var) < 1e-12 then var = 0 end
   if abs(m) < 1e-12 then m = 0 end
@@ -876,10 +973,10 @@ function act.properties(name, params, opts)
   local saturates = {left = saturation(ld, 1, n, 1), right = saturation(rd, n, 1, -1)}
 
   -- the normal-input statistics and self-normalisation
-  local m1, s1 = normal_moments(ev, 1)
+  local m1, s1 = normal_moments(ev, 1, breaks)
   local sd1 = sqrt(max(0, s1 - m1 * m1))
   local zero_centered = abs(m1) <= 0.1 * sd1 + (float and 1e-7 or 1e-12)
-  local fp = fixed_point(ev, f0)
+  local fp = fixed_point(ev, f0, breaks)
   local self_normalizing = fp ~= nil and fp.rho ~= nil and abs(fp.mean) <= 0.05 and
     abs(fp.var - 1) <= 0.05 and fp.rho < 1
 
@@ -1013,6 +1110,11 @@ function act.table(names, opts)
     out:write(format_table(rows))
   end
   return rows
+end
+
+for name, nret in pairs{define = 1, apply = 1, list = 1, info = 1, scalar = 2, derivative = 1,
+                        backward = 1, properties = 1, table = 1} do
+  act[name] = guard(act[name], nret)
 end
 
 return act
