@@ -271,4 +271,19 @@ test("definitions belong to one interpreter", function()
   end
 end)
 
+test("help documents every function of act and every built-in", function()
+  local help = require "actrun.help"
+  for _, n in ipairs{"define", "properties", "table", "plot", "apply", "list", "info", "scalar",
+                     "derivative", "backward", "softmax", "log_softmax"} do
+    local text = help.text("actrun.act." .. n)
+    T.truthy(text and text:find("actrun.act." .. n, 1, true), "help for act." .. n)
+  end
+  T.truthy(help.text(act.define), "found by value")
+  for _, n in ipairs(act_c.builtins()) do
+    local text = help.text("actrun.act." .. n)
+    T.truthy(text and text:find(act.info(n).formula, 1, true), "help for act." .. n)
+  end
+  T.truthy(help.text("actrun.act.hardtanh"):find("min_val=-1, max_val=1", 1, true))
+end)
+
 T.done()
