@@ -1019,7 +1019,7 @@ local function num(v)
   if v == huge then return "inf" end
   if v == -huge then return "-inf" end
   if v ~= v then return "nan" end
-  if v == 0 then return "0" end
+  if v == 0 or (v > -1e-12 and v < 1e-12) then return "0" end
   local s = string.format("%.4g", v)
   s = s:gsub("e([-+])0*(%d)", "e%1%2"):gsub("e%+", "e")
   return s
