@@ -271,6 +271,32 @@ test("definitions belong to one interpreter", function()
   end
 end)
 
+test("a stock Lua 5.4 gets the same layer: act.relu is the C function, define works", function()
+  if os.getenv("ACTRUN_SANITIZED") then
+    T.skip("a sanitizer-built module cannot be loaded into an uninstrumented lua5.4")
+  end
+  local exe = interpreter()
+  local dir = exe and exe:match("^(.*)/[^/]*$")
+  local f = dir and io.open(dir .. "/lua/actrun.so", "rb")
+  if not f then T.skip("no lua/actrun.so next to " .. tostring(exe)) end
+  f:close()
+  local probe = io.popen("command -v lua5.4 2>/dev/null")
+  local lua = probe:read("l")
+  probe:close()
+  if not lua or lua == "" then T.skip("no lua5.4 interpreter installed") end
+  local code = "package.cpath = " .. string.format("%q", dir .. "/lua/?.so;") .. " .. package.cpath; " ..
+    "local a = require 'actrun'; local act = a.act; " ..
+    "act.define('sq', function(x) return x * x end); " ..
+    "io.write(tostring(act.relu == package.loaded['actrun.act_c'].relu), ' ', " ..
+    "tostring(require 'actrun.act' == act), ' ', act.sq(a.tensor{3}):item(), ' ', " ..
+    "select(2, act.scalar('sq', 2)), ' ', act.properties('relu', nil, {cost = false}).kinks[1])"
+  local p = io.popen(shell_quote(lua) .. " -e " .. shell_quote(code) .. " 2>&1")
+  local out = p:read("a")
+  local ok = p:close()
+  T.truthy(ok, "lua5.4 failed: " .. out)
+  eq(out, "true true 9 4 0")
+end)
+
 test("help documents every function of act and every built-in", function()
   local help = require "actrun.help"
   for _, n in ipairs{"define", "properties", "table", "plot", "apply", "list", "info", "scalar",
