@@ -20,8 +20,7 @@ if type(C) ~= "table" then
   error("actrun.act: the C activation table is missing (load the actrun module first)", 2)
 end
 
-local abs, max, min, sqrt, floor, huge = math.abs, math.max, math.min, math.sqrt,
-  math.floor, math.huge
+local abs, max, min, sqrt, huge = math.abs, math.max, math.min, math.sqrt, math.huge
 local is_tensor = actrun.is_tensor
 
 local act = {}
@@ -412,48 +411,34 @@ local TAIL_K = 10
 --   ev.grid(lo, hi, n) -> xs, fs, ds   (n points evenly spaced from lo to hi)
 --   ev.at(xs)          -> fs, ds, xs'  (xs' the points really used: float32 in a tensor)
 -- ev.float is true when the values come from float32 tensors.
+-- Through tensors and autograd, for a record {name, fn, params} like act.define's.
+local function tensor_evaluator(level, fname, d, p)
+  return {
+    float = true,
+    grid = function(lo, hi, n)
+      local x = actrun.linspace(lo, hi, n)
+      local xs = x:totable()
+      local fs, ds = defined_points(level + 1, fname, d, p, x)
+      return xs, fs, ds
+    end,
+    at = function(xs)
+      local x = actrun.tensor(xs)
+      local used = x:totable()
+      local fs, ds = defined_points(level + 1, fname, d, p, x)
+      return fs, ds, used
+    end,
+  }
+end
+
 local function evaluator(level, fname, name, params)
   local d = defined[name]
-  if d then
-    local p = table_params(level + 1, fname, d, params, 2)
-    return {
-      float = true,
-      grid = function(lo, hi, n)
-        local x = actrun.linspace(lo, hi, n)
-        local xs = x:totable()
-        local fs, ds = defined_points(level, fname, d, p, x)
-        return xs, fs, ds
-      end,
-      at = function(xs)
-        local x = actrun.tensor(xs)
-        local used = x:totable()
-        local fs, ds = defined_points(level, fname, d, p, x)
-        return fs, ds, used
-      end,
-    }, p
-  end
-  if type(name) ~= "string" then argerror(level + 1, fname, 1, "name", "an activation name", name) end
+  if d then return tensor_evaluator(level, fname, d, table_params(level + 1, fname, d, params, 2)) end
   local ok, msg = pcall(C.scalars, name, {0}, params)
   if not ok then
     if not tostring(msg):find("has no scalar form", 1, true) then reraise(level + 1, fname, msg) end
-    -- a host activation without a double scalar form: through tensors and autograd
-    local host = {name = name, params = {}, pindex = {},
-                  fn = function(x) return c_apply(name, x, params) end}
-    return {
-      float = true,
-      grid = function(lo, hi, n)
-        local x = actrun.linspace(lo, hi, n)
-        local xs = x:totable()
-        local fs, ds = defined_points(level, fname, host, {}, x)
-        return xs, fs, ds
-      end,
-      at = function(xs)
-        local x = actrun.tensor(xs)
-        local used = x:totable()
-        local fs, ds = defined_points(level, fname, host, {}, x)
-        return fs, ds, used
-      end,
-    }, params
+    -- a host activation without a double scalar form: through its tensor kernels
+    local host = {name = name, params = {}, fn = function(x) return c_apply(name, x, params) end}
+    return tensor_evaluator(level, fname, host, {})
   end
   return {
     float = false,
@@ -467,7 +452,7 @@ local function evaluator(level, fname, name, params)
       local fs, ds = C.scalars(name, xs, params)
       return fs, ds, xs
     end,
-  }, params
+  }
 end
 
 local function check_finite(level, fname, name, xs, fs, ds, i0, i1)
@@ -739,9 +724,8 @@ local function measure_cost(name, params, size, runs)
   act.apply(name, x, params) -- warm-up: caches, the allocator's free lists
   for r = 1, runs do
     local t0 = clock()
-    local y = act.apply(name, x, params)
+    act.apply(name, x, params)
     fw[r] = clock() - t0
-    y = nil -- luacheck: ignore
   end
   local backward_ok = true
   with_grad(function()

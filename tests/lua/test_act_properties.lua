@@ -252,6 +252,26 @@ test("defined activations with kinks, jumps and parameters are measured too", fu
   eq(props("my_selu").self_normalizing, true)
 end)
 
+test("an activation without a scalar form (a host's) is measured through its kernels", function()
+  local C = package.loaded["actrun.act_c"]
+  local real = C.scalars
+  local want = props("tanh")
+  C.scalars = function(name, ...) -- what the C side says of such an activation
+    if name == "tanh" then error("actrun.act.scalars: activation 'tanh' has no scalar form") end
+    return real(name, ...)
+  end
+  local ok, p = pcall(act.properties, "tanh", nil, NOCOST)
+  C.scalars = real
+  T.truthy(ok, tostring(p))
+  eq(p.precision, "float")
+  for _, k in ipairs{"nonlinear", "differentiable", "kinks", "monotonic", "bounded", "saturates",
+                     "near_identity", "zero_centered", "self_normalizing"} do
+    eq(p[k], want[k], k)
+  end
+  near(p.range[1], -1, 1e-6)
+  near(p.max_derivative, 1, 1e-6)
+end)
+
 test("cost: forward and backward ns per element, measured", function()
   local p = act.properties("relu", nil, {quick = true})
   T.truthy(p.cost_ns.forward > 0 and p.cost_ns.forward < 1e6, "forward " .. p.cost_ns.forward)
