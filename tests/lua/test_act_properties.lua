@@ -280,6 +280,18 @@ test("cost: forward and backward ns per element, measured", function()
   T.truthy(d.cost_ns.forward > 0 and d.cost_ns.backward > 0, "defined activations too")
 end)
 
+test("measuring leaves the RNG stream alone and works under no_grad", function()
+  actrun.manual_seed(7)
+  local want = actrun.randn(4):totable()
+  actrun.manual_seed(7)
+  act.properties("my_silu", nil, {quick = true})
+  act.properties("elu", nil, {quick = true})
+  eq(actrun.randn(4):totable(), want, "same draws after measuring cost and properties")
+  local p = actrun.no_grad(function() return act.properties("my_silu", nil, NOCOST) end)
+  near(p.max_derivative, props("silu").max_derivative, 1e-5)
+  eq(p.kinks, {})
+end)
+
 test("act.table prints an aligned table and returns its rows", function()
   local buf = {}
   local out = {write = function(_, s) buf[#buf + 1] = s end}
