@@ -38,6 +38,43 @@ commands.version = {
   end,
 }
 
+commands.props = {
+  help = "print the measured properties of activations (act.table)",
+  usage = "actrun props [NAME[,NAME...] ...] [--quick] [--no-cost]",
+  description = table.concat({
+    "Without names: every activation. The properties are computed on the spot (see",
+    "act.properties); --quick times the cost on 2^14 elements instead of 2^20,",
+    "--no-cost leaves the cost columns out.",
+  }, "\n"),
+  run = function(args, ctx)
+    local prog = program(ctx)
+    local names, opts = {}, {}
+    for _, a in ipairs(args) do
+      if a == "--quick" then
+        opts.quick = true
+      elseif a == "--no-cost" then
+        opts.cost = false
+      elseif a:sub(1, 1) == "-" then
+        io.stderr:write(("%s props: unknown option '%s' (usage: %s)\n"):format(prog, a,
+          commands.props.usage))
+        return 2
+      else
+        for n in a:gmatch("[^,%s]+") do names[#names + 1] = n end
+      end
+    end
+    local act = require("actrun").act
+    for _, n in ipairs(names) do
+      if not pcall(act.info, n) then
+        io.stderr:write(("%s props: unknown activation '%s' (known: %s)\n"):format(prog, n,
+          table.concat(act.list(), ", ")))
+        return 1
+      end
+    end
+    act.table(#names > 0 and names or nil, opts)
+    return 0
+  end,
+}
+
 commands.help = {
   help = "list the commands, or explain a command or any documented name",
   usage = "actrun help [COMMAND | NAME]",

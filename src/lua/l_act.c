@@ -1,6 +1,7 @@
-/* actrun.act: the activation registry in Lua. One function per registry entry
+/* actrun.act_c: the activation registry in Lua. One function per registry entry
  * (act.NAME(x, p1, p2 ...)), plus apply/list/info/scalar/derivative/backward and
- * softmax/log_softmax. Everything is generated from act_table. */
+ * softmax/log_softmax. Everything is generated from act_table. The public actrun.act
+ * (lua/actrun/act.lua) holds these same functions and adds the Lua-defined ones. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,10 +226,94 @@ static int f_log_softmax(lua_State *L) {
   return softmax_common(L, true, "actrun.act.log_softmax");
 }
 
+/* scalars(name, xs [, params]) or scalars(name, lo, hi, n [, params]): the double
+ * scalar f and f' at every x of the table xs, or at the n evenly spaced points from lo to
+ * hi, as two Lua arrays. One call for a whole grid: act.properties analyses built-ins
+ * from these (hidden in actrun.act_c, not part of the public act table). */
+static int f_scalars(lua_State *L) {
+  const char *fn = "actrun.act.scalars";
+  const act_def *a = check_name(L, 1, fn);
+  if (!a->scalar) return lt_error(L, fn, "activation '%s' has no scalar form", a->name);
+  bool grid = lua_type(L, 2) != LUA_TTABLE;
+  double lo = 0, hi = 0, p[ACT_MAXPARAMS];
+  lua_Integer n;
+  int pidx;
+  if (grid) {
+    lo = lt_checknum(L, 2, fn, 2, "lo");
+    hi = lt_checknum(L, 3, fn, 3, "hi");
+    n = lt_checkint(L, 4, fn, 4, "n");
+    if (!isfinite(lo) || !isfinite(hi))
+      return lt_error(L, fn, "lo and hi must be finite, got %g and %g", lo, hi);
+    if (n < 1 || n > 100000000)
+      return lt_error(L, fn, "argument #4 (n) expected 1..100000000 points, got %lld",
+                      (long long)n);
+    pidx = 5;
+  } else {
+    n = (lua_Integer)lua_rawlen(L, 2);
+    pidx = 3;
+  }
+  table_params(L, pidx, a, p, fn);
+  if (act_check_params(lt_ctx(L), a, p)) return lt_core_error(L, fn);
+  lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
+  lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
+  int fi = lua_gettop(L) - 1, dfi = fi + 1;
+  for (lua_Integer i = 0; i < n; i++) {
+    double x, f, df;
+    if (grid) {
+      x = n == 1 ? lo : lo + (hi - lo) * ((double)i / (double)(n - 1));
+    } else {
+      if (lua_rawgeti(L, 2, i + 1) != LUA_TNUMBER)
+        return lt_error(L, fn, "argument #2 (xs) entry %lld expected a number, got %s",
+                        (long long)(i + 1), luaL_typename(L, -1));
+      x = lua_tonumber(L, -1);
+      lua_pop(L, 1);
+    }
+    a->scalar(x, p, &f, &df);
+    lua_pushnumber(L, f);
+    lua_rawseti(L, fi, i + 1);
+    lua_pushnumber(L, df);
+    lua_rawseti(L, dfi, i + 1);
+  }
+  return 2;
+}
+
+/* builtins(): the names compiled into the registry (act_table), sorted. act.lua copies
+ * exactly these functions into its table; anything else in this table (activations a
+ * host registers at run time) is looked up on each use. */
+static int f_builtins(lua_State *L) {
+  const char *names[128];
+  int n = act_count < 128 ? act_count : 128;
+  for (int i = 0; i < n; i++) names[i] = act_table[i].name;
+  qsort(names, (size_t)n, sizeof *names, cmp_names);
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lua_pushstring(L, names[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/* enable_grad(fn, ...): runs fn with recording on (act.properties and act.scalar need
+ * autograd for Lua-defined activations even when called under actrun.no_grad); the
+ * previous mode comes back even when fn raises. */
+static int f_enable_grad(lua_State *L) {
+  if (lua_type(L, 1) != LUA_TFUNCTION)
+    return lt_argerror(L, "actrun.act.enable_grad", 1, "fn", "a function");
+  ar_ctx *C = lt_ctx(L);
+  bool was = ag_grad_enabled(C);
+  ag_set_grad_enabled(C, true);
+  int st = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+  ag_set_grad_enabled(C, was);
+  if (st != LUA_OK) return lua_error(L);
+  return lua_gettop(L);
+}
+
 static const luaL_Reg functions[] = {
     {"apply", f_apply},       {"scalar", f_scalar},   {"backward", f_backward},
     {"derivative", f_derivative}, {"list", f_list},   {"info", f_info},
-    {"softmax", f_softmax},   {"log_softmax", f_log_softmax}, {NULL, NULL},
+    {"softmax", f_softmax},   {"log_softmax", f_log_softmax},
+    {"scalars", f_scalars},   {"enable_grad", f_enable_grad}, {"builtins", f_builtins},
+    {NULL, NULL},
 };
 
 void lt_open_act(lua_State *L, int modi, int ctxi, int mti) {
@@ -243,10 +328,12 @@ void lt_open_act(lua_State *L, int modi, int ctxi, int mti) {
     lua_pushcclosure(L, f_entry, LT_NUP + 1);
     lua_setfield(L, -2, act_table[i].name);
   }
-  /* require "actrun.act" gives the same table */
+  /* The C table is package.loaded["actrun.act_c"]; the public actrun.act is
+   * lua/actrun/act.lua (loaded on first use of actrun.act), which puts these functions
+   * in its own table and adds act.define, act.properties and act.table. */
+  (void)modi;
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_pushvalue(L, -2);
-  lua_setfield(L, -2, "actrun.act");
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "actrun.act_c");
   lua_pop(L, 1);
-  lua_setfield(L, modi, "act");
 }

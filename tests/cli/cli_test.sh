@@ -177,7 +177,21 @@ expect "actrun help unknown" 1 err "no documentation for no_such_name"
 
 run frobnicate
 expect "unknown command" 1 err "'frobnicate' is neither a script file nor a command" \
-  err "help, plot"
+  err "help, " err "version"
+
+# props: the measured property table (act.table)
+run props relu,tanh --no-cost
+expect "actrun props NAMES" 0 out "name  nonlin  diff  kinks" out "relu  " \
+  out "zero/no" out "vanish/vanish"
+if [ "$(grep -c . "$T/out")" -ne 4 ]; then fail "actrun props NAMES: header, rule and 2 rows"; fi
+run props selu step --quick
+expect "actrun props, cost and SELU" 0 out "fwd ns" out "yes (0, 1)" out "jump 0"
+run props relu,nope
+expect "actrun props unknown name" 1 err "unknown activation 'nope'"
+run props --frob
+expect "actrun props bad option" 2 err "unknown option '--frob'"
+run help props
+expect "actrun help props" 0 out "usage: actrun props"
 
 # a file of that name wins over a command
 (cd "$T" && printf 'print("the file")\n' >version && "$ACTRUN" version >out 2>err)

@@ -1,0 +1,1104 @@
+-- actrun.act: the activation functions.
+--
+-- The registry and its kernels are in C (the hidden table actrun.act_c). This module is
+-- the public table: the C functions of the built-ins sit in it as they are (act.relu is
+-- the C function, no wrapper), and it adds
+--   act.define(name, fn [, info])   an activation written in Lua over tensor ops
+--   act.properties(name [, params]) the properties of an activation, computed
+--   act.table([names])              the property table of several activations
+--   act.plot{...}                   curves (actrun.plot)
+-- apply, list, info, scalar, derivative and backward are wrapped so that defined
+-- activations work everywhere a built-in name does. Any other field (an activation a
+-- host registers in C at run time) is looked up in the C table on each use.
+--
+-- How act.properties computes each field is described at the properties section below
+-- and in docs/ACTIVATIONS.md.
+
+local actrun = require "actrun"
+local C = package.loaded["actrun.act_c"]
+if type(C) ~= "table" then
+  error("actrun.act: the C activation table is missing (load the actrun module first)", 2)
+end
+
+local abs, max, min, sqrt, huge = math.abs, math.max, math.min, math.sqrt, math.huge
+local is_tensor = actrun.is_tensor
+
+local act = {}
+
+-- The built-ins and softmax go in as they are; the wrapped ones are kept here.
+for _, name in ipairs(C.builtins()) do act[name] = C[name] end
+act.softmax, act.log_softmax = C.softmax, C.log_softmax
+local c_apply, c_list, c_info, c_scalar = C.apply, C.list, C.info, C.scalar
+local c_derivative, c_backward = C.derivative, C.backward
+
+-- Helpers of the C table that are not part of the public act table.
+local HIDDEN = {scalars = true, enable_grad = true, builtins = true}
+
+-- Activations defined in Lua in this interpreter: name -> record (see act.define).
+local defined = {}
+
+setmetatable(act, {
+  __index = function(_, key)
+    local d = defined[key]
+    if d then return d.call end
+    if HIDDEN[key] then return nil end
+    return C[key]
+  end,
+})
+
+---------------------------------------------------------------------------------------
+-- Errors in the style of the C binding: "actrun.act.NAME: argument #2 (x) expected a
+-- tensor, got number". level counts from the function calling fail (1 = that function).
+
+local function got(v)
+  if is_tensor(v) then return "a tensor" end
+  if math.type(v) == "integer" then return tostring(v) end
+  if type(v) == "number" then
+    if v ~= v then return "nan" end
+    return string.format("%.14g", v)
+  end
+  return type(v)
+end
+
+local function fail(level, fname, fmt, ...)
+  error(fname .. ": " .. string.format(fmt, ...), level + 1)
+end
+
+local function argerror(level, fname, n, name, expected, v)
+  fail(level + 1, fname, "argument #%d (%s) expected %s, got %s", n, name, expected, got(v))
+end
+
+local function shape_str(t)
+  return "{" .. table.concat(t:shape(), ",") .. "}"
+end
+
+local function finite(v)
+  return v == v and v ~= huge and v ~= -huge
+end
+
+-- A C error raised from inside this module, re-raised under fname with the caller's
+-- position: the message without its "file:line: actrun.act.X: " prefix.
+local function reraise(level, fname, msg)
+  msg = tostring(msg):gsub("^.-actrun%.act%.[%w_]+: ", "", 1)
+  fail(level + 1, fname, "%s", msg)
+end
+
+-- Every Lua function of this table runs its body under pcall and raises errors again
+-- at its caller's line: whether the message was made here (at any depth), by a C
+-- function called from here, or raised without a position, the user sees the line
+-- that called act.X. Errors raised by the user's own activation code pass unchanged.
+local SELF_SRC = debug.getinfo(1, "S").short_src
+
+local function rethrow(level, msg)
+  if type(msg) == "string" then
+    local n = #SELF_SRC
+    if msg:sub(1, n + 1) == SELF_SRC .. ":" then
+      local rest = msg:match("^%d+: (.*)$", n + 2)
+      if rest then error(rest, level + 1) end
+    elseif msg:match("^actrun%.") then
+      error(msg, level + 1)
+    end
+  end
+  error(msg, 0)
+end
+
+local function guard(f, nret)
+  if nret == 2 then
+    return function(...)
+      local ok, a, b = pcall(f, ...)
+      if ok then return a, b end
+      rethrow(2, a)
+    end
+  end
+  return function(...)
+    local ok, a = pcall(f, ...)
+    if ok then return a end
+    rethrow(2, a)
+  end
+end
+
+---------------------------------------------------------------------------------------
+-- Defined activations
+
+local KEYWORDS = {}
+for w in ([[and break do else elseif end false for function goto if in local nil not or
+  repeat return then true until while]]):gmatch("%a+") do KEYWORDS[w] = true end
+
+local function param_names(d)
+  local names = {}
+  for i, q in ipairs(d.params) do names[i] = q.name end
+  return #names > 0 and table.concat(names, ", ") or nil
+end
+
+-- The parameter values of a defined activation from a table keyed by name (defaults
+-- for the missing ones).
+local function table_params(level, fname, d, ptab, argn)
+  local p = {}
+  for _, q in ipairs(d.params) do p[q.name] = q.default end
+  if ptab == nil then return p end
+  if type(ptab) ~= "table" then
+    argerror(level + 1, fname, argn, "params", "a table of parameters", ptab)
+  end
+  for k, v in pairs(ptab) do
+    if type(k) ~= "string" then
+      fail(level + 1, fname, "parameter names must be strings (%s takes: %s)", d.name,
+        param_names(d) or "no parameters")
+    end
+    if d.pindex[k] == nil then
+      fail(level + 1, fname, "unknown parameter '%s' for %s (parameters: %s)", k, d.name,
+        param_names(d) or "none")
+    end
+    if type(v) ~= "number" then
+      fail(level + 1, fname, "parameter '%s' expected a number, got %s", k, got(v))
+    end
+    if not finite(v) then
+      fail(level + 1, fname, "%s: parameter '%s' must be finite, got %s", d.name, k, got(v))
+    end
+    p[k] = v
+  end
+  return p
+end
+
+-- y = fn(x [, p]), checked: a tensor of x's shape.
+local function run_defined(level, fname, d, x, p, argn)
+  if not is_tensor(x) then argerror(level + 1, fname, argn, "x", "a tensor", x) end
+  local y
+  if #d.params > 0 then
+    local copy = {}
+    for k, v in pairs(p) do copy[k] = v end
+    y = d.fn(x, copy)
+  else
+    y = d.fn(x)
+  end
+  if not is_tensor(y) then
+    fail(level + 1, fname, "activation '%s' returned %s, expected a tensor of shape %s",
+      d.name, y == nil and "nothing" or got(y), shape_str(x))
+  end
+  local xs, ys = x:shape(), y:shape()
+  local same = #xs == #ys
+  for i = 1, #xs do same = same and xs[i] == ys[i] end
+  if not same then
+    fail(level + 1, fname, "activation '%s' returned shape %s for input %s", d.name,
+      shape_str(y), shape_str(x))
+  end
+  return y
+end
+
+-- act.NAME(x [, p1, p2 ...]) for a defined activation.
+local function make_call(d)
+  local fname = "actrun.act." .. d.name
+  local np = #d.params
+  return guard(function(x, ...)
+    local n = select("#", ...)
+    if n > np then
+      fail(2, fname, "too many arguments: %d given, %s takes x%s%s", n + 1, d.name,
+        np > 0 and ", " or "", param_names(d) or "")
+    end
+    local p = {}
+    for i, q in ipairs(d.params) do
+      local v = select(i, ...)
+      if v == nil then
+        v = q.default
+      elseif type(v) ~= "number" then
+        argerror(2, fname, i + 1, q.name, "a number", v)
+      elseif not finite(v) then
+        fail(2, fname, "%s: parameter '%s' must be finite, got %s", d.name, q.name, got(v))
+      end
+      p[q.name] = v
+    end
+    return run_defined(2, fname, d, x, p, 1)
+  end, 1)
+end
+
+local function is_known(name)
+  return defined[name] ~= nil or (pcall(c_info, name))
+end
+
+function act.define(name, fn, info)
+  local fname = "actrun.act.define"
+  if type(name) ~= "string" then argerror(2, fname, 1, "name", "a string", name) end
+  if not name:match("^[%a_][%w_]*$") or KEYWORDS[name] then
+    fail(2, fname, "argument #1 (name) must be an identifier (letters, digits, _), got '%s'",
+      name)
+  end
+  if not defined[name] then
+    if pcall(c_info, name) then
+      fail(2, fname, "'%s' is a built-in activation and cannot be redefined", name)
+    end
+    if rawget(act, name) ~= nil or C[name] ~= nil then
+      fail(2, fname, "'%s' is a function of actrun.act and cannot name an activation", name)
+    end
+  end
+  if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
+    argerror(2, fname, 2, "fn", "a function", fn)
+  end
+  if info ~= nil and type(info) ~= "table" then
+    argerror(2, fname, 3, "info", "a table {family=, formula=, params=}", info)
+  end
+  info = info or {}
+  for k in pairs(info) do
+    if k ~= "family" and k ~= "formula" and k ~= "params" then
+      fail(2, fname, "unknown field '%s' in info (fields: family, formula, params)", tostring(k))
+    end
+  end
+  for _, k in ipairs{"family", "formula"} do
+    if info[k] ~= nil and type(info[k]) ~= "string" then
+      fail(2, fname, "info.%s expected a string, got %s", k, got(info[k]))
+    end
+  end
+  local params, pindex = {}, {}
+  if info.params ~= nil then
+    if type(info.params) ~= "table" then
+      fail(2, fname, "info.params expected a list of {name=, default=}, got %s", got(info.params))
+    end
+    for i, q in ipairs(info.params) do
+      if type(q) ~= "table" then
+        fail(2, fname, "info.params[%d] expected a table {name=, default=}, got %s", i, got(q))
+      end
+      local pn, pd = q.name, q.default
+      if type(pn) ~= "string" or not pn:match("^[%a_][%w_]*$") then
+        fail(2, fname, "info.params[%d].name expected an identifier, got %s", i,
+          type(pn) == "string" and ("'" .. pn .. "'") or got(pn))
+      end
+      if pindex[pn] then fail(2, fname, "info.params: parameter '%s' given twice", pn) end
+      if type(pd) ~= "number" or not finite(pd) then
+        fail(2, fname, "info.params[%d].default expected a finite number, got %s", i, got(pd))
+      end
+      params[i] = {name = pn, default = pd}
+      pindex[pn] = i
+    end
+    local count = 0
+    for _ in pairs(info.params) do count = count + 1 end
+    if count ~= #params then fail(2, fname, "info.params expected a list (keys 1..n)") end
+  end
+  local d = {
+    name = name,
+    fn = fn,
+    family = info.family or "defined",
+    formula = info.formula or "defined in Lua",
+    params = params,
+    pindex = pindex,
+  }
+  d.call = make_call(d)
+  defined[name] = d
+  return d.call
+end
+
+---------------------------------------------------------------------------------------
+-- The wrapped functions
+
+function act.apply(name, x, params)
+  local d = type(name) == "string" and defined[name]
+  if d then
+    local fname = "actrun.act.apply"
+    return run_defined(2, fname, d, x, table_params(2, fname, d, params, 3), 2)
+  end
+  return c_apply(name, x, params)
+end
+
+function act.list()
+  local names = c_list()
+  local seen = {}
+  for _, n in ipairs(names) do seen[n] = true end
+  local added = false
+  for n in pairs(defined) do
+    if not seen[n] then
+      names[#names + 1] = n
+      added = true
+    end
+  end
+  if added then table.sort(names) end
+  return names
+end
+
+function act.info(name)
+  local d = type(name) == "string" and defined[name]
+  if not d then return c_info(name) end
+  local ps = {}
+  for i, q in ipairs(d.params) do ps[i] = {name = q.name, default = q.default} end
+  return {name = d.name, family = d.family, formula = d.formula, params = ps,
+          learnable = false, output_grad = false, defined = true}
+end
+
+-- Runs fn with autograd recording on (defined activations need it for f').
+local with_grad = C.enable_grad
+
+-- f and f' of a defined activation at the points of the 1-D tensor x (a fresh leaf),
+-- as Lua arrays, by one forward and one backward pass.
+local function defined_points(level, fname, d, p, x)
+  return with_grad(function()
+    x.requires_grad = true
+    local y = run_defined(level + 2, fname, d, x, p, 2)
+    local fs = y:totable()
+    local ds
+    if y.requires_grad then
+      y:backward(actrun.ones(x:shape()))
+      ds = x.grad and x.grad:totable()
+    end
+    if not ds then ds = actrun.zeros(x:shape()):totable() end -- y does not depend on x
+    return fs, ds
+  end)
+end
+
+function act.scalar(name, x, params)
+  local d = type(name) == "string" and defined[name]
+  if not d then return c_scalar(name, x, params) end
+  local fname = "actrun.act.scalar"
+  if type(x) ~= "number" then argerror(2, fname, 2, "x", "a number", x) end
+  local p = table_params(2, fname, d, params, 3)
+  local fs, ds = defined_points(2, fname, d, p, actrun.tensor{x})
+  return fs[1], ds[1]
+end
+
+-- dx = dy * f'(x) for a defined activation, by autograd on a detached copy of x.
+local function defined_backward(fname, d, x, dy, params, pargn)
+  if not is_tensor(x) then argerror(3, fname, 2, "x", "a tensor", x) end
+  if dy ~= nil then
+    if not is_tensor(dy) then argerror(3, fname, 3, "dy", "a tensor", dy) end
+    if shape_str(dy) ~= shape_str(x) then
+      fail(3, fname, "dy has shape %s, x has shape %s: they must be equal", shape_str(dy),
+        shape_str(x))
+    end
+  end
+  local p = table_params(3, fname, d, params, pargn)
+  return with_grad(function()
+    local xg = x:detach():clone()
+    xg.requires_grad = true
+    local y = run_defined(4, fname, d, xg, p, 2)
+    if not y.requires_grad then return actrun.zeros(x:shape()) end
+    y:backward(dy and dy:detach() or actrun.ones(x:shape()))
+    return xg.grad or actrun.zeros(x:shape())
+  end)
+end
+
+function act.derivative(name, x, params)
+  local d = type(name) == "string" and defined[name]
+  if not d then return c_derivative(name, x, params) end
+  return defined_backward("actrun.act.derivative", d, x, nil, params, 3)
+end
+
+function act.backward(name, x, dy, params)
+  local d = type(name) == "string" and defined[name]
+  if not d then return c_backward(name, x, dy, params) end
+  if dy == nil then argerror(2, "actrun.act.backward", 3, "dy", "a tensor", dy) end
+  return defined_backward("actrun.act.backward", d, x, dy, params, 4)
+end
+
+function act.plot(opts)
+  return require("actrun.plot").activations(opts)
+end
+
+---------------------------------------------------------------------------------------
+-- Properties
+--
+-- Everything is measured from f and f' at many points: for built-ins (and host
+-- activations with a scalar form) the double-precision scalar f/f' of the registry, for
+-- defined activations one forward and backward pass over a tensor of points (float32).
+-- - grid: 60000 points over [-30, 30], spacing 1e-3, shifted by an irrational fraction
+--   of a step so that no point falls on a "round" kink like 0, 0.5 or 6;
+-- - tails: x = +-30 * 2^k, k = 0..10 (up to 30720), for limits and saturation.
+-- Kinks: cells where f' changes much more than in the cells on both sides; each is
+-- bisected (14 halvings in double, 7 in float), keeping the half where f' changes more;
+-- a kink is kept when the change of f' across the final cell is still at least half the
+-- change across the grid cell (a smooth f' shrinks with the cell). Jumps of f itself
+-- are found the same way with |f(b) - f(a) - (b - a)(f'(a) + f'(b))/2|.
+
+local GRID_N, GRID_H = 60000, 1e-3
+local SHIFT = 0.3819660112501051 -- (3 - sqrt 5) / 2 of a step
+local TAIL_K = 10
+
+-- f and f' of any activation at many points, as Lua arrays:
+--   ev.grid(lo, hi, n) -> xs, fs, ds   (n points evenly spaced from lo to hi)
+--   ev.at(xs)          -> fs, ds, xs'  (xs' the points really used: float32 in a tensor)
+-- ev.float is true when the values come from float32 tensors.
+-- Through tensors and autograd, for a record {name, fn, params} like act.define's.
+local function tensor_evaluator(level, fname, d, p)
+  return {
+    float = true,
+    grid = function(lo, hi, n)
+      local x = actrun.linspace(lo, hi, n)
+      local xs = x:totable()
+      local fs, ds = defined_points(level + 1, fname, d, p, x)
+      return xs, fs, ds
+    end,
+    at = function(xs)
+      local x = actrun.tensor(xs)
+      local used = x:totable()
+      local fs, ds = defined_points(level + 1, fname, d, p, x)
+      return fs, ds, used
+    end,
+  }
+end
+
+local function evaluator(level, fname, name, params)
+  local d = defined[name]
+  if d then return tensor_evaluator(level, fname, d, table_params(level + 1, fname, d, params, 2)) end
+  local ok, msg = pcall(C.scalars, name, {0}, params)
+  if not ok then
+    if not tostring(msg):find("has no scalar form", 1, true) then reraise(level + 1, fname, msg) end
+    -- a host activation without a double scalar form: through its tensor kernels
+    local host = {name = name, params = {}, fn = function(x) return c_apply(name, x, params) end}
+    return tensor_evaluator(level, fname, host, {})
+  end
+  return {
+    float = false,
+    grid = function(lo, hi, n)
+      local fs, ds = C.scalars(name, lo, hi, n, params)
+      local xs = {}
+      for i = 1, n do xs[i] = lo + (hi - lo) * ((i - 1) / (n - 1)) end
+      return xs, fs, ds
+    end,
+    at = function(xs)
+      local fs, ds = C.scalars(name, xs, params)
+      return fs, ds, xs
+    end,
+  }
+end
+
+local function check_finite(level, fname, name, xs, fs, ds, i0, i1)
+  for i = i0 or 1, i1 or #xs do
+    local f, d = fs[i], ds[i]
+    if not (finite(f) and finite(d)) then
+      fail(level + 1, fname, "activation '%s' is not finite at x = %.6g (f = %s, f' = %s): " ..
+        "properties need a function defined on the whole line", name, xs[i], got(f), got(d))
+    end
+  end
+end
+
+-- Bisects each cell {a, b, fa, fb, da, db} `steps` times, keeping the half where
+-- measure(a, b, fa, fb, da, db) is larger; all cells advance together (one evaluation
+-- per step).
+local function bisect(ev, cells, measure, steps)
+  for _ = 1, steps do
+    if #cells == 0 then return end
+    local mids = {}
+    for j, c in ipairs(cells) do mids[j] = (c.a + c.b) / 2 end
+    local fm, dm, xm = ev.at(mids)
+    for j, c in ipairs(cells) do
+      local m, f, d = xm[j], fm[j], dm[j]
+      if m > c.a and m < c.b and finite(f) and finite(d) then
+        if measure(c.a, m, c.fa, f, c.da, d) >= measure(m, c.b, f, c.fb, d, c.db) then
+          c.b, c.fb, c.db = m, f, d
+        else
+          c.a, c.fa, c.da = m, f, d
+        end
+      end
+    end
+  end
+end
+
+local function kink_measure(_, _, _, _, da, db) return abs(db - da) end
+local function jump_measure(a, b, fa, fb, da, db) return abs(fb - fa - (b - a) * (da + db) / 2) end
+
+-- Points x where measure jumps: candidates are grid cells standing out from both
+-- neighbours, confirmed by bisection. Returns the sorted list of located points and the
+-- confirmed cells (their end values).
+local function locate(ev, xs, fs, ds, measure, floor_of, steps, digits)
+  local n = #xs
+  local m = {}
+  for i = 1, n - 1 do m[i] = measure(xs[i], xs[i + 1], fs[i], fs[i + 1], ds[i], ds[i + 1]) end
+  local cells = {}
+  for i = 1, n - 1 do
+    local v, l, r = m[i], m[i - 1] or 0, m[i + 1] or 0
+    if v > floor_of(i) and v >= l and v >= r and v > 1.5 * min(l, r) then
+      cells[#cells + 1] = {a = xs[i], b = xs[i + 1], fa = fs[i], fb = fs[i + 1], da = ds[i],
+                           db = ds[i + 1], m0 = v, i = i}
+    end
+  end
+  bisect(ev, cells, measure, steps)
+  local found, kept = {}, {}
+  for _, c in ipairs(cells) do
+    local v = measure(c.a, c.b, c.fa, c.fb, c.da, c.db)
+    if v >= 0.5 * c.m0 and v > floor_of(c.i) then
+      local x = tonumber(string.format("%." .. digits .. "f", (c.a + c.b) / 2))
+      if x == 0 then x = 0.0 end
+      if #found == 0 or abs(x - found[#found]) > 2 * GRID_H then
+        found[#found + 1] = x
+        kept[#kept + 1] = c
+      end
+    end
+  end
+  return found, kept
+end
+
+-- The limit of f along x_k = 30 * 2^k: the last value when it settled, an extrapolation
+-- when the steps shrink geometrically, +-huge when they do not shrink (growth), nil
+-- when they change sign (oscillation).
+local function tail_limit(vals, tol)
+  local k = #vals
+  if k < 3 then return nil end
+  local last = vals[k]
+  if last == huge or last == -huge then return last end
+  local d1, d0 = vals[k] - vals[k - 1], vals[k - 1] - vals[k - 2]
+  local scale = 1 + abs(last)
+  if abs(d1) <= tol * scale and abs(d0) <= 4 * tol * scale then return last end
+  if d0 == 0 or d1 / d0 <= 0 then return nil end
+  local r = d1 / d0
+  if r >= 0.9 then return d1 > 0 and huge or -huge end
+  return last + d1 * r / (1 - r)
+end
+
+-- Gauss-Hermite nodes and weights (n = 100) for E g(Z), Z ~ N(0, 1): the nodes are the
+-- eigenvalues of the Jacobi matrix of the Hermite polynomials (found by Sturm-sequence
+-- bisection), the weights 1 / sum_k p_k(x)^2 over the orthonormal polynomials.
+local GH_N = 100
+local gh_nodes, gh_weights
+
+local function gauss_hermite()
+  if gh_nodes then return gh_nodes, gh_weights end
+  local n = GH_N
+  local beta = {} -- squared off-diagonal of the Jacobi matrix: k / 2
+  for k = 1, n - 1 do beta[k] = k / 2 end
+  local function count_below(lambda) -- eigenvalues < lambda
+    local c, q = 0, -lambda
+    if q < 0 then c = 1 end
+    for i = 2, n do
+      if q == 0 then q = 1e-300 end
+      q = -lambda - beta[i - 1] / q
+      if q < 0 then c = c + 1 end
+    end
+    return c
+  end
+  local bound = sqrt(2 * n + 1) + 1
+  local xs, ws = {}, {}
+  local s = 0
+  for k = 1, n do
+    local a, b = -bound, bound
+    for _ = 1, 200 do
+      local mid = (a + b) / 2
+      if mid == a or mid == b then break end
+      if count_below(mid) >= k then b = mid else a = mid end
+    end
+    local x = (a + b) / 2
+    local p0, p1 = math.pi ^ -0.25, 0
+    local sum = p0 * p0
+    p1 = sqrt(2) * x * p0
+    sum = sum + p1 * p1
+    for j = 1, n - 2 do -- p_{j+1} = x sqrt(2/(j+1)) p_j - sqrt(j/(j+1)) p_{j-1}
+      local p2 = x * sqrt(2 / (j + 1)) * p1 - sqrt(j / (j + 1)) * p0
+      sum = sum + p2 * p2
+      p0, p1 = p1, p2
+    end
+    xs[k], ws[k] = x, 1 / sum
+    s = s + ws[k]
+  end
+  -- the weights sum to sqrt(pi) for exp(-x^2); as an expectation over N(0, 1):
+  -- z = sqrt(2) x and w / sqrt(pi) (normalised by their computed sum)
+  for k = 1, n do
+    xs[k] = sqrt(2) * xs[k]
+    ws[k] = ws[k] / s
+  end
+  gh_nodes, gh_weights = xs, ws
+  return xs, ws
+end
+
+-- Gauss-Legendre nodes and weights on [-1, 1] (n = 8): Newton on P_n from the usual
+-- cosine guesses, P_n and P_n' by the three-term recurrence.
+local GL_N = 8
+local gl_nodes, gl_weights
+
+local function gauss_legendre()
+  if gl_nodes then return gl_nodes, gl_weights end
+  local n = GL_N
+  local xs, ws = {}, {}
+  for i = 1, n do
+    local x = math.cos(math.pi * (i - 0.25) / (n + 0.5))
+    local dp
+    for _ = 1, 100 do
+      local p0, p1 = 1, x
+      for k = 2, n do p0, p1 = p1, ((2 * k - 1) * x * p1 - (k - 1) * p0) / k end
+      dp = n * (x * p1 - p0) / (x * x - 1)
+      local dx = p1 / dp
+      x = x - dx
+      if abs(dx) < 1e-16 then break end
+    end
+    xs[i], ws[i] = x, 2 / ((1 - x * x) * dp * dp)
+  end
+  gl_nodes, gl_weights = xs, ws
+  return xs, ws
+end
+
+-- Quadrature nodes and weights for E g(Z), Z ~ N(0, 1), when f has kinks or jumps at
+-- the points `breaks` (in z): Gauss-Legendre on panels of [-10, 10] (40 panels of 0.5,
+-- also cut at every break, so each panel sees a smooth piece), weighted by the normal
+-- density. Gauss-Hermite, exact for smooth f, converges slowly across a kink (its E
+-- relu(Z) is off by 2e-3 with 100 nodes); this is good to 1e-12.
+local function normal_panels(breaks)
+  local cuts = {}
+  for k = 0, 40 do cuts[#cuts + 1] = -10 + k * 0.5 end
+  for _, b in ipairs(breaks) do
+    if b > -10 and b < 10 then cuts[#cuts + 1] = b end
+  end
+  table.sort(cuts)
+  local gx, gw = gauss_legendre()
+  local zs, ws = {}, {}
+  local c = 1 / sqrt(2 * math.pi)
+  for k = 2, #cuts do
+    local a, b = cuts[k - 1], cuts[k]
+    if b - a > 1e-12 then
+      local mid, half = (a + b) / 2, (b - a) / 2
+      for i = 1, #gx do
+        local z = mid + half * gx[i]
+        zs[#zs + 1] = z
+        ws[#ws + 1] = half * gw[i] * c * math.exp(-z * z / 2)
+      end
+    end
+  end
+  return zs, ws
+end
+
+-- E f(z), E f(z)^2 and d/dq E f(z)^2 = E[f(z) f'(z) Z] / sqrt(q) for z = sqrt(q) Z;
+-- breaks: where f has kinks or jumps (in x).
+local function normal_moments(ev, q, breaks)
+  local r = sqrt(q)
+  local zs, ws
+  if #breaks == 0 or r == 0 then
+    zs, ws = gauss_hermite()
+  else
+    local zb = {}
+    for i, b in ipairs(breaks) do zb[i] = b / r end
+    zs, ws = normal_panels(zb)
+  end
+  local pts = {}
+  for i = 1, #zs do pts[i] = r * zs[i] end
+  local fs, ds = ev.at(pts)
+  local m, s, g = 0, 0, 0
+  for i = 1, #zs do
+    local f = fs[i]
+    m = m + ws[i] * f
+    s = s + ws[i] * f * f
+    g = g + ws[i] * f * ds[i] * zs[i]
+  end
+  return m, s, r > 0 and g / r or nil
+end
+
+-- The layer map under LeCun-normal weights (zero mean, variance 1/n, a wide layer): the
+-- pre-activation is z ~ N(0, q) with q the input's second moment, the output has mean
+-- E f(z) and second moment E f(z)^2 (Klambauer et al. 2017). The map of the second
+-- moment q -> E f(sqrt(q) Z)^2 is iterated from q = 1 (mean 0, variance 1). Its Jacobian
+-- in (mean, q) is [[0, dm/dq], [0, dq'/dq]]: spectral radius |dq'/dq| at the fixed point.
+local function fixed_point(ev, f0, breaks)
+  local tol = ev.float and 1e-7 or 1e-12
+  local q, prev = 1, nil
+  local converged, decreasing = false, true
+  for _ = 1, 500 do
+    local _, s = normal_moments(ev, q, breaks)
+    if not finite(s) or s > 1e12 then return nil end
+    local dq = s - q
+    if prev and dq > 0 then decreasing = false end
+    prev, q = q, s
+    if abs(dq) <= tol * q then
+      converged = true
+      break
+    end
+    if q < 1e-12 then
+      q, converged = 0, true
+      break
+    end
+  end
+  if not converged then
+    -- a neutral fixed point at 0 (tanh, elu...) is approached as 1/k: the signal dies
+    if decreasing and q < 1e-2 then q = 0 else return nil end
+  end
+  if q == 0 then return {mean = f0, var = 0} end
+  local m, _, slope = normal_moments(ev, q, breaks)
+  local var = q - m * m
+  if abs(var) < 1e-12 then var = 0 end
+  if abs(m) < 1e-12 then m = 0 end
+  return {mean = m, var = var, rho = slope and abs(slope)}
+end
+
+-- Median per-element time, in ns, of the forward and the backward pass on a tensor of
+-- `size` elements, as a user calls them (act.apply; y:backward).
+local function measure_cost(name, params, size, runs)
+  local clock = actrun.clock
+  local i = actrun.linspace(0, size - 1, size)
+  local v = i * 0.6180339887
+  local x = (v - v:floor() - 0.5) * 10 -- values in [-5, 5) in scrambled order, no RNG use
+  local function median(t)
+    table.sort(t)
+    local k = #t
+    return k % 2 == 1 and t[(k + 1) // 2] or (t[k // 2] + t[k // 2 + 1]) / 2
+  end
+  local fw, bw = {}, {}
+  act.apply(name, x, params) -- warm-up: caches, the allocator's free lists
+  for r = 1, runs do
+    local t0 = clock()
+    act.apply(name, x, params)
+    fw[r] = clock() - t0
+  end
+  local backward_ok = true
+  with_grad(function()
+    local xg = x:clone()
+    xg.requires_grad = true
+    local g = actrun.ones(size)
+    for r = 0, runs do
+      local y = act.apply(name, xg, params)
+      if not y.requires_grad then
+        backward_ok = false
+        return
+      end
+      local t0 = clock()
+      y:backward(g)
+      local t = clock() - t0
+      xg.grad = nil
+      if r > 0 then bw[r] = t end
+    end
+  end)
+  return {forward = median(fw) / size * 1e9,
+          backward = backward_ok and median(bw) / size * 1e9 or nil}
+end
+
+local function names_arg(level, fname, names, argn)
+  if names == nil then return act.list() end
+  local list = {}
+  if type(names) == "string" then
+    for n in names:gmatch("[^,%s]+") do list[#list + 1] = n end
+  elseif type(names) == "table" then
+    for i, n in ipairs(names) do
+      if type(n) ~= "string" then
+        fail(level + 1, fname, "argument #%d (names) entry %d expected a name, got %s", argn, i,
+          got(n))
+      end
+      list[i] = n
+    end
+  else
+    argerror(level + 1, fname, argn, "names", "a list of names or a string 'a,b'", names)
+  end
+  for _, n in ipairs(list) do
+    if not is_known(n) then fail(level + 1, fname, "unknown activation '%s' (see act.list())", n) end
+  end
+  return list
+end
+
+local function check_opts(level, fname, opts, argn)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    argerror(level + 1, fname, argn, "opts", "a table {cost=, quick=}", opts)
+  end
+  return opts
+end
+
+-- act.properties(name [, params [, {cost=true, quick=false}]])
+function act.properties(name, params, opts)
+  local fname = "actrun.act.properties"
+  if type(name) ~= "string" then argerror(2, fname, 1, "name", "an activation name", name) end
+  if not is_known(name) then fail(2, fname, "unknown activation '%s' (see act.list())", name) end
+  opts = check_opts(2, fname, opts, 3)
+  local info = act.info(name)
+  local ev = evaluator(2, fname, name, params)
+  local float = ev.float
+
+  -- the grid, 0 and the tails
+  local n, h = GRID_N, GRID_H
+  local lo = -30 + SHIFT * h
+  local hi = lo + (n - 1) * h
+  local xs, fs, ds = ev.grid(lo, hi, n)
+  check_finite(2, fname, name, xs, fs, ds)
+  local extra = {0, -30, 30}
+  for k = 1, TAIL_K do
+    extra[#extra + 1] = -30 * 2 ^ k
+    extra[#extra + 1] = 30 * 2 ^ k
+  end
+  local ef, ed = ev.at(extra)
+  local f0, df0 = ef[1] + 0.0, ed[1] + 0.0 -- no -0
+  check_finite(2, fname, name, extra, ef, ed, 1, 3)
+  -- tail sequences (|x| = 30 * 2^k, k = 0..10), cut at the first non-finite value
+  local function tail(sign)
+    local fv, dv = {}, {}
+    for k = 0, TAIL_K do
+      local j = k == 0 and (sign < 0 and 2 or 3) or (sign < 0 and 2 + 2 * k or 3 + 2 * k)
+      local f, d = ef[j], ed[j]
+      if f ~= f or d ~= d then break end
+      fv[#fv + 1], dv[#dv + 1] = f, d
+      if not finite(f) or not finite(d) then break end
+    end
+    return fv, dv
+  end
+  local lf, ld = tail(-1)
+  local rf, rd = tail(1)
+
+  -- kinks (f' jumps) and jumps (f jumps)
+  local steps = float and 7 or 14
+  local digits = float and 5 or 6
+  local dfloor = float and 1e-4 or 1e-6
+  local jfloor = float and 1e-4 or 1e-8
+  local kinks, kcells = locate(ev, xs, fs, ds, kink_measure, function(i)
+    return dfloor * (1 + abs(ds[i]))
+  end, steps, digits)
+  local jumps = locate(ev, xs, fs, ds, jump_measure, function(i)
+    return jfloor * (1 + abs(fs[i]))
+  end, steps, digits)
+
+  -- monotonic: f never goes down (or never up) along tails and grid
+  local seq = {}
+  for k = #lf, 1, -1 do seq[#seq + 1] = lf[k] end
+  for i = 1, n do seq[#seq + 1] = fs[i] end
+  for k = 1, #rf do seq[#seq + 1] = rf[k] end
+  local up, down = true, true
+  local mtol = float and 1e-6 or 1e-12
+  for i = 2, #seq do
+    local df = seq[i] - seq[i - 1]
+    if df == df then
+      local tol = mtol * (1 + abs(seq[i]))
+      if df < -tol then up = false end
+      if df > tol then down = false end
+    end
+  end
+
+  -- nonlinear: f' not constant (or f jumps)
+  local dmin, dmax, amax, imax = huge, -huge, -1, 1
+  for i = 1, n do
+    local d = ds[i]
+    if d < dmin then dmin = d end
+    if d > dmax then dmax = d end
+    if abs(d) > amax then amax, imax = abs(d), i end
+  end
+  for _, t in ipairs{ld, rd, {df0}} do
+    for _, d in ipairs(t) do
+      if finite(d) then
+        dmin, dmax = min(dmin, d), max(dmax, d)
+      end
+    end
+  end
+  local nonlinear = #jumps > 0 or
+    (dmax - dmin) > (float and 1e-5 or 1e-9) * (1 + max(abs(dmin), abs(dmax)))
+
+  -- max |f'|: the grid's maximum refined by a parabola, both sides of each kink, 0 and
+  -- the tails; huge when |f'| keeps growing in a tail
+  local maxd = amax
+  if imax > 1 and imax < n then
+    local a, b, c = abs(ds[imax - 1]), amax, abs(ds[imax + 1])
+    local smooth = b > a and b > c
+    for _, t in ipairs{kinks, jumps} do
+      for _, x in ipairs(t) do
+        if abs(x - xs[imax]) <= 3 * h then smooth = false end
+      end
+    end
+    if smooth then maxd = max(maxd, b - (a - c) ^ 2 / (8 * (a - 2 * b + c))) end
+  end
+  for _, c in ipairs(kcells) do maxd = max(maxd, abs(c.da), abs(c.db)) end
+  maxd = max(maxd, abs(df0))
+  local growing = false
+  for _, t in ipairs{ld, rd} do
+    for _, d in ipairs(t) do
+      if finite(d) then maxd = max(maxd, abs(d)) else growing = true end
+    end
+    local k = #t
+    if k >= 3 and abs(t[k]) > 2 * abs(t[k - 1]) * 0.9 and abs(t[k]) > 2 * amax then growing = true end
+  end
+  if growing then maxd = huge end
+
+  -- range: limits at |x| >= 30 and the extremes over the grid and the tails
+  local ltol = float and 1e-6 or 1e-10
+  local llim, rlim = tail_limit(lf, ltol), tail_limit(rf, ltol)
+  local rlo, rhi, gmax = huge, -huge, 0
+  for i = 1, n do
+    local f = fs[i]
+    if f < rlo then rlo = f end
+    if f > rhi then rhi = f end
+    if abs(f) > gmax then gmax = abs(f) end
+  end
+  for _, t in ipairs{lf, rf, {f0}} do
+    for _, f in ipairs(t) do
+      if finite(f) then rlo, rhi = min(rlo, f), max(rhi, f) end
+    end
+  end
+  for side, lim in pairs{l = llim or false, r = rlim or false} do
+    if lim then
+      rlo, rhi = min(rlo, lim), max(rhi, lim)
+    else
+      -- no limit: an oscillating tail; unbounded when it swings far beyond the grid
+      local t = side == "l" and lf or rf
+      for _, f in ipairs(t) do
+        if abs(f) > 10 * (1 + gmax) then rlo, rhi = -huge, huge end
+      end
+    end
+  end
+  local snap = float and 1e-7 or 1e-12
+  if abs(rlo) < snap then rlo = 0.0 end
+  if abs(rhi) < snap then rhi = 0.0 end
+
+  -- saturation: "zero" when f' is exactly 0 on the whole tail and on the grid from its
+  -- end inwards up to a kink or jump (or across the whole grid, or up to where f' grows
+  -- to a normal size), "vanishing" when |f'| falls steadily towards 0 along the tail
+  -- (below 1e-6 of max(1, max |f'|) at |x| = 30720), "no" otherwise
+  local breaks = {}
+  for _, x in ipairs(kinks) do breaks[#breaks + 1] = x end
+  for _, x in ipairs(jumps) do breaks[#breaks + 1] = x end
+  local function saturation(td, from, to, step)
+    for _, d in ipairs(td) do
+      if d ~= 0 then goto not_zero end
+    end
+    do
+      local i = from
+      while i ~= to + step and ds[i] == 0 do i = i + step end
+      if i == to + step then return "zero" end
+      local x = xs[i - step]
+      for _, b in ipairs(breaks) do
+        if abs(b - x) <= 2 * h then return "zero" end
+      end
+      -- no kink where the zeros start (f' continuous, as for relu(x)^2): a real zero
+      -- region when f' is of a normal size 0.1 further in; an underflow or rounding
+      -- floor (tanh's 1 - tanh^2, exp(-x^2)) is still tiny there
+      local j = i + 100 * step
+      if (j - to) * step > 0 then j = to end
+      if abs(ds[j]) > 1e-6 * max(1, maxd == huge and 1 or maxd) then return "zero" end
+    end
+    ::not_zero::
+    local k = #td
+    if k < 2 or not finite(td[k]) then return "no" end
+    if abs(td[k]) > 1e-6 * max(1, maxd == huge and 1 or maxd) then return "no" end
+    for j = 2, k do
+      if abs(td[j]) > abs(td[j - 1]) * (1 + 1e-9) + 1e-300 then return "no" end
+    end
+    return "vanishing"
+  end
+  local saturates = {left = saturation(ld, 1, n, 1), right = saturation(rd, n, 1, -1)}
+
+  -- the normal-input statistics and self-normalisation
+  local m1, s1 = normal_moments(ev, 1, breaks)
+  local sd1 = sqrt(max(0, s1 - m1 * m1))
+  local zero_centered = abs(m1) <= 0.1 * sd1 + (float and 1e-7 or 1e-12)
+  local fp = fixed_point(ev, f0, breaks)
+  local self_normalizing = fp ~= nil and fp.rho ~= nil and abs(fp.mean) <= 0.05 and
+    abs(fp.var - 1) <= 0.05 and fp.rho < 1
+
+  local cost
+  if opts.cost ~= false then
+    local quick = opts.quick
+    cost = measure_cost(name, params, quick and 2 ^ 14 or 2 ^ 20, quick and 3 or 5)
+  end
+
+  return {
+    name = name,
+    nonlinear = nonlinear,
+    differentiable = #jumps > 0 and "no" or (#kinks > 0 and "almost everywhere" or "everywhere"),
+    kinks = kinks,
+    jumps = jumps,
+    monotonic = up or down,
+    range = {rlo, rhi},
+    bounded = rlo > -huge and rhi < huge,
+    zero_centered = zero_centered,
+    normal_output = {mean = m1, sd = sd1},
+    f0 = f0,
+    df0 = df0,
+    near_identity = abs(f0) <= 1e-6 and abs(df0 - 1) <= 1e-6,
+    max_derivative = maxd,
+    saturates = saturates,
+    params = info.learnable and 1 or 0,
+    cost_ns = cost,
+    self_normalizing = self_normalizing,
+    fixed_point = fp,
+    precision = float and "float" or "double",
+  }
+end
+
+---------------------------------------------------------------------------------------
+-- The property table
+
+-- A number in at most ~7 characters: 0.25, -1.758, 1e-05, inf.
+local function num(v)
+  if v == nil then return "-" end
+  if v == huge then return "inf" end
+  if v == -huge then return "-inf" end
+  if v ~= v then return "nan" end
+  if v == 0 or (v > -1e-12 and v < 1e-12) then return "0" end
+  local s = string.format("%.4g", v)
+  s = s:gsub("e([-+])0*(%d)", "e%1%2"):gsub("e%+", "e")
+  return s
+end
+
+local function yn(b) return b and "yes" or "no" end
+
+local SAT = {zero = "zero", vanishing = "vanish", no = "no"}
+local DIFF = {everywhere = "yes", ["almost everywhere"] = "a.e.", no = "no"}
+
+local function list_str(xs)
+  if #xs == 0 then return "-" end
+  if #xs > 3 then return #xs .. " points" end
+  local parts = {}
+  for i, x in ipairs(xs) do parts[i] = num(x) end
+  return table.concat(parts, ",")
+end
+
+local COLUMNS = {
+  {"name", "l", function(r) return r.name end},
+  {"nonlin", "l", function(r) return yn(r.nonlinear) end},
+  {"diff", "l", function(r) return DIFF[r.differentiable] end},
+  {"kinks", "l", function(r)
+    local s = list_str(r.kinks)
+    if #r.jumps > 0 then s = (s == "-" and "" or s .. " ") .. "jump " .. list_str(r.jumps) end
+    return s
+  end},
+  {"mono", "l", function(r) return yn(r.monotonic) end},
+  {"range", "l", function(r) return "[" .. num(r.range[1]) .. ", " .. num(r.range[2]) .. "]" end},
+  {"0-ctr", "l", function(r) return yn(r.zero_centered) end},
+  {"f(0)", "r", function(r) return num(r.f0) end},
+  {"f'(0)", "r", function(r) return num(r.df0) end},
+  {"~id", "l", function(r) return yn(r.near_identity) end},
+  {"max f'", "r", function(r) return num(r.max_derivative) end},
+  {"saturates L/R", "l", function(r) return SAT[r.saturates.left] .. "/" .. SAT[r.saturates.right] end},
+  {"par", "r", function(r) return tostring(r.params) end},
+  {"fwd ns", "r", function(r) return r.cost_ns and num(r.cost_ns.forward) or "-" end},
+  {"bwd ns", "r", function(r) return r.cost_ns and num(r.cost_ns.backward) or "-" end},
+  {"self-norm", "l", function(r)
+    local fp = r.fixed_point
+    local s = yn(r.self_normalizing)
+    if fp then s = s .. " (" .. num(fp.mean) .. ", " .. num(fp.var) .. ")" end
+    return s
+  end},
+}
+
+-- The rows as aligned text: a header, a rule, one line per row.
+local function format_table(rows)
+  local cells, width = {}, {}
+  for j, col in ipairs(COLUMNS) do width[j] = #col[1] end
+  for i, r in ipairs(rows) do
+    cells[i] = {}
+    for j, col in ipairs(COLUMNS) do
+      local s = col[3](r)
+      cells[i][j] = s
+      width[j] = max(width[j], #s)
+    end
+  end
+  local function line(vals)
+    local parts = {}
+    for j, col in ipairs(COLUMNS) do
+      local pad = string.rep(" ", width[j] - #vals[j])
+      parts[j] = col[2] == "r" and pad .. vals[j] or vals[j] .. pad
+    end
+    return (table.concat(parts, "  "):gsub("%s+$", ""))
+  end
+  local header, rule = {}, {}
+  for j, col in ipairs(COLUMNS) do
+    header[j] = col[1]
+    rule[j] = string.rep("-", width[j])
+  end
+  local out = {line(header), line(rule)}
+  for i = 1, #rows do out[#out + 1] = line(cells[i]) end
+  return table.concat(out, "\n") .. "\n"
+end
+
+-- act.table([names [, {cost=true, quick=false, print=true, out=io.stdout}]]) -> rows
+function act.table(names, opts)
+  local fname = "actrun.act.table"
+  local list = names_arg(2, fname, names, 1)
+  opts = check_opts(2, fname, opts, 2)
+  local rows = {}
+  for i, name in ipairs(list) do
+    rows[i] = act.properties(name, nil, {cost = opts.cost, quick = opts.quick})
+  end
+  if opts.print ~= false then
+    local out = opts.out or io.stdout
+    out:write(format_table(rows))
+  end
+  return rows
+end
+
+for name, nret in pairs{define = 1, apply = 1, list = 1, info = 1, scalar = 2, derivative = 1,
+                        backward = 1, properties = 1, table = 1} do
+  act[name] = guard(act[name], nret)
+end
+
+return act

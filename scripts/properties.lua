@@ -1,0 +1,152 @@
+-- The nine properties of an activation function, measured, as one table for every
+-- activation (built-in and defined before this script runs, e.g. with -e or -l).
+--
+-- Usage: actrun scripts/properties.lua [--quick] [--no-cost] [--names a,b,c] [--csv FILE]
+--   --quick     time the forward/backward cost on 2^14 elements (default 2^20)
+--   --no-cost   leave the cost out
+--   --names     only these activations (default: all of act.list())
+--   --csv FILE  also write every row, one column per property, to FILE
+--
+-- Everything in the table is computed by act.properties from f and f' (see
+-- docs/ACTIVATIONS.md for each criterion); nothing is typed in. The nine properties:
+--   1 nonlinear (nonlin)            2 differentiable a.e. (diff, kinks)
+--   3 cheap (fwd/bwd ns per elem.)  4 non-saturating (saturates L/R)
+--   5 monotonic (mono)              6 bounded output (range)
+--   7 close to identity (~id)       8 few parameters (par: learnable per channel)
+--   9 self-normalising (self-norm, with the fixed point (mean, var) of the layer map)
+local A = actrun or require "actrun"
+local act = A.act
+
+local opt = {}
+local i = 1
+while arg and arg[i] do
+  local a = arg[i]
+  if a == "--quick" then
+    opt.quick = true
+  elseif a == "--no-cost" then
+    opt.cost = false
+  elseif (a == "--names" or a == "--csv") and arg[i + 1] then
+    opt[a:sub(3)] = arg[i + 1]
+    i = i + 1
+  else
+    io.stderr:write("properties.lua: unknown argument '", a, "'\n",
+      "usage: actrun scripts/properties.lua [--quick] [--no-cost] [--names a,b] [--csv FILE]\n")
+    os.exit(2)
+  end
+  i = i + 1
+end
+
+if opt.names then
+  for n in opt.names:gmatch("[^,%s]+") do
+    if not pcall(act.info, n) then
+      io.stderr:write("properties.lua: unknown activation '", n, "' (known: ",
+        table.concat(act.list(), ", "), ")\n")
+      os.exit(1)
+    end
+  end
+end
+
+local t0 = A.clock()
+print("The nine properties of each activation, measured (act.properties)\n")
+local rows = act.table(opt.names, {quick = opt.quick, cost = opt.cost})
+print(("\n%d activations in %.1f s; cost %s"):format(#rows, A.clock() - t0,
+  opt.cost == false and "not measured" or
+  ("per element on %s elements, median of %d runs"):format(opt.quick and "2^14" or "2^20",
+    opt.quick and 3 or 5)))
+
+-- Who has each property, from the rows above.
+local function having(pred)
+  local l = {}
+  for _, r in ipairs(rows) do
+    if pred(r) then l[#l + 1] = r.name end
+  end
+  return #l > 0 and table.concat(l, " ") or "(none)"
+end
+print("\nBy property:")
+local summary = {
+  {"1 linear (not an activation)", function(r) return not r.nonlinear end},
+  {"2 kinks (a.e. differentiable)", function(r) return r.differentiable == "almost everywhere" end},
+  {"2 jumps (not differentiable)", function(r) return r.differentiable == "no" end},
+  {"4 f' exactly 0 on a side", function(r)
+    return r.saturates.left == "zero" or r.saturates.right == "zero"
+  end},
+  {"4 saturating on both sides", function(r)
+    return r.saturates.left ~= "no" and r.saturates.right ~= "no"
+  end},
+  {"4 non-saturating on both sides", function(r)
+    return r.saturates.left == "no" and r.saturates.right == "no"
+  end},
+  {"5 not monotonic", function(r) return not r.monotonic end},
+  {"6 bounded", function(r) return r.bounded end},
+  {"7 near identity at 0", function(r) return r.near_identity end},
+  {"8 learnable parameters", function(r) return r.params > 0 end},
+  {"9 self-normalising", function(r) return r.self_normalizing end},
+}
+for _, s in ipairs(summary) do print(("  %-32s %s"):format(s[1], having(s[2]))) end
+if opt.cost ~= false then
+  local by = {}
+  for _, r in ipairs(rows) do
+    if r.cost_ns then by[#by + 1] = r end
+  end
+  table.sort(by, function(a, b) return a.cost_ns.forward < b.cost_ns.forward end)
+  local parts = {}
+  for k, r in ipairs(by) do parts[k] = ("%s %.2g"):format(r.name, r.cost_ns.forward) end
+  print("  3 forward ns per element, cheapest first:")
+  for k = 1, #parts, 6 do
+    print("    " .. table.concat(parts, ", ", k, math.min(k + 5, #parts)))
+  end
+end
+
+if opt.csv then
+  local function q(v)
+    if v == nil then return "" end
+    if type(v) == "boolean" then return v and "true" or "false" end
+    if type(v) == "number" then
+      if v == math.huge then return "inf" end
+      if v == -math.huge then return "-inf" end
+      return ("%.10g"):format(v)
+    end
+    v = tostring(v)
+    if v:find('[,"\n]') then v = '"' .. v:gsub('"', '""') .. '"' end
+    return v
+  end
+  local cols = {
+    {"name", function(r) return r.name end},
+    {"nonlinear", function(r) return r.nonlinear end},
+    {"differentiable", function(r) return r.differentiable end},
+    {"kinks", function(r) return table.concat(r.kinks, " ") end},
+    {"jumps", function(r) return table.concat(r.jumps, " ") end},
+    {"monotonic", function(r) return r.monotonic end},
+    {"range_lo", function(r) return r.range[1] end},
+    {"range_hi", function(r) return r.range[2] end},
+    {"bounded", function(r) return r.bounded end},
+    {"zero_centered", function(r) return r.zero_centered end},
+    {"f0", function(r) return r.f0 end},
+    {"df0", function(r) return r.df0 end},
+    {"near_identity", function(r) return r.near_identity end},
+    {"max_derivative", function(r) return r.max_derivative end},
+    {"saturates_left", function(r) return r.saturates.left end},
+    {"saturates_right", function(r) return r.saturates.right end},
+    {"params", function(r) return r.params end},
+    {"cost_forward_ns", function(r) return r.cost_ns and r.cost_ns.forward end},
+    {"cost_backward_ns", function(r) return r.cost_ns and r.cost_ns.backward end},
+    {"self_normalizing", function(r) return r.self_normalizing end},
+    {"fixed_mean", function(r) return r.fixed_point and r.fixed_point.mean end},
+    {"fixed_var", function(r) return r.fixed_point and r.fixed_point.var end},
+  }
+  local f, err = io.open(opt.csv, "w")
+  if not f then
+    io.stderr:write("properties.lua: cannot write the CSV: ", tostring(err), "\n")
+    os.exit(1)
+  end
+  local head = {}
+  for k, c in ipairs(cols) do head[k] = c[1] end
+  f:write(table.concat(head, ","), "\n")
+  for _, r in ipairs(rows) do
+    local line = {}
+    for k, c in ipairs(cols) do line[k] = q(c[2](r)) end
+    f:write(table.concat(line, ","), "\n")
+  end
+  f:close()
+  print(("\nwrote %s (%d rows)"):format(opt.csv, #rows))
+end
