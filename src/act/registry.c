@@ -74,26 +74,35 @@ VMAP(v_cos, cosf)
 /* Clamp that keeps NaN. */
 #define CLAMPN(x, lo, hi) ((x) < (lo) ? (lo) : (x) > (hi) ? (hi) : (x))
 
-/* Applies a per-element expression: forward y = E(x), backward dx = E(x, g). */
-#define FWD_LOOP(NAME, EXPR)                                                       \
+/* Applies a per-element expression: forward y = E(x), backward dx = E(x, g). The _P
+ * forms first read the parameters into locals (DECL, e.g. `const float a = p[0]`): a
+ * parameter read only on one side of a ?: is a conditional load, which keeps GCC from
+ * vectorising the loop at all (leaky_relu ran at 3.5 ns per element instead of 0.3). */
+#define FWD_LOOP_P(NAME, DECL, EXPR)                                               \
   static void NAME(const float *restrict xv, float *restrict yv, int64_t n,        \
                    const float *restrict p) {                                      \
     (void)p;                                                                       \
+    DECL;                                                                          \
     for (int64_t i = 0; i < n; i++) {                                              \
       float x = xv[i];                                                             \
       yv[i] = (EXPR);                                                              \
     }                                                                              \
   }
-#define BWD_LOOP(NAME, EXPR)                                                              \
+#define BWD_LOOP_P(NAME, DECL, EXPR)                                                      \
   static void NAME(const float *restrict xv, const float *restrict dyv, float *restrict dxv, \
                    int64_t n, const float *restrict p) {                                  \
     (void)p;                                                                              \
+    DECL;                                                                                 \
     for (int64_t i = 0; i < n; i++) {                                                     \
       float x = xv[i], g = dyv[i];                                                        \
       (void)g;                                                                            \
       dxv[i] = ISNAN(x) ? x : (EXPR);                                                     \
     }                                                                                     \
   }
+#define FWD_LOOP(NAME, EXPR) FWD_LOOP_P(NAME, (void)0, EXPR)
+#define BWD_LOOP(NAME, EXPR) BWD_LOOP_P(NAME, (void)0, EXPR)
+#define PAR1 const float a = p[0]
+#define PAR2 const float a = p[0], b = p[1]
 
 /* y = V(x), and dx = s * dy * V(x), through padded chunks: the kernels that are a
  * single SLEEF call (tanh, sin, cos and the periodic derivatives). */
@@ -240,8 +249,8 @@ static void s_hardtanh(double x, const double *p, double *f, double *df) {
   *f = d_clamp(x, p[0], p[1]);
   *df = (x > p[0] && x < p[1]) ? 1.0 : 0.0;
 }
-FWD_LOOP(f_hardtanh, CLAMPN(x, p[0], p[1]))
-BWD_LOOP(b_hardtanh, (x > p[0] && x < p[1]) ? g : 0.0f)
+FWD_LOOP_P(f_hardtanh, PAR2, CLAMPN(x, a, b))
+BWD_LOOP_P(b_hardtanh, PAR2, (x > a && x < b) ? g : 0.0f)
 
 /* ---------- relu-like ---------- */
 
@@ -267,8 +276,8 @@ static void s_leaky_relu(double x, const double *p, double *f, double *df) {
   *f = x > 0 ? x : x * p[0];
   *df = x > 0 ? 1.0 : p[0];
 }
-FWD_LOOP(f_leaky_relu, x > 0 ? x : x * p[0])
-BWD_LOOP(b_leaky_relu, x > 0 ? g : g * p[0])
+FWD_LOOP_P(f_leaky_relu, PAR1, x > 0 ? x : x * a)
+BWD_LOOP_P(b_leaky_relu, PAR1, x > 0 ? g : g * a)
 
 static void s_rrelu(double x, const double *p, double *f, double *df) {
   double s = (p[0] + p[1]) / 2.0;
@@ -677,8 +686,8 @@ static void s_softshrink(double x, const double *p, double *f, double *df) {
   *f = x > l ? x - l : x < -l ? x + l : 0.0;
   *df = (x >= -l && x <= l) ? 0.0 : 1.0;
 }
-FWD_LOOP(f_softshrink, x > p[0] ? x - p[0] : x < -p[0] ? x + p[0] : (ISNAN(x) ? x : 0.0f))
-BWD_LOOP(b_softshrink, (x >= -p[0] && x <= p[0]) ? 0.0f : g)
+FWD_LOOP_P(f_softshrink, PAR1, x > a ? x - a : x < -a ? x + a : (ISNAN(x) ? x : 0.0f))
+BWD_LOOP_P(b_softshrink, PAR1, (x >= -a && x <= a) ? 0.0f : g)
 
 static void s_hardshrink(double x, const double *p, double *f, double *df) {
   DNAN(x, f, df);
@@ -686,8 +695,8 @@ static void s_hardshrink(double x, const double *p, double *f, double *df) {
   *f = in ? 0.0 : x;
   *df = in ? 0.0 : 1.0;
 }
-FWD_LOOP(f_hardshrink, (x >= -p[0] && x <= p[0]) ? 0.0f : x)
-BWD_LOOP(b_hardshrink, (x >= -p[0] && x <= p[0]) ? 0.0f : g)
+FWD_LOOP_P(f_hardshrink, PAR1, (x >= -a && x <= a) ? 0.0f : x)
+BWD_LOOP_P(b_hardshrink, PAR1, (x >= -a && x <= a) ? 0.0f : g)
 
 /* ---------- periodic, radial ---------- */
 
