@@ -4,7 +4,8 @@ return {
   ["actrun.nn"] = [=[
 actrun.nn: layers, losses, weight init and model files
 Layers: Linear Sequential Activation (and ReLU Tanh Sigmoid GELU SELU ELU LeakyReLU) PReLU
-Maxout BatchNorm LayerNorm Dropout AlphaDropout LSTM Residual Flatten; builder nn.mlp.
+Maxout BatchNorm LayerNorm Dropout AlphaDropout LSTM Residual Flatten Conv2d MaxPool2d;
+builder nn.mlp.
   local model = actrun.nn.mlp{784, 256, 10, activation="gelu"}; print(model)]=],
 
   ["actrun.nn.Module"] = [=[
@@ -182,6 +183,18 @@ BatchNorm is made at the first call (create optimisers after it, or give width).
 actrun.nn.Flatten() -> module
 {N, d2, d3, ...} -> {N, d2*d3*...}.
   nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10))]=],
+
+  ["actrun.nn.Conv2d"] = [=[
+actrun.nn.Conv2d(in_ch, out_ch, k [, {stride=1, padding=0, bias=true, init=NAME}]) -> module
+2-D convolution of {N, in_ch, H, W} inputs (actrun.conv2d: im2col + sgemm). k, stride and
+padding are numbers or pairs {h, w}; weight {out_ch, in_ch, kh, kw}, PyTorch's default init.
+  nn.Sequential(nn.Conv2d(1, 16, 5, {padding=2}), nn.ReLU(), nn.MaxPool2d(2))]=],
+
+  ["actrun.nn.MaxPool2d"] = [=[
+actrun.nn.MaxPool2d(k [, stride=k]) or MaxPool2d(k, {stride=, padding=}) -> module
+Max over k x k windows of {N, C, H, W} inputs (actrun.max_pool2d); the gradient goes to
+each window's first maximum.
+  nn.MaxPool2d(2)   -- halves H and W]=],
 
   ["actrun.nn.mlp"] = [=[
 actrun.nn.mlp{sizes..., activation="relu" [, norm="batch"|"layer", dropout=p, init=NAME,

@@ -957,6 +957,106 @@ function Flatten:forward(x)
 end
 
 ---------------------------------------------------------------------------------------
+-- Conv2d and MaxPool2d over the C kernels actrun.conv2d / actrun.max_pool2d
+
+-- A kernel size, stride or padding: a number or a pair {h, w}; returns h, w.
+local function pair(fname, v, what, min)
+  local h, w = v, v
+  if type(v) == "table" then h, w = v[1], v[2] end
+  for _, n in ipairs{h, w} do
+    if math.type(n) ~= "integer" and not (math.type(n) == "float" and n == math.floor(n)) or
+        n < min then
+      error(fmt("%s: %s expected an integer >= %d or a pair of them, got %s", fname, what, min,
+        type(v) == "table" and "{" .. tostring(v[1]) .. ", " .. tostring(v[2]) .. "}" or
+        tostring(v)), 4)
+    end
+  end
+  return math.tointeger(h), math.tointeger(w)
+end
+
+local function pair_str(h, w)
+  return h == w and tostring(h) or fmt("%dx%d", h, w)
+end
+
+local Conv2d = Module:extend("Conv2d")
+M.Conv2d = Conv2d
+
+-- Conv2d(in_ch, out_ch, k [, {stride=1, padding=0, bias=true, init=NAME}]): weight
+-- {out_ch, in_ch, kh, kw}; PyTorch's default initialisation (kaiming_uniform(a=sqrt(5)),
+-- bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_ch*kh*kw).
+function Conv2d:init(in_ch, out_ch, k, opts)
+  local fname = "actrun.nn.Conv2d"
+  in_ch = check_posint(fname, in_ch, 1, "in_ch")
+  out_ch = check_posint(fname, out_ch, 2, "out_ch")
+  opts = check_opts(fname, opts, 4, {stride = true, padding = true, bias = true, init = true})
+  local kh, kw = pair(fname, k, "argument #3 (k)", 1)
+  self.stride = {pair(fname, opts.stride or 1, "option stride", 1)}
+  self.padding = {pair(fname, opts.padding or 0, "option padding", 0)}
+  local bias = opts.bias
+  if bias == nil then bias = true end
+  if type(bias) ~= "boolean" then
+    error(fmt("%s: option bias expected a boolean, got %s", fname, type(bias)), 3)
+  end
+  local init_name = check_init_name(fname, opts.init, "option init")
+  self.in_channels, self.out_channels, self.kernel_size = in_ch, out_ch, {kh, kw}
+  local init = require("actrun.nn").init
+  local w = self:register_parameter("weight", actrun.empty(out_ch, in_ch, kh, kw))
+  if init_name then init[init_name](w) else init.kaiming_uniform(w, {a = math.sqrt(5)}) end
+  if bias then
+    local b = self:register_parameter("bias", actrun.empty(out_ch))
+    if init_name then
+      init.zeros(b)
+    else
+      local bound = 1 / math.sqrt(in_ch * kh * kw)
+      init.uniform(b, -bound, bound)
+    end
+  end
+end
+
+function Conv2d:describe()
+  local extra = ""
+  if self.stride[1] ~= 1 or self.stride[2] ~= 1 then
+    extra = extra .. ", stride " .. pair_str(self.stride[1], self.stride[2])
+  end
+  if self.padding[1] ~= 0 or self.padding[2] ~= 0 then
+    extra = extra .. ", padding " .. pair_str(self.padding[1], self.padding[2])
+  end
+  return fmt("Conv2d(%d -> %d, k%s%s%s)", self.in_channels, self.out_channels,
+    pair_str(self.kernel_size[1], self.kernel_size[2]), extra, self.bias and "" or ", no bias")
+end
+
+function Conv2d:forward(x)
+  check_input(self, x, {4})
+  check_features(self, x, 2, self.in_channels, "channels")
+  return actrun.conv2d(x, self.weight, self.bias, {stride = self.stride, padding = self.padding})
+end
+
+local MaxPool2d = Module:extend("MaxPool2d")
+M.MaxPool2d = MaxPool2d
+
+-- MaxPool2d(k [, stride=k]) or MaxPool2d(k, {stride=, padding=}).
+function MaxPool2d:init(k, opts)
+  local fname = "actrun.nn.MaxPool2d"
+  if type(opts) == "number" then opts = {stride = opts} end
+  opts = check_opts(fname, opts, 2, {stride = true, padding = true})
+  self.kernel_size = {pair(fname, k, "argument #1 (k)", 1)}
+  self.stride = {pair(fname, opts.stride or k, "option stride", 1)}
+  self.padding = {pair(fname, opts.padding or 0, "option padding", 0)}
+end
+
+function MaxPool2d:describe()
+  local k, st = self.kernel_size, self.stride
+  local same = st[1] == k[1] and st[2] == k[2]
+  return fmt("MaxPool2d(%s%s)", pair_str(k[1], k[2]),
+    same and "" or ", stride " .. pair_str(st[1], st[2]))
+end
+
+function MaxPool2d:forward(x)
+  check_input(self, x, {4})
+  return actrun.max_pool2d(x, self.kernel_size, {stride = self.stride, padding = self.padding})
+end
+
+---------------------------------------------------------------------------------------
 -- nn.mlp{784, 256, 256, 10, activation="relu" [, norm=, dropout=, init=, residual=]}
 
 function M.mlp(spec)
