@@ -3,6 +3,7 @@
  * (dataset directories, MNIST files, the tiny truth tables). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "io/io.h"
 #include "lua/binding.h"
@@ -261,7 +262,18 @@ static int f_loader(lua_State *L) {
   return 1;
 }
 
+/* ---------- terminal check ---------- */
+
+/* _isatty(fd) -> whether the file descriptor is a terminal (lab's progress display draws
+ * an updating bar there and plain lines elsewhere). Internal: not part of the API. */
+static int f_isatty(lua_State *L) {
+  lua_Integer fd = lt_checkint(L, 1, "actrun.data._isatty", 1, "fd");
+  lua_pushboolean(L, fd >= 0 && fd <= 1 << 20 && isatty((int)fd) == 1);
+  return 1;
+}
+
 static const luaL_Reg functions[] = {
+    {"_isatty", f_isatty},
     {"idx", f_idx},         {"csv", f_csv},         {"moons", f_moons},   {"circles", f_circles},
     {"spirals", f_spirals}, {"blobs", f_blobs},     {"loader", f_loader}, {NULL, NULL},
 };
