@@ -881,16 +881,18 @@ local function compare_table(summary, several)
   local align = {"r", "l", "r", "r", "r", "r", "r", "r", "r"}
   local out = {}
   local function pm(m, sd, f)
+    if m == nil then return "-" end
     local s = fmt(f, m)
     if several and sd then s = s .. " ± " .. fmt(f, sd) end
     return s
   end
   for i, s in ipairs(summary) do
     out[i] = {tostring(s.rank), s.activation,
-      pm(100 * s.test_accuracy, s.test_accuracy_sd and 100 * s.test_accuracy_sd, "%.2f") .. "%",
+      s.test_accuracy and (pm(100 * s.test_accuracy, s.test_accuracy_sd and
+        100 * s.test_accuracy_sd, "%.2f") .. "%") or "-",
       pm(s.test_loss, s.test_loss_sd, "%.4f"),
       pm(s.train_loss, s.train_loss_sd, "%.4f"),
-      fmt("%.1f%%", 100 * s.dead_fraction),
+      s.dead_fraction and fmt("%.1f%%", 100 * s.dead_fraction) or "-",
       s.grad_ratio and fmt("%.3g", s.grad_ratio) or "-",
       fmt("%.1f", s.seconds), tostring(s.params)}
   end

@@ -601,4 +601,17 @@ test("evaluate, probes, compare: every bad argument gives an error naming it", f
     "option model returned number for activation 'relu'")
 end)
 
+test("help: every public lab function has an entry", function()
+  local help = require "actrun.help"
+  local n = 0
+  for name, v in pairs(lab) do
+    if type(v) == "function" and not name:match("^_") then
+      truthy(help.text("actrun.lab." .. name), "help for actrun.lab." .. name)
+      n = n + 1
+    end
+  end
+  truthy(n >= 9, "lab functions: " .. n)
+  truthy(help.text("actrun.lab"), "help for the module")
+end)
+
 T.done()
