@@ -10,14 +10,16 @@ nothing with ACTRUN_PROGRESS=0 (=tty or =lines force a mode).
 
   ["actrun.lab.train"] = [=[
 actrun.lab.train(model, {X=, y=} [, {epochs=1, batch=64, optimizer=, loss=, on_epoch=,
-  seed=, shuffle=true, val={X=,y=}, progress=, label=}]) -> history
+  seed=, shuffle=true, val={X=,y=}, progress=, label=, distributed=false}]) -> history
 Mini-batch training in train mode (the modules' modes are restored afterwards).
 Defaults: Adam lr 1e-3 over model:parameters(), nn.cross_entropy. Each history row:
 {epoch=, loss=, accuracy=, seconds=} (+ val_loss, val_accuracy with val); loss and
 accuracy are averages over the epoch's batches. on_epoch(row, model) runs after each
 epoch; returning false stops. seed fixes the shuffle order. accuracy: argmax vs labels
 1..C for {N,C} outputs; for {N,1} outputs and 0/1 targets, output > 0 (bce_with_logits)
-or > 0.5 (other losses); nil for other targets (regression).
+or > 0.5 (other losses); nil for other targets (regression). distributed=true under
+mpirun: data parallel from rank 0's weights, batch rows per rank (N ranks = one process
+with N x batch).
   local h = lab.train(m, {X=X, y=y}, {epochs=10, val={X=Xt, y=yt}, seed=1})]=],
 
   ["actrun.lab.evaluate"] = [=[
@@ -38,7 +40,8 @@ train_loss is the last epoch's mean; seconds the training time; dead_fraction is
 grad_norm_first/last are the weight-gradient norms of the first and last Linear
 (lab.gradient_flow on the first 1024 test rows, after training). summary: one row per
 activation ranked by mean test accuracy (*_sd: sd over seeds; grad_ratio: geometric
-mean of first/last). Prints runs and the ranked table; csv: one line per run.
+mean of first/last). Prints runs and the ranked table; csv: one line per run. Under
+mpirun the runs are spread over the ranks; every rank returns every row.
   lab.compare{activations={"relu","tanh"}, model=function(a)
     return nn.mlp{784, 256, 10, activation=a} end, data=D, seeds=3, csv="runs.csv"}]=],
 

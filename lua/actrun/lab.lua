@@ -314,7 +314,18 @@ end
 -- lab.train
 
 local TRAIN_OPTS = {epochs = true, batch = true, optimizer = true, loss = true,
-  on_epoch = true, seed = true, shuffle = true, val = true, progress = true, label = true}
+  on_epoch = true, seed = true, shuffle = true, val = true, progress = true, label = true,
+  distributed = true}
+
+-- actrun.dist when this build has it (nil otherwise: one rank).
+local function dist_module()
+  local d = package.loaded["actrun.dist"]
+  if d == nil then
+    local ok, m = pcall(require, "actrun.dist")
+    d = ok and type(m) == "table" and m or nil
+  end
+  return d
+end
 
 local function pct(v)
   return v and fmt("%.2f%%", 100 * v) or nil
@@ -375,11 +386,26 @@ function lab.train(model, set, opts)
   end
   local label = opt_type(fname, opts, "label", "string", 3)
   local pos = caller_pos(2)
+  -- data parallel: every rank draws the same N x batch rows and trains on its share;
+  -- gradients are averaged weighted by the shares, so N ranks equal one process with
+  -- N x batch (same seed: same batches)
+  local D, rank, size = nil, 0, 1
+  if opt_type(fname, opts, "distributed", "boolean", 3) then
+    D = dist_module()
+    if D then rank, size = D.rank(), D.size() end
+    if size <= 1 then D = nil end
+  end
+  if D and rank ~= 0 then show = false end
 
   lossf = lossf or nn().cross_entropy
-  opt = opt or optim().Adam(model:parameters(), {lr = 1e-3})
+  local params = model:parameters()
+  opt = opt or optim().Adam(params, {lr = 1e-3})
+  if D then
+    -- start from rank 0's weights
+    for _, p in ipairs(params) do D.broadcast(p:detach(), 0) end
+  end
   local N = X:size(1)
-  local nbatches = (N + batch - 1) // batch
+  local nbatches = (N + batch * size - 1) // (batch * size)
   local history = {}
   local P = progress()
 
@@ -390,31 +416,53 @@ function lab.train(model, set, opts)
         label = fmt("%sepoch %d/%d", label and (label .. "  ") or "", epoch, epochs),
         total = nbatches, after = (epochs - epoch) * nbatches, progress = show,
       }
-      local lopts = {batch = batch, shuffle = shuffle}
+      local lopts = {batch = batch * size, shuffle = shuffle}
       -- one order per epoch, derived from the seed (same seed: same batches)
       if shuffle and seed then lopts.seed = seed * 1000003 + epoch end
       local t0 = actrun.clock()
       local loss_sum, correct, seen, done = 0, 0, 0, 0
       for xb, yb in data().loader(X, y, lopts) do
-        local out = model(xb)
-        if first then
-          rule = accuracy_rule(fname, out, y, lossf, "argument #2 (data) field y", pos)
-          first = false
-        end
-        local loss = lossf(out, yb)
-        if not actrun.is_tensor(loss) or loss:numel() ~= 1 then
-          error(pos .. fmt("%s: option loss must return a one-element tensor, got %s", fname,
-            actrun.is_tensor(loss) and ("shape " .. shape_str(loss)) or typename(loss)), 0)
-        end
+        local nall = xb:size(1)
+        local lo = rank * nall // size
+        local n = (rank + 1) * nall // size - lo
+        if D and n > 0 then xb, yb = xb:narrow(1, lo + 1, n), yb:narrow(1, lo + 1, n) end
         opt:zero_grad()
-        loss:backward()
+        if n > 0 then
+          local out = model(xb)
+          if first then
+            rule = accuracy_rule(fname, out, y, lossf, "argument #2 (data) field y", pos)
+            first = false
+          end
+          local loss = lossf(out, yb)
+          if not actrun.is_tensor(loss) or loss:numel() ~= 1 then
+            error(pos .. fmt("%s: option loss must return a one-element tensor, got %s", fname,
+              actrun.is_tensor(loss) and ("shape " .. shape_str(loss)) or typename(loss)), 0)
+          end
+          loss:backward()
+          loss_sum = loss_sum + loss:item() * n
+          seen = seen + n
+          if rule then correct = correct + count_correct(rule, out, yb) end
+        end
+        if D then
+          -- mean over ranks of (n * size / nall) * local mean = the mean over all rows
+          local scale = n * size / nall
+          for _, p in ipairs(params) do
+            local g = p.grad
+            if g == nil then
+              p.grad = actrun.zeros(p:shape())
+            elseif scale ~= 1 then
+              p.grad = g * scale
+            end
+            D.allreduce(p.grad, "mean")
+          end
+        end
         opt:step()
-        local n = xb:size(1)
-        loss_sum = loss_sum + loss:item() * n
-        seen = seen + n
-        if rule then correct = correct + count_correct(rule, out, yb) end
         done = done + 1
-        bar:update(done, loss_sum / seen)
+        bar:update(done, seen > 0 and loss_sum / seen or nil)
+      end
+      if D then
+        local t = D.allreduce(actrun.tensor{loss_sum, seen, correct}, "sum"):totable()
+        loss_sum, seen, correct = t[1], t[2], t[3]
       end
       local row = {epoch = epoch, loss = loss_sum / seen,
         accuracy = rule and correct / seen or nil, seconds = actrun.clock() - t0}
@@ -953,6 +1001,54 @@ local function first_last_grad(flow)
   return lin[1].grad_norm, lin[#lin].grad_norm
 end
 
+local share_rows
+-- After a compare spread over ranks: each rank packs the numbers of its own runs into
+-- one float tensor (zeros elsewhere, NaN for a missing value), one allreduce sums them,
+-- and every rank rebuilds every row from it (so all ranks hold identical rows).
+local RUN_FIELDS = {"params", "epochs", "train_loss", "train_accuracy", "test_loss",
+  "test_accuracy", "seconds", "dead_fraction", "grad_norm_first", "grad_norm_last"}
+local HIST_FIELDS = {"loss", "accuracy", "seconds", "val_loss", "val_accuracy"}
+
+share_rows = function(W, rows, rank, size, epochs)
+  local K = #RUN_FIELDS + #HIST_FIELDS * epochs
+  local flat = {}
+  local nan = 0 / 0
+  for run, r in ipairs(rows) do
+    local base = (run - 1) * K
+    local mine = (run - 1) % size == rank
+    for j = 1, K do flat[base + j] = 0 end
+    if mine then
+      for j, k in ipairs(RUN_FIELDS) do
+        local v = r[k]
+        flat[base + j] = v == nil and nan or v
+      end
+      for e, h in ipairs(r.history) do
+        for j, k in ipairs(HIST_FIELDS) do
+          local v = h[k]
+          flat[base + #RUN_FIELDS + (e - 1) * #HIST_FIELDS + j] = v == nil and nan or v
+        end
+      end
+    end
+  end
+  local t = W.allreduce(actrun.tensor(flat), "sum"):totable()
+  local function val(x) if x ~= x then return nil end return x end
+  for run, r in ipairs(rows) do
+    local base = (run - 1) * K
+    for j, k in ipairs(RUN_FIELDS) do r[k] = val(t[base + j]) end
+    r.params = r.params and math.tointeger(r.params) or r.params
+    r.epochs = r.epochs and math.tointeger(r.epochs) or r.epochs
+    local history = {}
+    for e = 1, r.epochs or 0 do
+      local h = {epoch = e}
+      for j, k in ipairs(HIST_FIELDS) do
+        h[k] = val(t[base + #RUN_FIELDS + (e - 1) * #HIST_FIELDS + j])
+      end
+      history[e] = h
+    end
+    r.history = history
+  end
+end
+
 function lab.compare(spec)
   local fname = "actrun.lab.compare"
   if type(spec) ~= "table" then
@@ -1021,7 +1117,12 @@ function lab.compare(spec)
   local plotfile = opt_type(fname, spec, "plot", "string", 3)
   local quiet = opt_type(fname, spec, "quiet", "boolean", 3)
   local show = opt_type(fname, spec, "progress", "boolean", 3)
-  if csv then
+  -- with several MPI ranks, run i belongs to rank (i - 1) % size; the results are
+  -- shared at the end and rank 0 prints the table and writes the files
+  local W, rank, size = dist_module(), 0, 1
+  if W then rank, size = W.rank(), W.size() end
+  if size <= 1 then W = nil end
+  if csv and rank == 0 then
     -- fail now rather than after hours of training
     local f, err = io.open(csv, "a")
     if not f then error(fmt("%s: option csv: cannot write %s", fname, tostring(err)), 2) end
@@ -1032,6 +1133,8 @@ function lab.compare(spec)
     io.stdout:write("\n")
     io.stdout:flush()
   end
+  local say0 = rank == 0 and say or function() end
+  local tag = W and fmt("[rank %d] ", rank) or ""
   local lossf = spec.loss or nn().cross_entropy
   local train, test = D.train, D.test
   -- gradient norms from one batch of the test set (at most EVAL_BATCH rows)
@@ -1044,7 +1147,11 @@ function lab.compare(spec)
   for _, a in ipairs(acts) do
     for _, seed in ipairs(seeds) do
       run = run + 1
-      say(fmt("run %d/%d: %s, seed %d", run, total, a, seed))
+      if (run - 1) % size ~= rank then
+        rows[run] = {activation = a, seed = seed} -- filled in by share_rows
+        goto next_run
+      end
+      say(fmt("%srun %d/%d: %s, seed %d", tag, run, total, a, seed))
       actrun.manual_seed(seed)
       local model = spec.model(a)
       if not is_module(model) then
@@ -1068,24 +1175,26 @@ function lab.compare(spec)
         test_loss = ev.loss, test_accuracy = ev.accuracy, seconds = seconds,
         dead_fraction = dead.total, grad_norm_first = gfirst, grad_norm_last = glast,
         history = history}
-      rows[#rows + 1] = row
-      say(fmt("  test accuracy %s  test loss %.4f  train loss %.4f  %.1f s",
+      rows[run] = row
+      say(fmt("%s  test accuracy %s  test loss %.4f  train loss %.4f  %.1f s", tag,
         row.test_accuracy and pct(row.test_accuracy) or "-", row.test_loss, row.train_loss,
         seconds))
+      ::next_run::
     end
   end
+  if W then share_rows(W, rows, rank, size, epochs) end
 
   local summary = summarize(rows)
-  say("")
-  say(compare_table(summary, #seeds > 1))
-  if csv then
+  say0("")
+  say0(compare_table(summary, #seeds > 1))
+  if csv and rank == 0 then
     write_csv(fname, csv, rows)
-    say("wrote " .. csv)
+    say0("wrote " .. csv)
   end
-  if plotfile then
+  if plotfile and rank == 0 then
     local ok, why = compare_plot(plotfile, summary, rows)
-    if ok then say("wrote " .. plotfile)
-    else say("no plot written (" .. why .. ")") end
+    if ok then say0("wrote " .. plotfile)
+    else say0("no plot written (" .. why .. ")") end
   end
   return rows, summary
 end

@@ -435,6 +435,140 @@ test("compare: prints runs and a ranked table; plot written or a note", function
 end)
 
 ---------------------------------------------------------------------------------------
+-- several ranks: a stand-in for actrun.dist (the API's rank/size/allreduce/broadcast),
+-- each rank a coroutine; a collective is a yield, and when every rank has yielded the
+-- same one, the scheduler combines their tensors in place and resumes them all.
+
+local function world(size, program)
+  local current = 0
+  local fake = {
+    rank = function() return current end,
+    size = function() return size end,
+    allreduce = function(t, op) return coroutine.yield("allreduce", t, op or "sum") end,
+    broadcast = function(t, root) return coroutine.yield("broadcast", t, root) end,
+  }
+  local saved = package.loaded["actrun.dist"]
+  package.loaded["actrun.dist"] = fake
+  local cos, results, waiting = {}, {}, {}
+  for r = 0, size - 1 do
+    cos[r] = coroutine.create(function() return program(r) end)
+  end
+  local ok, err = pcall(function()
+    while true do
+      local alive = 0
+      for r = 0, size - 1 do
+        if coroutine.status(cos[r]) ~= "dead" then
+          current = r
+          local res = table.pack(coroutine.resume(cos[r], waiting[r] and waiting[r][2]))
+          if not res[1] then error(res[2], 0) end
+          if coroutine.status(cos[r]) == "dead" then
+            results[r] = res[2]
+            waiting[r] = nil
+          else
+            waiting[r] = {res[2], res[3], res[4]}
+            alive = alive + 1
+          end
+        end
+      end
+      if alive == 0 then break end
+      if alive ~= size then error("a rank finished while others wait in a collective") end
+      local kind = waiting[0][1]
+      for r = 1, size - 1 do
+        if waiting[r][1] ~= kind then error("ranks in different collectives") end
+      end
+      if kind == "allreduce" then
+        local total = waiting[0][2]:clone()
+        for r = 1, size - 1 do total = total + waiting[r][2] end
+        if waiting[0][3] == "mean" then total = total / size end
+        for r = 0, size - 1 do waiting[r][2]:copy(total) end
+      else
+        local src = waiting[waiting[0][3]][2]:clone()
+        for r = 0, size - 1 do waiting[r][2]:copy(src) end
+      end
+    end
+  end)
+  package.loaded["actrun.dist"] = saved
+  if not ok then error(err, 0) end
+  return results
+end
+
+test("train {distributed=true}: 2 ranks of batch b equal one process of batch 2b", function()
+  local X, y = data.blobs{n = 93, classes = 3, seed = 4} -- 4 x 20 + 13: split 6 and 7
+  local function model()
+    actrun.manual_seed(11)
+    return nn.mlp{2, 8, 3}
+  end
+  local one = model()
+  local h1 = lab.train(one, {X = X, y = y}, {epochs = 3, batch = 20, seed = 5, progress = false,
+    optimizer = optim.SGD(one:parameters(), {lr = 0.1})})
+  local res = world(2, function(r)
+    local m = model()
+    if r == 1 then -- another start: the broadcast from rank 0 must fix it
+      actrun.no_grad(function() m[1].weight:fill(0.5) end)
+    end
+    local h = lab.train(m, {X = X, y = y}, {epochs = 3, batch = 10, seed = 5, progress = false,
+      distributed = true, optimizer = optim.SGD(m:parameters(), {lr = 0.1})})
+    return {m = m, h = h}
+  end)
+  for r = 0, 1 do
+    local m = res[r].m
+    for i, p in ipairs(one:parameters()) do
+      T.tensor_near(m:parameters()[i], p:totable(), 1e-5)
+    end
+    for e = 1, 3 do
+      near(res[r].h[e].loss, h1[e].loss, 1e-5)
+      near(res[r].h[e].accuracy, h1[e].accuracy, 1e-6)
+    end
+  end
+  -- without distributed=true a rank trains alone
+  local solo = world(2, function()
+    local m = model()
+    return lab.train(m, {X = X, y = y}, {epochs = 1, batch = 10, seed = 5, progress = false})
+  end)
+  eq(#solo[0], 1)
+end)
+
+test("compare over 2 ranks: runs spread, every rank gets every row", function()
+  local X, y = data.blobs{n = 120, classes = 3, seed = 1}
+  local spec = function()
+    return {activations = {"relu", "tanh", "elu"}, seeds = {1, 2}, epochs = 2, batch = 30,
+      model = function(a) return nn.mlp{2, 6, 3, activation = a} end,
+      data = {train = {X = X, y = y}, test = {X = X, y = y}}, quiet = true}
+  end
+  local ref = lab.compare(spec())
+  local ran = {[0] = {}, [1] = {}}
+  local res = world(2, function(r)
+    local s = spec()
+    local inner = s.model
+    s.model = function(a)
+      ran[r][#ran[r] + 1] = a
+      return inner(a)
+    end
+    local rows, summary = lab.compare(s)
+    return {rows = rows, summary = summary}
+  end)
+  eq(#ran[0], 3)
+  eq(#ran[1], 3)
+  eq(ran[0], {"relu", "tanh", "elu"}) -- runs 1, 3, 5 (seed 1 of each)
+  for r = 0, 1 do
+    local rows = res[r].rows
+    eq(#rows, 6)
+    for i, row in ipairs(rows) do
+      eq(row.activation, ref[i].activation)
+      eq(row.seed, ref[i].seed)
+      eq(row.params, ref[i].params)
+      eq(#row.history, 2)
+      for _, k in ipairs{"train_loss", "test_loss", "test_accuracy", "dead_fraction",
+          "grad_norm_first", "grad_norm_last"} do
+        near(row[k], ref[i][k], 1e-6 * math.max(1, math.abs(ref[i][k])))
+      end
+      near(row.history[1].loss, ref[i].history[1].loss, 1e-6)
+    end
+    eq(#res[r].summary, 3)
+  end
+end)
+
+---------------------------------------------------------------------------------------
 -- progress
 
 local TRAIN3 = [[
