@@ -434,6 +434,71 @@ test("compare: prints runs and a ranked table; plot written or a note", function
   end
 end)
 
+-- A stand-in for actrun.plot that records its calls (the real one draws them).
+local function with_fake_plot(fn, no_grid)
+  local calls = {}
+  local fake = {
+    line = function(spec) calls[#calls + 1] = {"line", spec} end,
+    bar = function(spec) calls[#calls + 1] = {"bar", spec} end,
+  }
+  if not no_grid then
+    fake.grid = function(spec) calls[#calls + 1] = {"grid", spec} end
+  end
+  local saved = package.loaded["actrun.plot"]
+  package.loaded["actrun.plot"] = fake
+  local ok, err = pcall(fn)
+  package.loaded["actrun.plot"] = saved
+  if not ok then error(err, 0) end
+  return calls
+end
+
+test("plots: compare's panels and plot_depth's log10 lines reach actrun.plot", function()
+  local X, y = data.blobs{n = 60, classes = 2, seed = 1}
+  local rows, summary
+  local calls = with_fake_plot(function()
+    rows, summary = lab.compare{activations = {"relu", "sigmoid"}, seeds = 2, epochs = 3,
+      model = function(a) return nn.mlp{2, 4, 2, activation = a} end,
+      data = {train = {X = X, y = y}, test = {X = X, y = y}}, plot = "cmp.svg", quiet = true}
+  end)
+  eq(#calls, 1)
+  eq(calls[1][1], "grid")
+  eq(calls[1][2].file, "cmp.svg")
+  local line, bar = calls[1][2].plots[1], calls[1][2].plots[2]
+  eq(#line.series, 2)
+  eq(line.series[1].label, summary[1].activation)
+  eq(line.series[1].x, {1, 2, 3})
+  local a = summary[1].activation
+  local r1, r2
+  for _, r in ipairs(rows) do
+    if r.activation == a then if r1 then r2 = r else r1 = r end end
+  end
+  near(line.series[1].y[2], (r1.history[2].loss + r2.history[2].loss) / 2, 1e-12)
+  eq(bar.labels, {summary[1].activation, summary[2].activation})
+  eq(bar.values[1], summary[1].test_accuracy)
+  -- without plot.grid: the curves in the file, the bars beside it
+  local calls2 = with_fake_plot(function()
+    lab.compare{activations = {"relu"}, model = function(a) return nn.mlp{2, 4, 2, activation = a} end,
+      data = {train = {X = X, y = y}, test = {X = X, y = y}}, plot = "c.svg", quiet = true}
+  end, true)
+  eq({calls2[1][1], calls2[1][2].file, calls2[2][1], calls2[2][2].file},
+    {"line", "c.svg", "bar", "c_accuracy.svg"})
+
+  local probes = {sig = lab.depth_probe{activation = "sigmoid", depth = 6, width = 8, batch = 8,
+    seed = 1}}
+  local calls3 = with_fake_plot(function()
+    lab.plot_depth(probes, {file = "d.svg", title = "t"})
+  end)
+  local spec = calls3[1][2]
+  eq(calls3[1][1], "line")
+  eq({spec.file, spec.title, spec.ylabel}, {"d.svg", "t", "log10 grad_norm"})
+  eq(spec.series[1].label, "sig")
+  near(spec.series[1].y[1], math.log(probes.sig[1].grad_norm, 10), 1e-12)
+  local calls4 = with_fake_plot(function()
+    lab.plot_depth({{label = "a", rows = probes.sig}}, {field = "std"})
+  end)
+  near(calls4[1][2].series[1].y[6], probes.sig[6].std, 0)
+end)
+
 ---------------------------------------------------------------------------------------
 -- several ranks: a stand-in for actrun.dist (the API's rank/size/allreduce/broadcast),
 -- each rank a coroutine; a collective is a yield, and when every rank has yielded the
