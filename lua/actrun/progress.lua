@@ -21,8 +21,9 @@ local REDRAW = 0.1 -- seconds between two redraws of the bar
 local BAR = 24     -- characters of the bar
 
 local function isatty(fd)
-  local ok, core = pcall(require, "actrun.data_c")
-  return ok and type(core._isatty) == "function" and core._isatty(fd) or false
+  local ok, term = pcall(require, "actrun.term_c")
+  return ok and type(term) == "table" and type(term.isatty) == "function" and
+    term.isatty(fd) or false
 end
 
 -- The file descriptor behind a Lua stream, for the standard ones.

@@ -674,6 +674,25 @@ test("progress: the terminal bar (forced with ACTRUN_PROGRESS=tty)", function()
   eq(P.clock_text(3725), "1:02:05")
 end)
 
+test("progress: on a real terminal (a pseudo-terminal from util-linux script)", function()
+  if not os.execute("command -v script >/dev/null 2>&1") then
+    T.skip("the script command is not installed")
+  end
+  local path = tmpname() .. ".lua"
+  local f = assert(io.open(path, "w"))
+  f:write(TRAIN3:format(""))
+  f:close()
+  local cmd = "script -qec " .. shell_quote(shell_quote(exe()) .. " " .. shell_quote(path)) ..
+    " /dev/null </dev/null 2>&1"
+  local p = io.popen(cmd)
+  local out = p:read("a")
+  p:close()
+  os.remove(path)
+  if not out:find("done", 1, true) then T.skip("script could not run a pty here: " .. out) end
+  truthy(out:find("epoch 1/3 [", 1, true), out)
+  truthy(out:find("batch/s", 1, true) and out:find("ETA", 1, true), out)
+end)
+
 ---------------------------------------------------------------------------------------
 -- errors
 
