@@ -85,8 +85,10 @@ if opt.quick then
   if not opt.set_width then opt.width = 128 end
 end
 
-local acts = {}
+local acts, listed = {}, {}
 for name in opt.activations:gmatch("[^,%s]+") do
+  if listed[name] then fail("option --activations lists " .. name .. " twice") end
+  listed[name] = true
   if name ~= "maxout" then
     local ok, err = pcall(A.act.info, name)
     if not ok then fail(tostring(err):gsub("^.-actrun", "actrun")) end

@@ -1060,11 +1060,17 @@ function lab.compare(spec)
     error(fmt("%s: option activations expected a non-empty list of names, got %s", fname,
       type(acts) == "table" and "an empty table" or typename(acts)), 2)
   end
+  local listed = {}
   for i, a in ipairs(acts) do
     if type(a) ~= "string" then
       error(fmt("%s: option activations entry %d expected a name, got %s", fname, i,
         typename(a)), 2)
     end
+    if listed[a] then
+      error(fmt("%s: option activations lists '%s' twice (entries %d and %d)", fname, a,
+        listed[a], i), 2)
+    end
+    listed[a] = i
   end
   if not is_callable(spec.model) then
     error(fmt("%s: option model expected a function(activation) -> module, got %s", fname,

@@ -801,6 +801,8 @@ test("evaluate, probes, compare: every bad argument gives an error naming it", f
     "option activations", "empty")
   expect_error(function() return lab.compare(with("activations", {"relu", 3})) end, C,
     "option activations entry 2")
+  expect_error(function() return lab.compare(with("activations", {"relu", "elu", "relu"})) end,
+    C, "option activations lists 'relu' twice (entries 1 and 3)")
   expect_error(function() return lab.compare(with("model", 1)) end, C, "option model")
   expect_error(function() return lab.compare(with("data", {train = {X = X, y = y}})) end, C,
     "option data field test")
