@@ -36,9 +36,10 @@ Trains model(act) for every activation and seed (seeds: a list, or n for 1..n), 
 manual_seed(seed) before each model is made: runs of one seed start from the same
 weights and batches. Row: activation seed params epochs train_loss train_accuracy
 test_loss test_accuracy seconds dead_fraction grad_norm_first grad_norm_last history.
-train_loss is the last epoch's mean; seconds the training time; dead_fraction is lab.dead_units on the test set;
-grad_norm_first/last are the weight-gradient norms of the first and last Linear
-(lab.gradient_flow on the first 1024 test rows, after training). summary: one row per
+train_loss is the last epoch's mean; seconds the training time; dead_fraction is
+lab.dead_units(...).total on the test set; grad_norm_first/last are the weight-gradient
+norms of the first and last Linear (lab.gradient_flow on the first 1024 test rows,
+after training). summary: one row per
 activation ranked by mean test accuracy (*_sd: sd over seeds; grad_ratio: geometric
 mean of first/last). Prints runs and the ranked table; csv: one line per run. Under
 mpirun the runs are spread over the ranks; every rank returns every row.

@@ -512,9 +512,9 @@ local function activation_layers(model)
   return list
 end
 
--- Runs the model over X in batches (eval mode, no recording); for each batch calls
--- visit(i, module, input, output) for each call of activation layer i. Hooks are removed afterwards,
--- also on error.
+-- Runs the model over X in batches (eval mode, no recording); after each batch calls
+-- visit(i, module, input, output) for each call of activation layer i. The hooks are
+-- removed afterwards, also on error.
 local function over_activations(fname, model, X, batch, visit)
   local layers = activation_layers(model)
   local handles = {}
