@@ -585,6 +585,13 @@ test("train {distributed=true}: 2 ranks of batch b equal one process of batch 2b
       near(res[r].h[e].accuracy, h1[e].accuracy, 1e-6)
     end
   end
+  -- one rank (no actrun.dist, or size 1): distributed=true changes nothing
+  if not pcall(require, "actrun.dist") then
+    local m1 = model()
+    local hd = lab.train(m1, {X = X, y = y}, {epochs = 3, batch = 20, seed = 5, progress = false,
+      distributed = true, optimizer = optim.SGD(m1:parameters(), {lr = 0.1})})
+    eq(hd[3].loss, h1[3].loss)
+  end
   -- without distributed=true a rank trains alone
   local solo = world(2, function()
     local m = model()
