@@ -1,127 +1,200 @@
--- The main job: one MLP, many activations, Fashion-MNIST. Every run starts from the same
--- seed-derived weights, so the activation is the only difference; prints a ranked table.
+-- The main job: one MLP, many activations, Fashion-MNIST. Every run of a seed starts
+-- from the same seed-derived initial weights and sees the same batches, so the
+-- activation is the only difference. Prints a ranked table (test accuracy, losses,
+-- dead units, first/last-layer gradient ratio, time) and writes DIR/compare.csv and
+-- DIR/compare.svg.
 --
--- Usage: actrun scripts/compare_fashion_mnist.lua [--quick] [--epochs N] [--width N]
---          [--depth N] [--batch N] [--lr X] [--limit N] [--activations a,b,c] [--seed N]
+-- Usage: actrun scripts/compare_fashion_mnist.lua [options]
+--   --quick            a small subset (6000 train / 1000 test images, width 128): a demo
+--   --epochs N         passes over the training set per run (default 1)
+--   --width N          hidden units per layer (default 256)
+--   --depth N          hidden layers (default 2: 784-256-256-10)
+--   --batch N          mini-batch size (default 128)
+--   --lr X             learning rate (default 1e-3; 1e-2 on the synthetic fallback)
+--   --optimizer NAME   adam, adamw, sgd (momentum 0.9), rmsprop or adagrad (default adam)
+--   --seeds N|a,b,c    seeds 1..N, or a list; several seeds give mean ± sd (default 1)
+--   --activations a,b  comma list (default: the 13 below)
+--   --limit N          use the first N training images (and N/6 test images)
+--   --out DIR          where compare.csv and compare.svg go (default "out")
+--   --help             this text
 -- Without the Debian package dataset-fashion-mnist it says how to get it and runs the
--- same comparison on a built-in synthetic task (spirals).
+-- same comparison on a built-in synthetic task (3-class spirals).
 --
--- This is the foundation's version, written with tensors, actrun.act, autograd, Adam and
--- the data loader directly; the lab's lab.compare (with CSV, plots, dead units and
--- gradient flow) replaces its loop when it lands.
+-- Model notes: selu uses LeCun-normal initial weights (its self-normalising setting; no
+-- dropout anywhere, so no alpha-dropout question); prelu is nn.PReLU, one learnable
+-- slope per hidden unit; maxout is nn.Maxout with k=2 (twice the hidden weights).
 local A = actrun or require "actrun"
-local act, data, optim, nn = A.act, A.data, A.optim, A.nn
+local data, optim, nn, lab = A.data, A.optim, A.nn, A.lab
 
-local here = (arg and arg[0] or ""):match("^(.*)/") or "."
-local cli = dofile(here .. "/lib/cli.lua")
+local DEFAULT_ACTS = "relu,leaky_relu,prelu,elu,selu,gelu,silu,mish,softplus,tanh,sigmoid," ..
+  "identity,maxout"
 
-local opt, given = cli.parse(arg, {
-  usage = "actrun scripts/compare_fashion_mnist.lua [options]",
-  about = "One MLP, many activations, Fashion-MNIST (or spirals without the data set).",
-  options = {
-    {"quick", "flag", help = "a smaller run (6000 training images, width 128)"},
-    {"epochs", "int", 1, help = "training epochs (spirals: 60, 20 with --quick)", min = 1},
-    {"width", "int", 256, help = "hidden units per layer", min = 1},
-    {"depth", "int", 2, help = "hidden layers", min = 1},
-    {"batch", "int", 128, help = "mini-batch size", min = 1},
-    {"lr", "number", 1e-3, help = "Adam learning rate (spirals: 1e-2)", min = 0},
-    {"limit", "int", nil, help = "use only the first N training images", min = 1},
-    {"activations", "string", "relu,leaky_relu,elu,selu,gelu,silu,mish,softplus,tanh,sigmoid,identity",
-     help = "comma-separated activations", arg = "LIST"},
-    {"seed", "int", 1, help = "seed of the initial weights"},
-  }})
-if opt.quick then opt.limit = opt.limit or 6000; if not given.width then opt.width = 128 end end
+local function usage()
+  local f = io.open(arg and arg[0] or "", "r")
+  if f then
+    for line in f:lines() do
+      if not line:match("^%-%-") then break end
+      print((line:gsub("^%-%- ?", "")))
+    end
+    f:close()
+  end
+end
+
+local opt = {epochs = 1, width = 256, depth = 2, batch = 128, lr = 1e-3, optimizer = "adam",
+  seeds = "1", activations = DEFAULT_ACTS, out = "out"}
+local numeric = {epochs = true, width = true, depth = true, batch = true, lr = true,
+  limit = true}
+local known = {limit = true}
+for k in pairs(opt) do known[k] = true end
+
+local function fail(msg)
+  io.stderr:write("compare_fashion_mnist: ", msg, "\n")
+  os.exit(2)
+end
+
+local i = 1
+while arg and arg[i] do
+  local a = arg[i]
+  if a == "--quick" then
+    opt.quick = true
+  elseif a == "--help" or a == "-h" then
+    usage()
+    os.exit(0)
+  elseif a:match("^%-%-") then
+    local k, v = a:sub(3), arg[i + 1]
+    if a:find("=", 1, true) then k, v = a:match("^%-%-([^=]+)=(.*)$") else i = i + 1 end
+    if not known[k] then fail("unknown option --" .. k .. " (see --help)") end
+    if v == nil then fail("option --" .. k .. " needs a value") end
+    if numeric[k] then
+      local n = tonumber(v)
+      if not n or n <= 0 or (k ~= "lr" and n ~= math.floor(n)) then
+        fail(("option --%s expected a positive %s, got %s"):format(k,
+          k == "lr" and "number" or "integer", v))
+      end
+      v = k == "lr" and n or math.tointeger(n)
+    end
+    opt[k] = v
+    opt["set_" .. k] = true
+  else
+    fail("unknown argument " .. a .. " (see --help)")
+  end
+  i = i + 1
+end
+if opt.quick then
+  opt.limit = opt.limit or 6000
+  if not opt.set_width then opt.width = 128 end
+end
+
+local acts, listed = {}, {}
+for name in opt.activations:gmatch("[^,%s]+") do
+  if listed[name] then fail("option --activations lists " .. name .. " twice") end
+  listed[name] = true
+  if name ~= "maxout" then
+    local ok, err = pcall(A.act.info, name)
+    if not ok then fail(tostring(err):gsub("^.-actrun", "actrun")) end
+  end
+  acts[#acts + 1] = name
+end
+if #acts == 0 then fail("option --activations is empty") end
+
+local seeds = {}
+if opt.seeds:match("^%d+$") then
+  for s = 1, math.tointeger(tonumber(opt.seeds)) do seeds[s] = s end
+else
+  for s in opt.seeds:gmatch("[^,%s]+") do
+    local n = math.tointeger(tonumber(s))
+    if not n then fail("option --seeds expected N or a list of integers, got " .. opt.seeds) end
+    seeds[#seeds + 1] = n
+  end
+end
+if #seeds == 0 then fail("option --seeds expected at least one seed") end
+
+local OPTIMIZERS = {
+  adam = function(p) return optim.Adam(p, {lr = opt.lr}) end,
+  adamw = function(p) return optim.AdamW(p, {lr = opt.lr}) end,
+  sgd = function(p) return optim.SGD(p, {lr = opt.lr, momentum = 0.9}) end,
+  rmsprop = function(p) return optim.RMSprop(p, {lr = opt.lr}) end,
+  adagrad = function(p) return optim.Adagrad(p, {lr = opt.lr}) end,
+}
+if not OPTIMIZERS[opt.optimizer] then
+  fail("option --optimizer expected adam, adamw, sgd, rmsprop or adagrad, got " .. opt.optimizer)
+end
 
 -- data: Fashion-MNIST when installed, else spirals
 local ok, Xtr, ytr = pcall(data.fashion_mnist, {split = "train", limit = opt.limit})
 local Xte, yte, task
 if ok then
-  Xte, yte = data.fashion_mnist{split = "test", limit = opt.limit and opt.limit // 6}
-  task = ("Fashion-MNIST (%d train, %d test)"):format(Xtr:size(1), Xte:size(1))
+  Xte, yte = data.fashion_mnist{split = "test", limit = opt.limit and math.max(1, opt.limit // 6)}
+  task = ("Fashion-MNIST (%d train, %d test images)"):format(Xtr:size(1), Xte:size(1))
 else
-  io.stderr:write("Fashion-MNIST not found (", tostring(Xtr), ")\n",
+  io.stderr:write("Fashion-MNIST not found (", tostring(Xtr):gsub("^.-actrun", "actrun"), ")\n",
     "Install it with: apt-get install dataset-fashion-mnist (or set ACTRUN_DATA).\n",
     "Falling back to a synthetic task: 3-class spirals.\n")
-  Xtr, ytr = data.spirals{n = 3000, classes = 3, noise = 0.1, seed = 1}
+  local n = opt.limit and math.min(opt.limit, 3000) or 3000
+  Xtr, ytr = data.spirals{n = n, classes = 3, noise = 0.1, seed = 1}
   Xte, yte = data.spirals{n = 900, classes = 3, noise = 0.1, seed = 2}
-  task = "spirals (3000 train, 900 test)"
+  task = ("spirals (%d train, 900 test points)"):format(n)
   -- a small task: more passes, so the activations have time to differ
-  if not given.epochs then opt.epochs = opt.quick and 20 or 60 end
-  if not given.lr then opt.lr = 1e-2 end
+  if not opt.set_epochs then opt.epochs = opt.quick and 20 or 60 end
+  if not opt.set_lr then opt.lr = 1e-2 end
 end
 local nin, nclass = Xtr:size(2), math.floor(ytr:max():item())
 
--- weights: Kaiming-uniform like PyTorch's nn.Linear, drawn once from the seed
-local function init_weights()
-  A.manual_seed(opt.seed)
-  local W, sizes = {}, {nin}
-  for _ = 1, opt.depth do sizes[#sizes + 1] = opt.width end
-  sizes[#sizes + 1] = nclass
-  for l = 1, #sizes - 1 do
-    local w = nn.init.kaiming_uniform(A.empty(sizes[l + 1], sizes[l]), {a = math.sqrt(5)})
-    local bound = 1 / math.sqrt(sizes[l])
-    local b = nn.init.uniform(A.empty(sizes[l + 1]), -bound, bound)
-    W[#W + 1] = {w = w, b = b}
-  end
-  return W
-end
+local sizes = {nin}
+for _ = 1, opt.depth do sizes[#sizes + 1] = opt.width end
+sizes[#sizes + 1] = nclass
 
-local function forward(W, x, name)
-  local h = x
-  for l, layer in ipairs(W) do
-    h = h:matmul(layer.w:t()) + layer.b
-    if l < #W then h = act.apply(name, h) end
-  end
-  return h
-end
-
-local function accuracy(W, X, y, name)
-  return A.no_grad(function()
-    local pred = forward(W, X, name):argmax(2)
-    return pred:eq(y):mean():item()
-  end)
-end
-
-print(("actrun %s: %d-%s-%d MLP, Adam lr %g, batch %d, %d epoch(s), %d thread(s), on %s")
-  :format(A.version, nin, (tostring(opt.width) .. "-"):rep(opt.depth):sub(1, -2), nclass,
-    opt.lr, opt.batch, opt.epochs, A.get_num_threads(), task))
-
-local rows = {}
-for name in opt.activations:gmatch("[^,%s]+") do
-  local W = init_weights()
-  local params = {}
-  for _, layer in ipairs(W) do
-    layer.w.requires_grad = true
-    layer.b.requires_grad = true
-    params[#params + 1] = layer.w
-    params[#params + 1] = layer.b
-  end
-  local adam = optim.Adam(params, {lr = opt.lr})
-  local t0, loss_sum, nb = A.clock(), 0, 0
-  for epoch = 1, opt.epochs do
-    loss_sum, nb = 0, 0
-    for xb, yb in data.loader(Xtr, ytr, {batch = opt.batch, shuffle = true, seed = epoch}) do
-      local loss = nn.cross_entropy(forward(W, xb, name), yb)
-      adam:zero_grad()
-      loss:backward()
-      adam:step()
-      loss_sum, nb = loss_sum + loss:item(), nb + 1
+-- The model of one activation. nn.mlp for all but prelu, whose learnable slopes are
+-- nn.PReLU modules (one slope per unit); Linear layers are made in the same order in
+-- both, so every activation but selu (LeCun-normal) and maxout (other shapes) starts
+-- from the same weights for a given seed.
+local function model(act)
+  if act == "prelu" then
+    local m = nn.Sequential()
+    for l = 1, #sizes - 2 do
+      m:add(nn.Linear(sizes[l], sizes[l + 1]))
+      m:add(nn.PReLU(sizes[l + 1]))
     end
+    m:add(nn.Linear(sizes[#sizes - 1], sizes[#sizes]))
+    return m
   end
-  local secs = A.clock() - t0
-  rows[#rows + 1] = {name = name, loss = loss_sum / nb, acc = accuracy(W, Xte, yte, name),
-    secs = secs}
-  io.write(("  %-10s test accuracy %6.2f%%  train loss %.4f  %.1f s\n")
-    :format(name, 100 * rows[#rows].acc, rows[#rows].loss, secs))
-  io.stdout:flush()
+  local spec = {activation = act}
+  for l, s in ipairs(sizes) do spec[l] = s end
+  if act == "selu" then spec.init = "lecun_normal" end
+  return nn.mlp(spec)
 end
 
-table.sort(rows, function(a, b) return a.acc > b.acc end)
-for r, row in ipairs(rows) do row.rank = r end
-print()
-cli.print_table({
-  {"rank", "rank", "%d"}, {"activation", "name"}, {"test accuracy", "acc",
-   function(v) return ("%.2f%%"):format(100 * v) end},
-  {"train loss", "loss", "%.4f"}, {"seconds", "secs", "%.1f"},
-}, rows)
-return rows
+-- the output folder
+local function mkdir(dir)
+  local probe = io.open(dir .. "/.actrun-write-test", "w")
+  if probe then
+    probe:close()
+    os.remove(dir .. "/.actrun-write-test")
+    return true
+  end
+  os.execute("mkdir -p '" .. dir:gsub("'", "'\\''") .. "'")
+  probe = io.open(dir .. "/.actrun-write-test", "w")
+  if not probe then return false end
+  probe:close()
+  os.remove(dir .. "/.actrun-write-test")
+  return true
+end
+if not mkdir(opt.out) then fail("cannot create or write the folder " .. opt.out) end
+
+print(("actrun %s: %s MLP, %s lr %g, batch %d, %d epoch(s), seed(s) %s, %d thread(s), on %s")
+  :format(A.version, table.concat(sizes, "-"), opt.optimizer, opt.lr, opt.batch, opt.epochs,
+    table.concat(seeds, ","), A.get_num_threads(), task))
+
+local t0 = A.clock()
+local rows, summary = lab.compare{
+  activations = acts, model = model,
+  data = {train = {X = Xtr, y = ytr}, test = {X = Xte, y = yte}},
+  optimizer = OPTIMIZERS[opt.optimizer],
+  epochs = opt.epochs, batch = opt.batch, seeds = seeds,
+  csv = opt.out .. "/compare.csv", plot = opt.out .. "/compare.svg",
+}
+print(("\n%d runs in %.1f s. dead: share of hidden units that output exactly 0 on every " ..
+  "test example;"):format(#rows, A.clock() - t0))
+print("grad first/last: weight-gradient norm of the first Linear over that of the last, on " ..
+  "one test batch after training.")
+return rows, summary

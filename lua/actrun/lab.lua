@@ -1,8 +1,19 @@
--- actrun.lab: experiment helpers. For now only gradcheck, which the autograd tests use
--- on every differentiable op; training and comparison helpers join it later.
+-- actrun.lab: experiments over modules. train / evaluate (a mini-batch loop in Lua over
+-- C ops), compare (activations x seeds, a ranked table, CSV and a plot), the probes
+-- (gradient_flow, activation_stats, dead_units, depth_probe) and gradcheck.
+--
+-- Nothing here loops over elements in Lua: every statistic is a tensor op (a reduction
+-- to one number per batch, or to one number per unit), and Lua only adds those up.
 local actrun = require "actrun"
 
 local lab = {}
+local fmt = string.format
+
+-- Loaded on first use (gradcheck, used by the autograd tests, needs none of them).
+local function nn() return require "actrun.nn" end
+local function optim() return require "actrun.optim" end
+local function data() return require "actrun.data" end
+local function progress() return require "actrun.progress" end
 
 -- 1-based multi-index of flat position k (row-major) in a tensor of shape `shape`.
 local function unravel(k, shape)
@@ -89,4 +100,1163 @@ function lab.gradcheck(fn, inputs, opts)
   return max_err <= tol, max_err
 end
 
+---------------------------------------------------------------------------------------
+-- Argument checks shared by the lab functions. `level` is the error level of the
+-- caller of the public function, seen from the helper (3 when the public function calls
+-- the helper directly).
+
+local function typename(v)
+  if actrun.is_tensor(v) then return "a tensor" end
+  return type(v)
+end
+
+local function shape_str(t)
+  return "{" .. table.concat(t:shape(), ",") .. "}"
+end
+
+local function is_module(m)
+  return type(m) == "table" and type(m.forward) == "function" and
+    type(m.parameters) == "function" and type(m.named_modules) == "function"
+end
+
+local function check_model(fname, m, argn, level)
+  if not is_module(m) then
+    error(fmt("%s: argument #%d (model) expected an nn module, got %s", fname, argn,
+      typename(m)), level)
+  end
+end
+
+local function check_tensor(fname, v, what, level)
+  if not actrun.is_tensor(v) then
+    error(fmt("%s: %s expected a tensor, got %s", fname, what, typename(v)), level)
+  end
+end
+
+-- X {N, ...} and y {N, ...} with N >= 1 rows each.
+local function check_xy(fname, X, y, xwhat, ywhat, level)
+  check_tensor(fname, X, xwhat, level + 1)
+  check_tensor(fname, y, ywhat, level + 1)
+  if X:dim() < 1 or X:size(1) < 1 then
+    error(fmt("%s: %s has shape %s, expected at least one row", fname, xwhat, shape_str(X)),
+      level)
+  end
+  if y:dim() < 1 or y:size(1) ~= X:size(1) then
+    error(fmt("%s: %s has %d rows but %s has %s (they must match)", fname, xwhat, X:size(1),
+      ywhat, y:dim() < 1 and "0 dims" or (y:size(1) .. " rows")), level)
+  end
+end
+
+-- A {X=, y=} table argument.
+local function check_set(fname, set, argn, name, level)
+  if type(set) ~= "table" or actrun.is_tensor(set) then
+    error(fmt("%s: argument #%d (%s) expected a table {X=, y=}, got %s", fname, argn, name,
+      typename(set)), level)
+  end
+  local where = fmt("argument #%d (%s)", argn, name)
+  check_xy(fname, set.X, set.y, where .. " field X", where .. " field y", level + 1)
+  return set.X, set.y
+end
+
+-- Options with known keys only (a typo must not be ignored silently).
+local function check_opts(fname, opts, argn, known, level, argname)
+  argname = argname or "options"
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(fmt("%s: argument #%d (%s) expected a table, got %s", fname, argn, argname,
+      typename(opts)), level)
+  end
+  for k in pairs(opts) do
+    if not known[k] then
+      local names = {}
+      for n in pairs(known) do names[#names + 1] = n end
+      table.sort(names)
+      error(fmt("%s: argument #%d (%s) has unknown option '%s' (options: %s)", fname,
+        argn, argname, tostring(k), table.concat(names, ", ")), level)
+    end
+  end
+  return opts
+end
+
+local function opt_posint(fname, opts, key, default, level)
+  local v = opts[key]
+  if v == nil then return default end
+  if math.type(v) == "float" and v == math.floor(v) then v = math.tointeger(v) end
+  if math.type(v) ~= "integer" or v < 1 then
+    error(fmt("%s: option %s expected an integer >= 1, got %s", fname, key,
+      type(v) == "number" and tostring(v) or typename(v)), level)
+  end
+  return v
+end
+
+local function opt_type(fname, opts, key, want, level)
+  local v = opts[key]
+  if v ~= nil and type(v) ~= want then
+    error(fmt("%s: option %s expected a %s, got %s", fname, key, want, typename(v)), level)
+  end
+  return v
+end
+
+-- "file:line: " of the code that called the public function (level 2 = the public
+-- function's caller), for errors found deep inside a training loop.
+local function caller_pos(level)
+  local info = debug.getinfo(level + 1, "Sl")
+  if info and info.currentline and info.currentline > 0 then
+    return info.short_src .. ":" .. info.currentline .. ": "
+  end
+  return ""
+end
+
+local function is_callable(f)
+  if type(f) == "function" then return true end
+  local mt = getmetatable(f)
+  return type(mt) == "table" and type(mt.__call) == "function"
+end
+
+-- The training mode of every module, to put back exactly as it was.
+local function save_modes(model)
+  local saved = {}
+  for i, e in ipairs(model:named_modules()) do saved[i] = {e.module, e.module.training} end
+  return saved
+end
+
+local function restore_modes(saved)
+  for _, s in ipairs(saved) do s[1].training = s[2] end
+end
+
+-- Runs fn() with the model in train (true) or eval (false) mode, then puts every
+-- module's mode back, also when fn fails.
+local function with_mode(model, training, fn)
+  local saved = save_modes(model)
+  if training then model:train() else model:eval() end
+  local res = table.pack(pcall(fn))
+  restore_modes(saved)
+  if not res[1] then error(res[2], 0) end
+  return table.unpack(res, 2, res.n)
+end
+
+---------------------------------------------------------------------------------------
+-- Accuracy: what "correct" means depends on the outputs and the targets.
+--   outputs {N,C} with C >= 2 and targets {N}: class labels 1..C, correct when the
+--     argmax of the row is the label;
+--   outputs {N,1} or {N} with targets of the same shape holding only 0 and 1: binary,
+--     correct when (output > threshold) equals the target; the threshold is 0 for
+--     nn.bce_with_logits (logits) and 0.5 otherwise (probabilities, or mse on 0/1);
+--   anything else (regression): no accuracy (nil).
+
+-- Same rank and same sizes after the first (row) dim.
+local function same_row_shape(a, b)
+  local sa, sb = a:shape(), b:shape()
+  if #sa ~= #sb then return false end
+  for i = 2, #sa do if sa[i] ~= sb[i] then return false end end
+  return true
+end
+
+-- Decides the accuracy rule from the first batch's outputs and the whole target tensor
+-- y; checks class labels (integers in 1..C). Returns a rule table or nil.
+local function accuracy_rule(fname, out, y, lossf, what, pos)
+  if not actrun.is_tensor(out) then return nil end
+  if out:dim() == 2 and out:size(2) >= 2 and y:dim() == 1 then
+    local C = out:size(2)
+    local lo, hi = y:min():item(), y:max():item()
+    local frac = (y - y:floor()):abs():max():item()
+    if frac ~= 0 or lo ~= lo or hi ~= hi then
+      error(pos .. fmt("%s: %s holds non-integer labels (class labels are integers 1..%d)",
+        fname, what, C), 0)
+    end
+    if lo < 1 or hi > C then
+      error(pos .. fmt("%s: %s holds label %s, out of range 1..%d (the model outputs %d " ..
+        "classes)", fname, what, fmt("%g", lo < 1 and lo or hi), C, C), 0)
+    end
+    return {kind = "class", classes = C}
+  end
+  local single = out:dim() == 1 or (out:dim() == 2 and out:size(2) == 1)
+  if single and same_row_shape(out, y) then
+    local binary = (y:eq(0) + y:eq(1)):sum():item() == y:numel()
+    if binary then
+      local nnm = nn()
+      return {kind = "binary", threshold = lossf == nnm.bce_with_logits and 0 or 0.5}
+    end
+  end
+  return nil
+end
+
+-- Number of correct predictions in one batch (a tensor reduction, then one number).
+local function count_correct(rule, out, yb)
+  out = out:detach()
+  if rule.kind == "class" then
+    return out:argmax(2):eq(yb):sum():item()
+  end
+  return out:gt(rule.threshold):eq(yb):sum():item()
+end
+
+local EVAL_BATCH = 1024
+
+-- Mean loss and accuracy of model on (X, y), in batches of `batch` rows, without
+-- recording (the caller sets the mode).
+local function eval_batches(fname, model, X, y, lossf, batch, what, pos)
+  local N = X:size(1)
+  return actrun.no_grad(function()
+    local loss_sum, correct, rule = 0, 0, nil
+    for i = 1, N, batch do
+      local n = math.min(batch, N - i + 1)
+      local xb, yb = X:narrow(1, i, n), y:narrow(1, i, n)
+      local out = model(xb)
+      if i == 1 then rule = accuracy_rule(fname, out, y, lossf, what, pos) end
+      local l = lossf(out, yb)
+      loss_sum = loss_sum + l:item() * n
+      if rule then correct = correct + count_correct(rule, out, yb) end
+    end
+    return loss_sum / N, rule and correct / N or nil
+  end)
+end
+
+---------------------------------------------------------------------------------------
+-- lab.train
+
+local TRAIN_OPTS = {epochs = true, batch = true, optimizer = true, loss = true,
+  on_epoch = true, seed = true, shuffle = true, val = true, progress = true, label = true,
+  distributed = true}
+
+-- actrun.dist when this build has it (nil otherwise: one rank).
+local function dist_module()
+  local d = package.loaded["actrun.dist"]
+  if d == nil then
+    local ok, m = pcall(require, "actrun.dist")
+    d = ok and type(m) == "table" and m or nil
+  end
+  return d
+end
+
+local function pct(v)
+  return v and fmt("%.2f%%", 100 * v) or nil
+end
+
+-- The text of one finished epoch (progress display).
+local function epoch_text(row)
+  local parts = {fmt("loss %.4f", row.loss)}
+  if row.accuracy then parts[#parts + 1] = "accuracy " .. pct(row.accuracy) end
+  if row.val_loss then parts[#parts + 1] = fmt("val_loss %.4f", row.val_loss) end
+  if row.val_accuracy then parts[#parts + 1] = "val_accuracy " .. pct(row.val_accuracy) end
+  parts[#parts + 1] = fmt("%.2f s", row.seconds)
+  return table.concat(parts, "  ")
+end
+
+function lab.train(model, set, opts)
+  local fname = "actrun.lab.train"
+  check_model(fname, model, 1, 3)
+  local X, y = check_set(fname, set, 2, "data", 3)
+  opts = check_opts(fname, opts, 3, TRAIN_OPTS, 3)
+  local epochs = opt_posint(fname, opts, "epochs", 1, 3)
+  local batch = opt_posint(fname, opts, "batch", 64, 3)
+  local opt = opts.optimizer
+  if opt ~= nil and (type(opt) ~= "table" or not is_callable(opt.step) or
+      not is_callable(opt.zero_grad)) then
+    error(fmt("%s: option optimizer expected an optimiser (with step and zero_grad), got %s",
+      fname, typename(opt)), 2)
+  end
+  local lossf = opts.loss
+  if lossf ~= nil and not is_callable(lossf) then
+    error(fmt("%s: option loss expected a function, got %s", fname, typename(lossf)), 2)
+  end
+  local on_epoch = opts.on_epoch
+  if on_epoch ~= nil and not is_callable(on_epoch) then
+    error(fmt("%s: option on_epoch expected a function, got %s", fname, typename(on_epoch)), 2)
+  end
+  local seed = opts.seed
+  if seed ~= nil and math.type(seed) ~= "integer" and
+      not (type(seed) == "number" and seed == math.floor(seed)) then
+    error(fmt("%s: option seed expected an integer, got %s", fname,
+      type(seed) == "number" and tostring(seed) or typename(seed)), 2)
+  end
+  seed = seed and math.tointeger(seed)
+  local shuffle = opt_type(fname, opts, "shuffle", "boolean", 3)
+  if shuffle == nil then shuffle = true end
+  local Xv, yv
+  if opts.val ~= nil then
+    if type(opts.val) ~= "table" or actrun.is_tensor(opts.val) then
+      error(fmt("%s: option val expected a table {X=, y=}, got %s", fname,
+        typename(opts.val)), 2)
+    end
+    check_xy(fname, opts.val.X, opts.val.y, "option val field X", "option val field y", 3)
+    Xv, yv = opts.val.X, opts.val.y
+  end
+  local show = opts.progress
+  if show ~= nil and type(show) ~= "boolean" then
+    error(fmt("%s: option progress expected a boolean, got %s", fname, typename(show)), 2)
+  end
+  local label = opt_type(fname, opts, "label", "string", 3)
+  local pos = caller_pos(2)
+  -- data parallel: every rank draws the same N x batch rows and trains on its share;
+  -- gradients are averaged weighted by the shares, so N ranks equal one process with
+  -- N x batch (same seed: same batches)
+  local D, rank, size = nil, 0, 1
+  if opt_type(fname, opts, "distributed", "boolean", 3) then
+    D = dist_module()
+    if D then rank, size = D.rank(), D.size() end
+    if size <= 1 then D = nil end
+  end
+  if D and rank ~= 0 then show = false end
+
+  lossf = lossf or nn().cross_entropy
+  local params = model:parameters()
+  opt = opt or optim().Adam(params, {lr = 1e-3})
+  if D then
+    -- start from rank 0's weights
+    for _, p in ipairs(params) do D.broadcast(p:detach(), 0) end
+  end
+  local N = X:size(1)
+  local nbatches = (N + batch * size - 1) // (batch * size)
+  local history = {}
+  local P = progress()
+
+  with_mode(model, true, function()
+    local rule, first = nil, true
+    for epoch = 1, epochs do
+      local bar = P.new{
+        label = fmt("%sepoch %d/%d", label and (label .. "  ") or "", epoch, epochs),
+        total = nbatches, after = (epochs - epoch) * nbatches, progress = show,
+      }
+      local lopts = {batch = batch * size, shuffle = shuffle}
+      -- one order per epoch, derived from the seed (same seed: same batches)
+      if shuffle and seed then lopts.seed = seed * 1000003 + epoch end
+      local t0 = actrun.clock()
+      local loss_sum, correct, seen, done = 0, 0, 0, 0
+      for xb, yb in data().loader(X, y, lopts) do
+        local nall = xb:size(1)
+        local lo = rank * nall // size
+        local n = (rank + 1) * nall // size - lo
+        if D and n > 0 then xb, yb = xb:narrow(1, lo + 1, n), yb:narrow(1, lo + 1, n) end
+        opt:zero_grad()
+        if n > 0 then
+          local out = model(xb)
+          if first then
+            rule = accuracy_rule(fname, out, y, lossf, "argument #2 (data) field y", pos)
+            first = false
+          end
+          local loss = lossf(out, yb)
+          if not actrun.is_tensor(loss) or loss:numel() ~= 1 then
+            error(pos .. fmt("%s: option loss must return a one-element tensor, got %s", fname,
+              actrun.is_tensor(loss) and ("shape " .. shape_str(loss)) or typename(loss)), 0)
+          end
+          loss:backward()
+          loss_sum = loss_sum + loss:item() * n
+          seen = seen + n
+          if rule then correct = correct + count_correct(rule, out, yb) end
+        end
+        if D then
+          -- mean over ranks of (n * size / nall) * local mean = the mean over all rows
+          local scale = n * size / nall
+          for _, p in ipairs(params) do
+            local g = p.grad
+            if g == nil then
+              p.grad = actrun.zeros(p:shape())
+            elseif scale ~= 1 then
+              p.grad = g * scale
+            end
+            D.allreduce(p.grad, "mean")
+          end
+        end
+        opt:step()
+        done = done + 1
+        bar:update(done, seen > 0 and loss_sum / seen or nil)
+      end
+      if D then
+        local t = D.allreduce(actrun.tensor{loss_sum, seen, correct}, "sum"):totable()
+        loss_sum, seen, correct = t[1], t[2], t[3]
+      end
+      local row = {epoch = epoch, loss = loss_sum / seen,
+        accuracy = rule and correct / seen or nil, seconds = actrun.clock() - t0}
+      if Xv then
+        local vl, va = with_mode(model, false, function()
+          return eval_batches(fname, model, Xv, yv, lossf, EVAL_BATCH, "option val field y", pos)
+        end)
+        row.val_loss, row.val_accuracy = vl, va
+      end
+      history[#history + 1] = row
+      bar:finish(epoch_text(row))
+      if on_epoch and on_epoch(row, model) == false then break end
+    end
+  end)
+  return history
+end
+
+---------------------------------------------------------------------------------------
+-- lab.evaluate
+
+function lab.evaluate(model, X, y, lossf, opts)
+  local fname = "actrun.lab.evaluate"
+  check_model(fname, model, 1, 3)
+  check_xy(fname, X, y, "argument #2 (X)", "argument #3 (y)", 3)
+  if lossf ~= nil and not is_callable(lossf) then
+    error(fmt("%s: argument #4 (loss) expected a function, got %s", fname, typename(lossf)), 2)
+  end
+  opts = check_opts(fname, opts, 5, {batch = true}, 3)
+  local batch = opt_posint(fname, opts, "batch", EVAL_BATCH, 3)
+  lossf = lossf or nn().cross_entropy
+  local pos = caller_pos(2)
+  local loss, acc = with_mode(model, false, function()
+    return eval_batches(fname, model, X, y, lossf, batch, "argument #3 (y)", pos)
+  end)
+  return {loss = loss, accuracy = acc}
+end
+
+---------------------------------------------------------------------------------------
+-- Probes: hooks on the activation layers, gradient norms per layer.
+
+-- The activation layers of a model (modules with is_activation), in pre-order.
+local function activation_layers(model)
+  local list = {}
+  for _, e in ipairs(model:named_modules()) do
+    if e.module.is_activation then list[#list + 1] = {name = e.name, module = e.module} end
+  end
+  return list
+end
+
+-- Runs the model over X in batches (eval mode, no recording); after each batch calls
+-- visit(i, module, input, output) for each call of activation layer i. The hooks are
+-- removed afterwards, also on error.
+local function over_activations(fname, model, X, batch, visit)
+  local layers = activation_layers(model)
+  local handles = {}
+  local pending = {}
+  local ok, err = pcall(function()
+    for i, l in ipairs(layers) do
+      handles[i] = l.module:add_hook(function(_, input, output)
+        pending[#pending + 1] = {i, l.module, input, output}
+      end)
+    end
+    with_mode(model, false, function()
+      local N = X:size(1)
+      for s = 1, N, batch do
+        local n = math.min(batch, N - s + 1)
+        actrun.no_grad(function() return model(X:narrow(1, s, n)) end)
+        -- the statistics are taken after the recording-free forward: some need autograd
+        for _, p in ipairs(pending) do visit(p[1], p[2], p[3], p[4]) end
+        pending = {}
+      end
+    end)
+  end)
+  for _, h in ipairs(handles) do h:remove() end
+  if not ok then error(err, 0) end
+  return layers
+end
+
+-- f'(x) of an activation layer at its input x, as a tensor of x's shape (nil for
+-- Maxout, whose derivative with respect to the winning piece is 1 everywhere).
+local function layer_derivative(m, x)
+  x = x:detach()
+  if m.act_name == "maxout" then return nil end
+  if m.act_name == "prelu" and actrun.is_tensor(m.weight) then
+    local w = m.weight:detach()
+    if w:numel() > 1 and x:dim() > 2 then
+      local s = {1, w:numel()}
+      for d = 3, x:dim() do s[d] = 1 end
+      w = w:reshape(s)
+    end
+    return actrun.no_grad(function() return x:gt(0) + x:le(0) * w end)
+  end
+  local act = actrun.act
+  local ok, d = pcall(act.derivative, m.act_name, x, m.params)
+  if ok then return d end
+  -- an activation without a C derivative: autograd on a detached copy
+  local xc = x:clone()
+  xc.requires_grad = true
+  act.apply(m.act_name, xc, m.params):sum():backward()
+  return xc.grad
+end
+
+local STATS_OPTS = {batch = true}
+
+function lab.activation_stats(model, X, opts)
+  local fname = "actrun.lab.activation_stats"
+  check_model(fname, model, 1, 3)
+  check_tensor(fname, X, "argument #2 (X)", 3)
+  if X:dim() < 1 or X:size(1) < 1 then
+    error(fmt("%s: argument #2 (X) has shape %s, expected at least one row", fname,
+      shape_str(X)), 2)
+  end
+  opts = check_opts(fname, opts, 3, STATS_OPTS, 3)
+  local batch = opt_posint(fname, opts, "batch", EVAL_BATCH, 3)
+  local acc = {}
+  local layers = over_activations(fname, model, X, batch, function(i, m, input, out)
+    local a = acc[i] or {n = 0, sum = 0, sumsq = 0, zeros = 0, sat = 0}
+    acc[i] = a
+    out = out:detach()
+    a.n = a.n + out:numel()
+    a.sum = a.sum + out:sum():item()
+    a.sumsq = a.sumsq + out:square():sum():item()
+    a.zeros = a.zeros + out:eq(0):sum():item()
+    local d = actrun.is_tensor(input) and layer_derivative(m, input)
+    if d then a.sat = a.sat + d:abs():lt(1e-3):sum():item() end
+  end)
+  local rows = {}
+  for i, l in ipairs(layers) do
+    local a = acc[i]
+    if a and a.n > 0 then
+      local mean = a.sum / a.n
+      local var = a.n > 1 and math.max(0, (a.sumsq - a.n * mean * mean) / (a.n - 1)) or 0
+      rows[#rows + 1] = {layer = i, name = l.name, kind = l.module.kind, act = l.module.act_name,
+        mean = mean, std = math.sqrt(var), zero_fraction = a.zeros / a.n,
+        saturated_fraction = a.sat / a.n}
+    end
+  end
+  return rows
+end
+
+-- Dead units: a unit is one output position of an activation layer (a column of its
+-- {N, units} output; higher-rank outputs are flattened per row). It is dead on X when
+-- it outputs exactly 0 for every row of X.
+function lab.dead_units(model, X, opts)
+  local fname = "actrun.lab.dead_units"
+  check_model(fname, model, 1, 3)
+  check_tensor(fname, X, "argument #2 (X)", 3)
+  if X:dim() < 1 or X:size(1) < 1 then
+    error(fmt("%s: argument #2 (X) has shape %s, expected at least one row", fname,
+      shape_str(X)), 2)
+  end
+  opts = check_opts(fname, opts, 3, STATS_OPTS, 3)
+  local batch = opt_posint(fname, opts, "batch", EVAL_BATCH, 3)
+  local alive = {} -- per layer: {units} count of rows where the unit was not 0
+  local layers = over_activations(fname, model, X, batch, function(i, _, _, out)
+    out = out:detach()
+    local rows = out:dim() >= 1 and out:size(1) or 1
+    local nz = out:reshape(rows, -1):ne(0):sum(1)
+    alive[i] = alive[i] and (alive[i] + nz) or nz
+  end)
+  local result = {units = 0, dead = 0}
+  for i, l in ipairs(layers) do
+    if alive[i] then
+      local units = alive[i]:numel()
+      local dead = math.tointeger(alive[i]:eq(0):sum():item())
+      result[#result + 1] = {layer = i, name = l.name, kind = l.module.kind,
+        act = l.module.act_name, units = units, dead = dead, fraction = dead / units}
+      result.units = result.units + units
+      result.dead = result.dead + dead
+    end
+  end
+  result.total = result.units > 0 and result.dead / result.units or 0
+  return result
+end
+
+-- The modules that own parameters themselves (not through children), with the
+-- parameter whose gradient norm is reported: "weight" when there is one, else the
+-- module's first parameter.
+local function param_layers(model)
+  local list = {}
+  for _, e in ipairs(model:named_modules()) do
+    local m = e.module
+    local own = m:named_parameters()
+    local mine = {}
+    for n in pairs(own) do
+      if not n:find(".", 1, true) then mine[#mine + 1] = n end
+    end
+    if #mine > 0 then
+      table.sort(mine)
+      local key = (own.weight and "weight") or mine[1]
+      list[#list + 1] = {name = e.name, module = m, param = own[key], param_name = key}
+    end
+  end
+  return list
+end
+
+-- lab.gradient_flow(model, X, y [, loss]): one forward/backward in eval mode; the
+-- layers in the order they ran (a forward hook records it; layers that did not run are
+-- left out). Existing .grad of every parameter is saved before and put back after.
+function lab.gradient_flow(model, X, y, lossf)
+  local fname = "actrun.lab.gradient_flow"
+  check_model(fname, model, 1, 3)
+  check_xy(fname, X, y, "argument #2 (X)", "argument #3 (y)", 3)
+  if lossf ~= nil and not is_callable(lossf) then
+    error(fmt("%s: argument #4 (loss) expected a function, got %s", fname, typename(lossf)), 2)
+  end
+  lossf = lossf or nn().cross_entropy
+  local pos = caller_pos(2)
+  local layers = param_layers(model)
+  local params = model:parameters()
+  local saved = {}
+  for i, p in ipairs(params) do saved[i] = p.grad end
+  local order, handles = {}, {}
+  local ok, err = pcall(function()
+    for _, l in ipairs(layers) do
+      handles[#handles + 1] = l.module:add_hook(function()
+        if not l.ran then l.ran = true order[#order + 1] = l end
+      end)
+    end
+    for _, p in ipairs(params) do p.grad = nil end
+    with_mode(model, false, function()
+      local out = model(X)
+      accuracy_rule(fname, out, y, lossf, "argument #3 (y)", pos)
+      local loss = lossf(out, y)
+      loss:backward()
+    end)
+  end)
+  for _, h in ipairs(handles) do h:remove() end
+  local rows = {}
+  if ok then
+    for i, l in ipairs(order) do
+      local g = l.param.grad
+      rows[i] = {layer = i, name = l.name, kind = l.module.kind, param = l.param_name,
+        grad_norm = g and g:norm():item() or 0}
+    end
+  end
+  for i, p in ipairs(params) do p.grad = saved[i] end
+  for _, l in ipairs(layers) do l.ran = nil end
+  if not ok then error(err, 0) end
+  return rows
+end
+
+---------------------------------------------------------------------------------------
+-- lab.depth_probe: a fresh deep MLP written directly over tensors (no modules, so a
+-- 50-layer probe is 50 matrix products each way).
+
+local PROBE_OPTS = {activation = true, depth = true, width = true, init = true, batch = true,
+  norm = true, seed = true, params = true}
+
+function lab.depth_probe(opts)
+  local fname = "actrun.lab.depth_probe"
+  if type(opts) ~= "table" then
+    error(fmt("%s: argument #1 (options) expected a table, got %s", fname, typename(opts)), 2)
+  end
+  check_opts(fname, opts, 1, PROBE_OPTS, 3)
+  local name = opts.activation or "relu"
+  local params = opt_type(fname, opts, "params", "table", 3)
+  if type(name) ~= "string" then
+    error(fmt("%s: option activation expected an activation name, got %s", fname,
+      typename(name)), 2)
+  end
+  local act = actrun.act
+  local okact, aerr = pcall(act.apply, name, actrun.zeros(1), params)
+  if not okact then
+    error(fmt("%s: option activation: %s", fname,
+      (tostring(aerr):gsub("^.-actrun%.act%.apply: ", ""))), 2)
+  end
+  local depth = opt_posint(fname, opts, "depth", 20, 3)
+  local width = opt_posint(fname, opts, "width", 256, 3)
+  local batch = opt_posint(fname, opts, "batch", 256, 3)
+  local norm = opts.norm
+  if norm ~= nil and norm ~= "batch" then
+    error(fmt("%s: option norm expected 'batch' or nil, got %s", fname,
+      type(norm) == "string" and ("'" .. norm .. "'") or typename(norm)), 2)
+  end
+  local init = opts.init
+  local init_fn
+  if init ~= nil then
+    local I = nn().init
+    if init == "normal" then
+      init_fn = function(w) return I.normal(w, 0, 1) end
+    elseif type(init) == "string" and init ~= "gain" and init ~= "constant" and
+        type(I[init]) == "function" then
+      init_fn = I[init]
+    else
+      local names = {}
+      for k, v in pairs(I) do
+        if type(v) == "function" and k ~= "gain" and k ~= "constant" then names[#names + 1] = k end
+      end
+      table.sort(names)
+      error(fmt("%s: option init expected an nn.init function name (one of %s), got %s",
+        fname, table.concat(names, ", "), type(init) == "string" and ("'" .. init .. "'") or
+        typename(init)), 2)
+    end
+  else
+    -- nn.Linear's default: kaiming_uniform(a=sqrt(5)), i.e. U(-1/sqrt(width), 1/sqrt(width))
+    init_fn = function(w) return nn().init.kaiming_uniform(w, {a = math.sqrt(5)}) end
+  end
+  local seed = opts.seed
+  if seed ~= nil then
+    if math.type(seed) ~= "integer" then
+      error(fmt("%s: option seed expected an integer, got %s", fname,
+        type(seed) == "number" and tostring(seed) or typename(seed)), 2)
+    end
+    actrun.manual_seed(seed)
+  end
+
+  local W = {}
+  for l = 1, depth do
+    W[l] = init_fn(actrun.empty(width, width))
+    W[l].requires_grad = true
+  end
+  local h = actrun.randn(batch, width)
+  local outs = {}
+  for l = 1, depth do
+    local z = h:matmul(W[l]:t())
+    if norm == "batch" then
+      -- training-mode batch norm with weight 1, bias 0: per-feature batch statistics
+      local zc = z - z:mean(1, true)
+      z = zc / (zc:square():mean(1, true) + 1e-5):sqrt()
+    end
+    h = act.apply(name, z, params)
+    outs[l] = h
+  end
+  h:backward(actrun.randn(batch, width))
+  local rows = {}
+  for l = 1, depth do
+    local o = outs[l]:detach()
+    local g = W[l].grad
+    rows[l] = {layer = l, mean = o:mean():item(), std = batch * width > 1 and o:std():item() or 0,
+      grad_norm = g and g:norm():item() or 0}
+  end
+  return rows
+end
+
+---------------------------------------------------------------------------------------
+-- Tables, CSV, plots
+
+-- Aligned text table: headers, rows of strings, align ("l"/"r" per column).
+local function format_table(headers, rows, align)
+  local w = {}
+  for c, h in ipairs(headers) do w[c] = #h end
+  for _, r in ipairs(rows) do
+    for c, v in ipairs(r) do if #v > w[c] then w[c] = #v end end
+  end
+  local function line(r)
+    local parts = {}
+    for c = 1, #headers do
+      local v = r[c] or ""
+      local pad = string.rep(" ", w[c] - #v)
+      parts[c] = align[c] == "l" and (v .. pad) or (pad .. v)
+    end
+    return (table.concat(parts, "  "):gsub("%s+$", ""))
+  end
+  local out = {line(headers)}
+  for _, r in ipairs(rows) do out[#out + 1] = line(r) end
+  return table.concat(out, "\n")
+end
+lab._format_table = format_table
+
+local function mean_sd(values)
+  local n, s = #values, 0
+  if n == 0 then return nil, nil end
+  for _, v in ipairs(values) do s = s + v end
+  local m = s / n
+  if n < 2 then return m, nil end
+  local ss = 0
+  for _, v in ipairs(values) do ss = ss + (v - m) ^ 2 end
+  return m, math.sqrt(ss / (n - 1))
+end
+
+local CSV_FIELDS = {"activation", "seed", "params", "epochs", "train_loss", "train_accuracy",
+  "test_loss", "test_accuracy", "seconds", "dead_fraction", "grad_norm_first", "grad_norm_last"}
+lab.CSV_FIELDS = CSV_FIELDS
+
+local function csv_value(v)
+  if v == nil then return "" end
+  if type(v) == "number" then
+    if math.type(v) == "integer" then return tostring(v) end
+    if v ~= v then return "nan" end
+    return fmt("%.9g", v)
+  end
+  v = tostring(v)
+  if v:find('[,"\n\r]') then v = '"' .. v:gsub('"', '""') .. '"' end
+  return v
+end
+
+local function write_csv(fname, path, rows)
+  local f, err = io.open(path, "w")
+  if not f then error(fmt("%s: cannot write the CSV file: %s", fname, tostring(err)), 0) end
+  f:write(table.concat(CSV_FIELDS, ","), "\n")
+  for _, r in ipairs(rows) do
+    local vals = {}
+    for i, k in ipairs(CSV_FIELDS) do vals[i] = csv_value(r[k]) end
+    f:write(table.concat(vals, ","), "\n")
+  end
+  f:close()
+end
+
+-- actrun.plot when this build has it (nil and the reason otherwise).
+local function plot_module()
+  local ok, plot = pcall(require, "actrun.plot")
+  if ok and type(plot) == "table" then return plot end
+  if not ok and tostring(plot):find("not found", 1, true) then
+    return nil, "actrun.plot is not available in this build"
+  end
+  return nil, "actrun.plot failed to load: " .. tostring(plot):match("[^\n]*")
+end
+
+-- The comparison figure: mean training loss per epoch for each activation, and the
+-- final test accuracy as bars. One file with two panels through plot.grid; without
+-- grid, the loss curves go to `path` and the bars beside it (NAME_accuracy.svg).
+local function compare_plot(path, summary, rows)
+  local plot, why = plot_module()
+  if not plot then return false, why end
+  local series = {}
+  for _, s in ipairs(summary) do
+    -- mean over seeds of each epoch's loss (runs stopped early count where they ran)
+    local sums, counts = {}, {}
+    for _, r in ipairs(rows) do
+      if r.activation == s.activation then
+        for e, h in ipairs(r.history) do
+          sums[e] = (sums[e] or 0) + h.loss
+          counts[e] = (counts[e] or 0) + 1
+        end
+      end
+    end
+    local x, y = {}, {}
+    for e = 1, #sums do x[e], y[e] = e, sums[e] / counts[e] end
+    series[#series + 1] = {x = x, y = y, label = s.activation}
+  end
+  local labels, values = {}, {}
+  for i, s in ipairs(summary) do labels[i], values[i] = s.activation, s.test_accuracy end
+  local line = {kind = "line", series = series, title = "training loss per epoch",
+    xlabel = "epoch", ylabel = "training loss"}
+  local bar = {kind = "bar", labels = labels, values = values, title = "test accuracy"}
+  if type(plot.grid) == "function" then
+    local ok, err = pcall(plot.grid, {plots = {line, bar}, file = path})
+    if ok then return true end
+    why = tostring(err)
+  end
+  if type(plot.line) ~= "function" then return false, why or "plot.line is missing" end
+  line.file = path
+  local ok, err = pcall(plot.line, line)
+  if not ok then return false, tostring(err) end
+  if type(plot.bar) == "function" then
+    bar.file = path:gsub("(%.%w+)$", "_accuracy%1")
+    if bar.file == path then bar.file = path .. "_accuracy.svg" end
+    pcall(plot.bar, bar)
+  end
+  return true
+end
+
+---------------------------------------------------------------------------------------
+-- lab.compare
+
+local COMPARE_OPTS = {activations = true, model = true, data = true, optimizer = true,
+  epochs = true, batch = true, seeds = true, csv = true, plot = true, loss = true,
+  progress = true, quiet = true}
+
+local function compare_table(summary, several)
+  local headers = {"rank", "activation", "test accuracy", "test loss", "train loss", "dead",
+    "grad first/last", "seconds", "params"}
+  local align = {"r", "l", "r", "r", "r", "r", "r", "r", "r"}
+  local out = {}
+  local function pm(m, sd, f)
+    if m == nil then return "-" end
+    local s = fmt(f, m)
+    if several and sd then s = s .. " ± " .. fmt(f, sd) end
+    return s
+  end
+  for i, s in ipairs(summary) do
+    out[i] = {tostring(s.rank), s.activation,
+      s.test_accuracy and (pm(100 * s.test_accuracy, s.test_accuracy_sd and
+        100 * s.test_accuracy_sd, "%.2f") .. "%") or "-",
+      pm(s.test_loss, s.test_loss_sd, "%.4f"),
+      pm(s.train_loss, s.train_loss_sd, "%.4f"),
+      s.dead_fraction and fmt("%.1f%%", 100 * s.dead_fraction) or "-",
+      s.grad_ratio and fmt("%.3g", s.grad_ratio) or "-",
+      fmt("%.1f", s.seconds), tostring(s.params)}
+  end
+  return format_table(headers, out, align)
+end
+
+-- One summary row per activation (order of first appearance), ranked by mean test
+-- accuracy; *_sd fields are the sample standard deviations over seeds (nil for one).
+local function summarize(rows)
+  local by, order = {}, {}
+  for _, r in ipairs(rows) do
+    if not by[r.activation] then
+      by[r.activation] = {}
+      order[#order + 1] = r.activation
+    end
+    table.insert(by[r.activation], r)
+  end
+  local summary = {}
+  for _, a in ipairs(order) do
+    local s = {activation = a, runs = #by[a], params = by[a][1].params}
+    for _, k in ipairs{"test_accuracy", "test_loss", "train_loss", "train_accuracy", "seconds",
+        "dead_fraction", "grad_norm_first", "grad_norm_last"} do
+      local vals = {}
+      for _, r in ipairs(by[a]) do
+        if r[k] ~= nil then vals[#vals + 1] = r[k] end
+      end
+      s[k], s[k .. "_sd"] = mean_sd(vals)
+    end
+    -- the ratio per run, then its geometric mean (ratios span orders of magnitude)
+    local logs = {}
+    for _, r in ipairs(by[a]) do
+      if r.grad_norm_first and r.grad_norm_last and r.grad_norm_last > 0 and
+          r.grad_norm_first > 0 then
+        logs[#logs + 1] = math.log(r.grad_norm_first / r.grad_norm_last)
+      end
+    end
+    local ml = mean_sd(logs)
+    s.grad_ratio = ml and math.exp(ml) or nil
+    summary[#summary + 1] = s
+  end
+  table.sort(summary, function(x, y)
+    local ax, ay = x.test_accuracy or -1, y.test_accuracy or -1
+    if ax ~= ay then return ax > ay end
+    return (x.test_loss or math.huge) < (y.test_loss or math.huge)
+  end)
+  for i, s in ipairs(summary) do s.rank = i end
+  return summary
+end
+lab._summarize = summarize
+
+-- The first and last Linear's weight-gradient norms (first and last parameter layer
+-- when the model has no Linear).
+local function first_last_grad(flow)
+  local lin = {}
+  for _, r in ipairs(flow) do if r.kind == "Linear" then lin[#lin + 1] = r end end
+  if #lin == 0 then lin = flow end
+  if #lin == 0 then return nil, nil end
+  return lin[1].grad_norm, lin[#lin].grad_norm
+end
+
+local share_rows
+-- After a compare spread over ranks: each rank packs the numbers of its own runs into
+-- one float tensor (zeros elsewhere, NaN for a missing value), one allreduce sums them,
+-- and every rank rebuilds every row from it (so all ranks hold identical rows).
+local RUN_FIELDS = {"params", "epochs", "train_loss", "train_accuracy", "test_loss",
+  "test_accuracy", "seconds", "dead_fraction", "grad_norm_first", "grad_norm_last"}
+local HIST_FIELDS = {"loss", "accuracy", "seconds", "val_loss", "val_accuracy"}
+
+share_rows = function(W, rows, rank, size, epochs)
+  local K = #RUN_FIELDS + #HIST_FIELDS * epochs
+  local flat = {}
+  local nan = 0 / 0
+  for run, r in ipairs(rows) do
+    local base = (run - 1) * K
+    local mine = (run - 1) % size == rank
+    for j = 1, K do flat[base + j] = 0 end
+    if mine then
+      for j, k in ipairs(RUN_FIELDS) do
+        local v = r[k]
+        flat[base + j] = v == nil and nan or v
+      end
+      for e, h in ipairs(r.history) do
+        for j, k in ipairs(HIST_FIELDS) do
+          local v = h[k]
+          flat[base + #RUN_FIELDS + (e - 1) * #HIST_FIELDS + j] = v == nil and nan or v
+        end
+      end
+    end
+  end
+  local t = W.allreduce(actrun.tensor(flat), "sum"):totable()
+  local function val(x) if x ~= x then return nil end return x end
+  for run, r in ipairs(rows) do
+    local base = (run - 1) * K
+    for j, k in ipairs(RUN_FIELDS) do r[k] = val(t[base + j]) end
+    r.params = r.params and math.tointeger(r.params) or r.params
+    r.epochs = r.epochs and math.tointeger(r.epochs) or r.epochs
+    local history = {}
+    for e = 1, r.epochs or 0 do
+      local h = {epoch = e}
+      for j, k in ipairs(HIST_FIELDS) do
+        h[k] = val(t[base + #RUN_FIELDS + (e - 1) * #HIST_FIELDS + j])
+      end
+      history[e] = h
+    end
+    r.history = history
+  end
+end
+
+function lab.compare(spec)
+  local fname = "actrun.lab.compare"
+  if type(spec) ~= "table" then
+    error(fmt("%s: argument #1 (spec) expected a table, got %s", fname, typename(spec)), 2)
+  end
+  check_opts(fname, spec, 1, COMPARE_OPTS, 3, "spec")
+  local acts = spec.activations
+  if type(acts) ~= "table" or #acts == 0 then
+    error(fmt("%s: option activations expected a non-empty list of names, got %s", fname,
+      type(acts) == "table" and "an empty table" or typename(acts)), 2)
+  end
+  local listed = {}
+  for i, a in ipairs(acts) do
+    if type(a) ~= "string" then
+      error(fmt("%s: option activations entry %d expected a name, got %s", fname, i,
+        typename(a)), 2)
+    end
+    if listed[a] then
+      error(fmt("%s: option activations lists '%s' twice (entries %d and %d)", fname, a,
+        listed[a], i), 2)
+    end
+    listed[a] = i
+  end
+  if not is_callable(spec.model) then
+    error(fmt("%s: option model expected a function(activation) -> module, got %s", fname,
+      typename(spec.model)), 2)
+  end
+  local D = spec.data
+  if type(D) ~= "table" then
+    error(fmt("%s: option data expected a table {train={X=, y=}, test={X=, y=}}, got %s",
+      fname, typename(D)), 2)
+  end
+  for _, part in ipairs{"train", "test"} do
+    local set = D[part]
+    if type(set) ~= "table" or actrun.is_tensor(set) then
+      error(fmt("%s: option data field %s expected a table {X=, y=}, got %s", fname, part,
+        typename(set)), 2)
+    end
+    check_xy(fname, set.X, set.y, "option data." .. part .. " field X",
+      "option data." .. part .. " field y", 3)
+  end
+  if spec.optimizer ~= nil and not is_callable(spec.optimizer) then
+    error(fmt("%s: option optimizer expected a function(params) -> optimiser, got %s", fname,
+      typename(spec.optimizer)), 2)
+  end
+  if spec.loss ~= nil and not is_callable(spec.loss) then
+    error(fmt("%s: option loss expected a function, got %s", fname, typename(spec.loss)), 2)
+  end
+  local epochs = opt_posint(fname, spec, "epochs", 1, 3)
+  local batch = opt_posint(fname, spec, "batch", 64, 3)
+  local seeds = spec.seeds
+  if seeds == nil then seeds = {1} end
+  if type(seeds) == "number" then
+    if math.type(seeds) ~= "integer" and seeds ~= math.floor(seeds) or seeds < 1 then
+      error(fmt("%s: option seeds expected a list of seeds or a count >= 1, got %s", fname,
+        tostring(seeds)), 2)
+    end
+    local list = {}
+    for i = 1, math.tointeger(seeds) do list[i] = i end
+    seeds = list
+  elseif type(seeds) ~= "table" or #seeds == 0 then
+    error(fmt("%s: option seeds expected a list of seeds or a count >= 1, got %s", fname,
+      typename(seeds)), 2)
+  end
+  for i, sd in ipairs(seeds) do
+    if math.type(sd) ~= "integer" then
+      error(fmt("%s: option seeds entry %d expected an integer, got %s", fname, i,
+        type(sd) == "number" and tostring(sd) or typename(sd)), 2)
+    end
+  end
+  local csv = opt_type(fname, spec, "csv", "string", 3)
+  local plotfile = opt_type(fname, spec, "plot", "string", 3)
+  local quiet = opt_type(fname, spec, "quiet", "boolean", 3)
+  local show = opt_type(fname, spec, "progress", "boolean", 3)
+  -- with several MPI ranks, run i belongs to rank (i - 1) % size; the results are
+  -- shared at the end and rank 0 prints the table and writes the files
+  local W, rank, size = dist_module(), 0, 1
+  if W then rank, size = W.rank(), W.size() end
+  if size <= 1 then W = nil end
+  if csv and rank == 0 then
+    -- fail now rather than after hours of training
+    local f, err = io.open(csv, "a")
+    if not f then error(fmt("%s: option csv: cannot write %s", fname, tostring(err)), 2) end
+    f:close()
+  end
+  local say = quiet and function() end or function(...)
+    io.stdout:write(...)
+    io.stdout:write("\n")
+    io.stdout:flush()
+  end
+  local say0 = rank == 0 and say or function() end
+  local tag = W and fmt("[rank %d] ", rank) or ""
+  local lossf = spec.loss or nn().cross_entropy
+  local train, test = D.train, D.test
+  -- gradient norms from one batch of the test set (at most EVAL_BATCH rows)
+  local ng = math.min(EVAL_BATCH, test.X:size(1))
+  local gX, gy = test.X:narrow(1, 1, ng), test.y:narrow(1, 1, ng)
+
+  local rows = {}
+  local total = #acts * #seeds
+  local run = 0
+  for _, a in ipairs(acts) do
+    for _, seed in ipairs(seeds) do
+      run = run + 1
+      if (run - 1) % size ~= rank then
+        rows[run] = {activation = a, seed = seed} -- filled in by share_rows
+        goto next_run
+      end
+      say(fmt("%srun %d/%d: %s, seed %d", tag, run, total, a, seed))
+      actrun.manual_seed(seed)
+      local model = spec.model(a)
+      if not is_module(model) then
+        error(fmt("%s: option model returned %s for activation '%s', expected an nn module",
+          fname, typename(model), a), 2)
+      end
+      local params = model:parameters()
+      local opt = spec.optimizer and spec.optimizer(params) or
+        optim().Adam(params, {lr = 1e-3})
+      local t0 = actrun.clock()
+      local history = lab.train(model, train, {epochs = epochs, batch = batch, optimizer = opt,
+        loss = lossf, seed = seed, progress = (not quiet) and show,
+        label = fmt("%s seed %d", a, seed)})
+      local seconds = actrun.clock() - t0
+      local ev = lab.evaluate(model, test.X, test.y, lossf)
+      local dead = lab.dead_units(model, test.X)
+      local gfirst, glast = first_last_grad(lab.gradient_flow(model, gX, gy, lossf))
+      local last = history[#history]
+      local row = {activation = a, seed = seed, params = model:num_parameters(),
+        epochs = #history, train_loss = last.loss, train_accuracy = last.accuracy,
+        test_loss = ev.loss, test_accuracy = ev.accuracy, seconds = seconds,
+        dead_fraction = dead.total, grad_norm_first = gfirst, grad_norm_last = glast,
+        history = history}
+      rows[run] = row
+      say(fmt("%s  test accuracy %s  test loss %.4f  train loss %.4f  %.1f s", tag,
+        row.test_accuracy and pct(row.test_accuracy) or "-", row.test_loss, row.train_loss,
+        seconds))
+      ::next_run::
+    end
+  end
+  if W then share_rows(W, rows, rank, size, epochs) end
+
+  local summary = summarize(rows)
+  say0("")
+  say0(compare_table(summary, #seeds > 1))
+  if csv and rank == 0 then
+    write_csv(fname, csv, rows)
+    say0("wrote " .. csv)
+  end
+  if plotfile and rank == 0 then
+    local ok, why = compare_plot(plotfile, summary, rows)
+    if ok then say0("wrote " .. plotfile)
+    else say0("no plot written (" .. why .. ")") end
+  end
+  return rows, summary
+end
+
+-- lab.plot_depth(probes [, {file=, title=, field="grad_norm"}]): one line per probe
+-- over the layers; grad_norm (the default) and other positive fields are drawn as
+-- log10. probes: {label -> depth_probe rows} or a list of {label=, rows=}.
+function lab.plot_depth(probes, opts)
+  local fname = "actrun.lab.plot_depth"
+  if type(probes) ~= "table" then
+    error(fmt("%s: argument #1 (probes) expected a table of depth_probe results, got %s",
+      fname, typename(probes)), 2)
+  end
+  opts = check_opts(fname, opts, 2, {file = true, title = true, field = true, log = true}, 3)
+  local field = opts.field or "grad_norm"
+  local log = opts.log
+  if log == nil then log = field == "grad_norm" end
+  local list = {}
+  if #probes > 0 then
+    for i, p in ipairs(probes) do
+      if type(p) ~= "table" or type(p.rows) ~= "table" then
+        error(fmt("%s: argument #1 (probes) entry %d expected {label=, rows=}, got %s", fname,
+          i, typename(p)), 2)
+      end
+      list[#list + 1] = {label = tostring(p.label or i), rows = p.rows}
+    end
+  else
+    local keys = {}
+    for k in pairs(probes) do keys[#keys + 1] = tostring(k) end
+    table.sort(keys)
+    for _, k in ipairs(keys) do list[#list + 1] = {label = k, rows = probes[k]} end
+  end
+  if #list == 0 then error(fname .. ": argument #1 (probes) is empty", 2) end
+  local series = {}
+  for _, p in ipairs(list) do
+    local x, y = {}, {}
+    for i, r in ipairs(p.rows) do
+      local v = type(r) == "table" and r[field]
+      if type(v) ~= "number" then
+        error(fmt("%s: probe '%s' row %d has no number field '%s'", fname, p.label, i, field), 2)
+      end
+      -- a zero norm has no logarithm: that point is left out
+      if not log or v > 0 then
+        x[#x + 1] = r.layer or i
+        y[#y + 1] = log and math.log(v, 10) or v
+      end
+    end
+    series[#series + 1] = {x = x, y = y, label = p.label}
+  end
+  local spec = {series = series, title = opts.title or (field .. " per layer"),
+    xlabel = "layer", ylabel = log and ("log10 " .. field) or field, file = opts.file}
+  local plot, why = plot_module()
+  if not plot or type(plot.line) ~= "function" then
+    error(fmt("%s: %s", fname, why or "actrun.plot has no plot.line"), 2)
+  end
+  plot.line(spec)
+  return series
+end
 return lab

@@ -3,6 +3,7 @@
  * (dataset directories, MNIST files, the tiny truth tables). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "io/io.h"
 #include "lua/binding.h"
@@ -261,6 +262,17 @@ static int f_loader(lua_State *L) {
   return 1;
 }
 
+/* ---------- terminal check ---------- */
+
+/* isatty(fd) -> whether the file descriptor is a terminal (lab's progress display draws
+ * an updating bar there and plain lines elsewhere). Internal, in the module
+ * "actrun.term_c" (not part of the API). */
+static int f_isatty(lua_State *L) {
+  lua_Integer fd = lt_checkint(L, 1, "actrun.term_c.isatty", 1, "fd");
+  lua_pushboolean(L, fd >= 0 && fd <= 1 << 20 && isatty((int)fd) == 1);
+  return 1;
+}
+
 static const luaL_Reg functions[] = {
     {"idx", f_idx},         {"csv", f_csv},         {"moons", f_moons},   {"circles", f_circles},
     {"spirals", f_spirals}, {"blobs", f_blobs},     {"loader", f_loader}, {NULL, NULL},
@@ -274,5 +286,9 @@ void lt_open_data(lua_State *L, int ctxi, int mti) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "actrun.data_c");
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, f_isatty);
+  lua_setfield(L, -2, "isatty");
+  lua_setfield(L, -2, "actrun.term_c");
   lua_pop(L, 2);
 }
