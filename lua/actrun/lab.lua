@@ -896,9 +896,9 @@ local function compare_plot(path, summary, rows)
   end
   local labels, values = {}, {}
   for i, s in ipairs(summary) do labels[i], values[i] = s.activation, s.test_accuracy end
-  local line = {kind = "line", series = series, title = "training loss per epoch",
+  local line = {type = "line", series = series, title = "training loss per epoch",
     xlabel = "epoch", ylabel = "training loss"}
-  local bar = {kind = "bar", labels = labels, values = values, title = "test accuracy"}
+  local bar = {type = "bar", labels = labels, values = values, title = "test accuracy"}
   if type(plot.grid) == "function" then
     local ok, err = pcall(plot.grid, {plots = {line, bar}, file = path})
     if ok then return true end
@@ -909,6 +909,7 @@ local function compare_plot(path, summary, rows)
   local ok, err = pcall(plot.line, line)
   if not ok then return false, tostring(err) end
   if type(plot.bar) == "function" then
+    bar.type = nil
     bar.file = path:gsub("(%.%w+)$", "_accuracy%1")
     if bar.file == path then bar.file = path .. "_accuracy.svg" end
     pcall(plot.bar, bar)
