@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "act/act.h"
+#include "act/host.h"
 #include "optim/loss.h"
 #include "core/ctx.h"
 
@@ -623,6 +624,16 @@ static int bw_act(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   return rc;
 }
 
+/* A host activation: dx = dy * f'(x) through the host's derivative kernel. saved x. */
+static int bw_hostact(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
+  ar_tensor dy;
+  int rc = ar_contiguous(C, &dy, g);
+  if (rc) return rc;
+  rc = act_host_backward(C, n->ptr, &gin[0], &n->saved[0], &dy);
+  ar_release(&dy);
+  return rc;
+}
+
 /* PReLU with a slope tensor: gradients to x and to the slope. saved x, w. */
 static int bw_prelu(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   ar_tensor dy, dx, dw;
@@ -715,6 +726,7 @@ const ag_opdef ag_ops[AG_OP_COUNT] = {
     [AG_PRELU] = {"prelu", "act_prelu_forward", bw_prelu},
     [AG_SOFTMAX] = {"softmax", "act_softmax", bw_softmax},
     [AG_NLL_LOSS] = {"nll_loss", "ar_nll_loss", bw_nll_loss},
+    [AG_HOSTACT] = {"host_activation", "act_host_forward", bw_hostact},
 };
 
 /* ---------- the engine ---------- */

@@ -38,6 +38,7 @@ typedef enum {
   AG_CAT, AG_STACK,
   AG_ACT, AG_PRELU, AG_SOFTMAX,
   AG_NLL_LOSS, /* nll and cross entropy: saved x and 0-based labels, iv[0] from_logits */
+  AG_HOSTACT,  /* a host program's activation (act/host.h): saved x, ptr the act_host */
   AG_OP_COUNT
 } ag_op;
 // clang-format on
@@ -69,7 +70,7 @@ struct ag_node {
   ar_tensor saved[AG_MAXSAVED];
   int64_t iv[4];   /* dims, indices, flags */
   double dv[4];    /* scalars, bounds, params */
-  const void *ptr; /* the act_def of AG_ACT */
+  const void *ptr; /* the act_def of AG_ACT, the act_host of AG_HOSTACT */
 };
 
 struct ag_meta {
