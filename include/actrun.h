@@ -9,6 +9,7 @@
  * function, read results back. (Error checks shortened to `if (rc) fail(A)`.)
  *
  *   #include <actrun.h>
+ *   #include <math.h>
  *   #include <stdio.h>
  *   #include <stdlib.h>
  *
