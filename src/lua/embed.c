@@ -16,7 +16,7 @@
  * prevents: then a clear message rather than a crash). */
 static ar_ctx *ctx_of(actrun *A) { return lt_ctx_from_registry(A->L); }
 
-static int raise(lua_State *L, const char *fmt, const char *a) {
+static int throwf(lua_State *L, const char *fmt, const char *a) {
   lua_pushfstring(L, fmt, a);
   return lua_error(L);
 }
@@ -80,7 +80,7 @@ static int set_tensor_p(lua_State *L) {
   struct set_req *r = lua_touserdata(L, 1);
   if (actrun_push_tensor(L, r->data, r->ndim, r->shape)) {
     ar_ctx *C = lt_ctx_from_registry(L);
-    return raise(L, "%s", ar_errmsg(C));
+    return throwf(L, "%s", ar_errmsg(C));
   }
   lua_setglobal(L, r->name);
   return 0;
@@ -103,7 +103,7 @@ static ar_tensor *global_tensor(lua_State *L, const char *name) {
   int t = lua_getglobal(L, name);
   ar_tensor *x = lt_totensor(L, -1);
   if (!x) {
-    if (t == LUA_TNIL) return raise(L, "global '%s' is not set (nil)", name), NULL;
+    if (t == LUA_TNIL) return throwf(L, "global '%s' is not set (nil)", name), NULL;
     bool closed = luaL_testudata(L, -1, LT_TENSOR_MT) != NULL;
     lua_pushfstring(L, "global '%s' is not a tensor (it is a %s)", name,
                     closed ? "closed tensor" : luaL_typename(L, -1));
@@ -135,7 +135,7 @@ static int get_tensor_p(lua_State *L) {
     return lua_error(L);
   }
   if (lt_copy_out(L, -1, r->out, r->capacity, NULL, NULL))
-    return raise(L, "%s", ar_errmsg(lt_ctx_from_registry(L)));
+    return throwf(L, "%s", ar_errmsg(lt_ctx_from_registry(L)));
   return 0;
 }
 
@@ -188,11 +188,11 @@ static int get_number_p(lua_State *L) {
   if (x && ar_numel(x) == 1) {
     float v;
     if (lt_copy_out(L, -1, &v, 1, NULL, NULL))
-      return raise(L, "%s", ar_errmsg(lt_ctx_from_registry(L)));
+      return throwf(L, "%s", ar_errmsg(lt_ctx_from_registry(L)));
     *r->out = v;
     return 0;
   }
-  if (t == LUA_TNIL) return raise(L, "global '%s' is not set (nil)", r->name);
+  if (t == LUA_TNIL) return throwf(L, "global '%s' is not set (nil)", r->name);
   if (x) {
     lua_pushfstring(L, "global '%s' is a tensor of %I elements, expected a number or a 1-element tensor",
                     r->name, (lua_Integer)ar_numel(x));
@@ -450,7 +450,7 @@ static int register_p(lua_State *L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, ACT_HOST_REGISTRY);
   int reg = lua_gettop(L);
   if (lua_getfield(L, reg, r->name) != LUA_TNIL)
-    return raise(L, "'%s' is already registered in this interpreter (a host activation "
+    return throwf(L, "'%s' is already registered in this interpreter (a host activation "
                     "cannot be replaced)", r->name);
   lua_pop(L, 1);
   /* the act tables' own functions (apply, softmax ...) and anything defined there */
