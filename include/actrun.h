@@ -208,7 +208,9 @@ typedef void (*actrun_kernel)(const float *x, float *y, size_t n, void *ud);
  * are called with contiguous buffers (strided inputs are copied first), once per op,
  * always on the thread that called into actrun (never on the worker pool), so they need
  * not be thread-safe unless the host shares ud between interpreters used in parallel.
- * ud must stay valid as long as A. Host activations take no parameters.
+ * ud must stay valid as long as A. Host activations take no parameters. A kernel must
+ * not call back into A (it runs in the middle of one of A's operations); it may use
+ * other interpreters.
  * Fails when name, f or df is NULL, when name is not a Lua identifier (letters, digits,
  * '_', at most 63 bytes, not a keyword), names a built-in activation or a field of
  * actrun.act (apply, softmax ...), or is already registered on A: a registration is

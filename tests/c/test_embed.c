@@ -393,6 +393,16 @@ Test(embed, host_activation_is_first_class) {
          "assert((v.grad - w * actrun.act.derivative('bent', v:detach())):abs():max():item() "
          "== 0)\n");
   cr_assert_eq(p.last_n, 24);
+  /* an expanded (stride-0) input reaches the kernel as a full contiguous copy */
+  RUN(A, "local e = actrun.tensor{{-1, 0, 2}}:expand(4, 3)\n"
+         "local y = actrun.act.bent(e)\n"
+         "assert(y:size(1) == 4 and y:get(4, 3) == y:get(1, 3) and y:get(2, 2) == 0)");
+  cr_assert_eq(p.last_n, 12);
+  /* a dy of the wrong shape is refused, naming the function and the argument */
+  cr_assert_neq(actrun_run_string(A, "actrun.act.backward('bent', actrun.ones(2, 3), "
+                                     "actrun.ones(3, 2))"), 0);
+  cr_assert(strstr(actrun_error(A), "actrun.act.backward: dy has shape {3,2}, expected"),
+            "%s", actrun_error(A));
   /* listed (sorted), described */
   RUN(A, "local l = actrun.act.list(); local seen = false\n"
          "for i = 2, #l do assert(l[i - 1] < l[i], 'sorted') end\n"
