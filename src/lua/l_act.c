@@ -46,13 +46,16 @@ static int act_call(lua_State *L, ar_ctx *C, const act_def *a, ar_tensor *x, con
 /* The host activation `name` of this state, pushed (its userdata) and returned; nothing
  * pushed and NULL when there is none. */
 static act_host *push_host(lua_State *L, const char *name) {
-  if (lua_getfield(L, LUA_REGISTRYINDEX, ACT_HOST_REGISTRY) == LUA_TTABLE &&
-      lua_getfield(L, -1, name) == LUA_TUSERDATA) {
-    lua_remove(L, -2);
-    return lua_touserdata(L, -1);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, ACT_HOST_REGISTRY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return NULL;
   }
-  lua_pop(L, lua_istable(L, -1) ? 2 : 1);
-  return NULL;
+  if (lua_getfield(L, -1, name) != LUA_TUSERDATA) {
+    lua_pop(L, 2);
+    return NULL;
+  }
+  lua_remove(L, -2);
+  return lua_touserdata(L, -1);
 }
 
 static act_host *find_host(lua_State *L, const char *name) {

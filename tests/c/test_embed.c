@@ -463,8 +463,11 @@ Test(embed, host_activation_errors) {
 
 Test(embed, host_activations_belong_to_one_interpreter) {
   actrun *A = new_or_die(), *B = new_or_die();
+  /* a script that took the act table before the registration sees it too */
+  RUN(A, "early_act = actrun.act; assert(early_act.dbl == nil)");
   cr_assert_eq(actrun_register_activation(A, "dbl", twice, two, NULL), 0);
   RUN(A, "assert(actrun.act.dbl(actrun.ones(1)):item() == 2)");
+  RUN(A, "assert(early_act.dbl == actrun.act.dbl)");
   RUN(B, "assert(actrun.act.dbl == nil)\n"
          "for _, n in ipairs(actrun.act.list()) do assert(n ~= 'dbl') end\n"
          "assert(not pcall(actrun.act.info, 'dbl'))");
