@@ -80,7 +80,20 @@
 
 #include <lua.h>
 
-#include "actrun_version.h"
+/* The version: these three numbers are the one place it is written (CMakeLists.txt reads
+ * them for the project, actrun.pc and the CMake package). */
+#define ACTRUN_VERSION_MAJOR 0
+#define ACTRUN_VERSION_MINOR 1
+#define ACTRUN_VERSION_PATCH 0
+#define ACTRUN_VERSION_STR_(x) #x
+#define ACTRUN_VERSION_STR(x) ACTRUN_VERSION_STR_(x)
+/* "MAJOR.MINOR.PATCH"; the Lua side's actrun.version is this string. */
+#define ACTRUN_VERSION                                                    \
+  ACTRUN_VERSION_STR(ACTRUN_VERSION_MAJOR) "." ACTRUN_VERSION_STR(ACTRUN_VERSION_MINOR) "." \
+      ACTRUN_VERSION_STR(ACTRUN_VERSION_PATCH)
+/* One number to compare: ACTRUN_VERSION_NUMBER >= 10200 means 1.2.0 or later. */
+#define ACTRUN_VERSION_NUMBER \
+  (ACTRUN_VERSION_MAJOR * 10000 + ACTRUN_VERSION_MINOR * 100 + ACTRUN_VERSION_PATCH)
 
 #if defined(ACTRUN_BUILDING)
 #define ACTRUN_API __attribute__((visibility("default")))

@@ -1,11 +1,10 @@
 #!/bin/sh
 # The worked example at the top of include/actrun.h compiles without warnings against
 # the built library, runs, and prints what it should: the documentation cannot rot.
-# Usage: header_example.sh SOURCE_DIR GENERATED_INCLUDE_DIR LIBACTRUN_SO
+# Usage: header_example.sh SOURCE_DIR LIBACTRUN_SO
 set -eu
 src=$1
-geninc=$2
-lib=$3
+lib=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # the example: the comment lines from "#include <actrun.h>" to the closing "}" of main
@@ -14,7 +13,7 @@ awk '/^ \*   #include <actrun.h>/ { on = 1 }
      on { sub(/^ \*( {3})?/, ""); print }' "$src/include/actrun.h" > "$tmp/example.c"
 grep -q 'int main' "$tmp/example.c" || { echo "no example found in actrun.h"; exit 1; }
 # shellcheck disable=SC2046
-cc -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -I"$src/include" -I"$geninc" \
+cc -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -I"$src/include" \
    $(pkg-config --cflags lua5.4) -o "$tmp/example" "$tmp/example.c" "$lib" -lm \
    -Wl,-rpath,"$(dirname "$lib")"
 out=$("$tmp/example")

@@ -15,7 +15,7 @@ libdir=$(find "$prefix" -name libactrun.so -printf '%h\n' | head -n 1)
 cmod=$(pkg-config --variable=INSTALL_CMOD lua5.4)
 luaprefix=$(pkg-config --variable=prefix lua5.4)
 cmoddir=$prefix/${cmod#"$luaprefix"/}
-for f in "$prefix/bin/actrun" "$prefix/include/actrun.h" "$prefix/include/actrun_version.h" \
+for f in "$prefix/bin/actrun" "$prefix/include/actrun.h" \
          "$libdir/libactrun.a" "$libdir/pkgconfig/actrun.pc" "$cmoddir/actrun.so" \
          "$libdir/cmake/actrun/actrunConfig.cmake" \
          "$libdir/cmake/actrun/actrunConfigVersion.cmake"; do
