@@ -3,7 +3,8 @@
  * experiment.lua, contributes its own activation function written in C (ISRU), trains a
  * small model by calling Lua functions, and reads the results back.
  *
- * Build: make (pkg-config), or cmake (find_package); see README in docs/EMBEDDING.md.
+ * Build: make (pkg-config) or cmake (find_package): see README.md here and
+ * docs/EMBEDDING.md.
  * Run:   ./host [path/to/experiment.lua] */
 #include <actrun.h>
 #include <math.h>
