@@ -458,7 +458,8 @@ static int register_p(lua_State *L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   for (int i = 0; i < 2; i++) {
     if (lua_getfield(L, -1, tables[i]) == LUA_TTABLE) {
-      if (lua_rawget(L, (lua_pushstring(L, r->name), -2)) != LUA_TNIL) {
+      lua_pushstring(L, r->name);
+      if (lua_rawget(L, -2) != LUA_TNIL) {
         lua_pushfstring(L, "'%s' is already a field of %s", r->name, tables[i]);
         return lua_error(L);
       }
