@@ -17,8 +17,10 @@ if [ -n "$extra" ]; then
 fi
 # every function the header declares is exported
 header=$(dirname "$0")/../../include/actrun.h
-for f in $(grep -o 'ACTRUN_API [A-Za-z_ *]*\(actrun_[a-z_]*\|luaopen_actrun\)(' "$header" |
-           sed 's/.*[ *]\([a-z_]*\)($/\1/'); do
+declared=$(grep -o 'ACTRUN_API [A-Za-z_ *]*\(actrun_[a-z_]*\|luaopen_actrun\)(' "$header" |
+           sed 's/.*[ *]\([a-z_]*\)($/\1/')
+[ -n "$declared" ] || { echo "no ACTRUN_API declarations found in $header"; exit 1; }
+echo "$declared" | while read -r f; do
   echo "$syms" | grep -qx "$f" || { echo "$lib does not export $f"; exit 1; }
 done
 msyms=$(nm -D --defined-only "$mod" | awk 'NF >= 3 { print $3 }')
