@@ -520,3 +520,31 @@ Test(embed, lua_errors_leave_the_interpreter_usable) {
   cr_assert_eq(x[2], 2);
   actrun_free(A);
 }
+
+Test(embed, a_null_interpreter_fails_every_call) {
+  float d[1] = {0};
+  int64_t one = 1;
+  double v;
+  size_t n;
+  const char *in[] = {"x"};
+  cr_assert_neq(actrun_set_tensor(NULL, "x", d, 1, &one), 0);
+  cr_assert_neq(actrun_get_tensor(NULL, "x", d, 1, NULL, NULL), 0);
+  cr_assert_neq(actrun_tensor_shape(NULL, "x", NULL, NULL, &n), 0);
+  cr_assert_neq(actrun_wrap_tensor(NULL, "x", d, 1, &one), 0);
+  cr_assert_neq(actrun_unwrap_tensor(NULL, d), 0);
+  cr_assert_neq(actrun_set_number(NULL, "x", 1), 0);
+  cr_assert_neq(actrun_get_number(NULL, "x", &v), 0);
+  cr_assert_neq(actrun_call(NULL, "f", in, 1, NULL, 0), 0);
+  cr_assert_neq(actrun_run_string(NULL, "x = 1"), 0);
+  cr_assert_neq(actrun_run_file(NULL, "x.lua"), 0);
+  cr_assert_neq(actrun_register_activation(NULL, "x", twice, two, NULL), 0);
+  cr_assert_str_eq(actrun_error(NULL), "");
+  cr_assert_null(actrun_lua(NULL));
+  actrun_free(NULL);
+  /* and a NULL name where a name is expected */
+  actrun *A = new_or_die();
+  fails_with(A, actrun_tensor_shape(A, NULL, NULL, NULL, &n), "actrun_tensor_shape",
+             "name is NULL");
+  fails_with(A, actrun_get_number(A, NULL, &v), "actrun_get_number", "name is NULL");
+  actrun_free(A);
+}
