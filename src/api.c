@@ -1,6 +1,7 @@
 /* The C embedding API of include/actrun.h: an interpreter handle around a lua_State.
- * Tensor transfer (actrun_set_tensor & co.) lives with the Lua binding, which owns the
- * tensor userdata; this file only runs code and keeps the last error message. */
+ * Tensors, numbers, calls and host activations (src/lua/embed.c) live with the Lua
+ * binding, which owns the tensor userdata; this file runs code, keeps the last error
+ * message and runs the other calls protected. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +13,6 @@
 #include "actrun.h"
 #include "api.h"
 #include "lua/binding.h"
-
-struct actrun {
-  lua_State *L;
-  char *err; /* last failure's message (malloc'd), NULL when none */
-};
 
 static void set_error_len(actrun *A, const char *msg, size_t len) {
   free(A->err);
@@ -41,6 +37,34 @@ int ar_api_fail(actrun *A, const char *fmt, ...) {
 void ar_api_clear_error(actrun *A) {
   free(A->err);
   A->err = NULL;
+}
+
+/* Stores the error value on top of the stack as A's message (prefix may be NULL), pops it. */
+static void take_error(actrun *A, const char *prefix) {
+  lua_State *L = A->L;
+  size_t len = 0;
+  const char *msg = lua_tolstring(L, -1, &len);
+  if (!msg)
+    ar_api_fail(A, "%s%s(error object is a %s value)", prefix ? prefix : "", prefix ? ": " : "",
+                luaL_typename(L, -1));
+  else if (prefix)
+    ar_api_fail(A, "%s: %s", prefix, msg);
+  else
+    set_error_len(A, msg, len);
+  lua_pop(L, 1);
+}
+
+int ar_api_pcall(actrun *A, const char *fname, lua_CFunction fn, void *p) {
+  lua_State *L = A->L;
+  if (!lua_checkstack(L, 2)) { /* a host that filled the stack */
+    ar_api_fail(A, "%s: Lua stack overflow", fname);
+    return LUA_ERRMEM;
+  }
+  lua_pushcfunction(L, fn); /* neither push allocates, so neither can raise */
+  lua_pushlightuserdata(L, p);
+  int status = lua_pcall(L, 1, 0, 0);
+  if (status != LUA_OK) take_error(A, fname);
+  return status;
 }
 
 /* Message handler: turns any error value into a string with a traceback appended. */
@@ -72,15 +96,7 @@ static int call_chunk(actrun *A, int status) {
     status = lua_pcall(L, 0, 0, base);
     lua_remove(L, base);
   }
-  if (status != LUA_OK) {
-    size_t len = 0;
-    const char *msg = lua_tolstring(L, -1, &len);
-    if (msg)
-      set_error_len(A, msg, len);
-    else
-      ar_api_fail(A, "(error object is a %s value)", luaL_typename(L, -1));
-    lua_pop(L, 1);
-  }
+  if (status != LUA_OK) take_error(A, NULL);
   return status;
 }
 
@@ -135,7 +151,8 @@ actrun *actrun_new(void) {
 
 void actrun_free(actrun *A) {
   if (A == NULL) return;
-  lt_close(A->L);
+  lt_close(A->L); /* every tensor dies here; then the wrapped storages can go */
+  ar_api_free_wraps(A);
   free(A->err);
   free(A);
 }

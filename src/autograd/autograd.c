@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "act/act.h"
+#include "act/host.h"
 #include "optim/loss.h"
 #include "core/conv.h"
 #include "core/ctx.h"
@@ -643,6 +644,16 @@ static int bw_act(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   return rc;
 }
 
+/* A host activation: dx = dy * f'(x) through the host's derivative kernel. saved x. */
+static int bw_hostact(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
+  ar_tensor dy;
+  int rc = ar_contiguous(C, &dy, g);
+  if (rc) return rc;
+  rc = act_host_backward(C, n->ptr, &gin[0], &n->saved[0], &dy);
+  ar_release(&dy);
+  return rc;
+}
+
 /* PReLU with a slope tensor: gradients to x and to the slope. saved x, w. */
 static int bw_prelu(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   ar_tensor dy, dx, dw;
@@ -753,6 +764,7 @@ const ag_opdef ag_ops[AG_OP_COUNT] = {
     [AG_LINEAR] = {"linear", "ar_linear", bw_linear},
     [AG_CONV2D] = {"conv2d", "ar_conv2d", bw_conv2d},
     [AG_MAXPOOL2D] = {"max_pool2d", "ar_maxpool2d", bw_maxpool2d},
+    [AG_HOSTACT] = {"host_activation", "act_host_forward", bw_hostact},
 };
 
 /* ---------- the engine ---------- */

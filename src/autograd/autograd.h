@@ -41,6 +41,7 @@ typedef enum {
   AG_LINEAR,   /* x w^T + b: inputs x, w[, b]; saved x (when w needs grad), w (when x does) */
   AG_CONV2D,    /* saved x, w; iv stride h, w, padding h, w; inputs x, w [, b] */
   AG_MAXPOOL2D, /* saved int32 argmax positions; the input's shape from its meta */
+  AG_HOSTACT,  /* a host program's activation (act/host.h): saved x, ptr the act_host */
   AG_OP_COUNT
 } ag_op;
 // clang-format on
@@ -72,7 +73,7 @@ struct ag_node {
   ar_tensor saved[AG_MAXSAVED];
   int64_t iv[4];   /* dims, indices, flags */
   double dv[4];    /* scalars, bounds, params */
-  const void *ptr; /* the act_def of AG_ACT */
+  const void *ptr; /* the act_def of AG_ACT, the act_host of AG_HOSTACT */
 };
 
 struct ag_meta {

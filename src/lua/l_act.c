@@ -1,13 +1,17 @@
 /* actrun.act_c: the activation registry in Lua. One function per registry entry
  * (act.NAME(x, p1, p2 ...)), plus apply/list/info/scalar/derivative/backward and
- * softmax/log_softmax. Everything is generated from act_table. The public actrun.act
- * (lua/actrun/act.lua) holds these same functions and adds the Lua-defined ones. */
+ * softmax/log_softmax. Everything is generated from act_table, plus the host activations
+ * of this state (actrun_register_activation: the registry table ACT_HOST_REGISTRY), which
+ * apply/list/info/scalar/derivative/backward and act[name] (an __index) resolve too. The
+ * public actrun.act (lua/actrun/act.lua) holds these same functions and adds the
+ * Lua-defined ones. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "act/act.h"
+#include "act/host.h"
 #include "autograd/autograd.h"
 #include "lua/binding.h"
 
@@ -41,12 +45,86 @@ static int act_call(lua_State *L, ar_ctx *C, const act_def *a, ar_tensor *x, con
   return finish(L, C, rc, fn);
 }
 
-static const act_def *check_name(lua_State *L, int idx, const char *fn) {
+/* The host activation `name` of this state, pushed (its userdata) and returned; nothing
+ * pushed and NULL when there is none. */
+static act_host *push_host(lua_State *L, const char *name) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, ACT_HOST_REGISTRY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  if (lua_getfield(L, -1, name) != LUA_TUSERDATA) {
+    lua_pop(L, 2);
+    return NULL;
+  }
+  lua_remove(L, -2);
+  return lua_touserdata(L, -1);
+}
+
+static act_host *find_host(lua_State *L, const char *name) {
+  act_host *h = push_host(L, name);
+  if (h) lua_pop(L, 1); /* the registry table keeps it alive */
+  return h;
+}
+
+/* A built-in (returned) or a host activation (*host set, NULL returned). */
+static const act_def *check_any(lua_State *L, int idx, const char *fn, act_host **host) {
   if (lua_type(L, idx) != LUA_TSTRING) lt_argerror(L, fn, idx, "name", "an activation name");
   const char *name = lua_tostring(L, idx);
   const act_def *a = act_find(name);
-  if (!a) lt_error(L, fn, "unknown activation '%s' (see act.list())", name);
+  *host = a ? NULL : find_host(L, name);
+  if (!a && !*host) lt_error(L, fn, "unknown activation '%s' (see act.list())", name);
   return a;
+}
+
+/* Host activations take no parameters: a params table must be empty. */
+static void host_no_params(lua_State *L, int idx, const act_host *h, const char *fn) {
+  if (lua_isnoneornil(L, idx)) return;
+  if (lua_type(L, idx) != LUA_TTABLE) lt_argerror(L, fn, idx, "params", "a table of parameters");
+  lua_pushnil(L);
+  if (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    const char *key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
+    lt_error(L, fn, "unknown parameter '%s' for %s (parameters: none)", key, h->name);
+  }
+}
+
+/* out = f(x) through the host's kernel, recorded for autograd (dx = dy * df(x)). */
+static int host_call(lua_State *L, ar_ctx *C, const act_host *h, ar_tensor *x, const char *fn) {
+  ar_tensor *out = lt_new(L);
+  int rc = act_host_forward(C, h, out, x);
+  ag_node *n = rc ? NULL : rec(L, C, AG_HOSTACT, out, x, NULL, fn);
+  if (n) {
+    n->ptr = h;
+    ag_save(n, 0, x);
+  }
+  return finish(L, C, rc, fn);
+}
+
+/* act.NAME(x) of a host activation: upvalue 3 is its userdata. */
+static int f_host_entry(lua_State *L) {
+  const act_host *h = lua_touserdata(L, lua_upvalueindex(3));
+  char fn[96];
+  snprintf(fn, sizeof fn, "actrun.act.%s", h->name);
+  if (lua_gettop(L) > 1)
+    return lt_error(L, fn, "too many arguments: %d given, %s takes x only", lua_gettop(L),
+                    h->name);
+  ar_tensor *x = lt_check(L, 1, fn, 1, "x");
+  return host_call(L, lt_ctx(L), h, x, fn);
+}
+
+/* __index of the act table: act[name] for a host activation registered after the table
+ * was made (the function is cached in the table: names are never re-registered). */
+static int f_act_index(lua_State *L) {
+  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  if (!push_host(L, lua_tostring(L, 2))) return 0;
+  lua_pushvalue(L, LT_UP_CTX);
+  lua_pushvalue(L, LT_UP_TMT);
+  lua_rotate(L, -3, 2); /* ctx, mt, userdata */
+  lua_pushcclosure(L, f_host_entry, LT_NUP + 1);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
+  return 1;
 }
 
 static void param_list(const act_def *a, char *buf, size_t n) {
@@ -113,8 +191,13 @@ static int f_entry(lua_State *L) {
 static int f_apply(lua_State *L) {
   const char *fn = "actrun.act.apply";
   ar_ctx *C = lt_ctx(L);
-  const act_def *a = check_name(L, 1, fn);
+  act_host *h;
+  const act_def *a = check_any(L, 1, fn, &h);
   ar_tensor *x = lt_check(L, 2, fn, 2, "x");
+  if (h) {
+    host_no_params(L, 3, h, fn);
+    return host_call(L, C, h, x, fn);
+  }
   double p[ACT_MAXPARAMS];
   table_params(L, 3, a, p, fn);
   return act_call(L, C, a, x, p, fn);
@@ -122,8 +205,18 @@ static int f_apply(lua_State *L) {
 
 static int f_scalar(lua_State *L) {
   const char *fn = "actrun.act.scalar";
-  const act_def *a = check_name(L, 1, fn);
+  act_host *h;
+  const act_def *a = check_any(L, 1, fn, &h);
   double x = lt_checknum(L, 2, fn, 2, "x"), p[ACT_MAXPARAMS], f, df;
+  if (h) { /* the host's float kernels on one element */
+    host_no_params(L, 3, h, fn);
+    float xf = (float)x, yf, dyf;
+    h->f(&xf, &yf, 1, h->ud);
+    h->df(&xf, &dyf, 1, h->ud);
+    lua_pushnumber(L, yf);
+    lua_pushnumber(L, dyf);
+    return 2;
+  }
   table_params(L, 3, a, p, fn);
   if (act_check_params(lt_ctx(L), a, p)) return lt_core_error(L, fn);
   a->scalar(x, p, &f, &df);
@@ -135,9 +228,15 @@ static int f_scalar(lua_State *L) {
 static int f_backward(lua_State *L) {
   const char *fn = "actrun.act.backward";
   ar_ctx *C = lt_ctx(L);
-  const act_def *a = check_name(L, 1, fn);
+  act_host *h;
+  const act_def *a = check_any(L, 1, fn, &h);
   ar_tensor *x = lt_check(L, 2, fn, 2, "x");
   ar_tensor *dy = lt_check(L, 3, fn, 3, "dy");
+  if (h) {
+    host_no_params(L, 4, h, fn);
+    ar_tensor *out = lt_new(L);
+    return finish(L, C, act_host_backward(C, h, out, x, dy), fn);
+  }
   double p[ACT_MAXPARAMS];
   table_params(L, 4, a, p, fn);
   ar_tensor *out = lt_new(L);
@@ -147,16 +246,20 @@ static int f_backward(lua_State *L) {
 static int f_derivative(lua_State *L) {
   const char *fn = "actrun.act.derivative";
   ar_ctx *C = lt_ctx(L);
-  const act_def *a = check_name(L, 1, fn);
+  act_host *h;
+  const act_def *a = check_any(L, 1, fn, &h);
   ar_tensor *x = lt_check(L, 2, fn, 2, "x");
   double p[ACT_MAXPARAMS];
-  table_params(L, 3, a, p, fn);
+  if (h)
+    host_no_params(L, 3, h, fn);
+  else
+    table_params(L, 3, a, p, fn);
   ar_tensor ones;
   int rc = ar_empty(C, &ones, x->ndim, x->shape);
   if (rc) return lt_core_error(L, fn);
   ar_fill(C, &ones, 1.0f);
   ar_tensor *out = lt_new(L);
-  rc = act_backward(C, a, out, x, &ones, p);
+  rc = h ? act_host_backward(C, h, out, x, &ones) : act_backward(C, a, out, x, &ones, p);
   ar_release(&ones);
   return finish(L, C, rc, fn);
 }
@@ -165,15 +268,31 @@ static int cmp_names(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The elementwise entries, sorted; softmax and log_softmax (vector-valued) are not in the
- * list, since they take a dim rather than parameters and have no scalar form. */
+/* The elementwise entries and this state's host activations, sorted; softmax and
+ * log_softmax (vector-valued) are not in the list, since they take a dim rather than
+ * parameters and have no scalar form. */
 static int f_list(lua_State *L) {
-  const char *names[128];
-  int n = act_count < 128 ? act_count : 128;
-  for (int i = 0; i < n; i++) names[i] = act_table[i].name;
-  qsort(names, (size_t)n, sizeof *names, cmp_names);
-  lua_createtable(L, n, 0);
-  for (int i = 0; i < n; i++) {
+  int nhost = 0;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, ACT_HOST_REGISTRY) == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) nhost++, lua_pop(L, 1);
+  }
+  int hosti = lua_gettop(L); /* the host table, or nil */
+  size_t n = (size_t)act_count + (size_t)nhost;
+  /* the names live in act_table and in the host table (kept on the stack) */
+  const char **names = lua_newuserdatauv(L, n * sizeof *names + 1, 0);
+  for (int i = 0; i < act_count; i++) names[i] = act_table[i].name;
+  int k = act_count;
+  if (nhost) {
+    lua_pushnil(L);
+    while (lua_next(L, hosti) && k < (int)n) {
+      names[k++] = lua_tostring(L, -2);
+      lua_pop(L, 1);
+    }
+  }
+  qsort(names, (size_t)k, sizeof *names, cmp_names);
+  lua_createtable(L, k, 0);
+  for (int i = 0; i < k; i++) {
     lua_pushstring(L, names[i]);
     lua_rawseti(L, -2, i + 1);
   }
@@ -181,7 +300,24 @@ static int f_list(lua_State *L) {
 }
 
 static int f_info(lua_State *L) {
-  const act_def *a = check_name(L, 1, "actrun.act.info");
+  act_host *h;
+  const act_def *a = check_any(L, 1, "actrun.act.info", &h);
+  if (h) {
+    lua_createtable(L, 0, 7);
+    lua_pushstring(L, h->name);
+    lua_setfield(L, -2, "name");
+    lua_pushliteral(L, "host");
+    lua_setfield(L, -2, "family");
+    lua_pushliteral(L, "f(x) by a C kernel of the host program");
+    lua_setfield(L, -2, "formula");
+    lua_newtable(L);
+    lua_setfield(L, -2, "params");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "learnable");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "output_grad");
+    return 1;
+  }
   lua_createtable(L, 0, 7);
   lua_pushstring(L, a->name);
   lua_setfield(L, -2, "name");
@@ -318,6 +454,13 @@ static const luaL_Reg functions[] = {
 
 void lt_open_act(lua_State *L, int modi, int ctxi, int mti) {
   lua_createtable(L, 0, act_count + 8);
+  /* host activations registered later are found through __index */
+  lua_createtable(L, 0, 1);
+  lua_pushvalue(L, ctxi);
+  lua_pushvalue(L, mti);
+  lua_pushcclosure(L, f_act_index, LT_NUP);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
   lua_pushvalue(L, ctxi);
   lua_pushvalue(L, mti);
   luaL_setfuncs(L, functions, LT_NUP);

@@ -1,5 +1,5 @@
 /* luaopen_actrun: the module table, the per-state context, embedded Lua sources, and the
- * host API's tensor copies. */
+ * copy-out used by the host API (whose calls live in src/lua/embed.c). */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -332,31 +332,7 @@ ACTRUN_API int luaopen_actrun(lua_State *L) {
   return 1;
 }
 
-/* ---------- host API: tensors across the boundary ---------- */
-
-ACTRUN_API int actrun_push_tensor(lua_State *L, const float *data, int ndim,
-                                  const int64_t *shape) {
-  ar_ctx *C = lt_ctx_from_registry(L);
-  if (!C) return AR_EARG;
-  if (ndim < 0 || ndim > AR_MAXDIM)
-    return ar_seterr(C, AR_EARG, "ndim must be 0..%d, got %d", AR_MAXDIM, ndim);
-  if (ndim > 0 && !shape) return ar_seterr(C, AR_EARG, "shape is NULL");
-  if (!lua_checkstack(L, 3)) return ar_seterr(C, AR_ENOMEM, "Lua stack overflow");
-  ar_tensor *t = lt_new_reg(L); /* first, so a Lua memory error cannot leak the storage */
-  int rc = ar_empty(C, t, ndim, shape);
-  if (rc) {
-    lua_pop(L, 1);
-    return rc;
-  }
-  int64_t n = ar_numel(t);
-  if (n && !data) {
-    ar_release(t);
-    lua_pop(L, 1);
-    return ar_seterr(C, AR_EARG, "data is NULL");
-  }
-  if (n) memcpy(ar_data(t), data, (size_t)n * sizeof(float));
-  return AR_OK;
-}
+/* ---------- host API: the strided copy behind actrun_get_tensor (src/lua/embed.c) ---------- */
 
 int lt_copy_out(lua_State *L, int idx, float *out, size_t capacity, int *ndim, int64_t *shape) {
   ar_ctx *C = lt_ctx_from_registry(L);
@@ -383,40 +359,4 @@ int lt_copy_out(lua_State *L, int idx, float *out, size_t capacity, int *ndim, i
     s *= t->shape[i];
   }
   return ar_copy_(C, &dst, t);
-}
-
-ACTRUN_API int actrun_set_tensor(actrun *A, const char *name, const float *data, int ndim,
-                                 const int64_t *shape) {
-  if (!A) return 1;
-  ar_api_clear_error(A);
-  lua_State *L = actrun_lua(A);
-  if (!name) return ar_api_fail(A, "actrun_set_tensor: name is NULL");
-  int rc = actrun_push_tensor(L, data, ndim, shape);
-  if (rc) {
-    ar_ctx *C = lt_ctx_from_registry(L);
-    return ar_api_fail(A, "actrun_set_tensor: %s", C ? ar_errmsg(C) : "actrun is not loaded");
-  }
-  lua_setglobal(L, name);
-  return 0;
-}
-
-ACTRUN_API int actrun_get_tensor(actrun *A, const char *name, float *out, size_t capacity,
-                                 int *ndim, int64_t *shape) {
-  if (!A) return 1;
-  ar_api_clear_error(A);
-  lua_State *L = actrun_lua(A);
-  if (!name) return ar_api_fail(A, "actrun_get_tensor: name is NULL");
-  if (!out && capacity) return ar_api_fail(A, "actrun_get_tensor: out is NULL");
-  lua_getglobal(L, name);
-  if (!lt_totensor(L, -1)) {
-    lua_pop(L, 1);
-    return ar_api_fail(A, "actrun_get_tensor: global '%s' is not a tensor", name);
-  }
-  int rc = lt_copy_out(L, -1, out, capacity, ndim, shape);
-  lua_pop(L, 1);
-  if (rc) {
-    ar_ctx *C = lt_ctx_from_registry(L);
-    return ar_api_fail(A, "actrun_get_tensor: '%s': %s", name, C ? ar_errmsg(C) : "error");
-  }
-  return 0;
 }

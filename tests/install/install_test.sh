@@ -1,17 +1,24 @@
 #!/bin/sh
 # Installs the build into a temporary prefix and checks what a user gets: the binary, the
-# shared and static library, the header, actrun.pc (a C program built through pkg-config
-# runs), and the Lua C module (stock lua5.4 can require it).
+# shared and static library, the headers, actrun.pc (a C program built through pkg-config
+# runs, and so does the example host of examples/embed through its Makefile), and the
+# Lua C module where lua5.4's INSTALL_CMOD points (stock lua5.4 can require it).
 # Usage: install_test.sh BUILD_DIR
 set -eu
 build=$1
+src=$(cd "$(dirname "$0")/../.." && pwd)
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
 
 libdir=$(find "$prefix" -name libactrun.so -printf '%h\n' | head -n 1)
-for f in "$prefix/bin/actrun" "$prefix/include/actrun.h" "$libdir/libactrun.a" \
-         "$libdir/pkgconfig/actrun.pc" "$libdir/lua/5.4/actrun.so"; do
+cmod=$(pkg-config --variable=INSTALL_CMOD lua5.4)
+luaprefix=$(pkg-config --variable=prefix lua5.4)
+cmoddir=$prefix/${cmod#"$luaprefix"/}
+for f in "$prefix/bin/actrun" "$prefix/include/actrun.h" \
+         "$libdir/libactrun.a" "$libdir/pkgconfig/actrun.pc" "$cmoddir/actrun.so" \
+         "$libdir/cmake/actrun/actrunConfig.cmake" \
+         "$libdir/cmake/actrun/actrunConfigVersion.cmake"; do
   [ -e "$f" ] || { echo "not installed: $f"; exit 1; }
 done
 
@@ -31,21 +38,43 @@ int main(void) {
   int ndim;
   int64_t shape[8];
   if (actrun_get_tensor(A, "y", y, 5, &ndim, shape)) return 1;
-  printf("%d %lld %g\n", ndim, (long long)shape[0], y[4]);
+  printf("%d %lld %g %s\n", ndim, (long long)shape[0], y[4], ACTRUN_VERSION);
   actrun_free(A);
   return 0;
 }
 C
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
+version=$(pkg-config --modversion actrun)
 # shellcheck disable=SC2046
 cc -o "$prefix/host" "$prefix/host.c" $(pkg-config --cflags --libs actrun)
 out=$(LD_LIBRARY_PATH="$libdir" "$prefix/host")
-[ "$out" = "1 5 2" ] || { echo "host program printed '$out', expected '1 5 2'"; exit 1; }
+[ "$out" = "1 5 2 $version" ] || { echo "host program printed '$out', expected '1 5 2 $version'"; exit 1; }
+pc_cmod=$(pkg-config --variable=lua_cmoddir actrun)
+if [ ! -e "$pc_cmod/actrun.so" ] || [ "$(cd "$pc_cmod" && pwd -P)" != "$(cd "$cmoddir" && pwd -P)" ]; then
+  echo "actrun.pc's lua_cmoddir '$pc_cmod' is not $cmoddir"
+  exit 1
+fi
 
-# stock Lua 5.4 loads the C module
-lua5.4 -e "package.cpath = '$libdir/lua/5.4/?.so;' .. package.cpath
+# the example host, built with its Makefile through pkg-config; it trains to >= 90%
+mkdir "$prefix/example-make"
+cp "$src/examples/embed/host.c" "$src/examples/embed/experiment.lua" \
+   "$src/examples/embed/Makefile" "$prefix/example-make/"
+make -s -C "$prefix/example-make" host >/dev/null
+(cd "$prefix/example-make" && ./host experiment.lua) > "$prefix/example.out" ||
+  { cat "$prefix/example.out"; echo "the example host (make) failed"; exit 1; }
+if ! grep -q "^final accuracy" "$prefix/example.out" || ! grep -q "^W1 {16,2}" "$prefix/example.out"; then
+  cat "$prefix/example.out"
+  echo "the example host printed no results"
+  exit 1
+fi
+echo "example (make): $(grep '^final accuracy' "$prefix/example.out")"
+
+# stock Lua 5.4 loads the C module from where INSTALL_CMOD points
+lua5.4 -e "package.cpath = '$cmoddir/?.so;' .. package.cpath
   local a = require 'actrun'
   assert(a.is_tensor(a.zeros(2, 3)) and a.zeros(2, 3):numel() == 6)
   assert(require 'actrun' == a)
+  assert(a.version == '$version', a.version)
+  assert(a.nn.cross_entropy and a.act.relu)
   print('lua5.4 require ok')"
 echo "install test passed"
