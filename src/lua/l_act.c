@@ -368,7 +368,9 @@ static int f_log_softmax(lua_State *L) {
  * from these (hidden in actrun.act_c, not part of the public act table). */
 static int f_scalars(lua_State *L) {
   const char *fn = "actrun.act.scalars";
-  const act_def *a = check_name(L, 1, fn);
+  act_host *h;
+  const act_def *a = check_any(L, 1, fn, &h);
+  if (!a) return lt_error(L, fn, "activation '%s' has no scalar form", h->name);
   if (!a->scalar) return lt_error(L, fn, "activation '%s' has no scalar form", a->name);
   bool grid = lua_type(L, 2) != LUA_TTABLE;
   double lo = 0, hi = 0, p[ACT_MAXPARAMS];
