@@ -6,8 +6,9 @@
 #                    [--keep-raw DIR]
 #
 #   --write      also regenerate the results in docs/BENCHMARKS.md (between the markers
-#                <!-- bench:begin --> and <!-- bench:end -->); without it nothing in the
-#                repository is written
+#                <!-- bench:begin --> and <!-- bench:end -->, and the activation tables
+#                between <!-- bench-act:begin --> and <!-- bench-act:end -->); without it
+#                nothing in the repository is written
 #   --quick      fewer repetitions and smaller sizes (a smoke run, not for the record)
 #   --runs N     run every benchmark N times (interleaved) and report, per number, the
 #                median over the runs (default 1; each run already reports medians)
@@ -16,8 +17,9 @@
 #                $TMPDIR, outside the repository)
 #   --keep-raw D copy every benchmark's raw output into D
 #
-# PyTorch columns: bench/overhead_torch.py runs with $PYTHON, else the first of `python3`
-# and `/usr/bin/python3` that can import torch; without torch they read "n/a".
+# PyTorch columns: bench/overhead_torch.py and bench/torch_act.py run with $PYTHON, else
+# the first of `python3` and `/usr/bin/python3` that can import torch; without torch they
+# read "n/a" (empty cells in the activation tables of bench/bench_act.lua).
 # Each benchmark runs under a time limit ($ACTRUN_BENCH_TIMEOUT seconds, default 1800):
 # a benchmark that hangs is reported and its rows read "n/a".
 set -euo pipefail
@@ -64,9 +66,9 @@ raw=$(mktemp -d)
 trap 'rm -rf "$raw"' EXIT
 if ((quick)); then
   a_stream=(--reps 5) a_gemm=(--samples 3 --max-size 1024) a_over=(--n 100000 --reps 3)
-  a_core=(--n 100000 --reps 3)
+  a_core=(--n 100000 --reps 3) a_act=(--quick)
 else
-  a_stream=() a_gemm=() a_over=() a_core=()
+  a_stream=() a_gemm=() a_over=() a_core=() a_act=()
 fi
 
 loads=()
@@ -115,10 +117,16 @@ for ((i = 1; i <= runs; i++)); do
   else
     echo "# torch unavailable" >"$raw/torch.$i.txt"
   fi
+  run act "$actrun" "$here/bench/bench_act.lua" --threads "$threads" "${a_act[@]}"
+  if [[ -n $python ]]; then
+    run torch_act "$python" "$here/bench/torch_act.py" --threads "$threads" "${a_act[@]}"
+  else
+    echo "# torch unavailable" >"$raw/torch_act.$i.txt"
+  fi
 done
 
 # per benchmark: comments of every run, then each number's median over the runs
-for name in stream gemm overhead overhead_core torch; do
+for name in stream gemm overhead overhead_core torch act torch_act; do
   cat "$raw/$name".*.txt | awk '
     /^#/ { if (!seen[$0]++) print; next }
     NF >= 3 { if (!($1 in n)) order[++k] = $1; x[$1, ++n[$1]] = $2 + 0; unit[$1] = $3 }
@@ -302,6 +310,16 @@ for name in stream gemm overhead overhead_core torch; do
 done
 cat "$raw/table.md"
 
+# activations (bench_act.lua, torch_act.py): their own tables, against the triad above
+"$actrun" "$here/bench/bench_act.lua" --report "$raw/act.txt" --torch-file "$raw/torch_act.txt" \
+  --stream "$raw/stream.txt" --header "$header" >"$raw/act_table.md" ||
+  echo "Activation tables: bench_act.lua --report failed" >"$raw/act_table.md"
+for name in act torch_act; do
+  grep -h '^# .*\(timed out\|failed\)' "$raw/$name.txt" 2>/dev/null | sed 's/^# /Note: /' >>"$raw/act_table.md" || true
+done
+echo
+cat "$raw/act_table.md"
+
 # ---------- --write ----------
 if ((write)); then
   doc=$here/docs/BENCHMARKS.md
@@ -314,5 +332,14 @@ if ((write)); then
     /<!-- bench:end -->/ { skip = 0 }
     !skip' "$doc" >"$raw/doc.md"
   cp "$raw/doc.md" "$doc"
+  if grep -q '<!-- bench-act:begin -->' "$doc" && grep -q '<!-- bench-act:end -->' "$doc"; then
+    awk -v table="$raw/act_table.md" '
+      /<!-- bench-act:begin -->/ { print; while ((getline l < table) > 0) print l; skip = 1; next }
+      /<!-- bench-act:end -->/ { skip = 0 }
+      !skip' "$doc" >"$raw/doc.md"
+    cp "$raw/doc.md" "$doc"
+  else
+    log "!! $doc lacks the <!-- bench-act:begin --> / <!-- bench-act:end --> markers: activation tables not written"
+  fi
   log "== wrote $doc"
 fi

@@ -12,25 +12,25 @@
 local A = actrun or require "actrun"
 local act, data, optim, nn = A.act, A.data, A.optim, A.nn
 
-local opt = {epochs = 1, width = 256, depth = 2, batch = 128, lr = 1e-3, seed = 1,
-  activations = "relu,leaky_relu,elu,selu,gelu,silu,mish,softplus,tanh,sigmoid,identity"}
-local i = 1
-while arg and arg[i] do
-  local a = arg[i]
-  if a == "--quick" then
-    opt.quick = true
-  elseif a:match("^%-%-") and arg[i + 1] then
-    local k = a:sub(3)
-    if opt[k] == nil and k ~= "limit" then error("unknown option " .. a, 0) end
-    opt[k] = tonumber(arg[i + 1]) or arg[i + 1]
-    opt["set_" .. k] = true
-    i = i + 1
-  else
-    error("unknown argument " .. a .. " (see the header of this script)", 0)
-  end
-  i = i + 1
-end
-if opt.quick then opt.limit = opt.limit or 6000; opt.width = 128 end
+local here = (arg and arg[0] or ""):match("^(.*)/") or "."
+local cli = dofile(here .. "/lib/cli.lua")
+
+local opt, given = cli.parse(arg, {
+  usage = "actrun scripts/compare_fashion_mnist.lua [options]",
+  about = "One MLP, many activations, Fashion-MNIST (or spirals without the data set).",
+  options = {
+    {"quick", "flag", help = "a smaller run (6000 training images, width 128)"},
+    {"epochs", "int", 1, help = "training epochs (spirals: 60, 20 with --quick)", min = 1},
+    {"width", "int", 256, help = "hidden units per layer", min = 1},
+    {"depth", "int", 2, help = "hidden layers", min = 1},
+    {"batch", "int", 128, help = "mini-batch size", min = 1},
+    {"lr", "number", 1e-3, help = "Adam learning rate (spirals: 1e-2)", min = 0},
+    {"limit", "int", nil, help = "use only the first N training images", min = 1},
+    {"activations", "string", "relu,leaky_relu,elu,selu,gelu,silu,mish,softplus,tanh,sigmoid,identity",
+     help = "comma-separated activations", arg = "LIST"},
+    {"seed", "int", 1, help = "seed of the initial weights"},
+  }})
+if opt.quick then opt.limit = opt.limit or 6000; if not given.width then opt.width = 128 end end
 
 -- data: Fashion-MNIST when installed, else spirals
 local ok, Xtr, ytr = pcall(data.fashion_mnist, {split = "train", limit = opt.limit})
@@ -46,8 +46,8 @@ else
   Xte, yte = data.spirals{n = 900, classes = 3, noise = 0.1, seed = 2}
   task = "spirals (3000 train, 900 test)"
   -- a small task: more passes, so the activations have time to differ
-  if not opt.set_epochs then opt.epochs = opt.quick and 20 or 60 end
-  if not opt.set_lr then opt.lr = 1e-2 end
+  if not given.epochs then opt.epochs = opt.quick and 20 or 60 end
+  if not given.lr then opt.lr = 1e-2 end
 end
 local nin, nclass = Xtr:size(2), math.floor(ytr:max():item())
 
@@ -117,11 +117,11 @@ for name in opt.activations:gmatch("[^,%s]+") do
 end
 
 table.sort(rows, function(a, b) return a.acc > b.acc end)
+for r, row in ipairs(rows) do row.rank = r end
 print()
-print(("%4s  %-10s  %13s  %10s  %8s"):format("rank", "activation", "test accuracy",
-  "train loss", "seconds"))
-for r, row in ipairs(rows) do
-  print(("%4d  %-10s  %12.2f%%  %10.4f  %8.1f"):format(r, row.name, 100 * row.acc, row.loss,
-    row.secs))
-end
+cli.print_table({
+  {"rank", "rank", "%d"}, {"activation", "name"}, {"test accuracy", "acc",
+   function(v) return ("%.2f%%"):format(100 * v) end},
+  {"train loss", "loss", "%.4f"}, {"seconds", "secs", "%.1f"},
+}, rows)
 return rows

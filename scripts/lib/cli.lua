@@ -1,0 +1,265 @@
+-- Shared helpers of the scripts in scripts/ (and bench/): command-line options, aligned
+-- tables, medians, optional plots. Loaded with dofile, relative to the script, so a
+-- script runs from any working directory:
+--
+--   local here = (arg and arg[0] or ""):match("^(.*)/") or "."
+--   local cli = dofile(here .. "/lib/cli.lua")
+--   local opt, given = cli.parse(arg, {
+--     usage = "actrun scripts/NAME.lua [options]",
+--     about = "One line on what the script shows.",
+--     options = {
+--       {"quick", "flag", help = "a small, fast run"},
+--       {"epochs", "int", 100, help = "training epochs", min = 1},
+--       {"lr", "number", 0.5, help = "learning rate", min = 0},
+--       {"names", "string", "relu,tanh", help = "comma-separated activations"},
+--     }})
+--
+-- Options are "--name value" or "--name=value"; flags take no value. Kinds: "flag",
+-- "int", "number", "string". Optional fields: min (numbers), choices (strings),
+-- arg (the metavariable in the usage text). -h/--help prints the usage and exits 0; a bad
+-- option prints the problem and the usage on stderr and exits with status 2.
+local cli = {}
+
+local function metavar(o)
+  if o.kind == "flag" then return "" end
+  return " " .. (o.arg or (o.kind == "int" and "N" or o.kind == "number" and "X" or "S"))
+end
+
+-- Normalised option list: {name=, kind=, default=, help=, ...}.
+local function options(spec)
+  local list, byname = {}, {}
+  for _, o in ipairs(spec.options or {}) do
+    local n = {name = o.name or o[1], kind = o.kind or o[2], default = o.default}
+    if n.default == nil then n.default = o[3] end
+    for k, v in pairs(o) do
+      if type(k) == "string" and n[k] == nil then n[k] = v end
+    end
+    assert(({flag = 1, int = 1, number = 1, string = 1})[n.kind],
+      "cli: option " .. tostring(n.name) .. " has an unknown kind " .. tostring(n.kind))
+    list[#list + 1] = n
+    byname[n.name] = n
+  end
+  return list, byname
+end
+
+-- The usage text of a spec.
+function cli.usage(spec)
+  local list = options(spec)
+  local lines = {"usage: " .. (spec.usage or "actrun SCRIPT [options]")}
+  if spec.about then lines[#lines + 1] = spec.about end
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "options:"
+  local w = #"-h, --help"
+  for _, o in ipairs(list) do w = math.max(w, #("--" .. o.name .. metavar(o))) end
+  for _, o in ipairs(list) do
+    local help = o.help or ""
+    if o.default ~= nil and o.kind ~= "flag" then
+      help = help .. (help ~= "" and " " or "") .. "(default " .. tostring(o.default) .. ")"
+    end
+    if o.choices then help = help .. " [" .. table.concat(o.choices, "|") .. "]" end
+    lines[#lines + 1] = ("  %-" .. w .. "s  %s"):format("--" .. o.name .. metavar(o), help)
+  end
+  lines[#lines + 1] = ("  %-" .. w .. "s  %s"):format("-h, --help", "show this help and exit")
+  return table.concat(lines, "\n") .. "\n"
+end
+
+local function convert(o, text)
+  if o.kind == "string" then
+    if o.choices then
+      for _, c in ipairs(o.choices) do
+        if c == text then return text end
+      end
+      return nil, ("--%s: expected one of %s, got '%s'"):format(o.name,
+        table.concat(o.choices, ", "), text)
+    end
+    return text
+  end
+  local v = tonumber(text)
+  if o.kind == "int" then v = v and math.tointeger(v) end
+  if v == nil or v ~= v then
+    return nil, ("--%s: expected %s, got '%s'"):format(o.name,
+      o.kind == "int" and "an integer" or "a number", text)
+  end
+  if o.min and v < o.min then
+    return nil, ("--%s: expected a value >= %s, got %s"):format(o.name, tostring(o.min), text)
+  end
+  return v
+end
+
+-- Parses args (a Lua `arg` table; only its positive indices are read). Returns opt (every
+-- option's value or default; flags false unless given) and given (name -> true for the
+-- options on the command line), or nil and a message. help=true in the message's place
+-- when -h/--help was asked for.
+function cli.try_parse(args, spec)
+  local list, byname = options(spec)
+  local opt, given = {}, {}
+  for _, o in ipairs(list) do
+    if o.kind == "flag" then opt[o.name] = false else opt[o.name] = o.default end
+  end
+  local i = 1
+  while args and args[i] ~= nil do
+    local a = tostring(args[i])
+    if a == "-h" or a == "--help" then return nil, "help", true end
+    local name, value = a:match("^%-%-([%w_%-]+)=(.*)$")
+    name = name or a:match("^%-%-([%w_%-]+)$")
+    if not name then return nil, "unexpected argument '" .. a .. "'" end
+    local o = byname[name] or byname[name:gsub("%-", "_")]
+    if not o then return nil, "unknown option --" .. name end
+    if o.kind == "flag" then
+      if value ~= nil then return nil, "--" .. o.name .. " takes no value" end
+      opt[o.name] = true
+    else
+      if value == nil then
+        i = i + 1
+        value = args[i]
+        if value == nil then return nil, "--" .. o.name .. " needs a value" end
+        value = tostring(value)
+      end
+      local v, err = convert(o, value)
+      if v == nil then return nil, err end
+      opt[o.name] = v
+    end
+    given[o.name] = true
+    i = i + 1
+  end
+  return opt, given
+end
+
+-- try_parse, printing the usage and exiting on -h/--help (status 0) or an error (2).
+function cli.parse(args, spec)
+  local opt, given, help = cli.try_parse(args, spec)
+  if opt then return opt, given end
+  if help then
+    io.stdout:write(cli.usage(spec))
+    os.exit(0, true)
+  end
+  cli.fail(spec, given, args)
+end
+
+-- Reports a bad command line (msg), prints the usage on stderr and exits with status 2;
+-- for checks across options that parse cannot make.
+function cli.fail(spec, msg, args)
+  args = args or rawget(_G, "arg")
+  local name = spec.name or (args and args[0] and tostring(args[0]):match("([^/]*)$")) or "actrun"
+  io.stderr:write(name, ": ", msg, "\n\n", cli.usage(spec))
+  os.exit(2, true)
+end
+
+-- ---------- tables ----------
+
+-- An aligned text table. cols: list of {title, key or function(row), fmt (a format
+-- string or a function(value) -> string; default "%s"), align ("left"/"right"; default:
+-- left for strings, right otherwise)}; a missing value is an empty cell. With
+-- options.markdown the table is a Markdown (GFM) table, still aligned. Returns the lines
+-- joined with "\n".
+function cli.format_table(cols, rows, options)
+  local md = options and options.markdown
+  local cells, width, left = {}, {}, {}
+  for c, col in ipairs(cols) do
+    width[c] = #col[1]
+    left[c] = col.align == "left"
+  end
+  for r, row in ipairs(rows) do
+    cells[r] = {}
+    for c, col in ipairs(cols) do
+      local get = col[2] or c
+      local v
+      if type(get) == "function" then v = get(row) else v = row[get] end
+      local f = col[3] or col.fmt or "%s"
+      local s
+      if v == nil then
+        s = ""
+      elseif type(f) == "function" then
+        s = f(v)
+      else
+        s = f:format(v)
+      end
+      if col.align == nil and type(v) == "string" then left[c] = true end
+      cells[r][c] = s
+      width[c] = math.max(width[c], utf8.len(s) or #s)
+    end
+  end
+  local function line(texts)
+    local parts = {}
+    for c, s in ipairs(texts) do
+      local pad = (" "):rep(width[c] - (utf8.len(s) or #s))
+      parts[c] = left[c] and (s .. pad) or (pad .. s)
+    end
+    if md then return "| " .. table.concat(parts, " | ") .. " |" end
+    return (table.concat(parts, "  "):gsub("%s+$", ""))
+  end
+  local out, head, rule = {}, {}, {}
+  for c, col in ipairs(cols) do
+    head[c] = col[1]
+    if md then width[c] = math.max(width[c], 3) end
+    rule[c] = ("-"):rep(width[c])
+    if md and not left[c] then rule[c] = rule[c]:sub(2) .. ":" end
+  end
+  out[1] = line(head)
+  out[2] = line(rule)
+  for r = 1, #rows do out[#out + 1] = line(cells[r]) end
+  return table.concat(out, "\n")
+end
+
+function cli.print_table(cols, rows)
+  print(cli.format_table(cols, rows))
+  io.stdout:flush()
+end
+
+-- ---------- numbers ----------
+
+function cli.median(list)
+  local s = {}
+  for i, v in ipairs(list) do s[i] = v end
+  assert(#s > 0, "cli.median: empty list")
+  table.sort(s)
+  local n = #s
+  if n % 2 == 1 then return s[(n + 1) // 2] end
+  return 0.5 * (s[n // 2] + s[n // 2 + 1])
+end
+
+function cli.geomean(list)
+  local acc, n = 0, 0
+  for _, v in ipairs(list) do
+    if v > 0 and v < math.huge then acc, n = acc + math.log(v), n + 1 end
+  end
+  return n > 0 and math.exp(acc / n) or nil
+end
+
+-- Seconds per call of fn: one warm-up call, then `runs` samples of `calls` calls each;
+-- returns the median over the samples and the list of samples. When fn returns a number,
+-- that number is taken as the call's time (for a function that times only part of its
+-- work), otherwise the wall-clock time of the calls is used.
+function cli.time_per_call(fn, calls, runs)
+  local A = rawget(_G, "actrun") or require "actrun"
+  local clock = A.clock
+  fn()
+  local samples = {}
+  for r = 1, runs do
+    local own, timed, t0 = 0, false, clock()
+    for _ = 1, calls do
+      local dt = fn()
+      if type(dt) == "number" then own, timed = own + dt, true end
+    end
+    local wall = clock() - t0
+    samples[r] = (timed and own or wall) / calls
+  end
+  return cli.median(samples), samples
+end
+
+-- ---------- plots ----------
+
+-- plot.line(spec) when actrun.plot is part of this build; otherwise says so and returns
+-- false. Returns true when the plot was drawn.
+function cli.plot_line(spec)
+  local ok, plot = pcall(require, "actrun.plot")
+  if not ok or type(plot) ~= "table" or not plot.line then
+    print("plot: actrun.plot is not available in this build")
+    return false
+  end
+  plot.line(spec)
+  if spec.file then print("plot: wrote " .. spec.file) end
+  return true
+end
+
+return cli
