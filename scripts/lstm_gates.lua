@@ -32,7 +32,7 @@ local spec = {
     {"epochs", "int", 20, help = "training epochs (Adam, batch 32)", min = 1},
     {"lr", "number", 0.01, help = "Adam learning rate", min = 0},
     {"seed", "int", 1, help = "seed of the data, the init and the shuffles"},
-    {"plot", "string", nil, help = "draw the gate histograms into FILE (.svg; one file per gate)", arg = "FILE"},
+    {"plot", "string", nil, help = "gate histograms into FILE_i.svg, FILE_f.svg, FILE_o.svg", arg = "FILE"},
   }}
 local opt, given = cli.parse(arg, spec)
 if opt.quick then
@@ -162,9 +162,11 @@ if opt.plot then
   if ok and type(plot) == "table" and plot.hist then
     local base, ext = opt.plot:match("^(.*)(%.[^./]*)$")
     base, ext = base or opt.plot, ext or ""
+    local gate_names = {i = "input", f = "forget", o = "output"}
     for _, k in ipairs{"i", "f", "o"} do
       local file = base .. "_" .. k .. ext
-      plot.hist(g[k]:reshape(-1), {bins = 20, file = file})
+      plot.hist(g[k]:reshape(-1), {bins = 20, range = {0, 1}, file = file, xlabel = "gate value",
+        title = ("LSTM %s gate on the test sequences (T = %d)"):format(gate_names[k], opt.T)})
       print("plot: wrote " .. file)
     end
   else

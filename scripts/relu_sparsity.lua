@@ -32,7 +32,7 @@ local spec = {
     {"lr", "number", 0.01, help = "Adam learning rate", min = 0},
     {"seed", "int", 1, help = "first seed (data, init, shuffles)"},
     {"seeds", "int", 3, help = "seeds to average over (seed, seed+1, ...)", min = 1},
-    {"plot", "string", nil, help = "draw zero share against train/test gap into FILE (.svg)", arg = "FILE"},
+    {"plot", "string", nil, help = "bar charts of the zero share and the gap into FILE_zeros.svg, FILE_gap.svg", arg = "FILE"},
   }}
 local opt, given = cli.parse(arg, spec)
 if opt.quick then
@@ -137,10 +137,21 @@ if #sparse > 0 and #dense > 0 then
   print("(a difference is only worth reading when it is larger than the gap's std over seeds)")
 end
 
-if opt.plot then
-  local series = {}
-  for _, r in ipairs(rows) do series[#series + 1] = {x = {r.zeros}, y = {r.gap}, label = r.name} end
-  cli.plot_line{series = series, title = "Sparsity and overfitting", xlabel = "share of exact zeros",
-    ylabel = "train - test accuracy", file = opt.plot}
+if opt.plot then -- two bar charts: FILE with "_zeros" and "_gap" before its extension
+  local ok, plot = pcall(require, "actrun.plot")
+  if ok and type(plot) == "table" and plot.bar then
+    local base, ext = opt.plot:match("^(.*)(%.[^./]*)$")
+    base, ext = base or opt.plot, ext or ""
+    for _, what in ipairs{"zeros", "gap"} do
+      local labels, values = {}, {}
+      for i, r in ipairs(rows) do labels[i], values[i] = r.name, r[what] end
+      plot.bar{labels = labels, values = values, file = base .. "_" .. what .. ext,
+        title = what == "zeros" and "Share of exact zeros in the hidden outputs"
+          or "Train accuracy - test accuracy"}
+      print("plot: wrote " .. base .. "_" .. what .. ext)
+    end
+  else
+    print("plot: actrun.plot is not available in this build")
+  end
 end
 return results

@@ -72,7 +72,7 @@ for s = opt.seed, opt.seed + opt.seeds - 1 do
   local Xte, yte = data.spirals{n = opt.n, classes = 3, noise = 0.05, seed = s + 1000}
   for _, v in ipairs(variants) do
     A.manual_seed(s)
-    local m = model_for(v.norm or (v.key ~= "none" and v.key or nil))
+    local m = model_for(v.key ~= "none" and v.key or nil)
     local f = finals[v.key]
     -- amplitude at init: the input of the output layer, batch statistics (train mode)
     local hidden = A.no_grad(function()
