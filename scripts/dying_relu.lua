@@ -64,21 +64,24 @@ local function model_for(name)
 end
 
 -- Units (over both hidden layers) in the negative regime / dead on the whole of X.
+-- Also returns the number of dead units per layer.
 local function census(m)
-  local units, negative, dead = 0, 0, 0
+  local units, negative, dead, per_layer = 0, 0, 0, {}
   local handles = {}
   for _, e in ipairs(m:named_modules()) do
     if e.module.is_activation then
       handles[#handles + 1] = e.module:add_hook(function(_, z, out)
         units = units + z:size(2)
         negative = negative + z:le(0):min(1):sum():item()
-        dead = dead + out:eq(0):min(1):sum():item()
+        local d = out:eq(0):min(1):sum():item()
+        dead = dead + d
+        per_layer[#per_layer + 1] = math.tointeger(d)
       end)
     end
   end
   train.evaluating(m, function(mm) return mm(X) end)
   for _, h in ipairs(handles) do h.remove() end
-  return negative / units, dead / units
+  return negative / units, dead / units, per_layer
 end
 
 local rows, results, series = {}, {}, {}
@@ -88,9 +91,9 @@ for _, name in ipairs{"relu", "leaky_relu", "prelu"} do
   local neg0, dead0 = census(m)
   local history = train.fit(m, X, y, {epochs = opt.epochs, batch = 32, lr = opt.lr,
     optimizer = sgd and "sgd" or "adam", seed = opt.seed})
-  local neg1, dead1 = census(m)
+  local neg1, dead1, layers1 = census(m)
   local r = {name = name, neg0 = neg0, dead0 = dead0, neg1 = neg1, dead1 = dead1,
-    acc = train.accuracy(m, X, y), loss = history[#history]}
+    acc = train.accuracy(m, X, y), loss = history[#history], dead_per_layer = layers1}
   if name == "prelu" then
     local slopes = A.cat({m[2].weight, m[4].weight}, 1)
     r.slopes = {mean = slopes:mean():item(), min = slopes:min():item(), max = slopes:max():item()}
@@ -116,6 +119,10 @@ cli.print_table({
 }, rows)
 print("(negative regime: z <= 0 for every example; dead: output exactly 0 for every example, so no")
 print(" gradient: only a ReLU unit can be dead, a leaky unit in its negative regime still learns)")
+local per = results.relu.dead_per_layer
+print(("ReLU after training: %d of %d units dead in hidden layer 1, %d of %d in hidden layer 2%s")
+  :format(per[1], opt.width, per[2], opt.width,
+    per[2] == opt.width and " (the whole layer: the output no longer depends on the input)" or ""))
 local s = results.prelu.slopes
 print(("\nPReLU's learned slopes (%d, one per unit, initial 0.25): mean %.4f, min %.4f, max %.4f")
   :format(2 * opt.width, s.mean, s.min, s.max))

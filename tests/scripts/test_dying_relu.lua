@@ -9,6 +9,9 @@ test("--quick, negative biases: ReLU units stay dead, leaky ones never die and r
   local r = R.run("scripts/dying_relu.lua", {"--quick", "--seed", "1"})
   T.truthy(r.relu.dead1 > 0.3, "relu dead after training " .. r.relu.dead1)
   T.truthy(r.relu.dead1 >= r.relu.dead0, "a dead ReLU unit cannot come back")
+  local per = r.relu.dead_per_layer
+  T.eq(#per, 2, "two hidden layers")
+  T.near((per[1] + per[2]) / 128, r.relu.dead1, 1e-12, "per-layer counts add up (width 64)")
   for _, name in ipairs{"leaky_relu", "prelu"} do
     T.eq(r[name].dead0, 0, name .. " dead before")
     T.eq(r[name].dead1, 0, name .. " dead after")
