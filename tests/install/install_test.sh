@@ -2,7 +2,7 @@
 # Installs the build into a temporary prefix and checks what a user gets: the binary, the
 # shared and static library, the headers, actrun.pc (a C program built through pkg-config
 # runs, and so does the example host of examples/embed through its Makefile), and the
-# Lua C module where lua5.4's INSTALL_CMOD points (stock lua5.4 can require it).
+# Lua C module where the build put it (stock lua5.4 can require it from there).
 # Usage: install_test.sh BUILD_DIR
 set -eu
 build=$1
@@ -12,9 +12,10 @@ trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
 
 libdir=$(find "$prefix" -name libactrun.so -printf '%h\n' | head -n 1)
-cmod=$(pkg-config --variable=INSTALL_CMOD lua5.4)
-luaprefix=$(pkg-config --variable=prefix lua5.4)
-cmoddir=$prefix/${cmod#"$luaprefix"/}
+# the module's directory relative to the prefix, as configured: Lua's INSTALL_CMOD under
+# the system prefix, lib/lua/5.4 under any other (see CMakeLists.txt)
+cmod=$(sed -n 's/^ACTRUN_INSTALL_CMOD:[A-Z]*=//p' "$build/CMakeCache.txt")
+case $cmod in /*) cmoddir=$cmod ;; *) cmoddir=$prefix/$cmod ;; esac
 for f in "$prefix/bin/actrun" "$prefix/include/actrun.h" \
          "$libdir/libactrun.a" "$libdir/pkgconfig/actrun.pc" "$cmoddir/actrun.so" \
          "$libdir/cmake/actrun/actrunConfig.cmake" \
