@@ -407,6 +407,10 @@ function lab.train(model, set, opts)
   local N = X:size(1)
   local nbatches = (N + batch * size - 1) // (batch * size)
   local history = {}
+  -- the training loss every few batches (about 20 points an epoch), x in epochs: a curve
+  -- even for a one-epoch run (history.curve = {{epoch=, loss=}, ...})
+  local curve, every = {}, math.max(1, nbatches // 20)
+  history.curve = curve
   local P = progress()
 
   with_mode(model, true, function()
@@ -421,6 +425,7 @@ function lab.train(model, set, opts)
       if shuffle and seed then lopts.seed = seed * 1000003 + epoch end
       local t0 = actrun.clock()
       local loss_sum, correct, seen, done = 0, 0, 0, 0
+      local win_sum, win_n = 0, 0
       for xb, yb in data().loader(X, y, lopts) do
         local nall = xb:size(1)
         local lo = rank * nall // size
@@ -439,7 +444,9 @@ function lab.train(model, set, opts)
               actrun.is_tensor(loss) and ("shape " .. shape_str(loss)) or typename(loss)), 0)
           end
           loss:backward()
-          loss_sum = loss_sum + loss:item() * n
+          local l = loss:item()
+          loss_sum = loss_sum + l * n
+          win_sum, win_n = win_sum + l * n, win_n + n
           seen = seen + n
           if rule then correct = correct + count_correct(rule, out, yb) end
         end
@@ -458,6 +465,10 @@ function lab.train(model, set, opts)
         end
         opt:step()
         done = done + 1
+        if (done % every == 0 or done == nbatches) and win_n > 0 then
+          curve[#curve + 1] = {epoch = epoch - 1 + done / nbatches, loss = win_sum / win_n}
+          win_sum, win_n = 0, 0
+        end
         bar:update(done, seen > 0 and loss_sum / seen or nil)
       end
       if D then
@@ -881,22 +892,28 @@ local function compare_plot(path, summary, rows)
   local series = {}
   for _, s in ipairs(summary) do
     -- mean over seeds of each epoch's loss (runs stopped early count where they ran)
-    local sums, counts = {}, {}
+    -- (on lab.train's finer curve: about 20 points an epoch, x in epochs)
+    local sums, counts, xs = {}, {}, {}
     for _, r in ipairs(rows) do
       if r.activation == s.activation then
-        for e, h in ipairs(r.history) do
-          sums[e] = (sums[e] or 0) + h.loss
-          counts[e] = (counts[e] or 0) + 1
+        local pts = r.history.curve or {}
+        if #pts == 0 then
+          for e, h in ipairs(r.history) do pts[e] = {epoch = e, loss = h.loss} end
+        end
+        for i, pt in ipairs(pts) do
+          sums[i] = (sums[i] or 0) + pt.loss
+          counts[i] = (counts[i] or 0) + 1
+          xs[i] = xs[i] or pt.epoch
         end
       end
     end
     local x, y = {}, {}
-    for e = 1, #sums do x[e], y[e] = e, sums[e] / counts[e] end
+    for i = 1, #sums do x[i], y[i] = xs[i], sums[i] / counts[i] end
     series[#series + 1] = {x = x, y = y, label = s.activation}
   end
   local labels, values = {}, {}
   for i, s in ipairs(summary) do labels[i], values[i] = s.activation, s.test_accuracy end
-  local line = {type = "line", series = series, title = "training loss per epoch",
+  local line = {type = "line", series = series, title = "training loss",
     xlabel = "epoch", ylabel = "training loss"}
   local bar = {type = "bar", labels = labels, values = values, title = "test accuracy"}
   if type(plot.grid) == "function" then

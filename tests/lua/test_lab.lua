@@ -65,6 +65,13 @@ test("train: the loss falls and an easy set is learned (blobs, xor)", function()
   truthy(h[15].loss < h[1].loss / 5, "loss fell fivefold: " .. h[1].loss .. " -> " .. h[15].loss)
   truthy(h[15].accuracy >= 0.95, "train accuracy " .. h[15].accuracy)
   truthy(lab.evaluate(m, X, y).accuracy >= 0.95, "evaluated accuracy")
+  -- the finer curve: points in epochs, increasing, ending at the last epoch, and its
+  -- last epoch's points average (weighted equally here: equal batches) near that epoch's loss
+  local c = h.curve
+  truthy(#c >= 15 and #c <= 15 * 21, "curve points " .. #c)
+  for i = 2, #c do truthy(c[i].epoch > c[i - 1].epoch, "curve x increases") end
+  T.near(c[#c].epoch, 15, 1e-12)
+  truthy(c[1].loss > c[#c].loss, "curve falls")
 
   local Xx, yx = data.xor()
   actrun.manual_seed(1)
