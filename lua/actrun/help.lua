@@ -125,6 +125,12 @@ actrun.matmul(a, b) -> Tensor
 Matrix product of 2-D tensors, or batched over the first dimension of 3-D ones.
   actrun.matmul(actrun.ones(2, 3), actrun.ones(3, 4))   -- 2x4 of 3s]=])
 
+def("actrun.linear", [=[
+actrun.linear(x, w [, b]) -> Tensor
+x w^T + b for x {m, k}, w {n, k}, b {n}: nn.Linear's forward as one op (the GEMM starts
+from the bias) with one autograd node.
+  actrun.linear(actrun.ones(4, 3), actrun.ones(2, 3), actrun.zeros(2))   -- 4x2 of 3s]=])
+
 def("actrun.no_grad", [=[
 actrun.no_grad(fn, ...) -> fn's results
 Runs fn(...) without recording operations for autograd.
