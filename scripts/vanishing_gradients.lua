@@ -112,15 +112,21 @@ if results.sigmoid then
     opt.depth - 1, opt.depth - 1, 4.0 ^ (opt.depth - 1)))
 end
 
-if opt.plot then
-  local series = {}
-  for _, p in ipairs(probes) do
-    local xs = {}
-    for l = 1, opt.depth do xs[l] = l end
-    series[#series + 1] = {x = xs, y = p.norms, label = p.label}
+if opt.plot then -- one panel per init, one line per activation
+  local panels = {}
+  for _, init in ipairs(inits) do
+    local series = {}
+    for _, p in ipairs(probes) do
+      if p.init == init then
+        local xs = {}
+        for l = 1, opt.depth do xs[l] = l end
+        series[#series + 1] = {x = xs, y = p.norms, label = p.act}
+      end
+    end
+    panels[#panels + 1] = {series = series, ylog = true, title = "init: " .. init,
+      xlabel = "layer (1 = nearest the input)", ylabel = "weight-gradient norm"}
   end
-  cli.plot_line{series = series, ylog = true, xlabel = "layer (1 = nearest the input)",
-    ylabel = "weight-gradient norm", file = opt.plot,
-    title = ("Gradient norm per layer at init, %d-layer MLP"):format(opt.depth)}
+  cli.plot_grid{plots = panels, columns = math.min(#panels, 3), file = opt.plot,
+    title = ("Gradient norm per layer at init, %d-layer MLP (log scale)"):format(opt.depth)}
 end
 return results

@@ -288,6 +288,16 @@ function cli.plot_bar(spec)
   return true
 end
 
+-- plot.grid(spec): spec = {plots={panel...}, columns=, title=, file=}, a panel being
+-- plot.line's option table (or {type="hist"|"bar", ...}).
+function cli.plot_grid(spec)
+  local plot = plot_module("grid")
+  if not plot then return false end
+  plot.grid(spec)
+  if spec.file then print("plot: wrote " .. spec.file) end
+  return true
+end
+
 -- FILE with "_suffix" before its extension, for scripts that write several plots:
 -- suffixed("out/g.svg", "i") -> "out/g_i.svg".
 function cli.suffixed(file, suffix)

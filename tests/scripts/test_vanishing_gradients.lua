@@ -25,15 +25,23 @@ test("--quick, seeds 1..4: sigmoid's first layer gets < 1e-3 of its last layer's
   end
 end)
 
-test("--plot: one series per (activation, init), log y axis", function()
-  local _, specs = H.with_fake_plot(function()
-    return R.run("scripts/vanishing_gradients.lua", {"--quick", "--depth", "6",
-      "--activations", "sigmoid,relu", "--inits", "default", "--plot", "vg.svg"})
-  end)
-  T.eq(#specs, 1, "one plot")
-  H.check_line_spec(specs[1], "vg.svg", 2)
-  T.eq(specs[1].ylog, true, "log y axis")
-  T.eq(#specs[1].series[1].x, 6, "one point per layer")
+test("--plot: one panel per init, one series per activation, log y axes", function()
+  local grids = {}
+  local saved = package.loaded["actrun.plot"]
+  package.loaded["actrun.plot"] = {grid = function(spec) grids[#grids + 1] = spec end}
+  local ok, err = pcall(R.run, "scripts/vanishing_gradients.lua", {"--quick", "--depth", "6",
+    "--activations", "sigmoid,relu", "--inits", "default,kaiming_normal", "--plot", "vg.svg"})
+  package.loaded["actrun.plot"] = saved
+  assert(ok, err)
+  T.eq(#grids, 1, "one figure")
+  T.eq(grids[1].file, "vg.svg")
+  T.eq(#grids[1].plots, 2, "two panels")
+  for _, panel in ipairs(grids[1].plots) do
+    panel.file = "vg.svg"
+    H.check_line_spec(panel, "vg.svg", 2)
+    T.eq(panel.ylog, true, "log y axis")
+    T.eq(#panel.series[1].x, 6, "one point per layer")
+  end
 end)
 
 test("command line: --help, a bad --inits", function()
