@@ -158,19 +158,10 @@ print(("\nnear 0 or 1: input %.0f%%, forget %.0f%%, output %.0f%% (mean %.0f%%):
       or "here most gate values are NOT near 0 or 1"))
 
 if opt.plot then
-  local ok, plot = pcall(require, "actrun.plot")
-  if ok and type(plot) == "table" and plot.hist then
-    local base, ext = opt.plot:match("^(.*)(%.[^./]*)$")
-    base, ext = base or opt.plot, ext or ""
-    local gate_names = {i = "input", f = "forget", o = "output"}
-    for _, k in ipairs{"i", "f", "o"} do
-      local file = base .. "_" .. k .. ext
-      plot.hist(g[k]:reshape(-1), {bins = 20, range = {0, 1}, file = file, xlabel = "gate value",
-        title = ("LSTM %s gate on the test sequences (T = %d)"):format(gate_names[k], opt.T)})
-      print("plot: wrote " .. file)
-    end
-  else
-    print("plot: actrun.plot is not available in this build")
+  local gate_names = {i = "input", f = "forget", o = "output"}
+  for _, k in ipairs{"i", "f", "o"} do
+    cli.plot_hist(g[k]:reshape(-1), {bins = 20, range = {0, 1}, file = cli.suffixed(opt.plot, k),
+      xlabel = "gate value", title = ("LSTM %s gate on the test sequences (T = %d)"):format(gate_names[k], opt.T)})
   end
 end
 results.accuracy = rows[2].acc

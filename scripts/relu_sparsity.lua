@@ -138,20 +138,12 @@ if #sparse > 0 and #dense > 0 then
 end
 
 if opt.plot then -- two bar charts: FILE with "_zeros" and "_gap" before its extension
-  local ok, plot = pcall(require, "actrun.plot")
-  if ok and type(plot) == "table" and plot.bar then
-    local base, ext = opt.plot:match("^(.*)(%.[^./]*)$")
-    base, ext = base or opt.plot, ext or ""
-    for _, what in ipairs{"zeros", "gap"} do
-      local labels, values = {}, {}
-      for i, r in ipairs(rows) do labels[i], values[i] = r.name, r[what] end
-      plot.bar{labels = labels, values = values, file = base .. "_" .. what .. ext,
-        title = what == "zeros" and "Share of exact zeros in the hidden outputs"
-          or "Train accuracy - test accuracy"}
-      print("plot: wrote " .. base .. "_" .. what .. ext)
-    end
-  else
-    print("plot: actrun.plot is not available in this build")
+  for _, what in ipairs{"zeros", "gap"} do
+    local labels, values = {}, {}
+    for i, r in ipairs(rows) do labels[i], values[i] = r.name, r[what] end
+    cli.plot_bar{labels = labels, values = values, file = cli.suffixed(opt.plot, what),
+      title = what == "zeros" and "Share of exact zeros in the hidden outputs"
+        or "Train accuracy - test accuracy"}
   end
 end
 return results

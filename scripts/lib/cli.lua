@@ -1,5 +1,5 @@
 -- Shared helpers of the scripts in scripts/ (and bench/): command-line options, aligned
--- tables, medians, optional plots. Loaded with dofile, relative to the script, so a
+-- tables, medians, plots (line, hist, bar). Loaded with dofile, relative to the script, so a
 -- script runs from any working directory:
 --
 --   local here = (arg and arg[0] or ""):match("^(.*)/") or "."
@@ -248,18 +248,61 @@ function cli.time_per_call(fn, calls, runs)
 end
 
 -- ---------- plots ----------
+-- The one way scripts draw: these call actrun.plot when it is part of this build and
+-- otherwise say so and return false; they return true when the plot was drawn, and print
+-- "plot: wrote FILE" when a file was written.
 
--- plot.line(spec) when actrun.plot is part of this build; otherwise says so and returns
--- false. Returns true when the plot was drawn.
-function cli.plot_line(spec)
+local function plot_module(fn)
   local ok, plot = pcall(require, "actrun.plot")
-  if not ok or type(plot) ~= "table" or not plot.line then
+  if not ok or type(plot) ~= "table" or type(plot[fn]) ~= "function" then
     print("plot: actrun.plot is not available in this build")
-    return false
+    return nil
   end
+  return plot
+end
+
+-- plot.line(spec): spec = {series={{x=, y=, label=}...}, title=, xlabel=, ylabel=, ylog=, file=}.
+function cli.plot_line(spec)
+  local plot = plot_module("line")
+  if not plot then return false end
   plot.line(spec)
   if spec.file then print("plot: wrote " .. spec.file) end
   return true
+end
+
+-- plot.hist(data, opts): data a tensor or an array; opts = {bins=, range=, title=, xlabel=, file=}.
+function cli.plot_hist(data, opts)
+  local plot = plot_module("hist")
+  if not plot then return false end
+  plot.hist(data, opts)
+  if opts and opts.file then print("plot: wrote " .. opts.file) end
+  return true
+end
+
+-- plot.bar(spec): spec = {labels=, values=, title=, log=, file=}.
+function cli.plot_bar(spec)
+  local plot = plot_module("bar")
+  if not plot then return false end
+  plot.bar(spec)
+  if spec.file then print("plot: wrote " .. spec.file) end
+  return true
+end
+
+-- plot.grid(spec): spec = {plots={panel...}, columns=, title=, file=}, a panel being
+-- plot.line's option table (or {type="hist"|"bar", ...}).
+function cli.plot_grid(spec)
+  local plot = plot_module("grid")
+  if not plot then return false end
+  plot.grid(spec)
+  if spec.file then print("plot: wrote " .. spec.file) end
+  return true
+end
+
+-- FILE with "_suffix" before its extension, for scripts that write several plots:
+-- suffixed("out/g.svg", "i") -> "out/g_i.svg".
+function cli.suffixed(file, suffix)
+  local base, ext = file:match("^(.*)(%.[^./]*)$")
+  return (base or file) .. "_" .. suffix .. (ext or "")
 end
 
 return cli

@@ -125,4 +125,36 @@ test("checks across options fail the same way", function()
   truthy(err:find("%-%-from must be below %-%-to") and err:find("usage:"), err)
 end)
 
+test("plot helpers: line, hist and bar go to actrun.plot; suffixed names", function()
+  eq(cli.suffixed("out/g.svg", "i"), "out/g_i.svg")
+  eq(cli.suffixed("a.b/g", "x"), "a.b/g_x")
+  local calls = {}
+  local saved, saved_print = package.loaded["actrun.plot"], print
+  package.loaded["actrun.plot"] = {
+    line = function(s) calls[#calls + 1] = {"line", s} end,
+    hist = function(d, o) calls[#calls + 1] = {"hist", d, o} end,
+    bar = function(s) calls[#calls + 1] = {"bar", s} end,
+  }
+  local printed = {}
+  print = function(s) printed[#printed + 1] = s end
+  local ok, err = pcall(function()
+    truthy(cli.plot_line{series = {}, file = "l.svg"})
+    truthy(cli.plot_hist({1, 2, 3}, {bins = 2, file = "h.svg"}))
+    truthy(cli.plot_bar{labels = {"a"}, values = {1}})
+  end)
+  package.loaded["actrun.plot"] = {}
+  local ok2, err2 = pcall(function() return cli.plot_bar{values = {1}} end)
+  package.loaded["actrun.plot"], print = saved, saved_print
+  assert(ok, err)
+  assert(ok2, err2)
+  eq(#calls, 3, "three plots drawn")
+  eq(calls[1][1], "line")
+  eq(calls[2][1], "hist")
+  eq(calls[2][3].bins, 2)
+  eq(calls[3][1], "bar")
+  eq(printed[1], "plot: wrote l.svg")
+  eq(printed[2], "plot: wrote h.svg")
+  eq(printed[3], "plot: actrun.plot is not available in this build", "no plot.bar: said so")
+end)
+
 T.done()
