@@ -134,6 +134,59 @@ static void exp_neg_abs(const float *xs, float *e, int m, int mp) {
   v_exp(e, e, mp);
 }
 
+/* ---------- exp and expm1 written for vectorised loops ----------
+ * Branch-free float code that GCC vectorises inside a plain element loop (no chunk
+ * buffer, no call), for the one-pass ELU kernels. x = k ln2 + r with k = round(x / ln2)
+ * (the 1.5 * 2^23 trick, exact for |x / ln2| < 2^22), r = x - k ln2 in two steps
+ * (Cody-Waite: k * LN2_HI is exact for |k| < 2^9), |r| <= ln2 / 2, and
+ * expm1(r) = r + r^2 (1/2! + r/3! + ... + r^6/8!) (Taylor, truncation below
+ * |r|^9 / 9! = 2e-10). Then exp(x) = 2^k (1 + p) and expm1(x) = 2^k p + (2^k - 1).
+ * Inputs are clamped to [-87, 0] (x <= 0 only: 2^k stays a normal float); below -87
+ * expm1 is -1 in float. Measured on every float in [-87, 0] against double expm1/exp
+ * (tests/c/test_act.c, "vexp"): max error 1.2 ulp for expm1, 1.0 ulp for exp. */
+#if defined(__FMA__)
+#define FMAF(a, b, c) fmaf(a, b, c)
+#else
+#define FMAF(a, b, c) ((a) * (b) + (c))
+#endif
+#define LN2_HI 0.693145751953125f
+#define LN2_LO 1.42860682030941723212e-6f
+#define LOG2E 1.44269504088896341f
+#define RND_MAGIC 12582912.0f /* 1.5 * 2^23 */
+
+/* 2^k and expm1(r) for min(max(x, -87), 0) (NaN: p is NaN). */
+static inline void exp_parts(float x, float *s, float *p) {
+  float xc = x < -87.0f ? -87.0f : x > 0 ? 0.0f : x; /* NaN stays NaN */
+  float kb = FMAF(xc, LOG2E, RND_MAGIC), k = kb - RND_MAGIC;
+  uint32_t ki; /* unsigned: a NaN's bits wrap instead of overflowing */
+  memcpy(&ki, &kb, sizeof ki); /* kb's bits are those of 1.5 * 2^23 plus k */
+  uint32_t sb = (ki - 0x4B400000u + 127u) << 23;
+  memcpy(s, &sb, sizeof sb);
+  float r = FMAF(-k, LN2_HI, xc);
+  r = FMAF(-k, LN2_LO, r);
+  float q = FMAF(r, 1.0f / 40320.0f, 1.0f / 5040.0f);
+  q = FMAF(q, r, 1.0f / 720.0f);
+  q = FMAF(q, r, 1.0f / 120.0f);
+  q = FMAF(q, r, 1.0f / 24.0f);
+  q = FMAF(q, r, 1.0f / 6.0f);
+  q = FMAF(q, r, 0.5f);
+  *p = FMAF(r * r, q, r);
+}
+/* expm1(x) for x <= 0 (and NaN, -inf); keeps the sign of a zero. */
+static inline float expm1_np(float x) {
+  float s, p;
+  exp_parts(x, &s, &p);
+  float e = FMAF(s, p, s - 1.0f);
+  return x == 0 ? x : e;
+}
+/* exp(x) for x <= 0 (and NaN, -inf); 0 below -87.34 (where exp(x) < 2^-126). */
+static inline float exp_np(float x) {
+  float s, p;
+  exp_parts(x, &s, &p);
+  float e = FMAF(s, p, s);
+  return x < -87.34f ? 0.0f : e;
+}
+
 /* ---------- double helpers ---------- */
 
 static double d_sigmoid(double x) {
@@ -300,26 +353,12 @@ static void s_elu(double x, const double *p, double *f, double *df) {
   *f = x > 0 ? x : p[0] * expm1(x);
   *df = x > 0 ? 1.0 : p[0] * exp(x);
 }
-static void f_elu(const float *x, float *y, int64_t n, const float *p) {
-  float t[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    for (int i = 0; i < m; i++) t[i] = xs[i] > 0 ? 0.0f : xs[i];
-    PAD(t);
-    v_expm1(t, t, mp);
-    for (int i = 0; i < m; i++) y[i0 + i] = xs[i] > 0 ? xs[i] : p[0] * t[i];
-  }
-}
-static void b_elu(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  float t[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    for (int i = 0; i < m; i++) t[i] = xs[i] > 0 ? 0.0f : xs[i];
-    PAD(t);
-    v_exp(t, t, mp);
-    for (int i = 0; i < m; i++) dx[i0 + i] = xs[i] > 0 ? dy[i0 + i] : dy[i0 + i] * p[0] * t[i];
-  }
-}
+/* One pass each, with the inline expm1/exp above (the chunked SLEEF version read the
+ * parameter under a condition and ran as an unpredictable scalar branch: 9.6 ns per
+ * element instead of ~0.4). expm1_np/exp_np see min(x, 0): the positive side is a
+ * select. */
+FWD_LOOP_P(f_elu, PAR1, x > 0 ? x : a * expm1_np(x))
+BWD_LOOP_P(b_elu, PAR1, x > 0 ? g : g * (a * exp_np(x)))
 
 #define SELU_ALPHA 1.6732632423543772848170429916717
 #define SELU_SCALE 1.0507009873554804934193349852946
@@ -328,52 +367,47 @@ static void s_selu(double x, const double *p, double *f, double *df) {
   *f = SELU_SCALE * (x > 0 ? x : SELU_ALPHA * expm1(x));
   *df = SELU_SCALE * (x > 0 ? 1.0 : SELU_ALPHA * exp(x));
 }
-static void f_selu(const float *x, float *y, int64_t n, const float *p) {
-  const float sc = (float)SELU_SCALE, neg = (float)(SELU_ALPHA * SELU_SCALE);
-  float t[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    for (int i = 0; i < m; i++) t[i] = xs[i] > 0 ? 0.0f : xs[i];
-    PAD(t);
-    v_expm1(t, t, mp);
-    for (int i = 0; i < m; i++) y[i0 + i] = xs[i] > 0 ? sc * xs[i] : neg * t[i];
-  }
-}
-static void b_selu(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  const float sc = (float)SELU_SCALE, neg = (float)(SELU_ALPHA * SELU_SCALE);
-  float t[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    for (int i = 0; i < m; i++) t[i] = xs[i] > 0 ? 0.0f : xs[i];
-    PAD(t);
-    v_exp(t, t, mp);
-    for (int i = 0; i < m; i++) dx[i0 + i] = dy[i0 + i] * (xs[i] > 0 ? sc : neg * t[i]);
-  }
-}
+#define SELU_P const float sc = (float)SELU_SCALE, neg = (float)(SELU_ALPHA * SELU_SCALE)
+FWD_LOOP_P(f_selu, SELU_P, x > 0 ? sc * x : neg * expm1_np(x))
+BWD_LOOP_P(b_selu, SELU_P, g * (x > 0 ? sc : neg * exp_np(x)))
 
 static void s_celu(double x, const double *p, double *f, double *df) {
   DNAN(x, f, df);
   *f = x > 0 ? x : p[0] * expm1(x / p[0]);
   *df = x > 0 ? 1.0 : exp(x / p[0]);
 }
+/* alpha > 0: x / alpha <= 0 on the exponential side, one pass; a negative alpha sends
+ * positive arguments to expm1 (up to overflow): the chunked SLEEF path. */
+FWD_LOOP_P(f_celu_pos, PAR1, x > 0 ? x : a * expm1_np(x / a))
+BWD_LOOP_P(b_celu_pos, PAR1, x > 0 ? g : g * exp_np(x / a))
 static void f_celu(const float *x, float *y, int64_t n, const float *p) {
+  const float a = p[0];
+  if (a > 0) {
+    f_celu_pos(x, y, n, p);
+    return;
+  }
   float t[CH];
   CHUNKS(n) {
     const float *xs = x + i0;
-    for (int i = 0; i < m; i++) t[i] = xs[i] > 0 ? 0.0f : xs[i] / p[0];
+    for (int i = 0; i < m; i++) t[i] = xs[i] > 0 ? 0.0f : xs[i] / a;
     PAD(t);
     v_expm1(t, t, mp);
-    for (int i = 0; i < m; i++) y[i0 + i] = xs[i] > 0 ? xs[i] : p[0] * t[i];
+    for (int i = 0; i < m; i++) y[i0 + i] = xs[i] > 0 ? xs[i] : a * t[i];
   }
 }
 static void b_celu(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  const float a = p[0];
+  if (a > 0) {
+    b_celu_pos(x, dy, dx, n, p);
+    return;
+  }
   float t[CH];
   CHUNKS(n) {
     const float *xs = x + i0;
-    for (int i = 0; i < m; i++) t[i] = xs[i] > 0 ? 0.0f : xs[i] / p[0];
+    for (int i = 0; i < m; i++) t[i] = xs[i] > 0 ? 0.0f : xs[i] / a;
     PAD(t);
     v_exp(t, t, mp);
-    for (int i = 0; i < m; i++) dx[i0 + i] = xs[i] > 0 ? dy[i0 + i] : dy[i0 + i] * t[i];
+    for (int i = 0; i < m; i++) dx[i0 + i] = dy[i0 + i] * (xs[i] > 0 ? 1.0f : t[i]);
   }
 }
 
