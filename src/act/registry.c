@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "act/act.h"
+#include "act/vmath.h"
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
@@ -32,7 +33,6 @@
 VMAP(v_exp, Sleef_expf16_u10avx512f)
 VMAP(v_expm1, Sleef_expm1f16_u10avx512f)
 VMAP(v_log1p, Sleef_log1pf16_u10avx512f)
-VMAP(v_tanh, Sleef_tanhf16_u10avx512f)
 VMAP(v_erfc, Sleef_erfcf16_u15avx512f)
 VMAP(v_sin, Sleef_sinf16_u10avx512f)
 VMAP(v_cos, Sleef_cosf16_u10avx512f)
@@ -44,7 +44,6 @@ VMAP(v_cos, Sleef_cosf16_u10avx512f)
 VMAP(v_exp, Sleef_expf8_u10avx2)
 VMAP(v_expm1, Sleef_expm1f8_u10avx2)
 VMAP(v_log1p, Sleef_log1pf8_u10avx2)
-VMAP(v_tanh, Sleef_tanhf8_u10avx2)
 VMAP(v_erfc, Sleef_erfcf8_u15avx2)
 VMAP(v_sin, Sleef_sinf8_u10avx2)
 VMAP(v_cos, Sleef_cosf8_u10avx2)
@@ -56,7 +55,6 @@ VMAP(v_cos, Sleef_cosf8_u10avx2)
 VMAP(v_exp, expf)
 VMAP(v_expm1, expm1f)
 VMAP(v_log1p, log1pf)
-VMAP(v_tanh, tanhf)
 VMAP(v_erfc, erfcf)
 VMAP(v_sin, sinf)
 VMAP(v_cos, cosf)
@@ -129,62 +127,8 @@ static void vmap_grad(void (*v)(float *, const float *, int), float s, const flo
 /* e = exp(-|x|) over a chunk (padded to mp): the overflow-free core of the sigmoid
  * family, softplus and logsigmoid. */
 static void exp_neg_abs(const float *xs, float *e, int m, int mp) {
-  for (int i = 0; i < m; i++) e[i] = -fabsf(xs[i]);
+  for (int i = 0; i < m; i++) e[i] = exp_np(-fabsf(xs[i]));
   for (int i = m; i < mp; i++) e[i] = 0.0f;
-  v_exp(e, e, mp);
-}
-
-/* ---------- exp and expm1 written for vectorised loops ----------
- * Branch-free float code that GCC vectorises inside a plain element loop (no chunk
- * buffer, no call), for the one-pass ELU kernels. x = k ln2 + r with k = round(x / ln2)
- * (the 1.5 * 2^23 trick, exact for |x / ln2| < 2^22), r = x - k ln2 in two steps
- * (Cody-Waite: k * LN2_HI is exact for |k| < 2^9), |r| <= ln2 / 2, and
- * expm1(r) = r + r^2 (1/2! + r/3! + ... + r^6/8!) (Taylor, truncation below
- * |r|^9 / 9! = 2e-10). Then exp(x) = 2^k (1 + p) and expm1(x) = 2^k p + (2^k - 1).
- * Inputs are clamped to [-87, 0] (x <= 0 only: 2^k stays a normal float); below -87
- * expm1 is -1 in float. Measured on every float in [-87, 0] against double expm1/exp
- * (tests/c/test_act.c, "vexp"): max error 1.2 ulp for expm1, 1.0 ulp for exp. */
-#if defined(__FMA__)
-#define FMAF(a, b, c) fmaf(a, b, c)
-#else
-#define FMAF(a, b, c) ((a) * (b) + (c))
-#endif
-#define LN2_HI 0.693145751953125f
-#define LN2_LO 1.42860682030941723212e-6f
-#define LOG2E 1.44269504088896341f
-#define RND_MAGIC 12582912.0f /* 1.5 * 2^23 */
-
-/* 2^k and expm1(r) for min(max(x, -87), 0) (NaN: p is NaN). */
-static inline void exp_parts(float x, float *s, float *p) {
-  float xc = x < -87.0f ? -87.0f : x > 0 ? 0.0f : x; /* NaN stays NaN */
-  float kb = FMAF(xc, LOG2E, RND_MAGIC), k = kb - RND_MAGIC;
-  uint32_t ki; /* unsigned: a NaN's bits wrap instead of overflowing */
-  memcpy(&ki, &kb, sizeof ki); /* kb's bits are those of 1.5 * 2^23 plus k */
-  uint32_t sb = (ki - 0x4B400000u + 127u) << 23;
-  memcpy(s, &sb, sizeof sb);
-  float r = FMAF(-k, LN2_HI, xc);
-  r = FMAF(-k, LN2_LO, r);
-  float q = FMAF(r, 1.0f / 40320.0f, 1.0f / 5040.0f);
-  q = FMAF(q, r, 1.0f / 720.0f);
-  q = FMAF(q, r, 1.0f / 120.0f);
-  q = FMAF(q, r, 1.0f / 24.0f);
-  q = FMAF(q, r, 1.0f / 6.0f);
-  q = FMAF(q, r, 0.5f);
-  *p = FMAF(r * r, q, r);
-}
-/* expm1(x) for x <= 0 (and NaN, -inf); keeps the sign of a zero. */
-static inline float expm1_np(float x) {
-  float s, p;
-  exp_parts(x, &s, &p);
-  float e = FMAF(s, p, s - 1.0f);
-  return x == 0 ? x : e;
-}
-/* exp(x) for x <= 0 (and NaN, -inf); 0 below -87.34 (where exp(x) < 2^-126). */
-static inline float exp_np(float x) {
-  float s, p;
-  exp_parts(x, &s, &p);
-  float e = FMAF(s, p, s);
-  return x < -87.34f ? 0.0f : e;
 }
 
 /* ---------- double helpers ---------- */
@@ -233,28 +177,17 @@ static void s_sigmoid(double x, const double *p, double *f, double *df) {
   *f = d_sigmoid(x);
   *df = d_sigmoid_d(x);
 }
-static void f_sigmoid(const float *x, float *y, int64_t n, const float *p) {
-  float e[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    exp_neg_abs(xs, e, m, mp);
-    for (int i = 0; i < m; i++) {
-      float r = 1.0f / (1.0f + e[i]);
-      y[i0 + i] = xs[i] >= 0 ? r : e[i] * r;
-    }
-  }
+/* sigmoid from e = exp(-|x|): 1/(1+e) or e/(1+e), one pass (exp_np, vmath.h). */
+static inline float sigmoid_e(float x, float e) {
+  float r = 1.0f / (1.0f + e);
+  return x >= 0 ? r : e * r;
 }
-static void b_sigmoid(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  float e[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    exp_neg_abs(xs, e, m, mp);
-    for (int i = 0; i < m; i++) {
-      float r = 1.0f / (1.0f + e[i]);
-      dx[i0 + i] = dy[i0 + i] * (e[i] * r * r);
-    }
-  }
+FWD_LOOP(f_sigmoid, sigmoid_e(x, exp_np(-fabsf(x))))
+static inline float sigmoid_d(float x) {
+  float e = exp_np(-fabsf(x)), r = 1.0f / (1.0f + e);
+  return e * r * r;
 }
+BWD_LOOP(b_sigmoid, g * sigmoid_d(x))
 
 static void s_hard_sigmoid(double x, const double *p, double *f, double *df) {
   DNAN(x, f, df);
@@ -270,22 +203,18 @@ static void s_tanh(double x, const double *p, double *f, double *df) {
   *f = tanh(x);
   *df = 4.0 * e / ((1.0 + e) * (1.0 + e)); /* sech^2, no 1 - t^2 cancellation */
 }
-static void f_tanh(const float *x, float *y, int64_t n, const float *p) {
-  (void)p;
-  vmap(v_tanh, x, y, n);
+/* tanh(|x|) = -u / (2 + u) with u = expm1(-2|x|) (no cancellation near 0: u ~ -2|x|),
+ * then the sign of x; 1 at +-inf (u = -1). */
+static inline float tanh_f(float x) {
+  float u = expm1_np(-2.0f * fabsf(x));
+  return copysignf(-u / (2.0f + u), x);
 }
-static void b_tanh(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  float e[CH];
-  CHUNKS(n) {
-    for (int i = 0; i < m; i++) e[i] = -2.0f * fabsf(x[i0 + i]);
-    PAD(e);
-    v_exp(e, e, mp);
-    for (int i = 0; i < m; i++) {
-      float d = 1.0f + e[i];
-      dx[i0 + i] = dy[i0 + i] * (4.0f * e[i] / (d * d));
-    }
-  }
+FWD_LOOP(f_tanh, tanh_f(x))
+static inline float tanh_d(float x) {
+  float e = exp_np(-2.0f * fabsf(x)), d = 1.0f + e;
+  return 4.0f * e / (d * d);
 }
+BWD_LOOP(b_tanh, g * tanh_d(x))
 
 static void s_softsign(double x, const double *p, double *f, double *df) {
   DNAN(x, f, df);
@@ -468,37 +397,21 @@ static void s_gelu_tanh(double x, const double *p, double *f, double *df) {
   *f = s == 0 ? copysign(0.0, x) : x * s;
   *df = s + 2.0 * xc * q * GT_K * (1.0 + 3.0 * GT_C * xc * xc);
 }
-static void gt_prep(const float *xs, int m, int mp, float *xc, float *e) {
-  for (int i = 0; i < m; i++) {
-    float v = CLAMPN(xs[i], -100.0f, 100.0f);
-    xc[i] = v;
-    e[i] = -fabsf(2.0f * (float)GT_K * (v + (float)GT_C * v * v * v));
-  }
-  PAD(e);
-  v_exp(e, e, mp);
+/* e = exp(-|2u|) at the clamped x */
+static inline float gt_e(float v) {
+  return exp_np(-fabsf(2.0f * (float)GT_K * (v + (float)GT_C * v * v * v)));
 }
-static void f_gelu_tanh(const float *x, float *y, int64_t n, const float *p) {
-  float xc[CH], e[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    gt_prep(xs, m, mp, xc, e);
-    for (int i = 0; i < m; i++) {
-      float r = 1.0f / (1.0f + e[i]), s = xc[i] >= 0 ? r : e[i] * r;
-      y[i0 + i] = s == 0 ? copysignf(0.0f, xs[i]) : xs[i] * s;
-    }
-  }
+static inline float gelu_tanh_f(float x) {
+  float v = CLAMPN(x, -100.0f, 100.0f), s = sigmoid_e(v, gt_e(v));
+  return s == 0 ? copysignf(0.0f, x) : x * s;
 }
-static void b_gelu_tanh(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  float xc[CH], e[CH];
-  CHUNKS(n) {
-    gt_prep(x + i0, m, mp, xc, e);
-    for (int i = 0; i < m; i++) {
-      float v = xc[i], r = 1.0f / (1.0f + e[i]), s = v >= 0 ? r : e[i] * r, q = e[i] * r * r;
-      float d = s + 2.0f * v * q * (float)GT_K * (1.0f + 3.0f * (float)GT_C * v * v);
-      dx[i0 + i] = dy[i0 + i] * d;
-    }
-  }
+FWD_LOOP(f_gelu_tanh, gelu_tanh_f(x))
+static inline float gelu_tanh_d(float x) {
+  float v = CLAMPN(x, -100.0f, 100.0f), e = gt_e(v), r = 1.0f / (1.0f + e);
+  float s = v >= 0 ? r : e * r, q = e * r * r;
+  return s + 2.0f * v * q * (float)GT_K * (1.0f + 3.0f * (float)GT_C * v * v);
 }
+BWD_LOOP(b_gelu_tanh, g * gelu_tanh_d(x))
 
 /* swish(beta) = x sigmoid(beta x); silu is beta = 1. */
 static void s_swish(double x, const double *p, double *f, double *df) {
@@ -513,48 +426,23 @@ static void s_silu(double x, const double *p, double *f, double *df) {
 }
 /* e = exp(-|beta x|) with beta x = h + l split exactly (fma): the rounding of beta x
  * would otherwise become a relative error of |beta x| * 6e-8 in the tail. */
-static void swish_exp(const float *xs, int m, int mp, float b, float *e) {
-  float lo[CH];
-  for (int i = 0; i < m; i++) {
-    float h = b * xs[i];
-    float l = fabsf(h) < INFINITY ? fmaf(b, xs[i], -h) : 0.0f; /* fma(b, inf, -inf) is NaN */
-    lo[i] = h >= 0 ? -l : l;
-    e[i] = -fabsf(h);
-  }
-  PAD(e);
-  v_exp(e, e, mp);
-  for (int i = 0; i < m; i++) e[i] *= 1.0f + lo[i];
+static inline float swish_e(float x, float b) {
+  float h = b * x;
+  float l = fabsf(h) < INFINITY ? fmaf(b, x, -h) : 0.0f; /* fma(b, inf, -inf) is NaN */
+  return exp_np(-fabsf(h)) * (1.0f + (h >= 0 ? -l : l));
 }
-static void f_swish(const float *x, float *y, int64_t n, const float *p) {
-  float e[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    swish_exp(xs, m, mp, p[0], e);
-    for (int i = 0; i < m; i++) {
-      float r = 1.0f / (1.0f + e[i]), s = p[0] * xs[i] >= 0 ? r : e[i] * r;
-      y[i0 + i] = s == 0 ? copysignf(0.0f, xs[i]) : xs[i] * s;
-    }
-  }
+static inline float swish_f(float x, float b) {
+  float e = swish_e(x, b), r = 1.0f / (1.0f + e), s = b * x >= 0 ? r : e * r;
+  return s == 0 ? copysignf(0.0f, x) : x * s;
 }
-static void b_swish(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  float e[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    swish_exp(xs, m, mp, p[0], e);
-    for (int i = 0; i < m; i++) {
-      float bx = p[0] * xs[i], r = 1.0f / (1.0f + e[i]), s = bx >= 0 ? r : e[i] * r;
-      dx[i0 + i] = dy[i0 + i] * (s + CLAMPN(bx, -200.0f, 200.0f) * (e[i] * r * r));
-    }
-  }
+static inline float swish_d(float x, float b) {
+  float bx = b * x, e = swish_e(x, b), r = 1.0f / (1.0f + e), s = bx >= 0 ? r : e * r;
+  return s + CLAMPN(bx, -200.0f, 200.0f) * (e * r * r);
 }
-static void f_silu(const float *x, float *y, int64_t n, const float *p) {
-  const float one = 1.0f;
-  f_swish(x, y, n, &one);
-}
-static void b_silu(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  const float one = 1.0f;
-  b_swish(x, dy, dx, n, &one);
-}
+FWD_LOOP_P(f_swish, PAR1, swish_f(x, a))
+BWD_LOOP_P(b_swish, PAR1, g * swish_d(x, a))
+FWD_LOOP(f_silu, swish_f(x, 1.0f))
+BWD_LOOP(b_silu, g * swish_d(x, 1.0f))
 
 /* mish = x tanh(softplus(x)). With w = 1 + e^x, tanh(log w) = (w^2-1)/(w^2+1) and
  * sech^2(log w) = 4w^2/(w^2+1)^2, rewritten in em = exp(-|x|) so nothing overflows:
@@ -577,35 +465,22 @@ static void s_mish(double x, const double *p, double *f, double *df) {
   *f = t == 0 ? copysign(0.0, x) : x * t;
   *df = t + d_clamp(x, -1e4, 1e4) * s2 * sg;
 }
-static void f_mish(const float *x, float *y, int64_t n, const float *p) {
-  float e[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    exp_neg_abs(xs, e, m, mp);
-    for (int i = 0; i < m; i++) {
-      float em = e[i], nn = em * (em + 2.0f);
-      float t = xs[i] > 0 ? (1.0f + 2.0f * em) / (1.0f + 2.0f * em + 2.0f * em * em)
-                          : nn / (nn + 2.0f);
-      y[i0 + i] = t == 0 ? copysignf(0.0f, xs[i]) : xs[i] * t;
-    }
-  }
+static inline float mish_f(float x) {
+  float em = exp_np(-fabsf(x)), nn = em * (em + 2.0f);
+  float t = x > 0 ? (1.0f + 2.0f * em) / (1.0f + 2.0f * em + 2.0f * em * em) : nn / (nn + 2.0f);
+  return t == 0 ? copysignf(0.0f, x) : x * t;
 }
-static void b_mish(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  float e[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    exp_neg_abs(xs, e, m, mp);
-    for (int i = 0; i < m; i++) {
-      float v = xs[i], em = e[i], nn = em * (em + 2.0f), a = 1.0f + em, a2 = a * a;
-      float dp = a2 + em * em, w2p = a2 + 1.0f;
-      bool pos = v > 0;
-      float t = pos ? (1.0f + 2.0f * em) / (1.0f + 2.0f * em + 2.0f * em * em) : nn / (nn + 2.0f);
-      float s2 = pos ? 4.0f * em * em * a2 / (dp * dp) : 4.0f * a2 / (w2p * w2p);
-      float sg = pos ? 1.0f / a : em / a;
-      dx[i0 + i] = dy[i0 + i] * (t + CLAMPN(v, -200.0f, 200.0f) * s2 * sg);
-    }
-  }
+FWD_LOOP(f_mish, mish_f(x))
+static inline float mish_d(float v) {
+  float em = exp_np(-fabsf(v)), nn = em * (em + 2.0f), a = 1.0f + em, a2 = a * a;
+  float dp = a2 + em * em, w2p = a2 + 1.0f;
+  bool pos = v > 0;
+  float t = pos ? (1.0f + 2.0f * em) / (1.0f + 2.0f * em + 2.0f * em * em) : nn / (nn + 2.0f);
+  float s2 = pos ? 4.0f * em * em * a2 / (dp * dp) : 4.0f * a2 / (w2p * w2p);
+  float sg = pos ? 1.0f / a : em / a;
+  return t + CLAMPN(v, -200.0f, 200.0f) * s2 * sg;
 }
+BWD_LOOP(b_mish, g * mish_d(x))
 
 /* ---------- softplus, logsigmoid ---------- */
 
@@ -623,29 +498,26 @@ static void s_softplus(double x, const double *p, double *f, double *df) {
   *df = d_sigmoid(bx);
 }
 static void f_softplus(const float *x, float *y, int64_t n, const float *p) {
+  const float b = p[0], th = p[1];
   float e[CH];
   CHUNKS(n) {
     const float *xs = x + i0;
-    for (int i = 0; i < m; i++) e[i] = -fabsf(p[0] * xs[i]);
+    for (int i = 0; i < m; i++) e[i] = exp_np(-fabsf(b * xs[i]));
     PAD(e);
-    v_exp(e, e, mp);
     v_log1p(e, e, mp);
     for (int i = 0; i < m; i++) {
-      float bx = p[0] * xs[i];
-      y[i0 + i] = bx > p[1] ? xs[i] : ((bx > 0 ? bx : 0.0f) + e[i]) / p[0];
+      float bx = b * xs[i];
+      y[i0 + i] = bx > th ? xs[i] : ((bx > 0 ? bx : 0.0f) + e[i]) / b;
     }
   }
 }
+static inline float softplus_d(float x, float b, float th) {
+  float bx = b * x, e = swish_e(x, b), r = 1.0f / (1.0f + e), s = bx >= 0 ? r : e * r;
+  return bx > th ? 1.0f : s;
+}
 static void b_softplus(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  float e[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    swish_exp(xs, m, mp, p[0], e);
-    for (int i = 0; i < m; i++) {
-      float bx = p[0] * xs[i], r = 1.0f / (1.0f + e[i]), s = bx >= 0 ? r : e[i] * r;
-      dx[i0 + i] = bx > p[1] ? dy[i0 + i] : dy[i0 + i] * s;
-    }
-  }
+  const float b = p[0], th = p[1];
+  for (int64_t i = 0; i < n; i++) dx[i] = ISNAN(x[i]) ? x[i] : dy[i] * softplus_d(x[i], b, th);
 }
 
 /* logsigmoid = min(x, 0) - log1p(exp(-|x|)); derivative sigmoid(-x). */
@@ -663,17 +535,11 @@ static void f_logsigmoid(const float *x, float *y, int64_t n, const float *p) {
     for (int i = 0; i < m; i++) y[i0 + i] = (xs[i] < 0 ? xs[i] : 0.0f) - e[i];
   }
 }
-static void b_logsigmoid(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  float e[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    exp_neg_abs(xs, e, m, mp);
-    for (int i = 0; i < m; i++) {
-      float r = 1.0f / (1.0f + e[i]);
-      dx[i0 + i] = dy[i0 + i] * (xs[i] >= 0 ? e[i] * r : r);
-    }
-  }
+static inline float logsigmoid_d(float x) {
+  float e = exp_np(-fabsf(x)), r = 1.0f / (1.0f + e);
+  return x >= 0 ? e * r : r;
 }
+BWD_LOOP(b_logsigmoid, g * logsigmoid_d(x))
 
 /* hardswish = x relu6(x+3)/6; gradient 0 below -3, x/3 + 1/2 on [-3, 3), 1 from 3 on.
  * PyTorch 1.13's vectorised kernel (what any tensor of 8+ elements gets) uses x >= 3 -> 1;
@@ -695,24 +561,9 @@ static void s_tanhshrink(double x, const double *p, double *f, double *df) {
   *f = x - t;
   *df = t * t;
 }
-static void f_tanhshrink(const float *x, float *y, int64_t n, const float *p) {
-  float t[CH];
-  CHUNKS(n) {
-    memcpy(t, x + i0, (size_t)m * sizeof(float));
-    PAD(t);
-    v_tanh(t, t, mp);
-    for (int i = 0; i < m; i++) y[i0 + i] = x[i0 + i] - t[i];
-  }
-}
-static void b_tanhshrink(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  float t[CH];
-  CHUNKS(n) {
-    memcpy(t, x + i0, (size_t)m * sizeof(float));
-    PAD(t);
-    v_tanh(t, t, mp);
-    for (int i = 0; i < m; i++) dx[i0 + i] = dy[i0 + i] * (t[i] * t[i]);
-  }
-}
+FWD_LOOP(f_tanhshrink, x - tanh_f(x))
+static inline float sq(float v) { return v * v; }
+BWD_LOOP(b_tanhshrink, g * sq(tanh_f(x)))
 
 static void s_softshrink(double x, const double *p, double *f, double *df) {
   DNAN(x, f, df);
@@ -767,32 +618,17 @@ static void s_gaussian(double x, const double *p, double *f, double *df) {
   *f = g;
   *df = g == 0 ? -copysign(0.0, x) : -2.0 * x * g;
 }
-static void gauss_prep(const float *xs, int m, int mp, float *xc, float *g) {
-  float lo[CH];
-  for (int i = 0; i < m; i++) {
-    float v = CLAMPN(xs[i], -20.0f, 20.0f), h = v * v;
-    xc[i] = v;
-    g[i] = -h;
-    lo[i] = fmaf(v, v, -h);
-  }
-  PAD(g);
-  v_exp(g, g, mp);
-  for (int i = 0; i < m; i++) g[i] *= 1.0f - lo[i];
+/* exp(-(h + l)) ~ exp(-h) (1 - l) with v^2 = h + l exactly */
+static inline float gauss_f(float v) {
+  float h = v * v;
+  return exp_np(-h) * (1.0f - fmaf(v, v, -h));
 }
-static void f_gaussian(const float *x, float *y, int64_t n, const float *p) {
-  float xc[CH], g[CH];
-  CHUNKS(n) {
-    gauss_prep(x + i0, m, mp, xc, g);
-    memcpy(y + i0, g, (size_t)m * sizeof(float));
-  }
+FWD_LOOP(f_gaussian, gauss_f(CLAMPN(x, -20.0f, 20.0f)))
+static inline float gauss_d(float x) {
+  float v = CLAMPN(x, -20.0f, 20.0f);
+  return -2.0f * v * gauss_f(v);
 }
-static void b_gaussian(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  float xc[CH], g[CH];
-  CHUNKS(n) {
-    gauss_prep(x + i0, m, mp, xc, g);
-    for (int i = 0; i < m; i++) dx[i0 + i] = dy[i0 + i] * (-2.0f * xc[i] * g[i]);
-  }
-}
+BWD_LOOP(b_gaussian, g * gauss_d(x))
 
 /* ---------- parameter checks (beyond finiteness, checked for every entry) ---------- */
 
