@@ -104,22 +104,29 @@ VMAP(v_cos, cosf)
 
 /* y = V(x), and dx = s * dy * V(x), through padded chunks: the kernels that are a
  * single SLEEF call (tanh, sin, cos and the periodic derivatives). */
+/* Whole 16-element groups go straight from x to y; only a ragged tail is copied through
+ * a padded buffer (SLEEF's lanes are independent, so the split changes nothing). */
 static void vmap(void (*v)(float *, const float *, int), const float *x, float *y, int64_t n) {
-  float t[CH];
-  CHUNKS(n) {
-    memcpy(t, x + i0, (size_t)m * sizeof(float));
-    PAD(t);
-    v(t, t, mp);
-    memcpy(y + i0, t, (size_t)m * sizeof(float));
+  int64_t full = n & ~(int64_t)15;
+  for (int64_t i0 = 0; i0 < full; i0 += CH) v(y + i0, x + i0, (int)(full - i0 < CH ? full - i0 : CH));
+  if (full < n) {
+    float t[16] = {0};
+    memcpy(t, x + full, (size_t)(n - full) * sizeof(float));
+    v(t, t, 16);
+    memcpy(y + full, t, (size_t)(n - full) * sizeof(float));
   }
 }
 static void vmap_grad(void (*v)(float *, const float *, int), float s, const float *x,
                       const float *dy, float *dx, int64_t n) {
   float t[CH];
   CHUNKS(n) {
-    memcpy(t, x + i0, (size_t)m * sizeof(float));
-    PAD(t);
-    v(t, t, mp);
+    if (m == mp) {
+      v(t, x + i0, m);
+    } else {
+      memcpy(t, x + i0, (size_t)m * sizeof(float));
+      PAD(t);
+      v(t, t, mp);
+    }
     for (int i = 0; i < m; i++) dx[i0 + i] = s * dy[i0 + i] * t[i];
   }
 }
