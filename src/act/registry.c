@@ -394,21 +394,40 @@ static void s_gelu_tanh(double x, const double *p, double *f, double *df) {
   *f = s == 0 ? copysign(0.0, x) : x * s;
   *df = s + 2.0 * xc * q * GT_K * (1.0 + 3.0 * GT_C * xc * xc);
 }
-/* e = exp(-|2u|) at the clamped x */
-static inline float gt_e(float v) {
-  return exp_np(-fabsf(2.0f * (float)GT_K * (v + (float)GT_C * v * v * v)));
+/* Chunked (x clamped and the exponent into buffers, SLEEF exp over the buffer, then the
+ * combination): measured faster here than one fused loop with the inline exp (0.58 vs
+ * 0.84 ns per element in L1), the fused loop being longer than the registers allow. */
+static void gt_prep(const float *xs, int m, int mp, float *xc, float *e) {
+  for (int i = 0; i < m; i++) {
+    float v = CLAMPN(xs[i], -100.0f, 100.0f);
+    xc[i] = v;
+    e[i] = -fabsf(2.0f * (float)GT_K * (v + (float)GT_C * v * v * v));
+  }
+  PAD(e);
+  v_exp(e, e, mp);
 }
-static inline float gelu_tanh_f(float x) {
-  float v = CLAMPN(x, -100.0f, 100.0f), s = sigmoid_e(v, gt_e(v));
-  return s == 0 ? copysignf(0.0f, x) : x * s;
+static void f_gelu_tanh(const float *x, float *y, int64_t n, const float *p) {
+  float xc[CH], e[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    gt_prep(xs, m, mp, xc, e);
+    for (int i = 0; i < m; i++) {
+      float s = sigmoid_e(xc[i], e[i]);
+      y[i0 + i] = s == 0 ? copysignf(0.0f, xs[i]) : xs[i] * s;
+    }
+  }
 }
-FWD_LOOP(f_gelu_tanh, gelu_tanh_f(x))
-static inline float gelu_tanh_d(float x) {
-  float v = CLAMPN(x, -100.0f, 100.0f), e = gt_e(v), r = 1.0f / (1.0f + e);
-  float s = v >= 0 ? r : e * r, q = e * r * r;
-  return s + 2.0f * v * q * (float)GT_K * (1.0f + 3.0f * (float)GT_C * v * v);
+static void b_gelu_tanh(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  float xc[CH], e[CH];
+  CHUNKS(n) {
+    gt_prep(x + i0, m, mp, xc, e);
+    for (int i = 0; i < m; i++) {
+      float v = xc[i], r = 1.0f / (1.0f + e[i]), s = v >= 0 ? r : e[i] * r, q = e[i] * r * r;
+      float d = s + 2.0f * v * q * (float)GT_K * (1.0f + 3.0f * (float)GT_C * v * v);
+      dx[i0 + i] = dy[i0 + i] * d;
+    }
+  }
 }
-BWD_LOOP(b_gelu_tanh, g * gelu_tanh_d(x))
 
 /* swish(beta) = x sigmoid(beta x); silu is beta = 1. */
 static void s_swish(double x, const double *p, double *f, double *df) {
@@ -432,14 +451,34 @@ static inline float swish_f(float x, float b) {
   float e = swish_e(x, b), r = 1.0f / (1.0f + e), s = b * x >= 0 ? r : e * r;
   return s == 0 ? copysignf(0.0f, x) : x * s;
 }
-static inline float swish_d(float x, float b) {
-  float bx = b * x, e = swish_e(x, b), r = 1.0f / (1.0f + e), s = bx >= 0 ? r : e * r;
-  return s + CLAMPN(bx, -200.0f, 200.0f) * (e * r * r);
-}
 FWD_LOOP_P(f_swish, PAR1, swish_f(x, a))
-BWD_LOOP_P(b_swish, PAR1, g * swish_d(x, a))
+/* the backward in chunks with SLEEF exp: measured faster than the fused loop (0.6 vs
+ * 0.8 ns per element in L1) */
+static void b_swish(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  const float b = p[0];
+  float e[CH], lo[CH];
+  CHUNKS(n) {
+    const float *xs = x + i0;
+    for (int i = 0; i < m; i++) {
+      float h = b * xs[i];
+      float l = fabsf(h) < INFINITY ? fmaf(b, xs[i], -h) : 0.0f;
+      lo[i] = h >= 0 ? -l : l;
+      e[i] = -fabsf(h);
+    }
+    PAD(e);
+    v_exp(e, e, mp);
+    for (int i = 0; i < m; i++) {
+      float ei = e[i] * (1.0f + lo[i]), bx = b * xs[i], r = 1.0f / (1.0f + ei);
+      float s = bx >= 0 ? r : ei * r;
+      dx[i0 + i] = dy[i0 + i] * (s + CLAMPN(bx, -200.0f, 200.0f) * (ei * r * r));
+    }
+  }
+}
 FWD_LOOP(f_silu, swish_f(x, 1.0f))
-BWD_LOOP(b_silu, g * swish_d(x, 1.0f))
+static void b_silu(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  const float one = 1.0f;
+  b_swish(x, dy, dx, n, &one);
+}
 
 /* mish = x tanh(softplus(x)). With w = 1 + e^x, tanh(log w) = (w^2-1)/(w^2+1) and
  * sech^2(log w) = 4w^2/(w^2+1)^2, rewritten in em = exp(-|x|) so nothing overflows:

@@ -59,14 +59,14 @@ static inline float expm1_np(float x) {
   return x == 0 ? x : e;
 }
 /* exp(x) for x <= 0 (and NaN, -inf; positive x is taken as 0), down through the
- * subnormal range: 2^k = 2^(k/2) 2^(k - k/2), both halves normal, so the last product
- * rounds once into a subnormal result. 0 below -104 (exp < 2^-150). */
+ * subnormal range: 2^(k + 24) (1 + p) is normal for k >= -150, and the product with
+ * 2^-24 is exact for a normal result and rounds once into a subnormal one. 0 below
+ * -104 (exp < 2^-150). */
 static inline float exp_np(float x) {
   float xc = x < -104.0f ? -104.0f : x > 0 ? 0.0f : x;
   int32_t k;
-  float p = exp_reduce(xc, &k);
-  int32_t k1 = k / 2;
-  float e = FMAF(pow2i(k1), p, pow2i(k1)) * pow2i(k - k1);
+  float p = exp_reduce(xc, &k), s = pow2i(k + 24);
+  float e = FMAF(s, p, s) * 0x1p-24f;
   return x < -104.0f ? 0.0f : e;
 }
 
