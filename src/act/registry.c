@@ -1,11 +1,14 @@
 /* The activation registry: for each entry, its double-precision scalar f/f' (the
  * reference), its float32 forward and backward kernels, side by side, then the table.
  *
- * Kernels work in chunks of CH elements: a preparation loop into a stack buffer, SLEEF
- * vector calls over the buffer (padded to ACT_GROUP), then a combining loop. The plain
- * loops are branch-free selects the compiler vectorises (AVX-512 or AVX2 with
- * -march=native). Chunks start at multiples of ACT_GROUP from the caller's start, so
- * every SLEEF vector sees the same lanes whatever the threading split.
+ * Most kernels are one loop over memory: branch-free selects the compiler vectorises
+ * (AVX-512 or AVX2 with -march=native), with the inline exp/expm1/log1p of vmath.h for
+ * the exponential ones (parameters read into locals first: a conditional load keeps
+ * GCC from vectorising). The others (gelu's erfc, sin/cos, gelu_tanh, swish's backward,
+ * celu with a negative alpha) work in chunks of CH elements: a preparation loop into a
+ * stack buffer, SLEEF vector calls over the buffer (padded to ACT_GROUP), then a
+ * combining loop. Chunks start at multiples of ACT_GROUP from the caller's start, and
+ * every lane is computed independently, so results do not depend on the threading split.
  *
  * Edge cases (tested): x NaN gives NaN for f and f'; at +-inf f and f' are the limits,
  * which is why some products use an input clamped by comparisons (a NaN fails both
