@@ -1101,4 +1101,22 @@ for name, nret in pairs{define = 1, apply = 1, list = 1, info = 1, scalar = 2, d
   act[name] = guard(act[name], nret)
 end
 
+-- act.apply("relu", x) without parameters: the built-in's C function directly (a third
+-- of the cost of a call on 1000 elements went to the guard, the Lua body and the name
+-- lookup in C). Any error, e.g. x not a tensor, takes the full path again, which raises
+-- it with act.apply's own message; the C functions change nothing before they fail.
+do
+  local builtin = {}
+  for _, name in ipairs(C.builtins()) do builtin[name] = C[name] end
+  local full_apply = act.apply
+  act.apply = function(name, x, params)
+    local f = params == nil and builtin[name]
+    if f and not defined[name] then
+      local ok, y = pcall(f, x)
+      if ok then return y end
+    end
+    return full_apply(name, x, params)
+  end
+end
+
 return act
