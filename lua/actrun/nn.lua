@@ -23,9 +23,15 @@ end
 local function check_pair(fname, a, b, na, nb)
   check_tensor(fname, a, 1, na)
   check_tensor(fname, b, 2, nb)
-  local sa, sb = a:shape(), b:shape()
-  local same = #sa == #sb
-  for i = 1, #sa do same = same and sa[i] == sb[i] end
+  -- dims and sizes compared one by one: no shape tables on the hot path
+  local nd = a:dim()
+  local same = nd == b:dim()
+  for i = 1, same and nd or 0 do
+    if a:size(i) ~= b:size(i) then
+      same = false
+      break
+    end
+  end
   if not same then
     error(string.format("%s: %s has shape %s but %s has shape %s (they must match)", fname,
       na, shape_str(a), nb, shape_str(b)), 3)

@@ -340,8 +340,10 @@ end
 Module.__tostring = module_tostring
 
 -- Input checks shared by the layers: a tensor with one of the allowed ranks.
+local is_tensor = actrun.is_tensor
+
 local function check_input(self, x, ranks)
-  if not actrun.is_tensor(x) then
+  if not is_tensor(x) then
     error(fmt("%s: input expected a tensor, got %s", self:where(), type(x)), 3)
   end
   if ranks then
@@ -539,6 +541,13 @@ function Activation:init(name, params)
   end
   self.act_name = name
   self.params = params
+  -- A built-in (its C function sits in actrun.act as it is) runs through the C apply
+  -- directly, without the Lua wrapper act.apply adds for defined activations.
+  local C = package.loaded["actrun.act_c"]
+  local f = rawget(act, name)
+  if name ~= "rrelu" and type(C) == "table" and f ~= nil and f == rawget(C, name) then
+    self._c_apply = C.apply
+  end
   if name == "rrelu" then
     self.lower = params and params.lower or 1 / 8
     self.upper = params and params.upper or 1 / 3
@@ -551,6 +560,8 @@ end
 
 function Activation:forward(x)
   check_input(self, x)
+  local c_apply = self._c_apply
+  if c_apply then return c_apply(self.act_name, x, self.params) end
   if self.act_name == "rrelu" and self.training then
     -- training mode: a slope drawn U(lower, upper) per element where x <= 0 (PyTorch's
     -- rrelu_with_noise); y = x * noise, so autograd's gradient is the noise itself
