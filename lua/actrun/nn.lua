@@ -1,6 +1,6 @@
 -- actrun.nn: losses, nn.init, the modules (nn_modules.lua) and model files (nn_io.lua).
 --
--- cross_entropy and nll are fused C ops (actrun._loss) with their own backward; mse, bce
+-- cross_entropy, nll and mse are fused C ops (actrun._loss) with their own backward; bce
 -- and bce_with_logits are compositions of differentiable tensor ops, each written in its
 -- numerically stable form. Every loss is a mean and returns a 1-element tensor.
 local actrun = require "actrun"
@@ -43,9 +43,11 @@ end
 nn.cross_entropy = actrun._loss.cross_entropy
 nn.nll = actrun._loss.nll
 
+-- One fused C op with its own backward (the same value as (y - t):square():mean()).
+local c_mse = actrun._loss.mse
 function nn.mse(y, t)
   check_pair("actrun.nn.mse", y, t, "y", "t")
-  return (y - t):square():mean()
+  return c_mse(y, t)
 end
 
 -- As PyTorch, each log is clamped at -100 so p = 0 or 1 gives a finite loss.

@@ -763,6 +763,16 @@ static int bw_nll_loss(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin
   return ar_nll_loss_backward(C, &gin[0], &n->saved[0], &n->saved[1], n->iv[0] != 0, go);
 }
 
+/* mean squared error: gout has one element; t's gradient is y's negated. */
+static int bw_mse_loss(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
+  float go = g->st->data[g->offset];
+  int rc = AR_OK;
+  if (n->in[0]) TRY(ar_mse_loss_backward(C, &gin[0], &n->saved[0], &n->saved[1], go, 1.0f));
+  if (n->in[1]) TRY(ar_mse_loss_backward(C, &gin[1], &n->saved[0], &n->saved[1], go, -1.0f));
+done:
+  return rc;
+}
+
 /* The op table: what each node mirrors and how it differentiates. */
 /* conv2d: dx, dW, db from the saved input and weight, only those whose input needs one */
 static int bw_conv2d(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
@@ -831,6 +841,7 @@ const ag_opdef ag_ops[AG_OP_COUNT] = {
     [AG_PRELU] = {"prelu", "act_prelu_forward", bw_prelu},
     [AG_SOFTMAX] = {"softmax", "act_softmax", bw_softmax},
     [AG_NLL_LOSS] = {"nll_loss", "ar_nll_loss", bw_nll_loss},
+    [AG_MSE_LOSS] = {"mse_loss", "ar_mse_loss", bw_mse_loss},
     [AG_LINEAR] = {"linear", "ar_linear", bw_linear},
     [AG_CONV2D] = {"conv2d", "ar_conv2d", bw_conv2d},
     [AG_MAXPOOL2D] = {"max_pool2d", "ar_maxpool2d", bw_maxpool2d},

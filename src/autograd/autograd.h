@@ -42,6 +42,7 @@ typedef enum {
   AG_CONV2D,    /* saved x, w; iv stride h, w, padding h, w; inputs x, w [, b] */
   AG_MAXPOOL2D, /* saved int32 argmax positions; the input's shape from its meta */
   AG_HOSTACT,  /* a host program's activation (act/host.h): saved x, ptr the act_host */
+  AG_MSE_LOSS, /* mean((y - t)^2): inputs y, t; saved y, t */
   AG_OP_COUNT
 } ag_op;
 // clang-format on
