@@ -36,7 +36,7 @@ typedef struct ag_block {
 #endif
 #endif
 #ifndef AG_CACHE_MAX
-#define AG_CACHE_MAX 256
+#define AG_CACHE_MAX 1024 /* blocks wait here until the GC frees their tensors */
 #endif
 
 static _Thread_local ag_meta *block_cache; /* linked through m.next_free */
@@ -150,7 +150,7 @@ int ag_record(ar_ctx *C, ag_op op, ar_tensor *out, const ar_tensor *const *in, i
   if (i == nin) return AR_OK; /* the common inference path: nothing allocated */
   ag_block *b = block_new();
   ag_node *n = b ? &b->n : NULL;
-  ag_meta **edges = nin <= 2 ? (n ? n->in_small : NULL) : calloc((size_t)nin, sizeof *edges);
+  ag_meta **edges = nin <= 3 ? (n ? n->in_small : NULL) : calloc((size_t)nin, sizeof *edges);
   if (!b || !edges) {
     if (b) block_free(b);
     return ar_seterr(C, AR_ENOMEM, "out of memory recording the autograd graph");

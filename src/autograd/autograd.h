@@ -69,7 +69,7 @@ struct ag_node {
   bool released; /* its backward ran: saved tensors and edges are gone */
   int nin;
   ag_meta **in;         /* nin edges (retained); NULL where the input needs no grad */
-  ag_meta *in_small[2]; /* storage for in when nin <= 2 */
+  ag_meta *in_small[3]; /* storage for in when nin <= 3 (linear and conv2d with a bias) */
   int64_t *sizes;       /* cat/stack: each input's size along dim */
   ar_tensor saved[AG_MAXSAVED];
   int64_t iv[4];   /* dims, indices, flags */
