@@ -341,6 +341,9 @@ Module.__tostring = module_tostring
 
 -- Input checks shared by the layers: a tensor with one of the allowed ranks.
 local is_tensor = actrun.is_tensor
+-- The tensor methods themselves: calling them directly skips the __index lookup.
+local tensor_methods = getmetatable(actrun.zeros(1)).__methods
+local t_dim, t_size = tensor_methods.dim, tensor_methods.size
 
 local function check_input(self, x, ranks)
   if not is_tensor(x) then
@@ -433,12 +436,12 @@ end
 
 function Linear:forward(x)
   check_input(self, x)
-  local nd = x:dim()
+  local nd = t_dim(x)
   if nd == 0 then
     error(fmt("%s: input has 0 dims, expected 1 or more", self:where()), 2)
   end
   local n_in = self.in_features
-  if x:size(nd) ~= n_in then
+  if t_size(x, nd) ~= n_in then
     error(fmt("%s: input has %d features, expected %d (input shape %s, weight shape %s)",
       self:where(), x:size(nd), n_in, shape_str(x), shape_str(self.weight)), 2)
   end
@@ -495,9 +498,19 @@ function Sequential:describe()
   return "Sequential"
 end
 
+-- Each child runs as m(x) would (its forward, then its hooks when it has some), without
+-- the __call dispatch when it has none.
 function Sequential:forward(x)
   local ch, names = self._children, self._cnames
-  for i = 1, #names do x = ch[names[i]](x) end
+  for i = 1, #names do
+    local m = ch[names[i]]
+    local hooks = rawget(m, "_hooks")
+    if hooks and #hooks > 0 then
+      x = m(x)
+    else
+      x = m:forward(x)
+    end
+  end
   return x
 end
 

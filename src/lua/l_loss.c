@@ -89,12 +89,20 @@ static int f_orthogonal(lua_State *L) {
   return 0;
 }
 
-/* mse(y, t) -> {1} tensor: one fused op and one autograd node (actrun.nn.mse checks the
- * arguments and their shapes first, with its own messages). */
+/* mse(y, t [, strict]) -> {1} tensor: one fused op and one autograd node. When y and t
+ * are not two tensors of one shape it returns nothing (actrun.nn.mse then raises its own
+ * message), or raises when strict. */
 static int f_mse(lua_State *L) {
   const char *fn = "actrun.nn.mse";
   ar_ctx *C = lt_ctx(L);
-  ar_tensor *y = lt_check(L, 1, fn, 1, "y"), *t = lt_check(L, 2, fn, 2, "t");
+  ar_tensor *y = lt_totensor(L, 1), *t = lt_totensor(L, 2);
+  if (!y || !t || !ar_same_shape(y, t)) {
+    if (!lua_toboolean(L, 3)) return 0;
+    y = lt_check(L, 1, fn, 1, "y");
+    t = lt_check(L, 2, fn, 2, "t");
+    if (!ar_same_shape(y, t)) return lt_error(L, fn, "y and t must have one shape");
+  }
+  lua_settop(L, 2);
   ar_tensor *out = lt_new(L);
   if (ar_mse_loss(C, out, y, t)) return lt_core_error(L, fn);
   const ar_tensor *in[2] = {y, t};
