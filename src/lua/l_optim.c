@@ -238,6 +238,24 @@ static int f_sgd_all(lua_State *L) {
   return 0;
 }
 
+/* Adam over a range of one parameter's elements (the kernel is elementwise, so a large
+ * parameter is split across the context's threads: the update reads and writes seven
+ * floats per element and would otherwise run on one core while the GEMMs use them all). */
+typedef struct {
+  float *p, *m, *v;
+  const float *g;
+  float lr, eps, wd;
+  double b1, b2;
+  bool decoupled;
+  int64_t step;
+} adam_job;
+
+static void adam_range(void *arg, int64_t lo, int64_t hi) {
+  const adam_job *J = arg;
+  optim_adam(J->p + lo, J->g + lo, J->m + lo, J->v + lo, hi - lo, J->lr, J->b1, J->b2, J->eps,
+             J->wd, J->decoupled, J->step);
+}
+
 /* adam_all(params, states, lr, beta1, beta2, eps, wd, decoupled): every parameter with a
  * gradient; state.exp_avg/exp_avg_sq are made at its first update, state.step counts. */
 static int f_adam_all(lua_State *L) {
@@ -262,8 +280,9 @@ static int f_adam_all(lua_State *L) {
     lua_pushinteger(L, step);
     lua_setfield(L, -2, "step");
     lua_pop(L, 1);
-    optim_adam(ar_data(p), ar_data(&g), m, v, ar_numel(p), lr, b1, b2, eps, wd, decoupled,
-               (int64_t)step);
+    adam_job J = {ar_data(p), m, v, ar_data(&g), lr, eps, wd, b1, b2, decoupled,
+                  (int64_t)step};
+    ar_parallel_for(C, ar_numel(p), 1 << 15, adam_range, &J);
     ar_release(&g);
   }
   lt_account(L, C);
