@@ -614,7 +614,25 @@ static int bw_linear(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) 
     TRY(ar_empty(C, &gin[1], 2, s));
     TRY(ar_gemm(C, &gin[1], g, true, x, false, 1.0f, 0.0f));
   }
-  if (n->nin > 2 && n->in[2]) TRY(ar_reduce(C, AR_SUM, &gin[2], g, 0, false, 0, 0));
+  if (n->nin > 2 && n->in[2]) {
+    if (ar_is_contiguous(g) && g->shape[1] <= 1024) {
+      /* the bias gradient: column sums of a dense g in double, as ar_reduce takes them,
+       * without its general strided machinery (most of a small layer's backward) */
+      const int64_t rows = g->shape[0], cols = g->shape[1];
+      double acc[1024];
+      for (int64_t j = 0; j < cols; j++) acc[j] = 0.0;
+      const float *gd = ar_data(g);
+      for (int64_t i = 0; i < rows; i++) {
+        const float *row = gd + i * cols;
+        for (int64_t j = 0; j < cols; j++) acc[j] += row[j];
+      }
+      TRY(ar_empty(C, &gin[2], 1, &cols));
+      float *db = ar_data(&gin[2]);
+      for (int64_t j = 0; j < cols; j++) db[j] = (float)acc[j];
+    } else {
+      TRY(ar_reduce(C, AR_SUM, &gin[2], g, 0, false, 0, 0));
+    }
+  }
 done:
   return rc;
 }
