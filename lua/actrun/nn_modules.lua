@@ -435,7 +435,7 @@ function Linear:describe()
 end
 
 function Linear:forward(x)
-  check_input(self, x)
+  if not is_tensor(x) then check_input(self, x) end
   local nd = t_dim(x)
   if nd == 0 then
     error(fmt("%s: input has 0 dims, expected 1 or more", self:where()), 2)
@@ -572,7 +572,7 @@ function Activation:describe()
 end
 
 function Activation:forward(x)
-  check_input(self, x)
+  if not is_tensor(x) then check_input(self, x) end
   local c_apply = self._c_apply
   if c_apply then return c_apply(self.act_name, x, self.params) end
   if self.act_name == "rrelu" and self.training then
