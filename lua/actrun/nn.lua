@@ -1,11 +1,15 @@
 -- actrun.nn: losses, nn.init, the modules (nn_modules.lua) and model files (nn_io.lua).
 --
--- cross_entropy and nll are fused C ops (actrun._loss) with their own backward; mse, bce
+-- cross_entropy, nll and mse are fused C ops (actrun._loss) with their own backward; bce
 -- and bce_with_logits are compositions of differentiable tensor ops, each written in its
 -- numerically stable form. Every loss is a mean and returns a 1-element tensor.
 local actrun = require "actrun"
 
 local nn = {}
+
+-- The tensor methods themselves: calling them directly skips the __index lookup.
+local tensor_methods = getmetatable(actrun.zeros(1)).__methods
+local t_dim, t_size = tensor_methods.dim, tensor_methods.size
 
 local function shape_str(t)
   return "{" .. table.concat(t:shape(), ",") .. "}"
@@ -23,9 +27,15 @@ end
 local function check_pair(fname, a, b, na, nb)
   check_tensor(fname, a, 1, na)
   check_tensor(fname, b, 2, nb)
-  local sa, sb = a:shape(), b:shape()
-  local same = #sa == #sb
-  for i = 1, #sa do same = same and sa[i] == sb[i] end
+  -- dims and sizes compared one by one: no shape tables on the hot path
+  local nd = t_dim(a)
+  local same = nd == t_dim(b)
+  for i = 1, same and nd or 0 do
+    if t_size(a, i) ~= t_size(b, i) then
+      same = false
+      break
+    end
+  end
   if not same then
     error(string.format("%s: %s has shape %s but %s has shape %s (they must match)", fname,
       na, shape_str(a), nb, shape_str(b)), 3)
@@ -37,9 +47,14 @@ end
 nn.cross_entropy = actrun._loss.cross_entropy
 nn.nll = actrun._loss.nll
 
+-- One fused C op with its own backward (the same value as (y - t):square():mean()).
+-- Two tensors of one shape take one C call; anything else gets check_pair's message.
+local c_mse = actrun._loss.mse
 function nn.mse(y, t)
+  local out = c_mse(y, t)
+  if out then return out end
   check_pair("actrun.nn.mse", y, t, "y", "t")
-  return (y - t):square():mean()
+  return c_mse(y, t, true)
 end
 
 -- As PyTorch, each log is clamped at -100 so p = 0 or 1 gives a finite loss.

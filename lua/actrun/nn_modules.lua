@@ -340,8 +340,13 @@ end
 Module.__tostring = module_tostring
 
 -- Input checks shared by the layers: a tensor with one of the allowed ranks.
+local is_tensor = actrun.is_tensor
+-- The tensor methods themselves: calling them directly skips the __index lookup.
+local tensor_methods = getmetatable(actrun.zeros(1)).__methods
+local t_dim, t_size = tensor_methods.dim, tensor_methods.size
+
 local function check_input(self, x, ranks)
-  if not actrun.is_tensor(x) then
+  if not is_tensor(x) then
     error(fmt("%s: input expected a tensor, got %s", self:where(), type(x)), 3)
   end
   if ranks then
@@ -430,13 +435,13 @@ function Linear:describe()
 end
 
 function Linear:forward(x)
-  check_input(self, x)
-  local nd = x:dim()
+  if not is_tensor(x) then check_input(self, x) end
+  local nd = t_dim(x)
   if nd == 0 then
     error(fmt("%s: input has 0 dims, expected 1 or more", self:where()), 2)
   end
   local n_in = self.in_features
-  if x:size(nd) ~= n_in then
+  if t_size(x, nd) ~= n_in then
     error(fmt("%s: input has %d features, expected %d (input shape %s, weight shape %s)",
       self:where(), x:size(nd), n_in, shape_str(x), shape_str(self.weight)), 2)
   end
@@ -493,9 +498,19 @@ function Sequential:describe()
   return "Sequential"
 end
 
+-- Each child runs as m(x) would (its forward, then its hooks when it has some), without
+-- the __call dispatch when it has none.
 function Sequential:forward(x)
   local ch, names = self._children, self._cnames
-  for i = 1, #names do x = ch[names[i]](x) end
+  for i = 1, #names do
+    local m = ch[names[i]]
+    local hooks = rawget(m, "_hooks")
+    if hooks and #hooks > 0 then
+      x = m(x)
+    else
+      x = m:forward(x)
+    end
+  end
   return x
 end
 
@@ -539,6 +554,13 @@ function Activation:init(name, params)
   end
   self.act_name = name
   self.params = params
+  -- A built-in (its C function sits in actrun.act as it is) runs through the C apply
+  -- directly, without the Lua wrapper act.apply adds for defined activations.
+  local C = package.loaded["actrun.act_c"]
+  local f = rawget(act, name)
+  if name ~= "rrelu" and type(C) == "table" and f ~= nil and f == rawget(C, name) then
+    self._c_apply = C.apply
+  end
   if name == "rrelu" then
     self.lower = params and params.lower or 1 / 8
     self.upper = params and params.upper or 1 / 3
@@ -550,7 +572,9 @@ function Activation:describe()
 end
 
 function Activation:forward(x)
-  check_input(self, x)
+  if not is_tensor(x) then check_input(self, x) end
+  local c_apply = self._c_apply
+  if c_apply then return c_apply(self.act_name, x, self.params) end
   if self.act_name == "rrelu" and self.training then
     -- training mode: a slope drawn U(lower, upper) per element where x <= 0 (PyTorch's
     -- rrelu_with_noise); y = x * noise, so autograd's gradient is the noise itself

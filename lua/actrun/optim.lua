@@ -92,8 +92,10 @@ end
 local Optimizer = {}
 Optimizer.__index = Optimizer
 
+-- Clears every parameter's .grad (nil, as PyTorch's set_to_none): the next backward then
+-- adopts its gradient instead of adding into zeros. One C call for the whole list.
 function Optimizer:zero_grad()
-  for _, p in ipairs(self.params) do p:zero_grad() end
+  K.zero_grad_all(self.params)
 end
 
 function Optimizer:__tostring()
@@ -102,16 +104,22 @@ end
 
 -- One step: each parameter that has a gradient gets its optimiser's in-place update
 -- (state buffers are made at the first update that sees a gradient).
+-- SGD and Adam/AdamW update the whole list in one C call (step_all); the others call
+-- their kernel once per parameter.
+local has_grad = K.has_grad
 function Optimizer:step()
   if type(self.lr) ~= "number" then fail("actrun.optim." .. self.name, "lr must be a number", 2) end
+  if self.step_all then return self:step_all() end
+  local state = self.state
   for i, p in ipairs(self.params) do
-    if p.grad then self:update(p, self.state[i]) end
+    if has_grad(p) then self:update(p, state[i]) end
   end
 end
 
-local function new(name, params, o, update)
+local function new(name, params, o, update, step_all)
   local self = setmetatable(o, Optimizer)
   self.name, self.params, self.state, self.update = name, params, {}, update
+  self.step_all = step_all
   for i = 1, #params do self.state[i] = {step = 0} end
   return self
 end
@@ -137,7 +145,9 @@ function optim.SGD(params, opts)
   if o.nesterov and (o.momentum <= 0 or o.dampening ~= 0) then
     fail(fname, "nesterov needs momentum > 0 and dampening = 0", 2)
   end
-  return new("SGD", plist, o, sgd_update)
+  return new("SGD", plist, o, sgd_update, function(s)
+    K.sgd_all(s.params, s.state, s.lr, s.momentum, s.dampening, s.nesterov, s.weight_decay)
+  end)
 end
 
 local function adam_update(self, p, s)
@@ -153,7 +163,10 @@ local function adam(name, decoupled, wd, params, opts)
   local o = options(fname, opts, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8,
     weight_decay = wd})
   o.decoupled = decoupled
-  return new(name, plist, o, adam_update)
+  return new(name, plist, o, adam_update, function(s)
+    local b = s.betas
+    K.adam_all(s.params, s.state, s.lr, b[1], b[2], s.eps, s.weight_decay, s.decoupled)
+  end)
 end
 
 function optim.Adam(params, opts) return adam("Adam", false, 0, params, opts) end

@@ -3,6 +3,7 @@
 #include "autograd/autograd.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,72 @@ bool ag_grad_enabled(const ar_ctx *C) { return C->grad_enabled; }
 void ag_set_grad_enabled(ar_ctx *C, bool on) { C->grad_enabled = on; }
 
 /* ---------- metas and nodes ---------- */
+
+/* The meta of an op result and the node that made it live and die together (the meta owns
+ * the node), so ag_record makes them as one block. Freed blocks wait in a small per-thread
+ * cache for the next op: a training loop records the same few nodes every step, so after
+ * the first step recording and freeing call no allocator. A thread's cache is freed when
+ * the thread ends. Sanitized builds skip the cache so that use-after-free stays visible. */
+typedef struct ag_block {
+  ag_meta m;
+  ag_node n;
+} ag_block;
+
+#if defined(__SANITIZE_ADDRESS__)
+#define AG_CACHE_MAX 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define AG_CACHE_MAX 0
+#endif
+#endif
+#ifndef AG_CACHE_MAX
+#define AG_CACHE_MAX 1024 /* blocks wait here until the GC frees their tensors */
+#endif
+
+static _Thread_local ag_meta *block_cache; /* linked through m.next_free */
+static _Thread_local int block_cached;
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static bool cache_key_ok;
+
+static void cache_drain(void *unused) {
+  (void)unused;
+  while (block_cache) {
+    ag_meta *m = block_cache;
+    block_cache = m->next_free;
+    free(m);
+  }
+  block_cached = 0;
+}
+static void cache_init(void) { cache_key_ok = pthread_key_create(&cache_key, cache_drain) == 0; }
+
+static ag_block *block_new(void) {
+  ag_meta *m = block_cache;
+  if (m) {
+    block_cache = m->next_free;
+    block_cached--;
+    memset(m, 0, sizeof(ag_block));
+    return (ag_block *)m;
+  }
+  return calloc(1, sizeof(ag_block));
+}
+
+static void block_free(ag_block *b) {
+  if (block_cached >= AG_CACHE_MAX) {
+    free(b);
+    return;
+  }
+  if (block_cached == 0 && !block_cache) { /* the thread's first: have it drained at exit */
+    pthread_once(&cache_once, cache_init);
+    if (!cache_key_ok || pthread_setspecific(cache_key, (void *)1) != 0) {
+      free(b);
+      return;
+    }
+  }
+  b->m.next_free = block_cache;
+  block_cache = &b->m;
+  block_cached++;
+}
 
 static ag_meta *meta_new(const ar_tensor *t) {
   ag_meta *m = calloc(1, sizeof *m);
@@ -49,13 +116,14 @@ static void free_dead(ag_meta *dead) {
     ar_release(&m->grad);
     ar_release(&m->gacc);
     ag_node *n = m->grad_fn;
-    if (n) {
+    if (n) { /* an op result: meta and node are one ag_block */
       node_clear(n, &dead);
       if (n->in != n->in_small) free(n->in);
       free(n->sizes);
-      free(n);
+      block_free((ag_block *)m);
+    } else {
+      free(m);
     }
-    free(m);
   }
 }
 
@@ -80,15 +148,17 @@ int ag_record(ar_ctx *C, ag_op op, ar_tensor *out, const ar_tensor *const *in, i
   for (i = 0; i < nin; i++)
     if (ag_requires_grad(in[i])) break;
   if (i == nin) return AR_OK; /* the common inference path: nothing allocated */
-  ag_node *n = calloc(1, sizeof *n);
-  ag_meta *m = n ? meta_new(out) : NULL;
-  ag_meta **edges = nin <= 2 ? (n ? n->in_small : NULL) : calloc((size_t)nin, sizeof *edges);
-  if (!n || !m || !edges) {
-    free(n);
-    free(m);
-    if (nin > 2) free(edges);
+  ag_block *b = block_new();
+  ag_node *n = b ? &b->n : NULL;
+  ag_meta **edges = nin <= 3 ? (n ? n->in_small : NULL) : calloc((size_t)nin, sizeof *edges);
+  if (!b || !edges) {
+    if (b) block_free(b);
     return ar_seterr(C, AR_ENOMEM, "out of memory recording the autograd graph");
   }
+  ag_meta *m = &b->m;
+  m->refcount = 1;
+  m->ndim = out->ndim;
+  memcpy(m->shape, out->shape, sizeof(int64_t) * (size_t)out->ndim);
   n->op = op;
   n->nin = nin;
   n->in = edges;
@@ -544,7 +614,25 @@ static int bw_linear(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) 
     TRY(ar_empty(C, &gin[1], 2, s));
     TRY(ar_gemm(C, &gin[1], g, true, x, false, 1.0f, 0.0f));
   }
-  if (n->nin > 2 && n->in[2]) TRY(ar_reduce(C, AR_SUM, &gin[2], g, 0, false, 0, 0));
+  if (n->nin > 2 && n->in[2]) {
+    if (ar_is_contiguous(g) && g->shape[1] <= 1024) {
+      /* the bias gradient: column sums of a dense g in double, as ar_reduce takes them,
+       * without its general strided machinery (most of a small layer's backward) */
+      const int64_t rows = g->shape[0], cols = g->shape[1];
+      double acc[1024];
+      for (int64_t j = 0; j < cols; j++) acc[j] = 0.0;
+      const float *gd = ar_data(g);
+      for (int64_t i = 0; i < rows; i++) {
+        const float *row = gd + i * cols;
+        for (int64_t j = 0; j < cols; j++) acc[j] += row[j];
+      }
+      TRY(ar_empty(C, &gin[2], 1, &cols));
+      float *db = ar_data(&gin[2]);
+      for (int64_t j = 0; j < cols; j++) db[j] = (float)acc[j];
+    } else {
+      TRY(ar_reduce(C, AR_SUM, &gin[2], g, 0, false, 0, 0));
+    }
+  }
 done:
   return rc;
 }
@@ -693,6 +781,16 @@ static int bw_nll_loss(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin
   return ar_nll_loss_backward(C, &gin[0], &n->saved[0], &n->saved[1], n->iv[0] != 0, go);
 }
 
+/* mean squared error: gout has one element; t's gradient is y's negated. */
+static int bw_mse_loss(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
+  float go = g->st->data[g->offset];
+  int rc = AR_OK;
+  if (n->in[0]) TRY(ar_mse_loss_backward(C, &gin[0], &n->saved[0], &n->saved[1], go, 1.0f));
+  if (n->in[1]) TRY(ar_mse_loss_backward(C, &gin[1], &n->saved[0], &n->saved[1], go, -1.0f));
+done:
+  return rc;
+}
+
 /* The op table: what each node mirrors and how it differentiates. */
 /* conv2d: dx, dW, db from the saved input and weight, only those whose input needs one */
 static int bw_conv2d(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
@@ -761,6 +859,7 @@ const ag_opdef ag_ops[AG_OP_COUNT] = {
     [AG_PRELU] = {"prelu", "act_prelu_forward", bw_prelu},
     [AG_SOFTMAX] = {"softmax", "act_softmax", bw_softmax},
     [AG_NLL_LOSS] = {"nll_loss", "ar_nll_loss", bw_nll_loss},
+    [AG_MSE_LOSS] = {"mse_loss", "ar_mse_loss", bw_mse_loss},
     [AG_LINEAR] = {"linear", "ar_linear", bw_linear},
     [AG_CONV2D] = {"conv2d", "ar_conv2d", bw_conv2d},
     [AG_MAXPOOL2D] = {"max_pool2d", "ar_maxpool2d", bw_maxpool2d},
@@ -769,21 +868,48 @@ const ag_opdef ag_ops[AG_OP_COUNT] = {
 
 /* ---------- the engine ---------- */
 
+/* A growable list that starts in its own inline array: small graphs allocate nothing. */
+#define MLIST_INLINE 64
 typedef struct {
   ag_meta **v;
   size_t n, cap;
+  ag_meta *inl[MLIST_INLINE];
 } mlist;
+
+static void mlist_init(mlist *l) {
+  l->v = l->inl;
+  l->n = 0;
+  l->cap = MLIST_INLINE;
+}
+
+static void mlist_free(mlist *l) {
+  if (l->v != l->inl) free(l->v);
+}
 
 static int mlist_push(mlist *l, ag_meta *m) {
   if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 64;
-    ag_meta **v = realloc(l->v, cap * sizeof *v);
+    size_t cap = l->cap * 2;
+    ag_meta **v = malloc(cap * sizeof *v);
     if (!v) return AR_ENOMEM;
+    memcpy(v, l->v, l->n * sizeof *v);
+    mlist_free(l);
     l->v = v;
     l->cap = cap;
   }
   l->v[l->n++] = m;
   return AR_OK;
+}
+
+/* The first gradient to reach a leaf becomes its .grad when nothing else holds its
+ * storage (a fresh, dense, whole-storage tensor): no copy. Otherwise a contiguous clone. */
+static int leaf_first_grad(ar_ctx *C, ar_tensor *grad, ar_tensor *g) {
+  if (g->st->refcount == 1 && g->offset == 0 && ar_is_contiguous(g) &&
+      g->st->nbytes == sizeof(float) * (size_t)ar_numel(g)) {
+    *grad = *g;
+    g->st = NULL;
+    return AR_OK;
+  }
+  return ar_clone(C, grad, g);
 }
 
 /* acc += g without touching either operand's storage (a first arrival may be a view of
@@ -817,7 +943,9 @@ int ag_backward(ar_ctx *C, ar_tensor *root, const ar_tensor *seed) {
     return ar_seterr(C, AR_ESHAPE, "the gradient must have the tensor's shape %s, got %s",
                      ar_shape_str(root->ndim, root->shape, s1, sizeof s1),
                      ar_shape_str(seed->ndim, seed->shape, s2, sizeof s2));
-  mlist seen = {0}, todo = {0};
+  mlist seen, todo;
+  mlist_init(&seen);
+  mlist_init(&todo);
   ar_tensor gin_small[4];
   ar_tensor *gin = NULL;
   int rc = AR_OK;
@@ -873,7 +1001,7 @@ int ag_backward(ar_ctx *C, ar_tensor *root, const ar_tensor *seed) {
     ag_node *n = m->grad_fn;
     if (!n) { /* a leaf: sum into .grad (a fresh contiguous tensor on first arrival) */
       if (m->requires_grad)
-        rc = m->grad.st ? ar_axpy_(C, &m->grad, 1.0f, &g) : ar_clone(C, &m->grad, &g);
+        rc = m->grad.st ? ar_axpy_(C, &m->grad, 1.0f, &g) : leaf_first_grad(C, &m->grad, &g);
       ar_release(&g);
       if (rc) goto cleanup;
       continue;
@@ -924,7 +1052,7 @@ done:
     ar_release(&m->gacc);
   }
   for (size_t i = 0; i < seen.n; i++) meta_release(seen.v[i]);
-  free(seen.v);
-  free(todo.v);
+  mlist_free(&seen);
+  mlist_free(&todo);
   return rc;
 }

@@ -42,6 +42,7 @@ typedef enum {
   AG_CONV2D,    /* saved x, w; iv stride h, w, padding h, w; inputs x, w [, b] */
   AG_MAXPOOL2D, /* saved int32 argmax positions; the input's shape from its meta */
   AG_HOSTACT,  /* a host program's activation (act/host.h): saved x, ptr the act_host */
+  AG_MSE_LOSS, /* mean((y - t)^2): inputs y, t; saved y, t */
   AG_OP_COUNT
 } ag_op;
 // clang-format on
@@ -68,7 +69,7 @@ struct ag_node {
   bool released; /* its backward ran: saved tensors and edges are gone */
   int nin;
   ag_meta **in;         /* nin edges (retained); NULL where the input needs no grad */
-  ag_meta *in_small[2]; /* storage for in when nin <= 2 */
+  ag_meta *in_small[3]; /* storage for in when nin <= 3 (linear and conv2d with a bias) */
   int64_t *sizes;       /* cat/stack: each input's size along dim */
   ar_tensor saved[AG_MAXSAVED];
   int64_t iv[4];   /* dims, indices, flags */

@@ -89,14 +89,42 @@ static int f_orthogonal(lua_State *L) {
   return 0;
 }
 
+/* mse(y, t [, strict]) -> {1} tensor: one fused op and one autograd node. When y and t
+ * are not two tensors of one shape it returns nothing (actrun.nn.mse then raises its own
+ * message), or raises when strict. */
+static int f_mse(lua_State *L) {
+  const char *fn = "actrun.nn.mse";
+  ar_ctx *C = lt_ctx(L);
+  ar_tensor *y = lt_totensor(L, 1), *t = lt_totensor(L, 2);
+  if (!y || !t || !ar_same_shape(y, t)) {
+    if (!lua_toboolean(L, 3)) return 0;
+    y = lt_check(L, 1, fn, 1, "y");
+    t = lt_check(L, 2, fn, 2, "t");
+    if (!ar_same_shape(y, t)) return lt_error(L, fn, "y and t must have one shape");
+  }
+  lua_settop(L, 2);
+  ar_tensor *out = lt_new(L);
+  if (ar_mse_loss(C, out, y, t)) return lt_core_error(L, fn);
+  const ar_tensor *in[2] = {y, t};
+  ag_node *node;
+  if (ag_record(C, AG_MSE_LOSS, out, in, 2, &node)) return lt_core_error(L, fn);
+  if (node) {
+    ag_save(node, 0, y);
+    ag_save(node, 1, t);
+  }
+  lt_account(L, C);
+  return 1;
+}
+
 static int f_nll(lua_State *L) { return nll_common(L, false); }
 static int f_cross_entropy(lua_State *L) { return nll_common(L, true); }
 
 static const luaL_Reg fns[] = {{"nll", f_nll}, {"cross_entropy", f_cross_entropy},
-                              {"orthogonal_", f_orthogonal}, {NULL, NULL}};
+                              {"orthogonal_", f_orthogonal}, {"mse", f_mse},
+                              {NULL, NULL}};
 
 void lt_open_loss(lua_State *L, int modi, int ctxi, int mti) {
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
   lua_pushvalue(L, ctxi);
   lua_pushvalue(L, mti);
   luaL_setfuncs(L, fns, LT_NUP);

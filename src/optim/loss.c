@@ -121,3 +121,46 @@ int ar_orthogonal_(ar_ctx *C, ar_tensor *w, float gain) {
   free(q);
   return AR_OK;
 }
+
+/* ---------- mean squared error ---------- */
+
+int ar_mse_loss(ar_ctx *C, ar_tensor *out, const ar_tensor *y, const ar_tensor *t) {
+  out->st = NULL;
+  if (!ar_same_shape(y, t)) return ar_seterr(C, AR_ESHAPE, "mse: y and t must have one shape");
+  ar_tensor yc, tc;
+  int rc = contiguous_inputs(C, y, t, &yc, &tc);
+  if (rc) return rc;
+  const int64_t n = ar_numel(y);
+  const float *yd = ar_data(&yc), *td = ar_data(&tc);
+  double s = 0.0;
+  for (int64_t i = 0; i < n; i++) {
+    double d = (double)(yd[i] - td[i]); /* the float difference, as (y - t) computes it */
+    s += d * d;
+  }
+  ar_release(&yc);
+  ar_release(&tc);
+  int64_t one = 1;
+  rc = ar_empty(C, out, 1, &one);
+  if (rc) return rc;
+  ar_data(out)[0] = n ? (float)(s / (double)n) : NAN;
+  return AR_OK;
+}
+
+int ar_mse_loss_backward(ar_ctx *C, ar_tensor *gy, const ar_tensor *y, const ar_tensor *t,
+                         float gout, float scale) {
+  gy->st = NULL;
+  ar_tensor yc, tc;
+  int rc = contiguous_inputs(C, y, t, &yc, &tc);
+  if (rc) return rc;
+  rc = ar_empty(C, gy, y->ndim, y->shape);
+  if (!rc) {
+    const int64_t n = ar_numel(y);
+    const float k = scale * 2.0f * gout / (float)n;
+    const float *yd = ar_data(&yc), *td = ar_data(&tc);
+    float *o = ar_data(gy);
+    for (int64_t i = 0; i < n; i++) o[i] = k * (yd[i] - td[i]);
+  }
+  ar_release(&yc);
+  ar_release(&tc);
+  return rc;
+}

@@ -16,6 +16,14 @@ int ar_nll_loss(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *
 int ar_nll_loss_backward(ar_ctx *C, ar_tensor *gx, const ar_tensor *x, const ar_tensor *labels,
                          bool from_logits, float gout);
 
+/* Mean squared error over all elements of y and t (same shape, any strides): out = a new
+ * {1} tensor, the sum of squares taken in double. */
+int ar_mse_loss(ar_ctx *C, ar_tensor *out, const ar_tensor *y, const ar_tensor *t);
+/* gy = 2 * gout / numel * (y - t), a new contiguous tensor shaped like y (the gradient
+ * of t is its negative: pass scale -1). */
+int ar_mse_loss_backward(ar_ctx *C, ar_tensor *gy, const ar_tensor *y, const ar_tensor *t,
+                         float gout, float scale);
+
 #endif
 
 /* nn.init.orthogonal's core: overwrites the contiguous {rows, cols} matrix w (holding

@@ -51,6 +51,34 @@ test("labels as a tensor, a list, or a strided view give the same loss", functio
   near(nn.cross_entropy(x:t():t(), {1, 3, 2}):item(), a, 0)
 end)
 
+test("mse is one fused op: same value and gradients as (y - t):square():mean()", function()
+  local yv = {{0.3, -1.2, 2.0}, {0.7, 0.1, -0.4}}
+  local tv = {{0, 0.5, 1}, {1, 0.25, 0}}
+  local function run(fused, y_grad, t_grad, strided)
+    local y = actrun.tensor(yv, {requires_grad = y_grad})
+    local t = actrun.tensor(tv, {requires_grad = t_grad})
+    local yy, tt = y, t
+    if strided then yy, tt = y:t():t(), t:t():t() end -- same values through a view
+    local l = fused and nn.mse(yy, tt) or (yy - tt):square():mean()
+    if y_grad or t_grad then l:backward() end
+    return l:item(), y.grad, t.grad
+  end
+  for _, flags in ipairs{{true, true}, {true, false}, {false, true}} do
+    local v1, gy1, gt1 = run(true, flags[1], flags[2], false)
+    local v2, gy2, gt2 = run(false, flags[1], flags[2], false)
+    local v3 = run(true, flags[1], flags[2], true)
+    near(v1, v2, 1e-7, "value")
+    near(v3, v1, 0, "strided value")
+    eq(gy1 == nil, gy2 == nil, "y grad presence")
+    eq(gt1 == nil, gt2 == nil, "t grad presence")
+    if gy1 then tensor_near(gy1, gy2:totable(), 1e-7, "y grad") end
+    if gt1 then tensor_near(gt1, gt2:totable(), 1e-7, "t grad") end
+  end
+  local l = run(true, false, false, false)
+  near(l, select(1, run(false, false, false, false)), 1e-7, "without grad")
+  T.truthy(not nn.mse(actrun.zeros(2), actrun.ones(2)).requires_grad, "no grad: no node")
+end)
+
 test("gradcheck of every loss", function()
   local z = actrun.tensor({{0.3, -1.2, 2.0}, {0.7, 0.1, -0.4}}, {requires_grad = true})
   local t = actrun.tensor({{0, 0.5, 1}, {1, 0.25, 0}}, {requires_grad = true})
