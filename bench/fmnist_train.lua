@@ -35,6 +35,10 @@
 --   fmnist.MODEL.acc.min/.max  lowest and highest over the seeds after the last epoch
 --   fmnist.MODEL.epoch_s.Tt    median over all epochs of all seeds of the seconds per
 --                              epoch, at T threads
+--   fmnist.MODEL.epoch_cpu_s.Tt the same in CPU seconds of the process (os.clock, all
+--                              threads; on a busy machine the 1-thread figure is the
+--                              steadier measure of the work)
+--   fmnist.MODEL.epochs, .seeds the run's numbers of epochs and seeds
 -- Without the data set (actrun.data.fashion_mnist finds no files) it prints why and
 -- exits with status 77.
 -- --profile: instead of lab.train, one epoch of a hand-written loop with actrun.clock
@@ -205,7 +209,7 @@ local function profile_epoch(model, opt, seed)
 end
 
 local acc = {} -- acc[epoch][i] over seeds
-local secs = {}
+local secs, cpus = {}, {}
 for _, seed in ipairs(seeds) do
   actrun.manual_seed(seed)
   local model = build(opts.model)
@@ -214,9 +218,11 @@ for _, seed in ipairs(seeds) do
     profile_epoch(model, opt, seed)
   else
     local sched = recipe.schedule == "cosine" and optim.CosineLR(opt, {T = epochs}) or nil
+    local cpu_mark = os.clock()
     lab.train(model, {X = X, y = y}, {
       epochs = epochs, batch = batch, optimizer = opt, seed = seed, progress = false,
       on_epoch = function(row, m)
+        cpus[#cpus + 1] = os.clock() - cpu_mark
         local ev = lab.evaluate(m, Xt, yt)
         acc[row.epoch] = acc[row.epoch] or {}
         table.insert(acc[row.epoch], 100 * ev.accuracy)
@@ -225,6 +231,7 @@ for _, seed in ipairs(seeds) do
           "lr %.3g, %.3f s", seed, row.epoch, row.loss, 100 * row.accuracy, 100 * ev.accuracy,
           opt.lr, row.seconds)
         if sched then sched:step() end
+        cpu_mark = os.clock()
       end,
     })
   end
@@ -240,4 +247,7 @@ if not opts.profile then
   result(key .. ".acc.min", lo, "%")
   result(key .. ".acc.max", hi, "%")
   result(string.format("%s.epoch_s.%dt", key, opts.threads), median(secs), "s")
+  result(string.format("%s.epoch_cpu_s.%dt", key, opts.threads), median(cpus), "s")
+  result(key .. ".epochs", epochs, "epochs")
+  result(key .. ".seeds", #seeds, "seeds")
 end
