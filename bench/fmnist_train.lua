@@ -7,7 +7,7 @@
 --       [--limit N] [--quiet] [--profile]
 --
 -- Models:
---   mlp        784-256-256-10 ReLU (the issue's target network)
+--   mlp        784-256-256-10 ReLU (the network of the speed and accuracy targets)
 --   mlp_small  784-256-128-100-10 ReLU (the "MLP 256-128-100" of the Fashion-MNIST
 --              benchmark table, 88.33%)
 --   cnn        Conv(1->16, k5, pad 2)-ReLU-MaxPool2-Conv(16->32, k5, pad 2)-ReLU-MaxPool2
