@@ -3,7 +3,7 @@
 # table (Markdown) and the targets' status.
 #
 #   bench/run_all.sh [--write] [--quick] [--runs N] [--threads N] [--build DIR]
-#                    [--keep-raw DIR]
+#                    [--keep-raw DIR] [--fmnist-only | --no-fmnist]
 #
 #   --write      also regenerate the results in docs/BENCHMARKS.md (between the markers
 #                <!-- bench:begin --> and <!-- bench:end -->, the activation tables
@@ -22,7 +22,8 @@
 #   --no-fmnist  skip the Fashion-MNIST training benchmark (bench/fmnist_train.lua and
 #                bench/fmnist_train_torch.py; about 10 minutes in a full run)
 #
-# PyTorch columns: bench/overhead_torch.py and bench/torch_act.py run with $PYTHON, else
+# PyTorch columns: bench/overhead_torch.py, bench/torch_act.py and
+# bench/fmnist_train_torch.py run with $PYTHON, else
 # the first of `python3` and `/usr/bin/python3` that can import torch; without torch they
 # read "n/a" (empty cells in the activation tables of bench/bench_act.lua).
 # Each benchmark runs under a time limit ($ACTRUN_BENCH_TIMEOUT seconds, default 1800):
