@@ -3,12 +3,13 @@
 # table (Markdown) and the targets' status.
 #
 #   bench/run_all.sh [--write] [--quick] [--runs N] [--threads N] [--build DIR]
-#                    [--keep-raw DIR]
+#                    [--keep-raw DIR] [--fmnist-only | --no-fmnist]
 #
 #   --write      also regenerate the results in docs/BENCHMARKS.md (between the markers
-#                <!-- bench:begin --> and <!-- bench:end -->, and the activation tables
-#                between <!-- bench-act:begin --> and <!-- bench-act:end -->); without it
-#                nothing in the repository is written
+#                <!-- bench:begin --> and <!-- bench:end -->, the activation tables
+#                between <!-- bench-act:begin --> and <!-- bench-act:end -->, and the
+#                training table between <!-- bench-fmnist:begin --> and
+#                <!-- bench-fmnist:end -->); without it nothing in the repository is written
 #   --quick      fewer repetitions and smaller sizes (a smoke run, not for the record)
 #   --runs N     run every benchmark N times (interleaved) and report, per number, the
 #                median over the runs (default 1; each run already reports medians)
@@ -16,8 +17,13 @@
 #   --build DIR  build directory (default: $ACTRUN_BENCH_BUILD, else a directory under
 #                $TMPDIR, outside the repository)
 #   --keep-raw D copy every benchmark's raw output into D
+#   --fmnist-only  run only the Fashion-MNIST training benchmark (with --write, only
+#                its section of docs/BENCHMARKS.md is rewritten)
+#   --no-fmnist  skip the Fashion-MNIST training benchmark (bench/fmnist_train.lua and
+#                bench/fmnist_train_torch.py; about 10 minutes in a full run)
 #
-# PyTorch columns: bench/overhead_torch.py and bench/torch_act.py run with $PYTHON, else
+# PyTorch columns: bench/overhead_torch.py, bench/torch_act.py and
+# bench/fmnist_train_torch.py run with $PYTHON, else
 # the first of `python3` and `/usr/bin/python3` that can import torch; without torch they
 # read "n/a" (empty cells in the activation tables of bench/bench_act.lua).
 # Each benchmark runs under a time limit ($ACTRUN_BENCH_TIMEOUT seconds, default 1800):
@@ -25,7 +31,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-write=0 quick=0 threads=2 keep="" runs=1
+write=0 quick=0 threads=2 keep="" runs=1 fmnist=1 others=1
 build=${ACTRUN_BENCH_BUILD:-${TMPDIR:-/tmp}/actrun-bench-build-$(id -u)}
 while (($#)); do
   case $1 in
@@ -35,6 +41,8 @@ while (($#)); do
   --runs) runs=$2; shift ;;
   --build) build=$2; shift ;;
   --keep-raw) keep=$2; shift ;;
+  --no-fmnist) fmnist=0 ;;
+  --fmnist-only) others=0 fmnist=1 ;;
   -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
   *) echo "run_all.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -67,8 +75,16 @@ trap 'rm -rf "$raw"' EXIT
 if ((quick)); then
   a_stream=(--reps 5) a_gemm=(--samples 3 --max-size 1024) a_over=(--n 100000 --reps 3)
   a_core=(--n 100000 --reps 3) a_act=(--quick)
+  a_fm_mlp=(--limit 5000 --epochs 3 --seeds 1,2,3) a_fm_small=(--limit 5000 --epochs 3 --seeds 1)
+  a_fm_cnn=(--limit 2000 --epochs 1 --seeds 1) a_fm_cnn_torch=("${a_fm_cnn[@]}")
+  a_fm_time=(--limit 10000 --epochs 2 --seeds 1)
 else
   a_stream=() a_gemm=() a_over=() a_core=() a_act=()
+  # the targets' recipes: MLP 10 epochs x 3 seeds (accuracy after 3 and 10), the
+  # 256-128-100 MLP's recipe x 3 seeds, the CNN x 1 seed (PyTorch: 2 epochs, for its time)
+  a_fm_mlp=(--epochs 10 --seeds 1,2,3) a_fm_small=(--seeds 1,2,3)
+  a_fm_cnn=(--seeds 1) a_fm_cnn_torch=(--seeds 1 --epochs 2)
+  a_fm_time=(--epochs 3 --seeds 1)
 fi
 
 loads=()
@@ -108,25 +124,53 @@ torch_version="n/a"
 [[ -z $python ]] && log "== torch: not importable, PyTorch columns are n/a"
 
 for ((i = 1; i <= runs; i++)); do
-  run stream "$benchbin/stream" --threads "$threads" "${a_stream[@]}"
-  run gemm "$benchbin/gemm" --threads "$threads" "${a_gemm[@]}"
-  run overhead "$actrun" "$here/bench/overhead.lua" --threads "$threads" "${a_over[@]}"
-  run overhead_core "$benchbin/overhead_core" "${a_core[@]}"
-  if [[ -n $python ]]; then
-    run torch "$python" "$here/bench/overhead_torch.py" --threads "$threads" "${a_over[@]}"
-  else
-    echo "# torch unavailable" >"$raw/torch.$i.txt"
-  fi
-  run act "$actrun" "$here/bench/bench_act.lua" --threads "$threads" "${a_act[@]}"
-  if [[ -n $python ]]; then
-    run torch_act "$python" "$here/bench/torch_act.py" --threads "$threads" "${a_act[@]}"
-  else
-    echo "# torch unavailable" >"$raw/torch_act.$i.txt"
+  if ((others)); then
+    run stream "$benchbin/stream" --threads "$threads" "${a_stream[@]}"
+    run gemm "$benchbin/gemm" --threads "$threads" "${a_gemm[@]}"
+    run overhead "$actrun" "$here/bench/overhead.lua" --threads "$threads" "${a_over[@]}"
+    run overhead_core "$benchbin/overhead_core" "${a_core[@]}"
+    if [[ -n $python ]]; then
+      run torch "$python" "$here/bench/overhead_torch.py" --threads "$threads" "${a_over[@]}"
+    else
+      echo "# torch unavailable" >"$raw/torch.$i.txt"
+    fi
+    run act "$actrun" "$here/bench/bench_act.lua" --threads "$threads" "${a_act[@]}"
+    if [[ -n $python ]]; then
+      run torch_act "$python" "$here/bench/torch_act.py" --threads "$threads" "${a_act[@]}"
+    else
+      echo "# torch unavailable" >"$raw/torch_act.$i.txt"
+    fi
+  fi # others
+  if ((fmnist)); then
+    # Fashion-MNIST training: the accuracy runs once (repeatable from their seeds, and
+    # the longest), seconds per epoch every run, actrun and PyTorch alternating
+    if ((i == 1)); then
+      run fm_mlp "$actrun" "$here/bench/fmnist_train.lua" --model mlp --quiet "${a_fm_mlp[@]}"
+      run fm_small "$actrun" "$here/bench/fmnist_train.lua" --model mlp_small --quiet "${a_fm_small[@]}"
+      run fm_cnn "$actrun" "$here/bench/fmnist_train.lua" --model cnn --quiet "${a_fm_cnn[@]}"
+      if [[ -n $python ]]; then
+        run fm_mlp_torch "$python" "$here/bench/fmnist_train_torch.py" --model mlp --quiet "${a_fm_mlp[@]}"
+        run fm_small_torch "$python" "$here/bench/fmnist_train_torch.py" --model mlp_small --quiet "${a_fm_small[@]}"
+        run fm_cnn_torch "$python" "$here/bench/fmnist_train_torch.py" --model cnn --quiet "${a_fm_cnn_torch[@]}"
+      fi
+    fi
+    for ((t = 1; t <= threads; t++)); do
+      run "fm_time${t}" "$actrun" "$here/bench/fmnist_train.lua" --model mlp --threads "$t" --quiet "${a_fm_time[@]}"
+      if [[ -n $python ]]; then
+        run "fm_time${t}_torch" "$python" "$here/bench/fmnist_train_torch.py" --model mlp --threads "$t" --quiet "${a_fm_time[@]}"
+      fi
+    done
   fi
 done
 
 # per benchmark: comments of every run, then each number's median over the runs
-for name in stream gemm overhead overhead_core torch act torch_act; do
+fm_names=()
+if ((fmnist)); then
+  fm_names=(fm_mlp fm_small fm_cnn fm_mlp_torch fm_small_torch fm_cnn_torch)
+  for ((t = 1; t <= threads; t++)); do fm_names+=("fm_time$t" "fm_time${t}_torch"); done
+fi
+for name in stream gemm overhead overhead_core torch act torch_act "${fm_names[@]}"; do
+  compgen -G "$raw/$name.*.txt" >/dev/null || continue
   cat "$raw/$name".*.txt | awk '
     /^#/ { if (!seen[$0]++) print; next }
     NF >= 3 { if (!($1 in n)) order[++k] = $1; x[$1, ++n[$1]] = $2 + 0; unit[$1] = $3 }
@@ -160,6 +204,7 @@ if ((${#loads[@]})); then
 fi
 header="Measured $(date -u +%Y-%m-%d) on $(nproc) x ${cpu}, ${blas:-OpenBLAS ?}, PyTorch ${torch_version}.${runsnote}${loadnote}${quicknote}"
 
+if ((others)); then
 cat "$raw"/stream.txt "$raw"/gemm.txt "$raw"/overhead.txt "$raw"/overhead_core.txt "$raw"/torch.txt |
   awk -v threads="$threads" -v header="$header" '
 function has(k) { return (k in v) }
@@ -319,6 +364,66 @@ for name in act torch_act; do
 done
 echo
 cat "$raw/act_table.md"
+fi # others
+
+# Fashion-MNIST training (bench/fmnist_train.lua, bench/fmnist_train_torch.py): the keys
+# of every run file, prefixed with the run's name
+if ((fmnist)); then
+  for name in "${fm_names[@]}"; do
+    [[ -f $raw/$name.txt ]] && awk -v n="$name" '!/^#/ && NF >= 3 { print n ":" $1, $2, $3 }' "$raw/$name.txt"
+  done | awk -v header="$header" -v threads="$threads" '
+function has(k) { return (k in v) }
+function f(k, d, u) { return has(k) ? sprintf("%." d "f%s", v[k], u) : "n/a" }
+function status(k, min) { return has(k) ? (v[k] >= min ? "MET" : sprintf("MISSED by %.2f points", min - v[k])) : "n/a" }
+# "E epochs, S seeds" of a run (its .epochs and .seeds keys)
+function es(run, model) {
+  p = run (run ~ /_torch$/ ? ":torch.fmnist." : ":fmnist.") model
+  e = v[p ".epochs"]; n = v[p ".seeds"]
+  return sprintf("%d epoch%s, %d seed%s", e, e == 1 ? "" : "s", n, n == 1 ? "" : "s")
+}
+function acc(name, ka, kt, min, target) {
+  printf("| %s | %s | %s | %s | %s |\n", name, f(ka, 2, "%"), f(kt, 2, "%"), target, status(ka, min))
+}
+{ v[$1] = $2 + 0 }
+END {
+  print header
+  print ""
+  print "| training on Fashion-MNIST (test accuracy: median over the seeds) | actrun | PyTorch | target | status |"
+  print "|---|---|---|---|---|"
+  acc("MLP 784-256-256-10 ReLU, Adam 1e-3, batch 128 (" es("fm_mlp", "mlp") "): after 3 epochs",
+      "fm_mlp:fmnist.mlp.acc.e3", "fm_mlp_torch:torch.fmnist.mlp.acc.e3", 85, ">= 85%")
+  acc("the same after 10 epochs", "fm_mlp:fmnist.mlp.acc.e10", "fm_mlp_torch:torch.fmnist.mlp.acc.e10", 88, ">= 88%")
+  printf("| the same, lowest-highest seed after the last epoch | %s-%s | %s-%s | | |\n",
+    f("fm_mlp:fmnist.mlp.acc.min", 2, "%"), f("fm_mlp:fmnist.mlp.acc.max", 2, "%"),
+    f("fm_mlp_torch:torch.fmnist.mlp.acc.min", 2, "%"), f("fm_mlp_torch:torch.fmnist.mlp.acc.max", 2, "%"))
+  for (t = 1; t <= threads; t++) {
+    ka = "fm_time" t ":fmnist.mlp.epoch_s." t "t"; kt = "fm_time" t "_torch:torch.fmnist.mlp.epoch_s." t "t"
+    r = (has(ka) && has(kt) && v[ka] > 0) ? v[kt] / v[ka] : -1
+    n = v["fm_time" t ":fmnist.mlp.epochs"]
+    printf("| MLP seconds per epoch (training loop only; median of %d epoch%s), %d thread%s | %s | %s | PyTorch / actrun >= 1.2 | %s |\n",
+      n, n == 1 ? "" : "s", t, t > 1 ? "s" : "", f(ka, 3, " s"), f(kt, 3, " s"),
+      r < 0 ? "n/a" : sprintf("%s (%.2fx)", r >= 1.2 ? "MET" : "MISSED", r))
+    ka = "fm_time" t ":fmnist.mlp.epoch_cpu_s." t "t"; kt = "fm_time" t "_torch:torch.fmnist.mlp.epoch_cpu_s." t "t"
+    printf("| the same in CPU seconds of the process (all threads; steadier on a busy machine) | %s | %s | | %s |\n",
+      f(ka, 3, " s"), f(kt, 3, " s"), (has(ka) && has(kt) && v[ka] > 0) ? sprintf("PyTorch / actrun %.2fx", v[kt] / v[ka]) : "")
+  }
+  acc("MLP 784-256-128-100-10 ReLU, recipe `cosine` (" es("fm_small", "mlp_small") ")", "fm_small:fmnist.mlp_small.acc",
+      "fm_small_torch:torch.fmnist.mlp_small.acc", 88.33, ">= 88.33%")
+  printf("| the same, lowest-highest seed | %s-%s | %s-%s | | |\n",
+    f("fm_small:fmnist.mlp_small.acc.min", 2, "%"), f("fm_small:fmnist.mlp_small.acc.max", 2, "%"),
+    f("fm_small_torch:torch.fmnist.mlp_small.acc.min", 2, "%"), f("fm_small_torch:torch.fmnist.mlp_small.acc.max", 2, "%"))
+  acc("CNN (Conv 16 k5, ReLU, pool 2, Conv 32 k5, ReLU, pool 2, Linear), Adam 1e-3, batch 128 (" es("fm_cnn", "cnn") ")",
+      "fm_cnn:fmnist.cnn.acc", "", 90, ">= 90%")
+  ka = "fm_cnn:fmnist.cnn.epoch_s.1t"; kt = "fm_cnn_torch:torch.fmnist.cnn.epoch_s.1t"
+  printf("| CNN seconds per epoch, 1 thread (PyTorch: %s) | %s | %s | reported | %s |\n", es("fm_cnn_torch", "cnn"), f(ka, 2, " s"), f(kt, 2, " s"),
+    (has(ka) && has(kt) && v[ka] > 0) ? sprintf("PyTorch / actrun %.2fx", v[kt] / v[ka]) : "")
+}' >"$raw/fmnist_table.md"
+  for name in "${fm_names[@]}"; do
+    grep -h '^# .*\(timed out\|failed\)' "$raw/$name.txt" 2>/dev/null | sed 's/^# /Note: /' >>"$raw/fmnist_table.md" || true
+  done
+  echo
+  cat "$raw/fmnist_table.md"
+fi
 
 # ---------- --write ----------
 # splice NAME TABLE: replace what lies between <!-- NAME:begin --> and <!-- NAME:end -->
@@ -332,6 +437,7 @@ splice() {
 }
 if ((write)); then
   doc=$here/docs/BENCHMARKS.md
+  if ((others)); then
   if [[ ! -f $doc ]] || ! grep -q '<!-- bench:begin -->' "$doc" || ! grep -q '<!-- bench:end -->' "$doc"; then
     echo "run_all.sh: $doc lacks the <!-- bench:begin --> / <!-- bench:end --> markers" >&2
     exit 1
@@ -341,6 +447,14 @@ if ((write)); then
     splice bench-act "$raw/act_table.md"
   else
     log "!! $doc lacks the <!-- bench-act:begin --> / <!-- bench-act:end --> markers: activation tables not written"
+  fi
+  fi # others
+  if ((fmnist)); then
+    if grep -q '<!-- bench-fmnist:begin -->' "$doc" && grep -q '<!-- bench-fmnist:end -->' "$doc"; then
+      splice bench-fmnist "$raw/fmnist_table.md"
+    else
+      log "!! $doc lacks the <!-- bench-fmnist:begin --> / <!-- bench-fmnist:end --> markers: training table not written"
+    fi
   fi
   log "== wrote $doc"
 fi
