@@ -16,6 +16,7 @@
  * are not allowed (they would be in MPI too). */
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,11 @@ static void dist_init(void) {
   MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
   MPI_Comm_size(MPI_COMM_WORLD, &g_size);
   g_active = 1;
+#else
+  /* N copies of a one-rank run would each do (and write) everything: say so once */
+  if (launched())
+    fprintf(stderr, "actrun: started by an MPI launcher, but this build has no MPI "
+                    "(ACTRUN_MPI=OFF): every process runs as rank 0 of 1\n");
 #endif
 }
 
