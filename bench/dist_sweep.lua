@@ -3,13 +3,13 @@
 -- x 1 thread (mpirun -np 2), each the median of --repeat runs. Not part of the test
 -- suite; docs/DISTRIBUTED.md has the figures and the scaling assumptions.
 --
---   actrun bench/dist_sweep.lua [--repeat 3] [--ranks 2] [--n 4000] [--epochs 3]
+--   actrun bench/dist_sweep.lua [--repeat 3] [--ranks 2] [--n 12000] [--epochs 3] [--width 64]
 --   mpirun -np 2 actrun bench/dist_sweep.lua --child 1   (one timing; what the driver runs)
 local actrun = require "actrun"
 local dist = require "actrun.dist"
 local lab, nn, data = actrun.lab, actrun.nn, actrun.data
 
-local opts = {["repeat"] = 3, ranks = 2, n = 4000, epochs = 3, width = 64, child = nil}
+local opts = {["repeat"] = 3, ranks = 2, n = 12000, epochs = 3, width = 64, child = nil}
 local i = 1
 while arg and arg[i] do
   local k = arg[i]:match("^%-%-(.+)$")
@@ -39,8 +39,16 @@ local function sweep(threads)
 end
 
 if opts.child then
-  local t = sweep(opts.child)
-  if dist.rank() == 0 then print(string.format("SWEEP_SECONDS %.4f", t)) end
+  local c0 = os.clock()
+  local t, rows = sweep(opts.child)
+  -- the training time summed over the runs (whichever rank ran them) and the CPU time
+  -- the busiest rank got: when the runs' seconds grow with the ranks, the cores are shared
+  local run_s = 0
+  for _, r in ipairs(rows) do run_s = run_s + r.seconds end
+  local cpu = dist.allreduce({os.clock() - c0}, "max")[1]
+  if dist.rank() == 0 then
+    print(string.format("SWEEP_SECONDS %.4f RUN_SECONDS %.4f CPU_MAX %.4f", t, run_s, cpu))
+  end
   return
 end
 
@@ -59,9 +67,9 @@ local function run(cmd)
   local p = io.popen(cmd .. " 2>&1")
   local out = p:read("a")
   p:close()
-  local t = tonumber(out:match("SWEEP_SECONDS ([%d.]+)"))
+  local t, rs, cpu = out:match("SWEEP_SECONDS ([%d.]+) RUN_SECONDS ([%d.]+) CPU_MAX ([%d.]+)")
   if not t then error("dist_sweep: no timing from: " .. cmd .. "\n" .. out, 0) end
-  return t
+  return tonumber(t), tonumber(rs), tonumber(cpu)
 end
 
 local function median(list)
@@ -91,11 +99,12 @@ print(string.format("lab.compare sweep: %d activations x 2 seeds = %d runs, %d r
   opts.width, opts.epochs, opts["repeat"]))
 local times = {}
 for _, c in ipairs(configs) do
-  local list = {}
-  for r = 1, opts["repeat"] do list[r] = run(c.cmd) end
-  times[#times + 1] = median(list)
+  local list, rsl, cpul = {}, {}, {}
+  for r = 1, opts["repeat"] do list[r], rsl[r], cpul[r] = run(c.cmd) end
   local mn, mx = math.min(table.unpack(list)), math.max(table.unpack(list))
-  print(string.format("  %-22s %7.2f s   (min %.2f, max %.2f)", c.name, times[#times], mn, mx))
+  times[#times + 1] = median(list)
+  print(string.format("  %-22s %7.2f s   (min %.2f, max %.2f)   runs' own seconds %.2f, " ..
+    "busiest rank's CPU %.2f s", c.name, times[#times], mn, mx, median(rsl), median(cpul)))
 end
 if have_mpi then
   print(string.format("speed-up of %d ranks: %.2fx over 1 rank x 1 thread, %.2fx over 1 rank " ..

@@ -1209,6 +1209,9 @@ function lab.compare(spec)
   end
   local total = #runs
   local owner = {}
+  -- progress of each run's training: as asked (nil: automatic) on rank 0, off elsewhere
+  local run_progress = show
+  if quiet or rank ~= 0 then run_progress = false end
   if W then
     -- expected cost of a run: spec.cost(activation, seed), else the model's parameter
     -- count (the GEMMs, which dominate a step, scale with it; seeds cost the same)
@@ -1257,7 +1260,7 @@ function lab.compare(spec)
         optim().Adam(params, {lr = 1e-3})
       local t0 = actrun.clock()
       local history = lab.train(model, train, {epochs = epochs, batch = batch, optimizer = opt,
-        loss = lossf, seed = seed, progress = (not quiet and rank == 0) and show or false,
+        loss = lossf, seed = seed, progress = run_progress,
         label = fmt("%s seed %d", a, seed)})
       local seconds = actrun.clock() - t0
       local ev = lab.evaluate(model, test.X, test.y, lossf)

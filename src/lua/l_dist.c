@@ -29,7 +29,9 @@
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_active;      /* MPI is initialised and in use */
 static int g_rank, g_size = 1;
+#ifdef ACTRUN_HAVE_MPI
 static int g_owner;       /* actrun called MPI_Init, so it calls MPI_Finalize */
+#endif
 static char g_initerr[256];
 
 static int launched(void) {
@@ -306,6 +308,7 @@ static int f_gather_bytes(lua_State *L) {
   }
 #endif
   (void)root;
+  (void)s;
   lua_createtable(L, 1, 0);
   lua_pushvalue(L, 1);
   lua_rawseti(L, -2, 1);
@@ -331,6 +334,7 @@ static int f_allgather_bytes(lua_State *L) {
     return 1;
   }
 #endif
+  (void)s;
   lua_createtable(L, 1, 0);
   lua_pushvalue(L, 1);
   lua_rawseti(L, -2, 1);

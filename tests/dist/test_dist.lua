@@ -260,7 +260,6 @@ test("compare: runs spread over the ranks, full ordered rows everywhere, rank 0 
       return self
     end, flush = function() end, setvbuf = function() end}
   end
-  local env_progress = os.getenv("ACTRUN_PROGRESS")
   io.stdout, io.stderr = sink(out), sink(err)
   local ok, rows = pcall(lab.compare, spec(false))
   io.stdout, io.stderr = so, se
@@ -268,11 +267,11 @@ test("compare: runs spread over the ranks, full ordered rows everywhere, rank 0 
   local text = table.concat(out)
   if rank == 0 then
     check(text:find("rank +activation +test accuracy"), "rank 0 prints the table:\n" .. text)
+    check(table.concat(err):find("epoch 2/2"), "rank 0 shows progress")
   else
     check(text == "", "rank " .. rank .. " printed:\n" .. text)
     check(table.concat(err) == "", "rank " .. rank .. " wrote to stderr")
   end
-  local _ = env_progress
   check(#rows == #acts * 2)
   -- the same rows as one process, in order, identical on every rank
   local k = 0
