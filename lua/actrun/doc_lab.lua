@@ -19,7 +19,8 @@ epoch; returning false stops. seed fixes the shuffle order. accuracy: argmax vs 
 1..C for {N,C} outputs; for {N,1} outputs and 0/1 targets, output > 0 (bce_with_logits)
 or > 0.5 (other losses); nil for other targets (regression). distributed=true under
 mpirun: data parallel from rank 0's weights, batch rows per rank (N ranks = one process
-with N x batch).
+with N x batch; one allreduce of all gradients per step; progress from rank 0 only;
+on_epoch runs on every rank and must decide the same everywhere).
   local h = lab.train(m, {X=X, y=y}, {epochs=10, val={X=Xt, y=yt}, seed=1})]=],
 
   ["actrun.lab.evaluate"] = [=[
@@ -31,7 +32,7 @@ without recording, in batches; the model's modes are restored afterwards.
   ["actrun.lab.compare"] = [=[
 actrun.lab.compare{activations=, model=function(act) ... end, data={train={X=,y=},
   test={X=,y=}} [, optimizer=function(params) ... end, loss=, epochs=1, batch=64,
-  seeds=1, csv=PATH, plot=PATH, progress=, quiet=false]} -> rows, summary
+  seeds=1, csv=PATH, plot=PATH, progress=, quiet=false, cost=]} -> rows, summary
 Trains model(act) for every activation and seed (seeds: a list, or n for 1..n), with
 manual_seed(seed) before each model is made: runs of one seed start from the same
 weights and batches. Row: activation seed params epochs train_loss train_accuracy
@@ -42,7 +43,9 @@ norms of the first and last Linear (lab.gradient_flow on the first 1024 test row
 after training). summary: one row per
 activation ranked by mean test accuracy (*_sd: sd over seeds; grad_ratio: geometric
 mean of first/last). Prints runs and the ranked table; csv: one line per run. Under
-mpirun the runs are spread over the ranks; every rank returns every row.
+mpirun the runs are spread over the ranks, balanced by expected cost (cost(act, seed)
+-> number; default the model's parameter count), every rank returns every row in
+order, and only rank 0 prints, shows progress and writes csv/plot.
   lab.compare{activations={"relu","tanh"}, model=function(a)
     return nn.mlp{784, 256, 10, activation=a} end, data=D, seeds=3, csv="runs.csv"}]=],
 

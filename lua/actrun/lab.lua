@@ -331,6 +331,78 @@ local function pct(v)
   return v and fmt("%.2f%%", 100 * v) or nil
 end
 
+-- Data parallel helpers (lab.train{distributed=true}). A model's tensors travel as one
+-- flat buffer: one collective per step however many parameters there are.
+local function numel_sum(list)
+  local n = 0
+  for _, p in ipairs(list) do n = n + p:numel() end
+  return n
+end
+
+-- rank 0's values of every tensor in list (parameters, buffers) on every rank
+local function broadcast_tensors(D, list)
+  local total = numel_sum(list)
+  if total == 0 then return end
+  local flat = actrun.zeros(total)
+  local off = 1
+  for _, p in ipairs(list) do
+    local k = p:numel()
+    if k > 0 then flat:narrow(1, off, k):copy(p:detach():reshape(k)) end
+    off = off + k
+  end
+  D.broadcast(flat, 0)
+  off = 1
+  for _, p in ipairs(list) do
+    local k = p:numel()
+    if k > 0 then p:detach():copy(flat:narrow(1, off, k):view(p:shape())) end
+    off = off + k
+  end
+end
+
+-- The model's buffers (BatchNorm's running statistics) in a fixed order.
+local function model_buffers(model)
+  if type(model.named_buffers) ~= "function" then return {} end
+  local map, names = model:named_buffers()
+  local list = {}
+  for _, name in ipairs(names or {}) do
+    if actrun.is_tensor(map[name]) then list[#list + 1] = map[name] end
+  end
+  return list
+end
+
+-- One allreduce per step: each rank's gradients, weighted by its share of the step's
+-- rows (n of nall), go into one flat buffer; the ranks' sum is the gradient of the mean
+-- loss over all nall rows, copied back into every p.grad (identical on every rank).
+-- With equal shares (n * size == nall) the weights are 1 / size: an allreduce "mean".
+local function allreduce_grads(D, params, flat, n, nall, size)
+  local off = 1
+  for _, p in ipairs(params) do
+    local k = p:numel()
+    if k > 0 then
+      local g = p.grad
+      if g == nil or n == 0 then flat:narrow(1, off, k):zero()
+      else flat:narrow(1, off, k):copy(g:reshape(k)) end
+    end
+    off = off + k
+  end
+  local buf = flat
+  if n * size == nall then
+    D.allreduce(buf, "mean")
+  else
+    if n ~= nall then buf = flat * (n / nall) end
+    D.allreduce(buf, "sum")
+  end
+  off = 1
+  for _, p in ipairs(params) do
+    local k = p:numel()
+    if k > 0 then
+      local src = buf:narrow(1, off, k):view(p:shape())
+      if p.grad == nil then p.grad = src:clone() else p.grad:copy(src) end
+    end
+    off = off + k
+  end
+end
+
 -- The text of one finished epoch (progress display).
 local function epoch_text(row)
   local parts = {fmt("loss %.4f", row.loss)}
@@ -400,9 +472,13 @@ function lab.train(model, set, opts)
   lossf = lossf or nn().cross_entropy
   local params = model:parameters()
   opt = opt or optim().Adam(params, {lr = 1e-3})
+  local flat, buffers
   if D then
-    -- start from rank 0's weights
-    for _, p in ipairs(params) do D.broadcast(p:detach(), 0) end
+    -- start from rank 0's weights (and buffers)
+    buffers = model_buffers(model)
+    broadcast_tensors(D, params)
+    broadcast_tensors(D, buffers)
+    flat = actrun.zeros(math.max(1, numel_sum(params)))
   end
   local N = X:size(1)
   local nbatches = (N + batch * size - 1) // (batch * size)
@@ -450,19 +526,7 @@ function lab.train(model, set, opts)
           seen = seen + n
           if rule then correct = correct + count_correct(rule, out, yb) end
         end
-        if D then
-          -- mean over ranks of (n * size / nall) * local mean = the mean over all rows
-          local scale = n * size / nall
-          for _, p in ipairs(params) do
-            local g = p.grad
-            if g == nil then
-              p.grad = actrun.zeros(p:shape())
-            elseif scale ~= 1 then
-              p.grad = g * scale
-            end
-            D.allreduce(p.grad, "mean")
-          end
-        end
+        if D then allreduce_grads(D, params, flat, n, nall, size) end
         opt:step()
         done = done + 1
         if (done % every == 0 or done == nbatches) and win_n > 0 then
@@ -472,8 +536,11 @@ function lab.train(model, set, opts)
         bar:update(done, seen > 0 and loss_sum / seen or nil)
       end
       if D then
-        local t = D.allreduce(actrun.tensor{loss_sum, seen, correct}, "sum"):totable()
+        -- the epoch's numbers over every rank's rows (as doubles); rank 0's buffers
+        -- (running statistics, computed on its shards) keep the replicas identical
+        local t = D.allreduce({loss_sum, seen, correct}, "sum")
         loss_sum, seen, correct = t[1], t[2], t[3]
+        broadcast_tensors(D, buffers)
       end
       local row = {epoch = epoch, loss = loss_sum / seen,
         accuracy = rule and correct / seen or nil, seconds = actrun.clock() - t0}
@@ -939,7 +1006,7 @@ end
 
 local COMPARE_OPTS = {activations = true, model = true, data = true, optimizer = true,
   epochs = true, batch = true, seeds = true, csv = true, plot = true, loss = true,
-  progress = true, quiet = true}
+  progress = true, quiet = true, cost = true}
 
 local function compare_table(summary, several)
   local headers = {"rank", "activation", "test accuracy", "test loss", "train loss", "dead",
@@ -1019,52 +1086,38 @@ local function first_last_grad(flow)
   return lin[1].grad_norm, lin[#lin].grad_norm
 end
 
-local share_rows
--- After a compare spread over ranks: each rank packs the numbers of its own runs into
--- one float tensor (zeros elsewhere, NaN for a missing value), one allreduce sums them,
--- and every rank rebuilds every row from it (so all ranks hold identical rows).
-local RUN_FIELDS = {"params", "epochs", "train_loss", "train_accuracy", "test_loss",
-  "test_accuracy", "seconds", "dead_fraction", "grad_norm_first", "grad_norm_last"}
-local HIST_FIELDS = {"loss", "accuracy", "seconds", "val_loss", "val_accuracy"}
+-- lab.compare over several ranks: runs go to ranks balanced by expected cost (longest
+-- first, each to the least loaded rank: the LPT rule; ties to the lower rank, so equal
+-- costs go round-robin in run order). The same inputs give the same plan on every rank.
+local function plan_runs(costs, size)
+  local order = {}
+  for i = 1, #costs do order[i] = i end
+  table.sort(order, function(x, y)
+    if costs[x] ~= costs[y] then return costs[x] > costs[y] end
+    return x < y
+  end)
+  local load, owner = {}, {}
+  for r = 0, size - 1 do load[r] = 0 end
+  for _, i in ipairs(order) do
+    local best = 0
+    for r = 1, size - 1 do
+      if load[r] < load[best] then best = r end
+    end
+    owner[i] = best
+    load[best] = load[best] + costs[i]
+  end
+  return owner, load
+end
+lab._plan_runs = plan_runs -- for the tests
 
-share_rows = function(W, rows, rank, size, epochs)
-  local K = #RUN_FIELDS + #HIST_FIELDS * epochs
-  local flat = {}
-  local nan = 0 / 0
+-- Every rank's finished rows to every rank (one allgather of the serialised rows), put
+-- back in run order: all ranks return identical, complete rows.
+local function share_rows(W, rows, owner, rank)
+  local mine = {}
   for run, r in ipairs(rows) do
-    local base = (run - 1) * K
-    local mine = (run - 1) % size == rank
-    for j = 1, K do flat[base + j] = 0 end
-    if mine then
-      for j, k in ipairs(RUN_FIELDS) do
-        local v = r[k]
-        flat[base + j] = v == nil and nan or v
-      end
-      for e, h in ipairs(r.history) do
-        for j, k in ipairs(HIST_FIELDS) do
-          local v = h[k]
-          flat[base + #RUN_FIELDS + (e - 1) * #HIST_FIELDS + j] = v == nil and nan or v
-        end
-      end
-    end
+    if owner[run] == rank then mine[#mine + 1] = {run = run, row = r} end
   end
-  local t = W.allreduce(actrun.tensor(flat), "sum"):totable()
-  local function val(x) if x ~= x then return nil end return x end
-  for run, r in ipairs(rows) do
-    local base = (run - 1) * K
-    for j, k in ipairs(RUN_FIELDS) do r[k] = val(t[base + j]) end
-    r.params = r.params and math.tointeger(r.params) or r.params
-    r.epochs = r.epochs and math.tointeger(r.epochs) or r.epochs
-    local history = {}
-    for e = 1, r.epochs or 0 do
-      local h = {epoch = e}
-      for j, k in ipairs(HIST_FIELDS) do
-        h[k] = val(t[base + #RUN_FIELDS + (e - 1) * #HIST_FIELDS + j])
-      end
-      history[e] = h
-    end
-    r.history = history
-  end
+  for _, e in ipairs(W.allgather_rows(mine)) do rows[e.run] = e.row end
 end
 
 function lab.compare(spec)
@@ -1141,8 +1194,12 @@ function lab.compare(spec)
   local plotfile = opt_type(fname, spec, "plot", "string", 3)
   local quiet = opt_type(fname, spec, "quiet", "boolean", 3)
   local show = opt_type(fname, spec, "progress", "boolean", 3)
-  -- with several MPI ranks, run i belongs to rank (i - 1) % size; the results are
-  -- shared at the end and rank 0 prints the table and writes the files
+  if spec.cost ~= nil and not is_callable(spec.cost) then
+    error(fmt("%s: option cost expected a function(activation, seed) -> number, got %s",
+      fname, typename(spec.cost)), 2)
+  end
+  -- with several MPI ranks (actrun.dist), each run belongs to one rank (plan_runs); the
+  -- rows are shared at the end, and only rank 0 prints, shows progress and writes files
   local W, rank, size = dist_module(), 0, 1
   if W then rank, size = W.rank(), W.size() end
   if size <= 1 then W = nil end
@@ -1152,30 +1209,63 @@ function lab.compare(spec)
     if not f then error(fmt("%s: option csv: cannot write %s", fname, tostring(err)), 2) end
     f:close()
   end
-  local say = quiet and function() end or function(...)
+  local say = (quiet or rank ~= 0) and function() end or function(...)
     io.stdout:write(...)
     io.stdout:write("\n")
     io.stdout:flush()
   end
-  local say0 = rank == 0 and say or function() end
-  local tag = W and fmt("[rank %d] ", rank) or ""
   local lossf = spec.loss or nn().cross_entropy
   local train, test = D.train, D.test
   -- gradient norms from one batch of the test set (at most EVAL_BATCH rows)
   local ng = math.min(EVAL_BATCH, test.X:size(1))
   local gX, gy = test.X:narrow(1, 1, ng), test.y:narrow(1, 1, ng)
 
-  local rows = {}
-  local total = #acts * #seeds
-  local run = 0
+  local rows, runs = {}, {}
   for _, a in ipairs(acts) do
-    for _, seed in ipairs(seeds) do
-      run = run + 1
-      if (run - 1) % size ~= rank then
-        rows[run] = {activation = a, seed = seed} -- filled in by share_rows
-        goto next_run
+    for _, seed in ipairs(seeds) do runs[#runs + 1] = {a = a, seed = seed} end
+  end
+  local total = #runs
+  local owner = {}
+  -- progress of each run's training: as asked (nil: automatic) on rank 0, off elsewhere
+  local run_progress = show
+  if quiet or rank ~= 0 then run_progress = false end
+  if W then
+    -- expected cost of a run: spec.cost(activation, seed), else the model's parameter
+    -- count (the GEMMs, which dominate a step, scale with it; seeds cost the same)
+    local costs, params_of = {}, {}
+    for i, r in ipairs(runs) do
+      local c
+      if spec.cost then
+        c = spec.cost(r.a, r.seed)
+        if type(c) ~= "number" or c ~= c or c < 0 then
+          error(fmt("%s: option cost returned %s for activation '%s', seed %d, expected a " ..
+            "number >= 0", fname, tostring(c), r.a, r.seed), 2)
+        end
+      else
+        if not params_of[r.a] then
+          actrun.manual_seed(r.seed)
+          local m = spec.model(r.a)
+          params_of[r.a] = is_module(m) and m:num_parameters() or 1
+        end
+        c = params_of[r.a]
       end
-      say(fmt("%srun %d/%d: %s, seed %d", tag, run, total, a, seed))
+      costs[i] = c
+    end
+    owner = plan_runs(costs, size)
+    local mine = 0
+    for i = 1, total do if owner[i] == 0 then mine = mine + 1 end end
+    say(fmt("%d runs over %d ranks (balanced by expected cost; rank 0 runs %d, reports its own)",
+      total, size, mine))
+  end
+
+  for run, r in ipairs(runs) do
+    local a, seed = r.a, r.seed
+    if W and owner[run] ~= rank then
+      rows[run] = {activation = a, seed = seed} -- filled in by share_rows
+      goto next_run
+    end
+    say(fmt("run %d/%d: %s, seed %d", run, total, a, seed))
+    do
       actrun.manual_seed(seed)
       local model = spec.model(a)
       if not is_module(model) then
@@ -1187,7 +1277,7 @@ function lab.compare(spec)
         optim().Adam(params, {lr = 1e-3})
       local t0 = actrun.clock()
       local history = lab.train(model, train, {epochs = epochs, batch = batch, optimizer = opt,
-        loss = lossf, seed = seed, progress = (not quiet) and show,
+        loss = lossf, seed = seed, progress = run_progress,
         label = fmt("%s seed %d", a, seed)})
       local seconds = actrun.clock() - t0
       local ev = lab.evaluate(model, test.X, test.y, lossf)
@@ -1200,25 +1290,25 @@ function lab.compare(spec)
         dead_fraction = dead.total, grad_norm_first = gfirst, grad_norm_last = glast,
         history = history}
       rows[run] = row
-      say(fmt("%s  test accuracy %s  test loss %.4f  train loss %.4f  %.1f s", tag,
+      say(fmt("  test accuracy %s  test loss %.4f  train loss %.4f  %.1f s",
         row.test_accuracy and pct(row.test_accuracy) or "-", row.test_loss, row.train_loss,
         seconds))
-      ::next_run::
     end
+    ::next_run::
   end
-  if W then share_rows(W, rows, rank, size, epochs) end
+  if W then share_rows(W, rows, owner, rank) end
 
   local summary = summarize(rows)
-  say0("")
-  say0(compare_table(summary, #seeds > 1))
+  say("")
+  say(compare_table(summary, #seeds > 1))
   if csv and rank == 0 then
     write_csv(fname, csv, rows)
-    say0("wrote " .. csv)
+    say("wrote " .. csv)
   end
   if plotfile and rank == 0 then
     local ok, why = compare_plot(plotfile, summary, rows)
-    if ok then say0("wrote " .. plotfile)
-    else say0("no plot written (" .. why .. ")") end
+    if ok then say("wrote " .. plotfile)
+    else say("no plot written (" .. why .. ")") end
   end
   return rows, summary
 end

@@ -395,6 +395,31 @@ static int protected_main(lua_State *L) {
   return 0;
 }
 
+/* Under mpirun with several ranks, a rank that fails must end the job: leaving through
+ * exit() would run MPI_Finalize, which waits for ranks that may be waiting for this one in
+ * a collective. actrun.dist.abort (MPI_Abort) ends them all with this status. */
+static int abort_ranks(lua_State *L) {
+  int rc = (int)lua_tointeger(L, 1);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE) != LUA_TTABLE) return 0;
+  if (lua_getfield(L, -1, "actrun.dist_c") != LUA_TTABLE) return 0;
+  int d = lua_gettop(L);
+  lua_getfield(L, d, "size");
+  lua_call(L, 0, 1);
+  if (lua_tointeger(L, -1) <= 1) return 0;
+  lua_getfield(L, d, "abort");
+  lua_pushinteger(L, rc);
+  lua_call(L, 1, 0);
+  return 0;
+}
+
+static void abort_other_ranks(lua_State *L, int rc) {
+  lua_settop(L, 0);
+  lua_pushcfunction(L, abort_ranks);
+  lua_pushinteger(L, rc);
+  lua_pcall(L, 1, 0, 0);
+  lua_settop(L, 0);
+}
+
 int main(int argc, char **argv) {
   static char *no_args[] = {CLI_PROGNAME, NULL};
   if (argc < 1 || argv[0] == NULL) { /* exec with an empty argv: behave as plain actrun */
@@ -412,6 +437,8 @@ int main(int argc, char **argv) {
   lua_pushlightuserdata(L, &m);
   int status = lua_pcall(L, 1, 0, 0);
   cli_report(L, status, CLI_PROGNAME);
+  int rc = status == LUA_OK ? m.status : 1;
+  if (rc != 0) abort_other_ranks(L, rc);
   actrun_free(A);
-  return status == LUA_OK ? m.status : 1;
+  return rc;
 }

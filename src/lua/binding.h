@@ -71,5 +71,8 @@ void lt_open_loss(lua_State *L, int modi, int ctxi, int mti);
 void lt_open_data(lua_State *L, int ctxi, int mti);
 /* l_plot.c: registers package.loaded["actrun.plot_c"], the C half of actrun.plot. */
 void lt_open_plot(lua_State *L, int ctxi, int mti);
+/* l_dist.c: registers package.loaded["actrun.dist_c"], the C half of actrun.dist (MPI), and
+ * initialises MPI once per process when launched by mpirun (see there). */
+void lt_open_dist(lua_State *L, int ctxi, int mti);
 
 #endif

@@ -298,6 +298,7 @@ ACTRUN_API int luaopen_actrun(lua_State *L) {
   lt_open_nn(L, modi, ctxi, mti);
   lt_open_data(L, ctxi, mti);
   lt_open_plot(L, ctxi, mti);
+  lt_open_dist(L, ctxi, mti);
 
   lua_pushstring(L, ACTRUN_VERSION);
   lua_setfield(L, modi, "version");

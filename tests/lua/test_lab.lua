@@ -518,7 +518,9 @@ local function world(size, program)
     size = function() return size end,
     allreduce = function(t, op) return coroutine.yield("allreduce", t, op or "sum") end,
     broadcast = function(t, root) return coroutine.yield("broadcast", t, root) end,
+    allgather_rows = function(rows) return coroutine.yield("allgather_rows", rows) end,
   }
+  local real = require "actrun.dist" -- its serialisation carries the fake's rows
   local saved = package.loaded["actrun.dist"]
   package.loaded["actrun.dist"] = fake
   local cos, results, waiting = {}, {}, {}
@@ -548,11 +550,32 @@ local function world(size, program)
       for r = 1, size - 1 do
         if waiting[r][1] ~= kind then error("ranks in different collectives") end
       end
-      if kind == "allreduce" then
+      if kind == "allreduce" and type(waiting[0][2]) == "table" then
+        -- a Lua array of numbers, combined in place
+        local total = {}
+        for i, v in ipairs(waiting[0][2]) do
+          local x = v
+          for r = 1, size - 1 do x = x + waiting[r][2][i] end
+          total[i] = waiting[0][3] == "mean" and x / size or x
+        end
+        for r = 0, size - 1 do
+          for i, v in ipairs(total) do waiting[r][2][i] = v end
+        end
+      elseif kind == "allreduce" then
         local total = waiting[0][2]:clone()
         for r = 1, size - 1 do total = total + waiting[r][2] end
         if waiting[0][3] == "mean" then total = total / size end
         for r = 0, size - 1 do waiting[r][2]:copy(total) end
+      elseif kind == "allgather_rows" then
+        -- every rank's rows in rank order (copied through the real serialisation)
+        local dist = real
+        local all = {}
+        for r = 0, size - 1 do
+          for _, row in ipairs(dist.deserialize(dist.serialize(waiting[r][2]))) do
+            all[#all + 1] = row
+          end
+        end
+        for r = 0, size - 1 do waiting[r][2] = all end
       else
         local src = waiting[waiting[0][3]][2]:clone()
         for r = 0, size - 1 do waiting[r][2]:copy(src) end
@@ -593,7 +616,7 @@ test("train {distributed=true}: 2 ranks of batch b equal one process of batch 2b
     end
   end
   -- one rank (no actrun.dist, or size 1): distributed=true changes nothing
-  if not pcall(require, "actrun.dist") then
+  if require("actrun.dist").size() == 1 then
     local m1 = model()
     local hd = lab.train(m1, {X = X, y = y}, {epochs = 3, batch = 20, seed = 5, progress = false,
       distributed = true, optimizer = optim.SGD(m1:parameters(), {lr = 0.1})})
@@ -626,9 +649,10 @@ test("compare over 2 ranks: runs spread, every rank gets every row", function()
     local rows, summary = lab.compare(s)
     return {rows = rows, summary = summary}
   end)
-  eq(#ran[0], 3)
-  eq(#ran[1], 3)
-  eq(ran[0], {"relu", "tanh", "elu"}) -- runs 1, 3, 5 (seed 1 of each)
+  -- each rank builds each model once to weigh the runs (equal parameter counts: equal
+  -- costs, so round-robin), then its own runs: rank 0 runs 1, 3, 5 (seed 1 of each)
+  eq(ran[0], {"relu", "tanh", "elu", "relu", "tanh", "elu"})
+  eq(ran[1], {"relu", "tanh", "elu", "relu", "tanh", "elu"})
   for r = 0, 1 do
     local rows = res[r].rows
     eq(#rows, 6)
@@ -645,6 +669,51 @@ test("compare over 2 ranks: runs spread, every rank gets every row", function()
     end
     eq(#res[r].summary, 3)
   end
+end)
+
+test("compare over ranks: runs balanced by expected cost (longest first)", function()
+  -- 4 runs of cost 3 and 4 of cost 1 over 2 ranks: 8 each, and equal costs round-robin
+  local owner, load = lab._plan_runs({3, 1, 3, 1, 3, 1, 3, 1}, 2)
+  eq(load[0], 8)
+  eq(load[1], 8)
+  eq({owner[1], owner[3], owner[5], owner[7]}, {0, 1, 0, 1})
+  local o2 = lab._plan_runs({1, 1, 1, 1, 1}, 2)
+  eq({o2[1], o2[2], o2[3], o2[4], o2[5]}, {0, 1, 0, 1, 0})
+  -- one expensive run alone on a rank
+  local o3, l3 = lab._plan_runs({10, 1, 1, 1}, 2)
+  eq(o3[1], 0)
+  eq({o3[2], o3[3], o3[4]}, {1, 1, 1})
+  eq(l3[1], 3)
+  -- spec.cost decides; a bad one is an error naming the option
+  local X, y = data.blobs{n = 40, classes = 2, seed = 1}
+  local base = {activations = {"relu", "tanh"}, epochs = 1, batch = 20, quiet = true,
+    model = function(a) return nn.mlp{2, 3, 2, activation = a} end,
+    data = {train = {X = X, y = y}, test = {X = X, y = y}}}
+  local res = world(2, function(r)
+    local s = {}
+    for k, v in pairs(base) do s[k] = v end
+    s.cost = function(a) return a == "tanh" and 5 or 1 end
+    s.seeds = 2
+    local ran = {}
+    local inner = s.model
+    s.model = function(a) ran[#ran + 1] = a; return inner(a) end
+    local rows = lab.compare(s)
+    return {ran = ran, rows = rows}
+  end)
+  -- tanh runs (cost 5) go first: rank 0 and rank 1 one each, then relu on each
+  eq(res[0].ran, {"relu", "tanh"})
+  eq(res[1].ran, {"relu", "tanh"})
+  eq(#res[0].rows, 4)
+  eq(res[1].rows[4].activation, "tanh")
+  eq(res[1].rows[4].seed, 2)
+  local bad = {}
+  for k, v in pairs(base) do bad[k] = v end
+  bad.cost = function() return "x" end
+  world(2, function()
+    local ok, err = pcall(lab.compare, bad)
+    eq(ok, false)
+    truthy(err:find("option cost returned x"), err)
+  end)
 end)
 
 ---------------------------------------------------------------------------------------
