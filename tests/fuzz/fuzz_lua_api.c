@@ -151,7 +151,8 @@ static void gen(bytes *b, buf *o) {
     case 35: put(o, "nn.cross_entropy(T(%s), T(%s))", x, y); break;
     case 36: put(o, "nn.mse(T(%s), T(%s))", x, y); break;
     case 37:
-      put(o, "actrun.conv2d(T(%s), T(%s), nil, %s, %s)", x, y, size_of(b, s1), size_of(b, s2));
+      put(o, "actrun.conv2d(T(%s), T(%s), nil, {stride = %s, padding = %s})", x, y, size_of(b, s1),
+          size_of(b, s2));
       break;
     case 38: put(o, "actrun.max_pool2d(T(%s), %s, %s)", x, size_of(b, s1), size_of(b, s2)); break;
     default:
