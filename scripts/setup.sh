@@ -8,7 +8,8 @@ build=${1:-$here/build}
 shift || true
 
 packages=(build-essential cmake pkg-config lua5.4 liblua5.4-dev libopenblas-dev
-          libcriterion-dev zlib1g-dev libedit-dev libsleef-dev)
+          libcriterion-dev zlib1g-dev libedit-dev libsleef-dev
+          clang libclang-rt-dev valgrind) # the fuzzing and memcheck tests (skipped without them)
 packages+=(${ACTRUN_EXTRA_PACKAGES:-})
 
 missing=()
