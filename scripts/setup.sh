@@ -9,7 +9,8 @@ shift || true
 
 packages=(build-essential cmake pkg-config lua5.4 liblua5.4-dev libopenblas-dev
           libcriterion-dev zlib1g-dev libedit-dev libsleef-dev
-          libopenmpi-dev openmpi-bin)
+          libopenmpi-dev openmpi-bin  # actrun.dist (MPI)
+          clang libclang-rt-dev valgrind) # the fuzzing and memcheck tests (skipped without them)
 packages+=(${ACTRUN_EXTRA_PACKAGES:-})
 
 missing=()

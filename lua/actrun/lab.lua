@@ -928,16 +928,25 @@ local function csv_value(v)
   return v
 end
 
+-- Atomic: written next to path under a temporary name, then renamed over it, so a crash
+-- or a full disk never leaves a half CSV under the final name.
 local function write_csv(fname, path, rows)
-  local f, err = io.open(path, "w")
-  if not f then error(fmt("%s: cannot write the CSV file: %s", fname, tostring(err)), 0) end
-  f:write(table.concat(CSV_FIELDS, ","), "\n")
+  local lines = {table.concat(CSV_FIELDS, ",")}
   for _, r in ipairs(rows) do
     local vals = {}
     for i, k in ipairs(CSV_FIELDS) do vals[i] = csv_value(r[k]) end
-    f:write(table.concat(vals, ","), "\n")
+    lines[#lines + 1] = table.concat(vals, ",")
   end
-  f:close()
+  local tmp = fmt("%s.tmp-%d-%d", path, os.time(), math.floor((os.clock() * 1e6) % 1e6))
+  local f, err = io.open(tmp, "w")
+  if not f then error(fmt("%s: cannot write the CSV file: %s", fname, tostring(err)), 0) end
+  local ok, werr = f:write(table.concat(lines, "\n"), "\n")
+  local cok, cerr = f:close()
+  if ok and cok then ok, werr = os.rename(tmp, path) end
+  if not (ok and cok) then
+    os.remove(tmp)
+    error(fmt("%s: cannot write the CSV file %s: %s", fname, path, tostring(werr or cerr)), 0)
+  end
 end
 
 -- actrun.plot when this build has it (nil and the reason otherwise).

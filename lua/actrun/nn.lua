@@ -60,6 +60,14 @@ end
 -- As PyTorch, each log is clamped at -100 so p = 0 or 1 gives a finite loss.
 function nn.bce(p, t)
   check_pair("actrun.nn.bce", p, t, "p", "t")
+  if p:numel() > 0 then -- as PyTorch: probabilities outside [0, 1] (or NaN) are an error
+    local d = p:detach()
+    local lo, hi = d:min():item(), d:max():item()
+    if not (lo >= 0 and hi <= 1) then
+      error(string.format("actrun.nn.bce: argument #1 (p) must hold probabilities in [0, 1], "
+        .. "got values in [%g, %g]", lo, hi), 2)
+    end
+  end
   local lp = p:log():maximum(-100)
   local lq = (1 - p):log():maximum(-100)
   return (t * lp + (1 - t) * lq):neg():mean()
@@ -138,6 +146,9 @@ end
 function init.uniform(t, a, b)
   check_init("actrun.nn.init.uniform", t)
   a, b = opt_num("actrun.nn.init.uniform", a, 0, "a"), opt_num("actrun.nn.init.uniform", b, 1, "b")
+  if not (a <= b) or b - a == math.huge then
+    error(string.format("actrun.nn.init.uniform: expected finite bounds a <= b, got a=%g, b=%g", a, b), 2)
+  end
   return fill_from(t, actrun.rand(t:shape()) * (b - a) + a)
 end
 
@@ -145,6 +156,10 @@ function init.normal(t, mean, std)
   check_init("actrun.nn.init.normal", t)
   mean = opt_num("actrun.nn.init.normal", mean, 0, "mean")
   std = opt_num("actrun.nn.init.normal", std, 1, "std")
+  if not (std >= 0 and std < math.huge) or mean ~= mean then
+    error(string.format("actrun.nn.init.normal: expected std >= 0 (finite), got mean=%g, std=%g",
+      mean, std), 2)
+  end
   return fill_from(t, actrun.randn(t:shape()) * std + mean)
 end
 

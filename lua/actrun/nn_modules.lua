@@ -42,6 +42,14 @@ local function rethrow(err, level)
   error((tostring(err):gsub("^[^\n]-:%d+: ", "", 1)), level + 1)
 end
 
+-- A new parameter's storage; a size too large for memory is an error of the module's
+-- constructor (fname), not of actrun.empty.
+local function new_param(fname, ...)
+  local ok, t = pcall(actrun.empty, ...)
+  if not ok then error(fname .. ": " .. tostring(t):gsub("^.-actrun%.empty: ", ""), 4) end
+  return t
+end
+
 local function check_posint(fname, v, arg, name)
   if not is_posint(v) then
     error(fmt("%s: argument #%d (%s) expected a positive integer, got %s", fname, arg, name,
@@ -411,7 +419,7 @@ function Linear:init(n_in, n_out, opts)
   local init_name = check_init_name(fname, opts.init, "option init")
   self.in_features, self.out_features = n_in, n_out
   local init = require("actrun.nn").init
-  local w = self:register_parameter("weight", actrun.empty(n_out, n_in))
+  local w = self:register_parameter("weight", new_param(fname, n_out, n_in))
   if init_name then
     init[init_name](w)
   else
@@ -419,7 +427,7 @@ function Linear:init(n_in, n_out, opts)
     init.kaiming_uniform(w, {a = math.sqrt(5)})
   end
   if bias then
-    local b = self:register_parameter("bias", actrun.empty(n_out))
+    local b = self:register_parameter("bias", new_param(fname, n_out))
     if init_name then
       init.zeros(b)
     else
@@ -843,7 +851,7 @@ function LSTM:init(n_in, hidden, opts)
   local init = require("actrun.nn").init
   for _, p in ipairs{{"weight_ih_l0", {4 * hidden, n_in}}, {"weight_hh_l0", {4 * hidden, hidden}},
                      {"bias_ih_l0", {4 * hidden}}, {"bias_hh_l0", {4 * hidden}}} do
-    init.uniform(self:register_parameter(p[1], actrun.empty(p[2])), -bound, bound)
+    init.uniform(self:register_parameter(p[1], new_param(fname, p[2])), -bound, bound)
   end
 end
 
@@ -1024,10 +1032,10 @@ function Conv2d:init(in_ch, out_ch, k, opts)
   local init_name = check_init_name(fname, opts.init, "option init")
   self.in_channels, self.out_channels, self.kernel_size = in_ch, out_ch, {kh, kw}
   local init = require("actrun.nn").init
-  local w = self:register_parameter("weight", actrun.empty(out_ch, in_ch, kh, kw))
+  local w = self:register_parameter("weight", new_param(fname, out_ch, in_ch, kh, kw))
   if init_name then init[init_name](w) else init.kaiming_uniform(w, {a = math.sqrt(5)}) end
   if bias then
-    local b = self:register_parameter("bias", actrun.empty(out_ch))
+    local b = self:register_parameter("bias", new_param(fname, out_ch))
     if init_name then
       init.zeros(b)
     else

@@ -81,8 +81,9 @@ local function options(fname, opts, defaults, required)
   end
   if required then
     local v = opts[required]
-    if type(v) ~= "number" or v < 0 then
-      fail(fname, "option " .. required .. " (a number >= 0) is required", 3)
+    if type(v) ~= "number" or not (v >= 0 and v < math.huge) then
+      fail(fname, "option " .. required .. " (a finite number >= 0) is required, got " ..
+        tostring(v), 3)
     end
     o[required] = v
   end

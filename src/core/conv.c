@@ -186,13 +186,28 @@ typedef struct scratch {
   atomic_int next;
 } scratch;
 
+/* A work buffer of shape's element count; failing, the message gives the shape as for a
+ * tensor (every out-of-memory error reads "not enough memory for a tensor of shape"). */
+static int scratch_alloc(ar_ctx *C, int ndim, const int64_t *shape, ar_storage **st) {
+  size_t n = 1;
+  for (int i = 0; i < ndim; i++) n *= (size_t)shape[i];
+  int rc = ar_storage_new(C, n, st);
+  if (rc) {
+    char b[200];
+    return ar_seterr(C, rc, "not enough memory for a tensor of shape %s",
+                     ar_shape_str(ndim, shape, b, sizeof b));
+  }
+  return AR_OK;
+}
+
 static int scratch_new(ar_ctx *C, scratch *s, int nslots, int64_t per) {
   s->per = per;
   s->nslots = nslots;
   atomic_init(&s->next, 0);
   s->st = NULL;
   if (per == 0) return AR_OK;
-  return ar_storage_new(C, (size_t)nslots * (size_t)per, &s->st);
+  int64_t shape[2] = {nslots, per};
+  return scratch_alloc(C, 2, shape, &s->st);
 }
 static float *scratch_take(scratch *s) {
   int k = atomic_fetch_add(&s->next, 1);
@@ -392,7 +407,8 @@ int ar_conv2d_backward(ar_ctx *C, const ar_tensor *gy, const ar_tensor *x, const
     J.dwpart = ar_data(&part);
   }
   if (db) {
-    if ((rc = ar_storage_new(C, (size_t)(2 * G * g->O), &dbst))) goto fail;
+    int64_t dbn = 2 * G * g->O; /* doubles: twice the floats */
+    if ((rc = scratch_alloc(C, 1, &dbn, &dbst))) goto fail;
     J.dbpart = (double *)(void *)dbst->data;
   }
   int nt = ar_get_num_threads(C);

@@ -82,20 +82,69 @@ static void mm_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const mm_mat 
               B->ld, beta, out, (int)(ldc > 1 ? ldc : 1));
 }
 
-/* Runs OpenBLAS on one thread for tiny products; returns the count to restore (0: none). */
-static int mm_budget_begin(int64_t m, int64_t n, int64_t k)
+/* Bits that do not depend on the thread count: OpenBLAS's own threading splits a product
+ * differently at 1 and 2 threads, and its edge kernels then sum some dot products in
+ * another order (a 256x400 by 400x256 product differed in the last bits). So products
+ * are cut into blocks of output rows (or of columns, for short outputs) by their shape
+ * alone, each block is one single-threaded sgemm, and only the scheduling of the blocks
+ * depends on the threads. Blocks of >= MM_BLOCK rows keep B's repacking per block under
+ * 2% of the work. */
+#define MM_BLOCK 64
+
+typedef struct {
+  int64_t m, n, k, rb; /* rb: rows (or columns, when by_cols) per block */
+  bool by_cols;
+  float alpha, beta;
+  mm_mat A, B;
+  float *out;
+  int64_t ldc;
+} mm_job;
+
+static void mm_blocks(void *arg, int64_t lo, int64_t hi)
 {
-  double f = (double)m * (double)n * (double)k;
-  if (f >= MM_TINY && (n >= MM_NARROW_N || f >= MM_NARROW)) return 0;
-  int prev = openblas_get_num_threads();
-  if (prev <= 1) return 0;
-  openblas_set_num_threads(1);
-  return prev;
+  const mm_job *J = arg;
+  for (int64_t b = lo; b < hi; b++) {
+    int64_t first = b * J->rb;
+    mm_mat A = J->A, B = J->B;
+    if (!J->by_cols) {
+      int64_t rows = J->m - first < J->rb ? J->m - first : J->rb;
+      A.p += A.tr == CblasNoTrans ? first * A.ld : first;
+      mm_sgemm(rows, J->n, J->k, J->alpha, &A, &B, J->beta, J->out + first * J->ldc, J->ldc);
+    } else {
+      int64_t cols = J->n - first < J->rb ? J->n - first : J->rb;
+      B.p += B.tr == CblasNoTrans ? first : first * B.ld;
+      mm_sgemm(J->m, cols, J->k, J->alpha, &A, &B, J->beta, J->out + first, J->ldc);
+    }
+  }
 }
 
-static void mm_budget_end(int prev)
+/* out (m x n, row stride ldc) = alpha A B + beta out, with the same bits at any thread
+ * count (see above). */
+static void mm_gemm(ar_ctx *C, int64_t m, int64_t n, int64_t k, float alpha, const mm_mat *A,
+                    const mm_mat *B, float beta, float *out, int64_t ldc)
 {
-  if (prev > 0) openblas_set_num_threads(prev);
+  double f = (double)m * (double)n * (double)k;
+  if (f <= MM_DIRECT) {
+    mm_direct(m, n, k, alpha, A, B, beta, out, ldc);
+    return;
+  }
+  mm_job J = {.m = m, .n = n, .k = k, .alpha = alpha, .beta = beta, .A = *A, .B = *B,
+              .out = out, .ldc = ldc};
+  J.by_cols = m < 2 * MM_BLOCK && n >= 4 * MM_BLOCK; /* a few rows, many columns */
+  int64_t len = J.by_cols ? n : m;
+  J.rb = MM_BLOCK;
+  /* small products: blocks of at least MM_TINY multiply-adds */
+  double per_row = J.by_cols ? (double)m * (double)k : (double)n * (double)k;
+  while ((double)J.rb * per_row < MM_TINY && J.rb < len) J.rb *= 2;
+  /* big products: at most 16 blocks of up to 512 rows, near OpenBLAS's own panel sizes */
+  while ((len + J.rb - 1) / J.rb > 16 && J.rb < 8 * MM_BLOCK) J.rb *= 2;
+  int64_t nblocks = (len + J.rb - 1) / J.rb;
+  /* in parallel only when a second thread gains (narrow outputs lose below MM_NARROW) */
+  bool par = f >= MM_TINY && (n >= MM_NARROW_N || f >= MM_NARROW) && nblocks > 1;
+  int prev = openblas_get_num_threads();
+  if (prev > 1) openblas_set_num_threads(1);
+  ar_parallel_for(C, nblocks, par ? 1 : nblocks, mm_blocks, &J);
+  if (prev > 1) openblas_set_num_threads(prev);
 }
 
 static int mm_too_big(ar_ctx *C, int64_t m, int64_t n, int64_t k)
@@ -208,20 +257,16 @@ int ar_matmul(ar_ctx *C, ar_tensor *out, const ar_tensor *a, const ar_tensor *b)
     mm_mat F;
     if ((M == 1 || va.sb == M * va.s0) && B * M <= INT_MAX &&
         mm_desc(pa, B * M, K, rs, va.s1, &F)) {
-      int prev = mm_budget_begin(B * M, N, K);
-      mm_sgemm(B * M, N, K, 1.0f, &F, &Bm, 0.0f, y, N);
-      mm_budget_end(prev);
+      mm_gemm(C, B * M, N, K, 1.0f, &F, &Bm, 0.0f, y, N);
       goto done;
     }
   }
-  int prev = mm_budget_begin(M, N, K);
   for (int64_t i = 0; i < B; i++) {
     mm_mat Ai = A, Bi = Bm;
     Ai.p = pa + (va.batch == 1 ? 0 : i * va.sb);
     Bi.p = pb + (vb.batch == 1 ? 0 : i * vb.sb);
-    mm_sgemm(M, N, K, 1.0f, &Ai, &Bi, 0.0f, y + i * M * N, N);
+    mm_gemm(C, M, N, K, 1.0f, &Ai, &Bi, 0.0f, y + i * M * N, N);
   }
-  mm_budget_end(prev);
 done:
   if (ca.st) ar_release(&ca);
   if (cb.st) ar_release(&cb);
@@ -291,9 +336,7 @@ int ar_gemm(ar_ctx *C, ar_tensor *out, const ar_tensor *a, bool ta, const ar_ten
     }
     mm_desc(ar_data(&cb), K, N, cb.stride[ib], cb.stride[1 - ib], &Bm);
   }
-  int prev = mm_budget_begin(M, N, K);
-  mm_sgemm(M, N, K, alpha, &A, &Bm, beta, y, ldc);
-  mm_budget_end(prev);
+  mm_gemm(C, M, N, K, alpha, &A, &Bm, beta, y, ldc);
   if (ca.st) ar_release(&ca);
   if (cb.st) ar_release(&cb);
   return AR_OK;

@@ -47,6 +47,9 @@ static int sh_join(ar_ctx *C, ar_tensor *out, const ar_tensor *const *list, int 
   int nd = R->ndim + (stack ? 1 : 0);
   if (nd == 0)
     return ar_seterr(C, AR_EARG, "cannot concatenate 0-D tensors (use stack)");
+  if (nd > AR_MAXDIM) /* stacking 8-D tensors */
+    return ar_seterr(C, AR_EARG, "the result would have %d dimensions; a tensor has at most %d",
+                     nd, AR_MAXDIM);
   if (dim < 0 || dim >= nd)
     return ar_seterr(C, AR_ERANGE, "dimension %d out of range (expected 1..%d)", dim + 1, nd);
 

@@ -164,13 +164,29 @@ char *ar_shape_str(int ndim, const int64_t *shape, char *buf, size_t n) {
 int ar_check_shape(ar_ctx *C, int ndim, const int64_t *shape) {
   if (ndim < 0 || ndim > AR_MAXDIM)
     return ar_seterr(C, AR_EARG, "a tensor has at most %d dimensions, got %d", AR_MAXDIM, ndim);
+  /* n: the product of the nonzero sizes, bounded by 2^58 elements (2^60 bytes) at each
+   * step so it never overflows. A zero size makes the tensor empty but not its strides
+   * (ar_empty multiplies the sizes after it), so zeros do not lift the bound. */
   int64_t n = 1;
+  bool empty = false;
   for (int i = 0; i < ndim; i++) {
     if (shape[i] < 0)
       return ar_seterr(C, AR_EARG, "size %lld of dimension %d is negative",
                        (long long)shape[i], i + 1);
-    if (shape[i] && n > ((int64_t)1 << 58) / shape[i]) {
+    if (shape[i] == 0) {
+      empty = true;
+      continue;
+    }
+    if (n > ((int64_t)1 << 58) / shape[i]) {
       char b[200];
+      if (empty)
+        return ar_seterr(C, AR_EARG, "shape %s is too large: its nonzero sizes multiply past 2^58",
+                         ar_shape_str(ndim, shape, b, sizeof b));
+      for (int j = i + 1; j < ndim; j++)
+        if (shape[j] == 0)
+          return ar_seterr(C, AR_EARG,
+                           "shape %s is too large: its nonzero sizes multiply past 2^58",
+                           ar_shape_str(ndim, shape, b, sizeof b));
       return ar_seterr(C, AR_ENOMEM, "not enough memory for a tensor of shape %s",
                        ar_shape_str(ndim, shape, b, sizeof b));
     }
@@ -256,7 +272,7 @@ static int check_dim(ar_ctx *C, int dim, int ndim) {
 static int infer_shape(ar_ctx *C, int64_t numel, int ndim, const int64_t *shape, int64_t *res,
                        const ar_tensor *t) {
   int infer = -1;
-  int64_t known = 1;
+  int64_t known = 1, nonzero = 1; /* nonzero: bounds the strides of an empty result too */
   if (ndim < 0 || ndim > AR_MAXDIM)
     return ar_seterr(C, AR_EARG, "a tensor has at most %d dimensions, got %d", AR_MAXDIM, ndim);
   for (int i = 0; i < ndim; i++) {
@@ -266,8 +282,9 @@ static int infer_shape(ar_ctx *C, int64_t numel, int ndim, const int64_t *shape,
     } else if (shape[i] < 0) {
       return ar_seterr(C, AR_EARG, "invalid size %lld", (long long)shape[i]);
     } else {
-      if (shape[i] && known > ((int64_t)1 << 58) / shape[i])
-        return ar_seterr(C, AR_ESHAPE, "shape too large");
+      if (shape[i] && nonzero > ((int64_t)1 << 58) / shape[i])
+        return ar_seterr(C, AR_ESHAPE, "shape too large: its sizes multiply past 2^58");
+      if (shape[i]) nonzero *= shape[i];
       known *= shape[i];
     }
     res[i] = shape[i];
@@ -488,6 +505,9 @@ int ar_broadcast_to(ar_ctx *C, ar_tensor *out, const ar_tensor *t, int ndim,
       }
     }
   }
+  /* a view allocates nothing, but its element count and strides must not overflow */
+  int rc = ar_check_shape(C, ndim, nshape);
+  if (rc) return rc;
   ar_share(out, t);
   out->ndim = ndim;
   memcpy(out->shape, nshape, sizeof(int64_t) * (size_t)ndim);

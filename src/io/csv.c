@@ -43,15 +43,29 @@ static int slurp(ar_ctx *C, const char *path, file_text *ft) {
   return AR_OK;
 }
 
-/* Fields of a line: commas outside double quotes, plus one (leaves the line intact). */
+/* Fields of a line, by the same rules as split() below (a quote opens a quoted field only
+ * at the start of a field; "" inside one is a quote; anything after the closing quote up
+ * to the comma is ignored), so the two always agree. Leaves the line intact. */
 static int count_fields(const char *p) {
-  int n = 1;
-  bool quoted = false;
-  for (; *p; p++) {
-    if (*p == '"') quoted = !quoted;
-    else if (*p == ',' && !quoted) n++;
+  int n = 0;
+  for (;;) {
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p == '"') {
+      p++;
+      while (*p) {
+        if (*p == '"') {
+          if (p[1] == '"') { p += 2; continue; }
+          p++;
+          break;
+        }
+        p++;
+      }
+    }
+    while (*p && *p != ',') p++;
+    n++;
+    if (*p != ',') return n;
+    p++;
   }
-  return n;
 }
 
 /* Splits one line (without its end) in place into fields; returns the count. Fields are
@@ -136,7 +150,10 @@ int io_read_csv(ar_ctx *C, const char *path, bool header, ar_tensor *out, char *
                      (long long)rows + 1, (long long)lineno, n, cols);
       break;
     }
-    split(p, fields, cols);
+    if (split(p, fields, cols) != cols) { /* cannot happen: count_fields follows split */
+      rc = ar_seterr(C, AR_EIO, "%s: line %lld: could not split its fields", path, (long long)lineno);
+      break;
+    }
     if (header && !hdr) {
       hdr = calloc((size_t)cols, sizeof(char *));
       if (!hdr) { rc = ar_seterr(C, AR_ENOMEM, "%s: out of memory", path); break; }

@@ -351,7 +351,7 @@ static int m_is_contiguous(lua_State *L) {
 static int64_t check_index(lua_State *L, int idx, int64_t n, const char *fn, int arg, int dim) {
   lua_Integer i = lt_checkint(L, idx, fn, arg, "index");
   if (i >= 1 && i <= n) return i - 1;
-  if (i < 0 && -i <= n) return n + i;
+  if (i < 0 && i >= -n) return n + i; /* not -i: i may be the minimum integer */
   lt_error(L, fn, "argument #%d (index) out of range: got %lld, dimension %d has size %lld",
            arg, (long long)i, dim + 1, (long long)n);
   return 0;
