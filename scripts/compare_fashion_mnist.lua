@@ -164,6 +164,11 @@ local function model(act)
   return nn.mlp(spec)
 end
 
+-- Under mpirun every rank runs this script; lab.compare spreads the runs and prints from
+-- rank 0 only, and so does the rest of the script (say prints on rank 0).
+local root = A.dist.rank() == 0
+local function say(...) if root then print(...) end end
+
 -- the output folder
 local function mkdir(dir)
   local probe = io.open(dir .. "/.actrun-write-test", "w")
@@ -179,9 +184,9 @@ local function mkdir(dir)
   os.remove(dir .. "/.actrun-write-test")
   return true
 end
-if not mkdir(opt.out) then fail("cannot create or write the folder " .. opt.out) end
+if root and not mkdir(opt.out) then fail("cannot create or write the folder " .. opt.out) end
 
-print(("actrun %s: %s MLP, %s lr %g, batch %d, %d epoch(s), seed(s) %s, %d thread(s), on %s")
+say(("actrun %s: %s MLP, %s lr %g, batch %d, %d epoch(s), seed(s) %s, %d thread(s), on %s")
   :format(A.version, table.concat(sizes, "-"), opt.optimizer, opt.lr, opt.batch, opt.epochs,
     table.concat(seeds, ","), A.get_num_threads(), task))
 
@@ -193,8 +198,8 @@ local rows, summary = lab.compare{
   epochs = opt.epochs, batch = opt.batch, seeds = seeds,
   csv = opt.out .. "/compare.csv", plot = opt.out .. "/compare.svg",
 }
-print(("\n%d runs in %.1f s. dead: share of hidden units that output exactly 0 on every " ..
+say(("\n%d runs in %.1f s. dead: share of hidden units that output exactly 0 on every " ..
   "test example;"):format(#rows, A.clock() - t0))
-print("grad first/last: weight-gradient norm of the first Linear over that of the last, on " ..
+say("grad first/last: weight-gradient norm of the first Linear over that of the last, on " ..
   "one test batch after training.")
 return rows, summary
