@@ -90,6 +90,12 @@ static void mm_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const mm_mat 
  * depends on the threads. Blocks of >= MM_BLOCK rows keep B's repacking per block under
  * 2% of the work. */
 #define MM_BLOCK 64
+#ifndef MM_MAXBLOCKS
+#define MM_MAXBLOCKS 4
+#endif
+#ifndef MM_PAR
+#define MM_PAR ((double)(1 << 24))
+#endif
 
 typedef struct {
   int64_t m, n, k, rb; /* rb: rows (or columns, when by_cols) per block */
@@ -136,11 +142,11 @@ static void mm_gemm(ar_ctx *C, int64_t m, int64_t n, int64_t k, float alpha, con
   /* small products: blocks of at least MM_TINY multiply-adds */
   double per_row = J.by_cols ? (double)m * (double)k : (double)n * (double)k;
   while ((double)J.rb * per_row < MM_TINY && J.rb < len) J.rb *= 2;
-  /* big products: at most 16 blocks of up to 512 rows, near OpenBLAS's own panel sizes */
-  while ((len + J.rb - 1) / J.rb > 16 && J.rb < 8 * MM_BLOCK) J.rb *= 2;
+  /* big products: at most MM_MAXBLOCKS blocks: every block repacks the other operand */
+  while ((len + J.rb - 1) / J.rb > MM_MAXBLOCKS) J.rb *= 2;
   int64_t nblocks = (len + J.rb - 1) / J.rb;
   /* in parallel only when a second thread gains (narrow outputs lose below MM_NARROW) */
-  bool par = f >= MM_TINY && (n >= MM_NARROW_N || f >= MM_NARROW) && nblocks > 1;
+  bool par = f >= MM_PAR && (n >= MM_NARROW_N || f >= MM_NARROW) && nblocks > 1;
   int prev = openblas_get_num_threads();
   if (prev > 1) openblas_set_num_threads(1);
   ar_parallel_for(C, nblocks, par ? 1 : nblocks, mm_blocks, &J);
