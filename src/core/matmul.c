@@ -94,7 +94,7 @@ static void mm_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const mm_mat 
 #define MM_MAXBLOCKS 4
 #endif
 #ifndef MM_PAR
-#define MM_PAR ((double)(1 << 24))
+#define MM_PAR ((double)(1 << 22))
 #endif
 
 typedef struct {
