@@ -141,59 +141,59 @@ end
 local function check_name(fname, name)
   if type(name) ~= "string" or name == "" or name:find(".", 1, true) then
     error(fmt("%s: argument #1 (name) expected a non-empty string without '.', got %s", fname,
-      type(name) == "string" and fmt("%q", name) or type(name)), 3)
+      type(name) == "string" and fmt("%q", name) or type(name)), 4)
   end
 end
 
 local function check_free(self, fname, name, kind_table)
   if self[name] ~= nil and not kind_table[name] then
-    error(fmt("%s: name '%s' is already used by the module", fname, name), 3)
+    error(fmt("%s: name '%s' is already used by the module", fname, name), 4)
   end
+end
+
+-- The three registries of a module: parameters, children and buffers. Each keeps a
+-- name -> value map, the names in registration order, and self.name.
+local REGISTRIES = {
+  parameter = {map = "_params", names = "_pnames", what = "a tensor"},
+  module = {map = "_children", names = "_cnames", what = "a module"},
+  buffer = {map = "_buffers", names = "_bnames", what = "a tensor"},
+}
+
+local function register(self, kind, name, v, arg)
+  local R = REGISTRIES[kind]
+  local fname = "actrun.nn.Module:register_" .. kind
+  check_name(fname, name)
+  local ok = kind == "module" and M.is_module(v) or kind ~= "module" and actrun.is_tensor(v)
+  if not ok then
+    error(fmt("%s: argument #2 (%s) expected %s, got %s", fname, arg, R.what, type(v)), 3)
+  end
+  if kind == "parameter" and not v.is_leaf then
+    error(fmt("%s: argument #2 (t) must be a leaf tensor (detach it first)", fname), 3)
+  end
+  local map, names = self[R.map], self[R.names]
+  check_free(self, fname, name, map)
+  if not map[name] then names[#names + 1] = name end
+  map[name] = v
+  self[name] = v
+  return v
 end
 
 -- register_parameter(name, t): t becomes a parameter (requires_grad set) and self.name.
 function Module:register_parameter(name, t)
-  local fname = "actrun.nn.Module:register_parameter"
-  check_name(fname, name)
-  if not actrun.is_tensor(t) then
-    error(fmt("%s: argument #2 (t) expected a tensor, got %s", fname, type(t)), 2)
-  end
-  if not t.is_leaf then
-    error(fmt("%s: argument #2 (t) must be a leaf tensor (detach it first)", fname), 2)
-  end
-  check_free(self, fname, name, self._params)
-  if not self._params[name] then self._pnames[#self._pnames + 1] = name end
+  register(self, "parameter", name, t, "t")
   t.requires_grad = true
-  self._params[name] = t
-  self[name] = t
   return t
 end
 
 -- register_module(name, m): a child module, also self.name.
 function Module:register_module(name, m)
-  local fname = "actrun.nn.Module:register_module"
-  check_name(fname, name)
-  if not M.is_module(m) then
-    error(fmt("%s: argument #2 (m) expected a module, got %s", fname, type(m)), 2)
-  end
-  check_free(self, fname, name, self._children)
-  if not self._children[name] then self._cnames[#self._cnames + 1] = name end
-  self._children[name] = m
-  self[name] = m
+  register(self, "module", name, m, "m") -- not a tail call: errors point at our caller
   return m
 end
 
 -- register_buffer(name, t): state saved with the model but not trained (running stats).
 function Module:register_buffer(name, t)
-  local fname = "actrun.nn.Module:register_buffer"
-  check_name(fname, name)
-  if not actrun.is_tensor(t) then
-    error(fmt("%s: argument #2 (t) expected a tensor, got %s", fname, type(t)), 2)
-  end
-  check_free(self, fname, name, self._buffers)
-  if not self._buffers[name] then self._bnames[#self._bnames + 1] = name end
-  self._buffers[name] = t
-  self[name] = t
+  register(self, "buffer", name, t, "t")
   return t
 end
 

@@ -178,4 +178,18 @@ test("nn.mlp: sizes and options", function()
     "actrun.nn.mlp: unknown parameter 'beta' for elu")
 end)
 
+T.test("register_* errors point at the caller's line", function()
+  local m = actrun.nn.Linear(2, 3)
+  local this = debug.getinfo(1, "S").short_src
+  for _, f in ipairs{
+    function() m:register_buffer("weight", actrun.zeros(1)) end,
+    function() m:register_module("c", 5) end,
+    function() m:register_parameter("x.y", actrun.zeros(1)) end,
+    function() m:register_parameter("w2", "no") end,
+  } do
+    local msg = T.expect_error(f, "actrun.nn.Module:register_")
+    T.truthy(msg:find(this, 1, true) == 1, "position of: " .. msg)
+  end
+end)
+
 T.done()
