@@ -144,20 +144,10 @@ local sizes = {nin}
 for _ = 1, opt.depth do sizes[#sizes + 1] = opt.width end
 sizes[#sizes + 1] = nclass
 
--- The model of one activation. nn.mlp for all but prelu, whose learnable slopes are
--- nn.PReLU modules (one slope per unit); Linear layers are made in the same order in
--- both, so every activation but selu (LeCun-normal) and maxout (other shapes) starts
--- from the same weights for a given seed.
+-- The model of one activation: nn.mlp (prelu: learnable nn.PReLU slopes, one per unit).
+-- Every activation but selu (LeCun-normal) and maxout (other shapes) starts from the same
+-- weights for a given seed.
 local function model(act)
-  if act == "prelu" then
-    local m = nn.Sequential()
-    for l = 1, #sizes - 2 do
-      m:add(nn.Linear(sizes[l], sizes[l + 1]))
-      m:add(nn.PReLU(sizes[l + 1]))
-    end
-    m:add(nn.Linear(sizes[#sizes - 1], sizes[#sizes]))
-    return m
-  end
   local spec = {activation = act}
   for l, s in ipairs(sizes) do spec[l] = s end
   if act == "selu" then spec.init = "lecun_normal" end

@@ -200,7 +200,8 @@ each window's first maximum.
 actrun.nn.mlp{sizes..., activation="relu" [, norm="batch"|"layer", dropout=p, init=NAME,
   residual=bool, params=table]} -> Sequential
 Per hidden layer: Linear, norm, activation (params are its parameters), dropout; a last
-Linear. "maxout" uses Maxout layers; "selu" defaults to lecun_normal and AlphaDropout;
+Linear. "maxout" uses Maxout layers; "prelu" learnable PReLU slopes (one per unit, starting
+at params.init or 0.25); "selu" defaults to lecun_normal and AlphaDropout;
 residual wraps the square hidden layers in Residual.
   local m = nn.mlp{784, 256, 256, 10, activation="selu", dropout=0.05}]=],
 

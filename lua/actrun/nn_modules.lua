@@ -1160,7 +1160,12 @@ function M.mlp(spec)
     end
     if norm == "batch" then layer[#layer + 1] = BatchNorm(b) end
     if norm == "layer" then layer[#layer + 1] = LayerNorm(b) end
-    if actname ~= "maxout" then layer[#layer + 1] = Activation(actname, spec.params) end
+    if actname == "prelu" then
+      -- learnable, one slope per unit (params.init: the starting slope, 0.25 by default)
+      layer[#layer + 1] = PReLU(b, spec.params and spec.params.init)
+    elseif actname ~= "maxout" then
+      layer[#layer + 1] = Activation(actname, spec.params)
+    end
     if p and p > 0 then
       layer[#layer + 1] = actname == "selu" and AlphaDropout(p) or Dropout(p)
     end

@@ -694,4 +694,14 @@ test("MLP training step: no Lua garbage per element; steps/second reported", fun
   truthy(kb < 64, "Lua heap per step " .. kb .. " KB")
 end)
 
+T.test("mlp with prelu: learnable PReLU layers, one slope per unit", function()
+  local m = nn.mlp{4, 8, 6, 2, activation = "prelu", params = {init = 0.1}}
+  T.eq(m[2].kind, "PReLU")
+  T.eq(m[2].weight:shape(), {8})
+  T.eq(m[4].weight:shape(), {6})
+  T.near(m[2].weight:max():item(), 0.1, 1e-7)
+  T.eq(m[2].is_activation, true)
+  T.eq(m:num_parameters(), 4 * 8 + 8 + 8 + 8 * 6 + 6 + 6 + 6 * 2 + 2)
+end)
+
 T.done()
