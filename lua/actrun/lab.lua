@@ -645,16 +645,23 @@ end
 
 local STATS_OPTS = {batch = true}
 
-function lab.activation_stats(model, X, opts)
-  local fname = "actrun.lab.activation_stats"
-  check_model(fname, model, 1, 3)
-  check_tensor(fname, X, "argument #2 (X)", 3)
+-- The arguments of activation_stats and dead_units: a model, an X with at least one
+-- row, options {batch=}; returns the batch size. Errors point at the caller's caller.
+local function check_stats_args(fname, model, X, opts)
+  check_model(fname, model, 1, 4)
+  check_tensor(fname, X, "argument #2 (X)", 4)
   if X:dim() < 1 or X:size(1) < 1 then
     error(fmt("%s: argument #2 (X) has shape %s, expected at least one row", fname,
-      shape_str(X)), 2)
+      shape_str(X)), 3)
   end
-  opts = check_opts(fname, opts, 3, STATS_OPTS, 3)
-  local batch = opt_posint(fname, opts, "batch", EVAL_BATCH, 3)
+  opts = check_opts(fname, opts, 3, STATS_OPTS, 4)
+  local batch = opt_posint(fname, opts, "batch", EVAL_BATCH, 4)
+  return batch -- not a tail call: the levels above count this frame
+end
+
+function lab.activation_stats(model, X, opts)
+  local fname = "actrun.lab.activation_stats"
+  local batch = check_stats_args(fname, model, X, opts)
   local acc = {}
   local layers = over_activations(fname, model, X, batch, function(i, m, input, out)
     local a = acc[i] or {n = 0, sum = 0, sumsq = 0, zeros = 0, sat = 0}
@@ -686,14 +693,7 @@ end
 -- it outputs exactly 0 for every row of X.
 function lab.dead_units(model, X, opts)
   local fname = "actrun.lab.dead_units"
-  check_model(fname, model, 1, 3)
-  check_tensor(fname, X, "argument #2 (X)", 3)
-  if X:dim() < 1 or X:size(1) < 1 then
-    error(fmt("%s: argument #2 (X) has shape %s, expected at least one row", fname,
-      shape_str(X)), 2)
-  end
-  opts = check_opts(fname, opts, 3, STATS_OPTS, 3)
-  local batch = opt_posint(fname, opts, "batch", EVAL_BATCH, 3)
+  local batch = check_stats_args(fname, model, X, opts)
   local alive = {} -- per layer: {units} count of rows where the unit was not 0
   local layers = over_activations(fname, model, X, batch, function(i, _, _, out)
     out = out:detach()

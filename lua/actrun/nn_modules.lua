@@ -781,16 +781,20 @@ end
 ---------------------------------------------------------------------------------------
 -- Dropout and AlphaDropout (identity in eval mode)
 
-local Dropout = Module:extend("Dropout")
-M.Dropout = Dropout
-
-function Dropout:init(p)
-  self.p = check_prob("actrun.nn.Dropout", p == nil and 0.5 or p, 1, "p")
+-- Dropout(p) and AlphaDropout(p): the same constructor and description.
+local function dropout_class(kind)
+  local cls = Module:extend(kind)
+  M[kind] = cls
+  function cls:init(p)
+    self.p = check_prob("actrun.nn." .. kind, p == nil and 0.5 or p, 1, "p")
+  end
+  function cls:describe()
+    return fmt("%s(p=%g)", kind, self.p)
+  end
+  return cls
 end
 
-function Dropout:describe()
-  return fmt("Dropout(p=%g)", self.p)
-end
+local Dropout = dropout_class("Dropout")
 
 -- Inverted dropout: kept elements are scaled by 1/(1-p).
 function Dropout:forward(x)
@@ -801,16 +805,7 @@ function Dropout:forward(x)
   return x * (actrun.rand(x:shape()):ge(p) * (1 / (1 - p)))
 end
 
-local AlphaDropout = Module:extend("AlphaDropout")
-M.AlphaDropout = AlphaDropout
-
-function AlphaDropout:init(p)
-  self.p = check_prob("actrun.nn.AlphaDropout", p == nil and 0.5 or p, 1, "p")
-end
-
-function AlphaDropout:describe()
-  return fmt("AlphaDropout(p=%g)", self.p)
-end
+local AlphaDropout = dropout_class("AlphaDropout")
 
 -- PyTorch's alpha_dropout: dropped units are set to SELU's negative saturation
 -- -lambda*alpha, then a*x + b restores mean 0 and variance 1.

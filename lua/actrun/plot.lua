@@ -1075,6 +1075,35 @@ local function center(s, w)
   return string.rep(" ", l) .. s
 end
 
+-- The x axis of a terminal plot: the rule with tick marks, the tick labels (skipping
+-- any that would overlap the previous one) and the axis label, appended to out. colof
+-- maps a tick's position in [0, 1] to its column (1..cols).
+local function x_axis(out, P, T, m, cols, W, colof)
+  local xt, xstep = ticks(P.xs.lo, P.xs.hi, P.xs.log, math.max(2, floor(cols / 12)))
+  local axis, lab_line = {}, {}
+  for k = 1, cols do axis[k] = T.ascii and "-" or "─" end
+  for k = 1, W do lab_line[k] = " " end
+  local last_end = 0
+  for _, v in ipairs(xt) do
+    local u = unit(P.xs, v)
+    if u and u >= -1e-9 and u <= 1 + 1e-9 then
+      local col = colof(u)
+      axis[col] = T.ascii and "+" or "┬"
+      local text = tick_label(v, xstep, P.xs.log)
+      local start = m + 2 + col - (#text - 1) // 2
+      if start + #text - 1 > W then start = W - #text + 1 end
+      if start < 1 then start = 1 end
+      if start > last_end + 1 or last_end == 0 then
+        for j = 1, #text do lab_line[start + j - 1] = text:sub(j, j) end
+        last_end = start + #text - 1
+      end
+    end
+  end
+  out[#out + 1] = string.rep(" ", m + 1) .. (T.ascii and "+" or "└") .. table.concat(axis)
+  out[#out + 1] = (table.concat(lab_line):gsub("%s+$", ""))
+  if P.xlabel then out[#out + 1] = string.rep(" ", m + 2) .. center(P.xlabel, cols) end
+end
+
 local function legend_sample(st, T)
   if T.ascii then return string.rep(st.mark, 3) end
   if T.color then return ansi(st.ansi, "━━━", true) end
@@ -1172,30 +1201,7 @@ local function term_xy_panel(P, T)
       .. canvas_row(c, r, styles, T.color)
   end
   -- x axis with tick marks and labels
-  local xt, xstep = ticks(P.xs.lo, P.xs.hi, P.xs.log, math.max(2, floor(cols / 12)))
-  local axis, labels = {}, {}
-  for k = 1, cols do axis[k] = T.ascii and "-" or "─" end
-  local lab_line = {}
-  for k = 1, W do lab_line[k] = " " end
-  local last_end = 0
-  for _, v in ipairs(xt) do
-    local u = unit(P.xs, v)
-    if u and u >= -1e-9 and u <= 1 + 1e-9 then
-      local col = floor(floor(u * (cols * c.dw - 1) + 0.5) / c.dw) + 1
-      axis[col] = T.ascii and "+" or "┬"
-      local text = tick_label(v, xstep, P.xs.log)
-      local start = m + 2 + col - (#text - 1) // 2
-      if start + #text - 1 > W then start = W - #text + 1 end
-      if start < 1 then start = 1 end
-      if start > last_end + 1 or last_end == 0 then
-        for j = 1, #text do lab_line[start + j - 1] = text:sub(j, j) end
-        last_end = start + #text - 1
-      end
-    end
-  end
-  out[#out + 1] = string.rep(" ", m + 1) .. (T.ascii and "+" or "└") .. table.concat(axis)
-  out[#out + 1] = (table.concat(lab_line):gsub("%s+$", ""))
-  if P.xlabel then out[#out + 1] = string.rep(" ", m + 2) .. center(P.xlabel, cols) end
+  x_axis(out, P, T, m, cols, W, function(u) return floor(floor(u * (cols * c.dw - 1) + 0.5) / c.dw) + 1 end)
   for _, l in ipairs(legend) do out[#out + 1] = string.rep(" ", m + 2) .. l end
   for _, n in ipairs(P.notes) do out[#out + 1] = string.rep(" ", m + 2) .. n end
   return out
@@ -1244,29 +1250,7 @@ local function term_bar_panel(P, T)
     out[#out + 1] = string.rep(" ", m - visible_len(label)) .. label .. " " .. (T.ascii and "|" or "│")
       .. pad_right(bar, cols) .. " " .. vals[i]
   end
-  local xt, xstep = ticks(P.xs.lo, P.xs.hi, P.xs.log, math.max(2, floor(cols / 12)))
-  local axis, lab_line = {}, {}
-  for k = 1, cols do axis[k] = T.ascii and "-" or "─" end
-  for k = 1, W do lab_line[k] = " " end
-  local last_end = 0
-  for _, v in ipairs(xt) do
-    local u = unit(P.xs, v)
-    if u and u >= -1e-9 and u <= 1 + 1e-9 then
-      local col = math.min(cols, floor(u * cols + 0.5) + 1)
-      axis[col] = T.ascii and "+" or "┬"
-      local text = tick_label(v, xstep, P.xs.log)
-      local start = m + 2 + col - (#text - 1) // 2
-      if start + #text - 1 > W then start = W - #text + 1 end
-      if start < 1 then start = 1 end
-      if start > last_end + 1 or last_end == 0 then
-        for j = 1, #text do lab_line[start + j - 1] = text:sub(j, j) end
-        last_end = start + #text - 1
-      end
-    end
-  end
-  out[#out + 1] = string.rep(" ", m + 1) .. (T.ascii and "+" or "└") .. table.concat(axis)
-  out[#out + 1] = (table.concat(lab_line):gsub("%s+$", ""))
-  if P.xlabel then out[#out + 1] = string.rep(" ", m + 2) .. center(P.xlabel, cols) end
+  x_axis(out, P, T, m, cols, W, function(u) return math.min(cols, floor(u * cols + 0.5) + 1) end)
   for _, n in ipairs(P.notes) do out[#out + 1] = string.rep(" ", m + 2) .. n end
   return out
 end
