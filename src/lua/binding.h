@@ -56,6 +56,8 @@ int lt_copy_out(lua_State *L, int idx, float *out, size_t capacity, int *ndim, i
 /* lalloc.c: a state with actrun's small-block allocator (see there), and its closing. */
 lua_State *lt_newstate(void);
 void lt_close(lua_State *L);
+/* module.c: the allocator a state's tensor-reclaiming wrapper delegates to, if wrapped */
+void lt_unwrap_alloc(lua_Alloc *f, void **ud);
 
 /* l_tensor.c: fill the tensor metatable / put the module functions into the module table;
  * ctxi and mti are the stack indices of the context holder and the metatable. */

@@ -140,6 +140,7 @@ lua_State *lt_newstate(void) {
 void lt_close(lua_State *L) {
   void *ud = NULL;
   lua_Alloc f = lua_getallocf(L, &ud);
+  lt_unwrap_alloc(&f, &ud); /* the tensor-reclaiming wrapper (module.c) goes with the state */
   lua_close(L);
   if (f != lt_alloc) return;
   heap *H = ud;

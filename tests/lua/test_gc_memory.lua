@@ -132,4 +132,36 @@ test("garbage tensors are collected when Lua's GC runs (no leak without <close>)
   end
 end)
 
+-- Tensors are released by the state's allocator when Lua frees their userdata (no
+-- finalizer): one collection cycle frees a dead tensor's storage, views keep their base's,
+-- and tensors held only by tables, closures or other tensors' graphs stay alive.
+test("one collection frees dead tensors; live references keep theirs", function()
+  eq(debug.getmetatable(actrun.zeros(1)).__gc, nil, "tensor metatable __gc")
+  collectgarbage("collect")
+  local base = actrun.memory().live
+  do local t = actrun.zeros(1000000) end
+  collectgarbage("step", 0) -- at most one incremental step: no finalizer pass needed
+  collectgarbage("collect")
+  eq(actrun.memory().live, base, "bytes after one full collection")
+  local keep = {}
+  do
+    local a = actrun.range(1, 1000000)
+    keep.view = a:view(1000, 1000):t() -- the only reference to a's storage
+    keep.fn = (function() local c = actrun.full({10}, 7) return function() return c:sum():item() end end)()
+    local x = actrun.ones(3)
+    x.requires_grad = true
+    keep.y = (x * 2):sum() -- the graph holds x * 2's inputs
+    keep.x = x
+  end
+  collectgarbage("collect")
+  collectgarbage("collect")
+  eq(keep.view[1000][1], 1000.0, "view of a collected tensor's storage")
+  eq(keep.fn(), 70.0, "tensor captured by a closure")
+  keep.y:backward()
+  eq(keep.x.grad:totable(), {2.0, 2.0, 2.0}, "gradient through a collected intermediate")
+  keep = nil
+  collectgarbage("collect")
+  eq(actrun.memory().live, base, "bytes after dropping them")
+end)
+
 T.done()
