@@ -146,6 +146,8 @@ typedef struct reclaim {
   void *probe;  /* the newest userdata block while probing */
   size_t probe_size;
   int probing;
+  size_t since_full; /* tensor bytes allocated since the last full collection */
+  size_t full_base;  /* tensor bytes live after it */
 } reclaim;
 
 static void *reclaim_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
@@ -210,8 +212,24 @@ static int reclaim_install(lua_State *L) {
  * debt, so collection keeps pace with tensor memory, not just Lua objects. */
 void lt_account(lua_State *L, ar_ctx *C) {
   if (ar_alloc_debt(C) < (64u << 10)) return;
-  size_t kb = ar_take_alloc_debt(C) >> 10;
+  size_t bytes = ar_take_alloc_debt(C), kb = bytes >> 10;
   if (kb > (1u << 30)) kb = 1u << 30;
+  /* The steps alone do not suffice in generational mode: a tensor alive across two minor
+   * collections becomes old, and a major collection waits for the Lua heap (a few hundred
+   * bytes per tensor) to double. So a full collection runs whenever tensors worth half of
+   * what was live after the last one (at least FULL_MIN) have been allocated since. */
+  void *ud;
+  if (lua_getallocf(L, &ud) == reclaim_alloc) {
+    reclaim *W = ud;
+    enum { FULL_MIN = 32 << 20 };
+    size_t limit = W->full_base / 2 > FULL_MIN ? W->full_base / 2 : FULL_MIN;
+    if ((W->since_full += bytes) > limit && lua_gc(L, LUA_GCISRUNNING)) {
+      lua_gc(L, LUA_GCCOLLECT);
+      W->since_full = 0;
+      W->full_base = ar_live_bytes(C);
+      return;
+    }
+  }
   lua_gc(L, LUA_GCSTEP, (int)kb);
 }
 
