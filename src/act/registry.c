@@ -35,7 +35,6 @@
   }
 VMAP(v_exp, Sleef_expf16_u10avx512f)
 VMAP(v_expm1, Sleef_expm1f16_u10avx512f)
-VMAP(v_erfc, Sleef_erfcf16_u15avx512f)
 VMAP(v_sin, Sleef_sinf16_u10avx512f)
 VMAP(v_cos, Sleef_cosf16_u10avx512f)
 #elif defined(__AVX2__) && defined(__FMA__)
@@ -45,7 +44,6 @@ VMAP(v_cos, Sleef_cosf16_u10avx512f)
   }
 VMAP(v_exp, Sleef_expf8_u10avx2)
 VMAP(v_expm1, Sleef_expm1f8_u10avx2)
-VMAP(v_erfc, Sleef_erfcf8_u15avx2)
 VMAP(v_sin, Sleef_sinf8_u10avx2)
 VMAP(v_cos, Sleef_cosf8_u10avx2)
 #else
@@ -55,7 +53,6 @@ VMAP(v_cos, Sleef_cosf8_u10avx2)
   }
 VMAP(v_exp, expf)
 VMAP(v_expm1, expm1f)
-VMAP(v_erfc, erfcf)
 VMAP(v_sin, sinf)
 VMAP(v_cos, cosf)
 #endif
@@ -351,40 +348,49 @@ static void s_gelu(double x, const double *p, double *f, double *df) {
   *f = c == 0 ? copysign(0.0, x) : 0.5 * x * c;
   *df = 0.5 * c + xc * exp(-0.5 * xc * xc) * INV_SQRT_2PI;
 }
-static void f_gelu(const float *x, float *y, int64_t n, const float *p) {
-  float c[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    for (int i = 0; i < m; i++) c[i] = -xs[i] * (float)M_SQRT1_2;
-    PAD(c);
-    v_erfc(c, c, mp);
-    for (int i = 0; i < m; i++)
-      y[i0 + i] = c[i] == 0 ? copysignf(0.0f, xs[i]) : 0.5f * xs[i] * c[i];
-  }
+/* Phi without erfc: Phi(-t) = exp(-t^2/2) R(t) for t = |x|, with R(t) = P(t)/Q(t) of
+ * degrees 4/5, a minimax fit in relative error on [0, 15] (scripts/fit/fit_phi.py; with
+ * the coefficients rounded to float, within 2.7e-8 of R). t^2 = h + l is split exactly
+ * (fma) and exp(-(h+l)/2) = exp(-h/2) (1 - l/2), so the rounding of t^2 stays out of the
+ * tail; t is clamped to 15 (exp is 0 from |x| = 14.43 on), a NaN stays NaN. The exp is
+ * kept scaled by 2^24 (exp_np24) until the last product, so a normal result never comes
+ * from a subnormal intermediate. gelu = x - v for x > 0 and v for x <= 0, with
+ * v = x R(t) exp(-t^2/2) (x clamped to +-15: no inf * 0; at -inf v is -0).
+ * Measured on every 11th float in [-15, 15] against double erfc: forward max error
+ * 1.9 ulp (left tail to the underflow included); backward 2.4 ulp where
+ * |f'| > 1e-3, absolute 1.3e-7 everywhere (near its zero at x = -0.75 the two terms
+ * cancel). The chunked SLEEF erfc it replaces took 4.1 ns per element. */
+static inline float gelu_r(float t) {
+  float p = FMAF(t, 4.153423477e-03f, 4.088258371e-02f);
+  p = FMAF(p, t, 1.839736551e-01f);
+  p = FMAF(p, t, 4.392898083e-01f);
+  p = FMAF(p, t, 5.000000000e-01f);
+  float q = FMAF(t, 1.041097660e-02f, 1.024835557e-01f);
+  q = FMAF(q, t, 4.714205563e-01f);
+  q = FMAF(q, t, 1.205567479e+00f);
+  q = FMAF(q, t, 1.676464677e+00f);
+  q = FMAF(q, t, 1.0f);
+  return p / q;
 }
-static void b_gelu(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  float c[CH], g[CH], xc[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    for (int i = 0; i < m; i++) {
-      /* x^2 = h + l exactly (fma): exp(-(h+l)/2) ~ exp(-h/2) (1 - l/2) keeps the
-       * rounding of x^2 out of the tail */
-      float v = CLAMPN(xs[i], -40.0f, 40.0f), h = v * v;
-      xc[i] = v;
-      g[i] = -0.5f * h;
-      c[i] = fmaf(v, v, -h); /* temporarily the low part */
-    }
-    for (int i = 0; i < m; i++) c[i] = 1.0f - 0.5f * c[i];
-    PAD(g);
-    v_exp(g, g, mp);
-    for (int i = 0; i < m; i++) g[i] *= c[i];
-    for (int i = 0; i < m; i++) c[i] = -xs[i] * (float)M_SQRT1_2;
-    PAD(c);
-    v_erfc(c, c, mp);
-    for (int i = 0; i < m; i++)
-      dx[i0 + i] = dy[i0 + i] * (0.5f * c[i] + xc[i] * g[i] * (float)INV_SQRT_2PI);
-  }
+/* 2^24 exp(-t^2/2) for t in [0, 15] (or NaN) */
+static inline float gelu_e24(float t) {
+  float h = t * t, l = fmaf(t, t, -h), e = exp_np24(-0.5f * h);
+  return FMAF(e, -0.5f * l, e);
 }
+static inline float gelu_f(float x) {
+  float a = fabsf(x), t = a > 15.0f ? 15.0f : a, xc = copysignf(t, x);
+  float v = xc * gelu_r(t) * gelu_e24(t) * 0x1p-24f;
+  return x <= 0 ? v : x - v;
+}
+FWD_LOOP(f_gelu, gelu_f(x))
+/* gelu' = Phi(x) + x phi(x): with s = exp(-t^2/2) (t / sqrt(2 pi) - R(t)), -s for x < 0
+ * and 1 + s above */
+static inline float gelu_d(float x) {
+  float a = fabsf(x), t = a > 15.0f ? 15.0f : a;
+  float s = FMAF(t, (float)INV_SQRT_2PI, -gelu_r(t)) * gelu_e24(t) * 0x1p-24f;
+  return x < 0 ? -s : 1.0f + s;
+}
+BWD_LOOP(b_gelu, g * gelu_d(x))
 
 /* gelu_tanh = x/2 (1 + tanh(u)), u = sqrt(2/pi)(x + 0.044715 x^3), written as
  * x sigmoid(2u) so the left tail does not cancel. */
