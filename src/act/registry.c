@@ -545,19 +545,36 @@ static void s_softplus(double x, const double *p, double *f, double *df) {
   *df = d_sigmoid(bx);
 }
 /* times 1/beta rather than a division per element (divisions bound this kernel): at
- * most half an ulp more, none for beta = 1 or a power of 2 */
+ * most half an ulp more, none for beta = 1 or a power of 2. exp(-|beta x|) from the exact
+ * split of beta x (swish_e): with a beta that is not a power of 2, the rounding of beta x
+ * would be a relative error of |beta x| * 6e-8 in the left tail. */
 static inline float softplus_f(float x, float b, float ib, float th) {
-  float bx = b * x;
-  return bx > th ? x : ((bx > 0 ? bx : 0.0f) + log1p_01(exp_np(-fabsf(bx)))) * ib;
+  float bx = b * x, v = ((bx > 0 ? bx : 0.0f) + log1p_01(swish_e(x, b))) * ib;
+  return bx > th ? x : v;
 }
-FWD_LOOP_P(f_softplus, PAR2; const float ib = 1.0f / a, softplus_f(x, a, ib, b))
+FWD_LOOP_P(f_softplus_b, PAR2; const float ib = 1.0f / a, softplus_f(x, a, ib, b))
 static inline float softplus_d(float x, float b, float th) {
   float bx = b * x, e = swish_e(x, b), r = 1.0f / (1.0f + e), s = bx >= 0 ? r : e * r;
   return bx > th ? 1.0f : s;
 }
+BWD_LOOP_P(b_softplus_b, PAR2, g * softplus_d(x, a, b))
+/* beta = 1 (the default): beta x is exact, the split and the scaling drop out (the same
+ * bits as the general loops, ~25% fewer operations) */
+static inline float softplus1_f(float x, float th) {
+  float v = (x > 0 ? x : 0.0f) + log1p_01(exp_np(-fabsf(x)));
+  return x > th ? x : v;
+}
+FWD_LOOP_P(f_softplus1, const float th = p[1], softplus1_f(x, th))
+static inline float softplus1_d(float x, float th) {
+  float e = exp_np(-fabsf(x)), r = 1.0f / (1.0f + e), s = x >= 0 ? r : e * r;
+  return x > th ? 1.0f : s;
+}
+BWD_LOOP_P(b_softplus1, const float th = p[1], g * softplus1_d(x, th))
+static void f_softplus(const float *x, float *y, int64_t n, const float *p) {
+  (p[0] == 1.0f ? f_softplus1 : f_softplus_b)(x, y, n, p);
+}
 static void b_softplus(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  const float b = p[0], th = p[1];
-  for (int64_t i = 0; i < n; i++) dx[i] = ISNAN(x[i]) ? x[i] : dy[i] * softplus_d(x[i], b, th);
+  (p[0] == 1.0f ? b_softplus1 : b_softplus_b)(x, dy, dx, n, p);
 }
 
 /* logsigmoid = min(x, 0) - log1p(exp(-|x|)); derivative sigmoid(-x). */

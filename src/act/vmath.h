@@ -81,8 +81,11 @@ static inline float exp_np(float x) { return exp_np24(x) * 0x1p-24f; }
  * Measured over every float in [0, 1] against double log1p: max error 0.90 ulp with FMA
  * (tests/c/test_act.c, act/vexp, checks a sample at <= 2 ulp). */
 static inline float log1p_01(float e) {
-  int hi = e >= 0.5f;
-  float f = hi ? (e - 1.0f) * 0.5f : e;
+  /* c = j as a float: the condition is used once, in one select of constants (with two
+   * selects on e >= 0.5 GCC duplicated the whole evaluation under masks: two divisions
+   * per element) */
+  float c = e >= 0.5f ? 1.0f : 0.0f;
+  float f = (e - c) * FMAF(c, -0.5f, 1.0f);
   float s = f / (2.0f + f), z = s * s;
   float q = FMAF(z, 2.0f / 13.0f, 2.0f / 11.0f);
   q = FMAF(q, z, 2.0f / 9.0f);
@@ -90,7 +93,7 @@ static inline float log1p_01(float e) {
   q = FMAF(q, z, 2.0f / 5.0f);
   q = FMAF(q, z, 2.0f / 3.0f);
   float l = f - s * (f - z * q); /* 2s = f - s f: f exact, s only in the correction */
-  return hi ? l + 0.693147180559945309f : l;
+  return FMAF(c, 0.693147180559945309f, l);
 }
 
 #endif

@@ -67,7 +67,7 @@ static void tol_of(const act_def *a, double *af, double *adf) {
     }
 }
 
-/* One alternative parameter setting per parametric entry (the defaults are tested too). */
+/* Alternative parameter settings of the parametric entries (the defaults are tested too). */
 typedef struct {
   const char *name;
   double p[ACT_MAXPARAMS];
@@ -77,6 +77,8 @@ static const alt_params alts[] = {
     {"rrelu", {0.1, 0.3}},     {"elu", {0.5, 0}},        {"celu", {2.0, 0}},
     {"swish", {1.5, 0}},       {"softplus", {2.0, 10.0}}, {"softshrink", {1.0, 0}},
     {"hardshrink", {1.0, 0}},
+    /* a beta that is not a power of 2: beta x rounds (the left tail must not show it) */
+    {"softplus", {1.5, 20.0}},
 };
 
 static const float extremes[] = {0.0f,  -0.0f,  1e-30f, -1e-30f, 1e30f, -1e30f, INFINITY,
