@@ -66,8 +66,13 @@ VMAP(v_cos, cosf)
 #define PAD(t) \
   for (int i = m; i < mp; i++) (t)[i] = 0.0f
 #define ISNAN(x) ((x) != (x))
-/* Clamp that keeps NaN. */
-#define CLAMPN(x, lo, hi) ((x) < (lo) ? (lo) : (x) > (hi) ? (hi) : (x))
+/* Clamp that keeps NaN (lo <= hi). Two selects in sequence, each one vmaxps/vminps (the
+ * nested ?: became mask arithmetic, partly through general registers). */
+static inline float clampn(float x, float lo, float hi) {
+  float t = x < lo ? lo : x;
+  return t > hi ? hi : t;
+}
+#define CLAMPN(x, lo, hi) clampn(x, lo, hi)
 
 /* Applies a per-element expression: forward y = E(x), backward dx = E(x, g). The _P
  * forms first read the parameters into locals (DECL, e.g. `const float a = p[0]`): a
@@ -603,7 +608,13 @@ static void s_hardswish(double x, const double *p, double *f, double *df) {
   *df = x < -3.0 ? 0.0 : x < 3.0 ? x / 3.0 + 0.5 : 1.0;
 }
 /* (2x + 3)/6 rather than x/3 + 1/2: one rounding, no cancellation near x = -1.5 */
-FWD_LOOP(f_hardswish, x <= -3.0f ? -0.0f : x * CLAMPN(x + 3.0f, 0.0f, 6.0f) / 6.0f)
+/* x <= -3 gives -0 through the factor 0: x is first raised to -4 so that -inf * 0 is not
+ * NaN (the same bits as the select on x <= -3 it replaces) */
+static inline float hardswish_f(float x) {
+  float xm = x < -4.0f ? -4.0f : x;
+  return xm * CLAMPN(x + 3.0f, 0.0f, 6.0f) / 6.0f;
+}
+FWD_LOOP(f_hardswish, hardswish_f(x))
 BWD_LOOP(b_hardswish, x < -3.0f ? 0.0f : x < 3.0f ? g * ((2.0f * x + 3.0f) / 6.0f) : g)
 
 /* ---------- shrinkage ---------- */
@@ -624,7 +635,9 @@ static void s_softshrink(double x, const double *p, double *f, double *df) {
   *f = x > l ? x - l : x < -l ? x + l : 0.0;
   *df = (x >= -l && x <= l) ? 0.0 : 1.0;
 }
-FWD_LOOP_P(f_softshrink, PAR1, x > a ? x - a : x < -a ? x + a : (ISNAN(x) ? x : 0.0f))
+/* x - clamp(x, -lambd, lambd): x - lambd, x + lambd (x - (-lambd) is the same operation)
+ * or +0, and NaN stays NaN */
+FWD_LOOP_P(f_softshrink, PAR1, x - CLAMPN(x, -a, a))
 BWD_LOOP_P(b_softshrink, PAR1, (x >= -a && x <= a) ? 0.0f : g)
 
 static void s_hardshrink(double x, const double *p, double *f, double *df) {
