@@ -99,6 +99,25 @@ static inline float clampn(float x, float lo, float hi) {
       dxv[i] = ISNAN(x) ? x : (EXPR);                                                     \
     }                                                                                     \
   }
+/* The optional fused kernel (act.h): y = F(x) and d = D(x) in one loop, F the forward's
+ * expression and D the backward's factor of dy (written g * D there), so dy * d has the
+ * backward kernel's bits; the shared work (exp_np of the same argument) is computed once
+ * after inlining. Only where that sharing pays: for tanh, elu and selu (expm1 forward,
+ * exp backward) the fused loop cost as much as both kernels. The bits rely on GCC
+ * contracting the shared expressions the same way in both loops: the test compares them
+ * (an fma that differed is written explicitly in swish_e). */
+#define FUSED_LOOP_P(NAME, DECL, FEXPR, DEXPR)                                          \
+  static void NAME(const float *restrict xv, float *restrict yv, float *restrict dv,    \
+                   int64_t n, const float *restrict p) {                                \
+    (void)p;                                                                            \
+    DECL;                                                                               \
+    for (int64_t i = 0; i < n; i++) {                                                   \
+      float x = xv[i];                                                                  \
+      yv[i] = (FEXPR);                                                                  \
+      dv[i] = ISNAN(x) ? x : (DEXPR);                                                   \
+    }                                                                                   \
+  }
+#define FUSED_LOOP(NAME, FEXPR, DEXPR) FUSED_LOOP_P(NAME, (void)0, FEXPR, DEXPR)
 #define FWD_LOOP(NAME, EXPR) FWD_LOOP_P(NAME, (void)0, EXPR)
 #define BWD_LOOP(NAME, EXPR) BWD_LOOP_P(NAME, (void)0, EXPR)
 #define PAR1 const float a = p[0]
@@ -190,6 +209,7 @@ static inline float sigmoid_d(float x) {
   return e * r * r;
 }
 BWD_LOOP(b_sigmoid, g * sigmoid_d(x))
+FUSED_LOOP(fb_sigmoid, sigmoid_e(x, exp_np(-fabsf(x))), sigmoid_d(x))
 
 static void s_hard_sigmoid(double x, const double *p, double *f, double *df) {
   DNAN(x, f, df);
@@ -396,6 +416,7 @@ static inline float gelu_d(float x) {
   return x < 0 ? -s : 1.0f + s;
 }
 BWD_LOOP(b_gelu, g * gelu_d(x))
+FUSED_LOOP(fb_gelu, gelu_f(x), gelu_d(x))
 
 /* gelu_tanh = x/2 (1 + tanh(u)), u = sqrt(2/pi)(x + 0.044715 x^3), written as
  * x sigmoid(2u) so the left tail does not cancel. */
@@ -459,7 +480,8 @@ static void s_silu(double x, const double *p, double *f, double *df) {
 static inline float swish_e(float x, float b) {
   float h = b * x;
   float l = fabsf(h) < INFINITY ? fmaf(b, x, -h) : 0.0f; /* fma(b, inf, -inf) is NaN */
-  return exp_np(-fabsf(h)) * (1.0f + (h >= 0 ? -l : l));
+  float e = exp_np(-fabsf(h));
+  return FMAF(e, h >= 0 ? -l : l, e); /* e (1 -+ l), one rounding */
 }
 static inline float swish_f(float x, float b) {
   float e = swish_e(x, b), r = 1.0f / (1.0f + e), s = b * x >= 0 ? r : e * r;
@@ -537,6 +559,7 @@ static inline float mish_d(float v) {
   return FMAF(t, d, 4.0f * x * m * (1.0f + em)) / (d * d);
 }
 BWD_LOOP(b_mish, g * mish_d(x))
+FUSED_LOOP(fb_mish, mish_f(x), mish_d(x))
 
 /* ---------- softplus, logsigmoid ---------- */
 
@@ -579,6 +602,12 @@ static inline float softplus1_d(float x, float th) {
   return x > th ? 1.0f : s;
 }
 BWD_LOOP_P(b_softplus1, const float th = p[1], g * softplus1_d(x, th))
+FUSED_LOOP_P(fb_softplus_b, PAR2; const float ib = 1.0f / a, softplus_f(x, a, ib, b),
+             softplus_d(x, a, b))
+FUSED_LOOP_P(fb_softplus1, const float th = p[1], softplus1_f(x, th), softplus1_d(x, th))
+static void fb_softplus(const float *x, float *y, float *d, int64_t n, const float *p) {
+  (p[0] == 1.0f ? fb_softplus1 : fb_softplus_b)(x, y, d, n, p);
+}
 static void f_softplus(const float *x, float *y, int64_t n, const float *p) {
   (p[0] == 1.0f ? f_softplus1 : f_softplus_b)(x, y, n, p);
 }
@@ -598,6 +627,7 @@ static inline float logsigmoid_d(float x) {
   return x >= 0 ? e * r : r;
 }
 BWD_LOOP(b_logsigmoid, g * logsigmoid_d(x))
+FUSED_LOOP(fb_logsigmoid, (x < 0 ? x : 0.0f) - log1p_01(exp_np(-fabsf(x))), logsigmoid_d(x))
 
 /* hardswish = x relu6(x+3)/6; gradient 0 below -3, x/3 + 1/2 on [-3, 3), 1 from 3 on.
  * PyTorch 1.13's vectorised kernel (what any tensor of 8+ elements gets) uses x >= 3 -> 1;
@@ -628,6 +658,7 @@ static void s_tanhshrink(double x, const double *p, double *f, double *df) {
 FWD_LOOP(f_tanhshrink, x - tanh_f(x))
 static inline float sq(float v) { return v * v; }
 BWD_LOOP(b_tanhshrink, g * sq(tanh_f(x)))
+FUSED_LOOP(fb_tanhshrink, x - tanh_f(x), sq(tanh_f(x)))
 
 static void s_softshrink(double x, const double *p, double *f, double *df) {
   DNAN(x, f, df);
@@ -695,6 +726,7 @@ static inline float gauss_d(float x) {
   return -2.0f * v * gauss_f(v);
 }
 BWD_LOOP(b_gaussian, g * gauss_d(x))
+FUSED_LOOP(fb_gaussian, gauss_f(CLAMPN(x, -20.0f, 20.0f)), gauss_d(x))
 
 /* ---------- parameter checks (beyond finiteness, checked for every entry) ---------- */
 
@@ -726,13 +758,16 @@ static int chk_lambd(ar_ctx *C, const double *p) {
 #define P0 0, {{NULL, 0}, {NULL, 0}}
 #define P1(a, da) 1, {{a, da}, {NULL, 0}}
 #define P2(a, da, b, db) 2, {{a, da}, {b, db}}
-#define FNS(n) s_##n, f_##n, b_##n, NULL
-#define FNSC(n, chk) s_##n, f_##n, b_##n, chk
+#define FNS(n) s_##n, f_##n, b_##n, NULL, NULL
+#define FNSC(n, chk) s_##n, f_##n, b_##n, chk, NULL
+/* with the fused kernel fb_NAME */
+#define FNSF(n) s_##n, f_##n, b_##n, NULL, fb_##n
+#define FNSCF(n, chk) s_##n, f_##n, b_##n, chk, fb_##n
 
 const act_def act_table[] = {
     {"identity", "linear", "x", P0, false, true, false, FNS(identity)},
     {"step", "step", "1 if x > 0 else 0 (derivative 0)", P0, false, true, false, FNS(step)},
-    {"sigmoid", "sigmoid-like", "1 / (1 + exp(-x))", P0, false, true, true, FNS(sigmoid)},
+    {"sigmoid", "sigmoid-like", "1 / (1 + exp(-x))", P0, false, true, true, FNSF(sigmoid)},
     {"hard_sigmoid", "sigmoid-like", "relu6(x + 3) / 6", P0, false, false, false,
      FNS(hard_sigmoid)},
     {"tanh", "sigmoid-like", "tanh(x)", P0, false, true, true, FNS(tanh)},
@@ -744,7 +779,7 @@ const act_def act_table[] = {
     {"leaky_relu", "relu-like", "x if x > 0 else negative_slope * x",
      P1("negative_slope", 0.01), false, true, false, FNS(leaky_relu)},
     {"prelu", "relu-like", "x if x > 0 else a * x (a learnable, per channel or shared)",
-     P1("init", 0.25), true, true, false, s_leaky_relu, f_leaky_relu, b_leaky_relu, NULL},
+     P1("init", 0.25), true, true, false, s_leaky_relu, f_leaky_relu, b_leaky_relu, NULL, NULL},
     {"rrelu", "relu-like",
      "x if x >= 0 else a * x, a ~ U(lower, upper) in training, (lower + upper) / 2 in eval",
      P2("lower", 1.0 / 8.0, "upper", 1.0 / 3.0), false, true, false, FNSC(rrelu, chk_rrelu)},
@@ -757,27 +792,27 @@ const act_def act_table[] = {
     {"celu", "exp-based linear unit", "x if x > 0 else alpha * (exp(x / alpha) - 1)",
      P1("alpha", 1.0), false, true, true, FNSC(celu, chk_celu)},
     {"gelu", "smooth self-gated", "x * Phi(x) = x / 2 * (1 + erf(x / sqrt(2)))", P0, false,
-     false, true, FNS(gelu)},
+     false, true, FNSF(gelu)},
     {"gelu_tanh", "smooth self-gated",
      "x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))", P0, false, false, true,
      FNS(gelu_tanh)},
     {"silu", "smooth self-gated", "x * sigmoid(x)", P0, false, false, true, FNS(silu)},
     {"swish", "smooth self-gated", "x * sigmoid(beta * x)", P1("beta", 1.0), false, false,
      true, FNS(swish)},
-    {"mish", "smooth self-gated", "x * tanh(softplus(x))", P0, false, false, true, FNS(mish)},
+    {"mish", "smooth self-gated", "x * tanh(softplus(x))", P0, false, false, true, FNSF(mish)},
     {"softplus", "smooth relu-like", "log(1 + exp(beta * x)) / beta, x where beta * x > threshold",
-     P2("beta", 1.0, "threshold", 20.0), false, false, true, FNSC(softplus, chk_softplus)},
+     P2("beta", 1.0, "threshold", 20.0), false, false, true, FNSCF(softplus, chk_softplus)},
     {"logsigmoid", "sigmoid-like", "log(sigmoid(x)) = -softplus(-x)", P0, false, false, true,
-     FNS(logsigmoid)},
+     FNSF(logsigmoid)},
     {"hardswish", "smooth self-gated", "x * relu6(x + 3) / 6", P0, false, false, false,
      FNS(hardswish)},
-    {"tanhshrink", "shrinkage", "x - tanh(x)", P0, false, false, true, FNS(tanhshrink)},
+    {"tanhshrink", "shrinkage", "x - tanh(x)", P0, false, false, true, FNSF(tanhshrink)},
     {"softshrink", "shrinkage", "x - lambd if x > lambd, x + lambd if x < -lambd, else 0",
      P1("lambd", 0.5), false, false, false, FNSC(softshrink, chk_lambd)},
     {"hardshrink", "shrinkage", "x if |x| > lambd else 0", P1("lambd", 0.5), false, false,
      false, FNSC(hardshrink, chk_lambd)},
     {"sin", "periodic", "sin(x)", P0, false, false, true, FNS(sin)},
     {"cos", "periodic", "cos(x)", P0, false, false, true, FNS(cos)},
-    {"gaussian", "radial", "exp(-x^2)", P0, false, false, true, FNS(gaussian)},
+    {"gaussian", "radial", "exp(-x^2)", P0, false, false, true, FNSF(gaussian)},
 };
 const int act_count = (int)(sizeof act_table / sizeof act_table[0]);
