@@ -667,9 +667,11 @@ static void s_softshrink(double x, const double *p, double *f, double *df) {
   *f = x > l ? x - l : x < -l ? x + l : 0.0;
   *df = (x >= -l && x <= l) ? 0.0 : 1.0;
 }
-/* x - clamp(x, -lambd, lambd): x - lambd, x + lambd (x - (-lambd) is the same operation)
- * or +0, and NaN stays NaN */
-FWD_LOOP_P(f_softshrink, PAR1, x - CLAMPN(x, -a, a))
+/* x - clamp(x, -lambd, lambd) is the same function in 3 vector operations instead of 12,
+ * faster in cache (0.17 -> 0.07 ns per element) but measured slower at 1.6e7 elements
+ * (0.40 vs 0.33: like a plain copy, the tight loop streams worse than one with a little
+ * arithmetic per line), so the selects stay. */
+FWD_LOOP_P(f_softshrink, PAR1, x > a ? x - a : x < -a ? x + a : (ISNAN(x) ? x : 0.0f))
 BWD_LOOP_P(b_softshrink, PAR1, (x >= -a && x <= a) ? 0.0f : g)
 
 static void s_hardshrink(double x, const double *p, double *f, double *df) {
