@@ -50,7 +50,7 @@ static int prep_params(ar_ctx *C, const act_def *a, const double *params, float 
 typedef struct {
   const act_def *a;
   const float *x, *dy;
-  float *y;
+  float *y, *d;
   int64_t n;
   float p[ACT_MAXPARAMS];
 } act_job;
@@ -65,6 +65,12 @@ static void bwd_range(void *arg, int64_t lo, int64_t hi) {
   const act_job *J = arg;
   int64_t b = lo * ACT_GROUP, e = hi * ACT_GROUP < J->n ? hi * ACT_GROUP : J->n;
   J->a->backward(J->x + b, J->dy + b, J->y + b, e - b, J->p);
+}
+
+static void fused_range(void *arg, int64_t lo, int64_t hi) {
+  const act_job *J = arg;
+  int64_t b = lo * ACT_GROUP, e = hi * ACT_GROUP < J->n ? hi * ACT_GROUP : J->n;
+  J->a->fused(J->x + b, J->y + b, J->d + b, e - b, J->p);
 }
 
 static void run(ar_ctx *C, act_job *J, ar_range_fn fn) {
@@ -91,6 +97,29 @@ int act_forward(ar_ctx *C, const act_def *a, ar_tensor *out, const ar_tensor *x,
   run(C, &J, fwd_range);
   ar_release(&xc);
   return AR_OK;
+}
+
+int act_forward_fused(ar_ctx *C, const act_def *a, ar_tensor *out, ar_tensor *deriv,
+                      const ar_tensor *x, const double *params) {
+  act_job J = {.a = a};
+  out->st = deriv->st = NULL;
+  int rc = prep_params(C, a, params, J.p);
+  if (rc) return rc;
+  ar_tensor xc;
+  if ((rc = ar_contiguous(C, &xc, x))) return rc;
+  if ((rc = ar_empty(C, out, x->ndim, x->shape)) == AR_OK &&
+      (rc = ar_empty(C, deriv, x->ndim, x->shape)) != AR_OK) {
+    ar_release(out);
+  }
+  if (rc == AR_OK) {
+    J.x = ar_data(&xc);
+    J.y = ar_data(out);
+    J.d = ar_data(deriv);
+    J.n = ar_numel(x);
+    run(C, &J, fused_range);
+  }
+  ar_release(&xc);
+  return rc;
 }
 
 int act_backward(ar_ctx *C, const act_def *a, ar_tensor *dx, const ar_tensor *x,

@@ -4,10 +4,10 @@
  * Most kernels are one loop over memory: branch-free selects the compiler vectorises
  * (AVX-512 or AVX2 with -march=native), with the inline exp/expm1/log1p of vmath.h for
  * the exponential ones (parameters read into locals first: a conditional load keeps
- * GCC from vectorising). The others (gelu's erfc, sin/cos, gelu_tanh, swish's backward,
- * celu with a negative alpha) work in chunks of CH elements: a preparation loop into a
- * stack buffer, SLEEF vector calls over the buffer (padded to ACT_GROUP), then a
- * combining loop. Chunks start at multiples of ACT_GROUP from the caller's start, and
+ * GCC from vectorising); gelu's Phi is exp times a fitted rational (no erfc). The others
+ * (sin/cos, gelu_tanh, swish's backward, celu with a negative alpha) work in chunks of
+ * CH elements: a preparation loop into a stack buffer, SLEEF vector calls over the
+ * buffer (padded to ACT_GROUP), then a combining loop. Chunks start at multiples of ACT_GROUP from the caller's start, and
  * every lane is computed independently, so results do not depend on the threading split.
  *
  * Edge cases (tested): x NaN gives NaN for f and f'; at +-inf f and f' are the limits,
@@ -35,7 +35,6 @@
   }
 VMAP(v_exp, Sleef_expf16_u10avx512f)
 VMAP(v_expm1, Sleef_expm1f16_u10avx512f)
-VMAP(v_erfc, Sleef_erfcf16_u15avx512f)
 VMAP(v_sin, Sleef_sinf16_u10avx512f)
 VMAP(v_cos, Sleef_cosf16_u10avx512f)
 #elif defined(__AVX2__) && defined(__FMA__)
@@ -45,7 +44,6 @@ VMAP(v_cos, Sleef_cosf16_u10avx512f)
   }
 VMAP(v_exp, Sleef_expf8_u10avx2)
 VMAP(v_expm1, Sleef_expm1f8_u10avx2)
-VMAP(v_erfc, Sleef_erfcf8_u15avx2)
 VMAP(v_sin, Sleef_sinf8_u10avx2)
 VMAP(v_cos, Sleef_cosf8_u10avx2)
 #else
@@ -55,7 +53,6 @@ VMAP(v_cos, Sleef_cosf8_u10avx2)
   }
 VMAP(v_exp, expf)
 VMAP(v_expm1, expm1f)
-VMAP(v_erfc, erfcf)
 VMAP(v_sin, sinf)
 VMAP(v_cos, cosf)
 #endif
@@ -69,8 +66,13 @@ VMAP(v_cos, cosf)
 #define PAD(t) \
   for (int i = m; i < mp; i++) (t)[i] = 0.0f
 #define ISNAN(x) ((x) != (x))
-/* Clamp that keeps NaN. */
-#define CLAMPN(x, lo, hi) ((x) < (lo) ? (lo) : (x) > (hi) ? (hi) : (x))
+/* Clamp that keeps NaN (lo <= hi). Two selects in sequence, each one vmaxps/vminps (the
+ * nested ?: became mask arithmetic, partly through general registers). */
+static inline float clampn(float x, float lo, float hi) {
+  float t = x < lo ? lo : x;
+  return t > hi ? hi : t;
+}
+#define CLAMPN(x, lo, hi) clampn(x, lo, hi)
 
 /* Applies a per-element expression: forward y = E(x), backward dx = E(x, g). The _P
  * forms first read the parameters into locals (DECL, e.g. `const float a = p[0]`): a
@@ -97,6 +99,25 @@ VMAP(v_cos, cosf)
       dxv[i] = ISNAN(x) ? x : (EXPR);                                                     \
     }                                                                                     \
   }
+/* The optional fused kernel (act.h): y = F(x) and d = D(x) in one loop, F the forward's
+ * expression and D the backward's factor of dy (written g * D there), so dy * d has the
+ * backward kernel's bits; the shared work (exp_np of the same argument) is computed once
+ * after inlining. Only where that sharing pays: for tanh, elu and selu (expm1 forward,
+ * exp backward) the fused loop cost as much as both kernels. The bits rely on GCC
+ * contracting the shared expressions the same way in both loops: the test compares them
+ * (an fma that differed is written explicitly in swish_e). */
+#define FUSED_LOOP_P(NAME, DECL, FEXPR, DEXPR)                                          \
+  static void NAME(const float *restrict xv, float *restrict yv, float *restrict dv,    \
+                   int64_t n, const float *restrict p) {                                \
+    (void)p;                                                                            \
+    DECL;                                                                               \
+    for (int64_t i = 0; i < n; i++) {                                                   \
+      float x = xv[i];                                                                  \
+      yv[i] = (FEXPR);                                                                  \
+      dv[i] = ISNAN(x) ? x : (DEXPR);                                                   \
+    }                                                                                   \
+  }
+#define FUSED_LOOP(NAME, FEXPR, DEXPR) FUSED_LOOP_P(NAME, (void)0, FEXPR, DEXPR)
 #define FWD_LOOP(NAME, EXPR) FWD_LOOP_P(NAME, (void)0, EXPR)
 #define BWD_LOOP(NAME, EXPR) BWD_LOOP_P(NAME, (void)0, EXPR)
 #define PAR1 const float a = p[0]
@@ -188,6 +209,7 @@ static inline float sigmoid_d(float x) {
   return e * r * r;
 }
 BWD_LOOP(b_sigmoid, g * sigmoid_d(x))
+FUSED_LOOP(fb_sigmoid, sigmoid_e(x, exp_np(-fabsf(x))), sigmoid_d(x))
 
 static void s_hard_sigmoid(double x, const double *p, double *f, double *df) {
   DNAN(x, f, df);
@@ -351,40 +373,51 @@ static void s_gelu(double x, const double *p, double *f, double *df) {
   *f = c == 0 ? copysign(0.0, x) : 0.5 * x * c;
   *df = 0.5 * c + xc * exp(-0.5 * xc * xc) * INV_SQRT_2PI;
 }
-static void f_gelu(const float *x, float *y, int64_t n, const float *p) {
-  float c[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    for (int i = 0; i < m; i++) c[i] = -xs[i] * (float)M_SQRT1_2;
-    PAD(c);
-    v_erfc(c, c, mp);
-    for (int i = 0; i < m; i++)
-      y[i0 + i] = c[i] == 0 ? copysignf(0.0f, xs[i]) : 0.5f * xs[i] * c[i];
-  }
+/* Phi without erfc: Phi(-t) = exp(-t^2/2) R(t) for t = |x|, with R(t) = P(t)/Q(t) of
+ * degrees 4/5, a minimax fit in relative error on [0, 15] (scripts/fit/fit_phi.py; with
+ * the coefficients rounded to float, within 2.7e-8 of R). t^2 = h + l is split exactly
+ * (fma) and exp(-(h+l)/2) = exp(-h/2) (1 - l/2), so the rounding of t^2 stays out of the
+ * tail; t is clamped to 15 (exp is 0 from |x| = 14.43 on), a NaN stays NaN. The exp is
+ * kept scaled by 2^24 (exp_np24) until the last product, so a normal result never comes
+ * from a subnormal intermediate. gelu = x - v for x > 0 and v for x <= 0, with
+ * v = x R(t) exp(-t^2/2) (x clamped to +-15: no inf * 0; at -inf v is -0).
+ * Measured on every 11th float in [-15, 15] against the double scalar (erfc): forward
+ * max error 6.6 ulp (at x = -12.5; the left tail is relative down to the underflow, where
+ * the SLEEF erfcf version was 190 ulp off from rounding x/sqrt2); backward max absolute
+ * error 1.4e-7, relative up to 15 ulp where |f'| > 0.05 (near its zero at x = -0.75 the two
+ * terms cancel). The chunked SLEEF erfc it replaces took 4.1 ns per element. */
+static inline float gelu_r(float t) {
+  float p = FMAF(t, 4.153423477e-03f, 4.088258371e-02f);
+  p = FMAF(p, t, 1.839736551e-01f);
+  p = FMAF(p, t, 4.392898083e-01f);
+  p = FMAF(p, t, 5.000000000e-01f);
+  float q = FMAF(t, 1.041097660e-02f, 1.024835557e-01f);
+  q = FMAF(q, t, 4.714205563e-01f);
+  q = FMAF(q, t, 1.205567479e+00f);
+  q = FMAF(q, t, 1.676464677e+00f);
+  q = FMAF(q, t, 1.0f);
+  return p / q;
 }
-static void b_gelu(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  float c[CH], g[CH], xc[CH];
-  CHUNKS(n) {
-    const float *xs = x + i0;
-    for (int i = 0; i < m; i++) {
-      /* x^2 = h + l exactly (fma): exp(-(h+l)/2) ~ exp(-h/2) (1 - l/2) keeps the
-       * rounding of x^2 out of the tail */
-      float v = CLAMPN(xs[i], -40.0f, 40.0f), h = v * v;
-      xc[i] = v;
-      g[i] = -0.5f * h;
-      c[i] = fmaf(v, v, -h); /* temporarily the low part */
-    }
-    for (int i = 0; i < m; i++) c[i] = 1.0f - 0.5f * c[i];
-    PAD(g);
-    v_exp(g, g, mp);
-    for (int i = 0; i < m; i++) g[i] *= c[i];
-    for (int i = 0; i < m; i++) c[i] = -xs[i] * (float)M_SQRT1_2;
-    PAD(c);
-    v_erfc(c, c, mp);
-    for (int i = 0; i < m; i++)
-      dx[i0 + i] = dy[i0 + i] * (0.5f * c[i] + xc[i] * g[i] * (float)INV_SQRT_2PI);
-  }
+/* 2^24 exp(-t^2/2) for t in [0, 15] (or NaN) */
+static inline float gelu_e24(float t) {
+  float h = t * t, l = fmaf(t, t, -h), e = exp_np24(-0.5f * h);
+  return FMAF(e, -0.5f * l, e);
 }
+static inline float gelu_f(float x) {
+  float a = fabsf(x), t = a > 15.0f ? 15.0f : a, xc = copysignf(t, x);
+  float v = xc * gelu_r(t) * gelu_e24(t) * 0x1p-24f;
+  return x <= 0 ? v : x - v;
+}
+FWD_LOOP(f_gelu, gelu_f(x))
+/* gelu' = Phi(x) + x phi(x): with s = exp(-t^2/2) (t / sqrt(2 pi) - R(t)), -s for x < 0
+ * and 1 + s above */
+static inline float gelu_d(float x) {
+  float a = fabsf(x), t = a > 15.0f ? 15.0f : a;
+  float s = FMAF(t, (float)INV_SQRT_2PI, -gelu_r(t)) * gelu_e24(t) * 0x1p-24f;
+  return x < 0 ? -s : 1.0f + s;
+}
+BWD_LOOP(b_gelu, g * gelu_d(x))
+FUSED_LOOP(fb_gelu, gelu_f(x), gelu_d(x))
 
 /* gelu_tanh = x/2 (1 + tanh(u)), u = sqrt(2/pi)(x + 0.044715 x^3), written as
  * x sigmoid(2u) so the left tail does not cancel. */
@@ -448,7 +481,8 @@ static void s_silu(double x, const double *p, double *f, double *df) {
 static inline float swish_e(float x, float b) {
   float h = b * x;
   float l = fabsf(h) < INFINITY ? fmaf(b, x, -h) : 0.0f; /* fma(b, inf, -inf) is NaN */
-  return exp_np(-fabsf(h)) * (1.0f + (h >= 0 ? -l : l));
+  float e = exp_np(-fabsf(h));
+  return FMAF(e, h >= 0 ? -l : l, e); /* e (1 -+ l), one rounding */
 }
 static inline float swish_f(float x, float b) {
   float e = swish_e(x, b), r = 1.0f / (1.0f + e), s = b * x >= 0 ? r : e * r;
@@ -512,16 +546,21 @@ static inline float mish_f(float x) {
   return t == 0 ? copysignf(0.0f, x) : x * t;
 }
 FWD_LOOP(f_mish, mish_f(x))
+/* mish' = tanh(sp) + x sech^2(sp) sigmoid(x) over one denominator (one division instead
+ * of three, 1.0 -> 0.6 ns per element in cache): with u = e^x, tanh(sp) = n/(n+2),
+ * n = u(u+2), and x sech^2(sp) sigmoid(x) = 4xu(1+u)/(n+2)^2, so
+ * mish' = (T D + 4 x m (1+em)) / D^2 where, in em = exp(-|x|),
+ * x <= 0: T = em(em+2), D = T + 2, m = em;
+ * x > 0 (numerator and denominator times em^4): T = 1+2em, D = T + 2em^2, m = em^2. */
 static inline float mish_d(float v) {
-  float em = exp_np(-fabsf(v)), nn = em * (em + 2.0f), a = 1.0f + em, a2 = a * a;
-  float dp = a2 + em * em, w2p = a2 + 1.0f;
+  float em = exp_np(-fabsf(v)), x = CLAMPN(v, -200.0f, 200.0f), e2 = em * em;
+  float a = FMAF(2.0f, em, 1.0f), nn = em * (em + 2.0f);
   bool pos = v > 0;
-  float t = (pos ? 1.0f + 2.0f * em : nn) / (pos ? 1.0f + 2.0f * em + 2.0f * em * em : nn + 2.0f);
-  float s2 = (pos ? 4.0f * em * em * a2 : 4.0f * a2) / (pos ? dp * dp : w2p * w2p);
-  float sg = (pos ? 1.0f : em) / a;
-  return t + CLAMPN(v, -200.0f, 200.0f) * s2 * sg;
+  float t = pos ? a : nn, d = pos ? FMAF(2.0f, e2, a) : nn + 2.0f, m = pos ? e2 : em;
+  return FMAF(t, d, 4.0f * x * m * (1.0f + em)) / (d * d);
 }
 BWD_LOOP(b_mish, g * mish_d(x))
+FUSED_LOOP(fb_mish, mish_f(x), mish_d(x))
 
 /* ---------- softplus, logsigmoid ---------- */
 
@@ -539,19 +578,42 @@ static void s_softplus(double x, const double *p, double *f, double *df) {
   *df = d_sigmoid(bx);
 }
 /* times 1/beta rather than a division per element (divisions bound this kernel): at
- * most half an ulp more, none for beta = 1 or a power of 2 */
+ * most half an ulp more, none for beta = 1 or a power of 2. exp(-|beta x|) from the exact
+ * split of beta x (swish_e): with a beta that is not a power of 2, the rounding of beta x
+ * would be a relative error of |beta x| * 6e-8 in the left tail. */
 static inline float softplus_f(float x, float b, float ib, float th) {
-  float bx = b * x;
-  return bx > th ? x : ((bx > 0 ? bx : 0.0f) + log1p_01(exp_np(-fabsf(bx)))) * ib;
+  float bx = b * x, v = ((bx > 0 ? bx : 0.0f) + log1p_01(swish_e(x, b))) * ib;
+  return bx > th ? x : v;
 }
-FWD_LOOP_P(f_softplus, PAR2; const float ib = 1.0f / a, softplus_f(x, a, ib, b))
+FWD_LOOP_P(f_softplus_b, PAR2; const float ib = 1.0f / a, softplus_f(x, a, ib, b))
 static inline float softplus_d(float x, float b, float th) {
   float bx = b * x, e = swish_e(x, b), r = 1.0f / (1.0f + e), s = bx >= 0 ? r : e * r;
   return bx > th ? 1.0f : s;
 }
+BWD_LOOP_P(b_softplus_b, PAR2, g * softplus_d(x, a, b))
+/* beta = 1 (the default): beta x is exact, the split and the scaling drop out (the same
+ * bits as the general loops, ~25% fewer operations) */
+static inline float softplus1_f(float x, float th) {
+  float v = (x > 0 ? x : 0.0f) + log1p_01(exp_np(-fabsf(x)));
+  return x > th ? x : v;
+}
+FWD_LOOP_P(f_softplus1, const float th = p[1], softplus1_f(x, th))
+static inline float softplus1_d(float x, float th) {
+  float e = exp_np(-fabsf(x)), r = 1.0f / (1.0f + e), s = x >= 0 ? r : e * r;
+  return x > th ? 1.0f : s;
+}
+BWD_LOOP_P(b_softplus1, const float th = p[1], g * softplus1_d(x, th))
+FUSED_LOOP_P(fb_softplus_b, PAR2; const float ib = 1.0f / a, softplus_f(x, a, ib, b),
+             softplus_d(x, a, b))
+FUSED_LOOP_P(fb_softplus1, const float th = p[1], softplus1_f(x, th), softplus1_d(x, th))
+static void fb_softplus(const float *x, float *y, float *d, int64_t n, const float *p) {
+  (p[0] == 1.0f ? fb_softplus1 : fb_softplus_b)(x, y, d, n, p);
+}
+static void f_softplus(const float *x, float *y, int64_t n, const float *p) {
+  (p[0] == 1.0f ? f_softplus1 : f_softplus_b)(x, y, n, p);
+}
 static void b_softplus(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
-  const float b = p[0], th = p[1];
-  for (int64_t i = 0; i < n; i++) dx[i] = ISNAN(x[i]) ? x[i] : dy[i] * softplus_d(x[i], b, th);
+  (p[0] == 1.0f ? b_softplus1 : b_softplus_b)(x, dy, dx, n, p);
 }
 
 /* logsigmoid = min(x, 0) - log1p(exp(-|x|)); derivative sigmoid(-x). */
@@ -566,6 +628,7 @@ static inline float logsigmoid_d(float x) {
   return x >= 0 ? e * r : r;
 }
 BWD_LOOP(b_logsigmoid, g * logsigmoid_d(x))
+FUSED_LOOP(fb_logsigmoid, (x < 0 ? x : 0.0f) - log1p_01(exp_np(-fabsf(x))), logsigmoid_d(x))
 
 /* hardswish = x relu6(x+3)/6; gradient 0 below -3, x/3 + 1/2 on [-3, 3), 1 from 3 on.
  * PyTorch 1.13's vectorised kernel (what any tensor of 8+ elements gets) uses x >= 3 -> 1;
@@ -576,7 +639,13 @@ static void s_hardswish(double x, const double *p, double *f, double *df) {
   *df = x < -3.0 ? 0.0 : x < 3.0 ? x / 3.0 + 0.5 : 1.0;
 }
 /* (2x + 3)/6 rather than x/3 + 1/2: one rounding, no cancellation near x = -1.5 */
-FWD_LOOP(f_hardswish, x <= -3.0f ? -0.0f : x * CLAMPN(x + 3.0f, 0.0f, 6.0f) / 6.0f)
+/* x <= -3 gives -0 through the factor 0: x is first raised to -4 so that -inf * 0 is not
+ * NaN (the same bits as the select on x <= -3 it replaces) */
+static inline float hardswish_f(float x) {
+  float xm = x < -4.0f ? -4.0f : x;
+  return xm * CLAMPN(x + 3.0f, 0.0f, 6.0f) / 6.0f;
+}
+FWD_LOOP(f_hardswish, hardswish_f(x))
 BWD_LOOP(b_hardswish, x < -3.0f ? 0.0f : x < 3.0f ? g * ((2.0f * x + 3.0f) / 6.0f) : g)
 
 /* ---------- shrinkage ---------- */
@@ -590,6 +659,7 @@ static void s_tanhshrink(double x, const double *p, double *f, double *df) {
 FWD_LOOP(f_tanhshrink, x - tanh_f(x))
 static inline float sq(float v) { return v * v; }
 BWD_LOOP(b_tanhshrink, g * sq(tanh_f(x)))
+FUSED_LOOP(fb_tanhshrink, x - tanh_f(x), sq(tanh_f(x)))
 
 static void s_softshrink(double x, const double *p, double *f, double *df) {
   DNAN(x, f, df);
@@ -597,6 +667,10 @@ static void s_softshrink(double x, const double *p, double *f, double *df) {
   *f = x > l ? x - l : x < -l ? x + l : 0.0;
   *df = (x >= -l && x <= l) ? 0.0 : 1.0;
 }
+/* x - clamp(x, -lambd, lambd) is the same function in 3 vector operations instead of 12,
+ * faster in cache (0.17 -> 0.07 ns per element) but measured slower at 1.6e7 elements
+ * (0.40 vs 0.33: like a plain copy, the tight loop streams worse than one with a little
+ * arithmetic per line), so the selects stay. */
 FWD_LOOP_P(f_softshrink, PAR1, x > a ? x - a : x < -a ? x + a : (ISNAN(x) ? x : 0.0f))
 BWD_LOOP_P(b_softshrink, PAR1, (x >= -a && x <= a) ? 0.0f : g)
 
@@ -655,6 +729,7 @@ static inline float gauss_d(float x) {
   return -2.0f * v * gauss_f(v);
 }
 BWD_LOOP(b_gaussian, g * gauss_d(x))
+FUSED_LOOP(fb_gaussian, gauss_f(CLAMPN(x, -20.0f, 20.0f)), gauss_d(x))
 
 /* ---------- parameter checks (beyond finiteness, checked for every entry) ---------- */
 
@@ -686,13 +761,16 @@ static int chk_lambd(ar_ctx *C, const double *p) {
 #define P0 0, {{NULL, 0}, {NULL, 0}}
 #define P1(a, da) 1, {{a, da}, {NULL, 0}}
 #define P2(a, da, b, db) 2, {{a, da}, {b, db}}
-#define FNS(n) s_##n, f_##n, b_##n, NULL
-#define FNSC(n, chk) s_##n, f_##n, b_##n, chk
+#define FNS(n) s_##n, f_##n, b_##n, NULL, NULL
+#define FNSC(n, chk) s_##n, f_##n, b_##n, chk, NULL
+/* with the fused kernel fb_NAME */
+#define FNSF(n) s_##n, f_##n, b_##n, NULL, fb_##n
+#define FNSCF(n, chk) s_##n, f_##n, b_##n, chk, fb_##n
 
 const act_def act_table[] = {
     {"identity", "linear", "x", P0, false, true, false, FNS(identity)},
     {"step", "step", "1 if x > 0 else 0 (derivative 0)", P0, false, true, false, FNS(step)},
-    {"sigmoid", "sigmoid-like", "1 / (1 + exp(-x))", P0, false, true, true, FNS(sigmoid)},
+    {"sigmoid", "sigmoid-like", "1 / (1 + exp(-x))", P0, false, true, true, FNSF(sigmoid)},
     {"hard_sigmoid", "sigmoid-like", "relu6(x + 3) / 6", P0, false, false, false,
      FNS(hard_sigmoid)},
     {"tanh", "sigmoid-like", "tanh(x)", P0, false, true, true, FNS(tanh)},
@@ -704,7 +782,7 @@ const act_def act_table[] = {
     {"leaky_relu", "relu-like", "x if x > 0 else negative_slope * x",
      P1("negative_slope", 0.01), false, true, false, FNS(leaky_relu)},
     {"prelu", "relu-like", "x if x > 0 else a * x (a learnable, per channel or shared)",
-     P1("init", 0.25), true, true, false, s_leaky_relu, f_leaky_relu, b_leaky_relu, NULL},
+     P1("init", 0.25), true, true, false, s_leaky_relu, f_leaky_relu, b_leaky_relu, NULL, NULL},
     {"rrelu", "relu-like",
      "x if x >= 0 else a * x, a ~ U(lower, upper) in training, (lower + upper) / 2 in eval",
      P2("lower", 1.0 / 8.0, "upper", 1.0 / 3.0), false, true, false, FNSC(rrelu, chk_rrelu)},
@@ -717,27 +795,27 @@ const act_def act_table[] = {
     {"celu", "exp-based linear unit", "x if x > 0 else alpha * (exp(x / alpha) - 1)",
      P1("alpha", 1.0), false, true, true, FNSC(celu, chk_celu)},
     {"gelu", "smooth self-gated", "x * Phi(x) = x / 2 * (1 + erf(x / sqrt(2)))", P0, false,
-     false, true, FNS(gelu)},
+     false, true, FNSF(gelu)},
     {"gelu_tanh", "smooth self-gated",
      "x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))", P0, false, false, true,
      FNS(gelu_tanh)},
     {"silu", "smooth self-gated", "x * sigmoid(x)", P0, false, false, true, FNS(silu)},
     {"swish", "smooth self-gated", "x * sigmoid(beta * x)", P1("beta", 1.0), false, false,
      true, FNS(swish)},
-    {"mish", "smooth self-gated", "x * tanh(softplus(x))", P0, false, false, true, FNS(mish)},
+    {"mish", "smooth self-gated", "x * tanh(softplus(x))", P0, false, false, true, FNSF(mish)},
     {"softplus", "smooth relu-like", "log(1 + exp(beta * x)) / beta, x where beta * x > threshold",
-     P2("beta", 1.0, "threshold", 20.0), false, false, true, FNSC(softplus, chk_softplus)},
+     P2("beta", 1.0, "threshold", 20.0), false, false, true, FNSCF(softplus, chk_softplus)},
     {"logsigmoid", "sigmoid-like", "log(sigmoid(x)) = -softplus(-x)", P0, false, false, true,
-     FNS(logsigmoid)},
+     FNSF(logsigmoid)},
     {"hardswish", "smooth self-gated", "x * relu6(x + 3) / 6", P0, false, false, false,
      FNS(hardswish)},
-    {"tanhshrink", "shrinkage", "x - tanh(x)", P0, false, false, true, FNS(tanhshrink)},
+    {"tanhshrink", "shrinkage", "x - tanh(x)", P0, false, false, true, FNSF(tanhshrink)},
     {"softshrink", "shrinkage", "x - lambd if x > lambd, x + lambd if x < -lambd, else 0",
      P1("lambd", 0.5), false, false, false, FNSC(softshrink, chk_lambd)},
     {"hardshrink", "shrinkage", "x if |x| > lambd else 0", P1("lambd", 0.5), false, false,
      false, FNSC(hardshrink, chk_lambd)},
     {"sin", "periodic", "sin(x)", P0, false, false, true, FNS(sin)},
     {"cos", "periodic", "cos(x)", P0, false, false, true, FNS(cos)},
-    {"gaussian", "radial", "exp(-x^2)", P0, false, false, true, FNS(gaussian)},
+    {"gaussian", "radial", "exp(-x^2)", P0, false, false, true, FNSF(gaussian)},
 };
 const int act_count = (int)(sizeof act_table / sizeof act_table[0]);

@@ -61,14 +61,17 @@ static inline float expm1_np(float x) {
 /* exp(x) for x <= 0 (and NaN, -inf; positive x is taken as 0), down through the
  * subnormal range: 2^(k + 24) (1 + p) is normal for k >= -150, and the product with
  * 2^-24 is exact for a normal result and rounds once into a subnormal one. 0 below
- * -104 (exp < 2^-150). */
-static inline float exp_np(float x) {
+ * -104 (exp < 2^-150). exp_np24 is 2^24 exp(x) before that last product (normal down
+ * to -104): a kernel that multiplies exp(x) by something can scale once at the end, so
+ * a result that is normal does not go through a subnormal intermediate. */
+static inline float exp_np24(float x) {
   float xc = x < -104.0f ? -104.0f : x > 0 ? 0.0f : x;
   int32_t k;
   float p = exp_reduce(xc, &k), s = pow2i(k + 24);
-  float e = FMAF(s, p, s) * 0x1p-24f;
+  float e = FMAF(s, p, s);
   return x < -104.0f ? 0.0f : e;
 }
+static inline float exp_np(float x) { return exp_np24(x) * 0x1p-24f; }
 
 /* log1p(e) for e in [0, 1] (NaN stays NaN): the softplus/logsigmoid term
  * log1p(exp(-|x|)). With u = 1 + e = 2^j (1 + f): j = 0, f = e (exact) for e < 0.5, and
@@ -78,8 +81,11 @@ static inline float exp_np(float x) {
  * Measured over every float in [0, 1] against double log1p: max error 0.90 ulp with FMA
  * (tests/c/test_act.c, act/vexp, checks a sample at <= 2 ulp). */
 static inline float log1p_01(float e) {
-  int hi = e >= 0.5f;
-  float f = hi ? (e - 1.0f) * 0.5f : e;
+  /* c = j as a float: the condition is used once, in one select of constants (with two
+   * selects on e >= 0.5 GCC duplicated the whole evaluation under masks: two divisions
+   * per element) */
+  float c = e >= 0.5f ? 1.0f : 0.0f;
+  float f = (e - c) * FMAF(c, -0.5f, 1.0f);
   float s = f / (2.0f + f), z = s * s;
   float q = FMAF(z, 2.0f / 13.0f, 2.0f / 11.0f);
   q = FMAF(q, z, 2.0f / 9.0f);
@@ -87,7 +93,7 @@ static inline float log1p_01(float e) {
   q = FMAF(q, z, 2.0f / 5.0f);
   q = FMAF(q, z, 2.0f / 3.0f);
   float l = f - s * (f - z * q); /* 2s = f - s f: f exact, s only in the correction */
-  return hi ? l + 0.693147180559945309f : l;
+  return FMAF(c, 0.693147180559945309f, l);
 }
 
 #endif

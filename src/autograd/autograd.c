@@ -722,12 +722,17 @@ static int bw_join(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   return AR_OK;
 }
 
-/* Registry activations: dx = dy f'(x) from the entry's kernel. saved x; dv params. */
+/* Registry activations: dx = dy f'(x) from the entry's kernel. saved x; dv params. With
+ * iv[0] = 1 (the entry's fused forward ran), saved is f'(x) itself and dx = dy * f'(x):
+ * the backward kernels compute that same product, so the bits are the same. */
 static int bw_act(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   ar_tensor dy;
   int rc = ar_contiguous(C, &dy, g);
   if (rc) return rc;
-  rc = act_backward(C, n->ptr, &gin[0], &n->saved[0], &dy, n->dv);
+  if (n->iv[0])
+    rc = ar_binary(C, AR_MUL, &gin[0], &dy, &n->saved[0]);
+  else
+    rc = act_backward(C, n->ptr, &gin[0], &n->saved[0], &dy, n->dv);
   ar_release(&dy);
   return rc;
 }

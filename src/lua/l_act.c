@@ -31,10 +31,31 @@ static ag_node *rec(lua_State *L, ar_ctx *C, ag_op op, ar_tensor *out, const ar_
   return n;
 }
 
-/* out = f(x) for a registry entry, recorded with its parameters for act_backward. */
+/* out = f(x) for a registry entry, recorded with its parameters for act_backward. When x
+ * requires grad and the entry has a fused kernel (and x is at most ACT_FUSED_MAX
+ * elements), the forward also computes f'(x) and the node keeps that instead of x
+ * (iv[0] = 1): its backward is then dx = dy * f'(x), the same bits as act_backward,
+ * without recomputing the transcendental functions. */
 static int act_call(lua_State *L, ar_ctx *C, const act_def *a, ar_tensor *x, const double *p,
                     const char *fn) {
   ar_tensor *out = lt_new(L);
+  if (a->fused && ar_numel(x) <= ACT_FUSED_MAX && ag_grad_enabled(C) && ag_requires_grad(x)) {
+    ar_tensor d;
+    int rc = act_forward_fused(C, a, out, &d, x, p);
+    ag_node *n = NULL;
+    if (rc == AR_OK) {
+      const ar_tensor *in[1] = {x};
+      rc = ag_record(C, AG_ACT, out, in, 1, &n);
+      if (n) {
+        n->ptr = a;
+        n->iv[0] = 1;
+        ag_save(n, 0, &d);
+        for (int i = 0; i < a->nparams; i++) n->dv[i] = p[i];
+      }
+      ar_release(&d); /* the node holds its own reference */
+    }
+    return finish(L, C, rc, fn);
+  }
   int rc = act_forward(C, a, out, x, p);
   ag_node *n = rc ? NULL : rec(L, C, AG_ACT, out, x, NULL, fn);
   if (n) {

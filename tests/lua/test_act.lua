@@ -75,6 +75,31 @@ test("backward multiplies dy", function()
   tensor_near(act.backward("leaky_relu", x, dy, {negative_slope = 0.5}), {1, 3, -1}, 0)
 end)
 
+-- With x requiring grad, entries with a fused kernel keep f'(x) from the forward pass and
+-- the backward is dy * f'(x): the same bits as act.backward (and y as act.apply).
+test("autograd through every activation: y and x.grad as apply and backward, bit for bit", function()
+  local inf = math.huge
+  local vals = {-1e30, -inf, inf, 1e30, 0, -0.0, 88, -88, -15, 15}
+  for i = 1, 300 do vals[#vals + 1] = (i - 150) * 0.137 end
+  local dyv = {}
+  for i = 1, #vals do dyv[i] = ((i * 7) % 11 - 5) * 0.31 end
+  local dy = actrun.tensor(dyv)
+  local function check(name, params)
+    local x = actrun.tensor(vals, {requires_grad = true})
+    local y = act.apply(name, x, params)
+    y:backward(dy)
+    local xp = actrun.tensor(vals)
+    eq(y:totable(), act.apply(name, xp, params):totable(), name .. " y")
+    eq(x.grad:totable(), act.backward(name, xp, dy, params):totable(), name .. " x.grad")
+  end
+  for _, name in ipairs(act.list()) do
+    if act.info(name).learnable == false and name ~= "rrelu" then check(name) end
+  end
+  check("softplus", {beta = 1.5, threshold = 20})
+  check("softplus", {beta = 2, threshold = 10})
+  check("elu", {alpha = 0.5})
+end)
+
 test("NaN propagates, infinities give limits", function()
   local inf = math.huge
   local y = act.sigmoid(actrun.tensor{0 / 0, inf, -inf}):totable()
