@@ -91,6 +91,9 @@ int ar_empty(ar_ctx *C, ar_tensor *out, int ndim, const int64_t *shape);
 int ar_empty_like(ar_ctx *C, ar_tensor *out, const ar_tensor *t);
 /* Validates a shape: 0 <= ndim <= 8, sizes >= 0, product fits in memory limits. */
 int ar_check_shape(ar_ctx *C, int ndim, const int64_t *shape);
+/* A new contiguous tensor of t's (valid) shape, whose element count n the caller has
+ * computed: ar_empty without checking the shape again (the small-op paths). */
+int ar_empty_dense(ar_ctx *C, ar_tensor *out, const ar_tensor *t, int64_t n);
 void ar_release(ar_tensor *t);                        /* drops the storage reference */
 void ar_share(ar_tensor *dst, const ar_tensor *src);   /* dst = new reference to src's view */
 int64_t ar_numel(const ar_tensor *t);

@@ -918,14 +918,27 @@ static bool small_dense(const ar_tensor *a, int64_t grain) {
   return ar_is_contiguous(a) && ar_numel(a) <= grain;
 }
 
+/* The element count of a and b when both are dense with one shape and at most grain
+ * elements, else -1 (one pass over the dimensions). */
+static int64_t small_dense_pair(const ar_tensor *a, const ar_tensor *b, int64_t grain) {
+  if (a->ndim != b->ndim) return -1;
+  int64_t n = 1;
+  for (int i = a->ndim - 1; i >= 0; i--) {
+    const int64_t s = a->shape[i];
+    if (s != b->shape[i]) return -1;
+    if (s != 1 && (a->stride[i] != n || b->stride[i] != n)) return -1;
+    n *= s;
+  }
+  return n <= grain ? n : -1;
+}
+
 int ar_binary(ar_ctx *C, ar_binop op, ar_tensor *out, const ar_tensor *a, const ar_tensor *b) {
   int rc = check_binop(C, op);
-  if (!rc && out != a && out != b && ar_same_shape(a, b) && small_dense(a, bin_grain(op)) &&
-      small_dense(b, INT64_MAX)) {
+  int64_t n;
+  if (!rc && out != a && out != b && (n = small_dense_pair(a, b, bin_grain(op))) >= 0) {
     /* straight into out: a copy through a local here stalled on store forwarding */
-    rc = ar_empty(C, out, a->ndim, a->shape);
-    if (!rc)
-      bin_row(&bin_tab[op], 0.0f, ar_data(out), 1, ar_data(a), 1, ar_data(b), 1, ar_numel(a));
+    rc = ar_empty_dense(C, out, a, n);
+    if (!rc) bin_row(&bin_tab[op], 0.0f, ar_data(out), 1, ar_data(a), 1, ar_data(b), 1, n);
     return rc;
   }
   ar_tensor r = {0}, va = {0}, vb = {0};

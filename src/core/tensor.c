@@ -215,6 +215,26 @@ int ar_empty(ar_ctx *C, ar_tensor *out, int ndim, const int64_t *shape) {
   return AR_OK;
 }
 
+int ar_empty_dense(ar_ctx *C, ar_tensor *out, const ar_tensor *t, int64_t n) {
+  out->st = NULL;
+  out->offset = 0;
+  out->ndim = t->ndim;
+  out->ag = NULL;
+  int64_t s = 1;
+  for (int i = t->ndim - 1; i >= 0; i--) {
+    out->shape[i] = t->shape[i];
+    out->stride[i] = s;
+    s *= t->shape[i];
+  }
+  int rc = ar_storage_new(C, (size_t)n, &out->st);
+  if (rc) {
+    char b[200];
+    return ar_seterr(C, rc, "not enough memory for a tensor of shape %s",
+                     ar_shape_str(t->ndim, t->shape, b, sizeof b));
+  }
+  return AR_OK;
+}
+
 int ar_empty_like(ar_ctx *C, ar_tensor *out, const ar_tensor *t) {
   return ar_empty(C, out, t->ndim, t->shape);
 }

@@ -22,6 +22,8 @@ static int finish(lua_State *L, ar_ctx *C, int rc, const char *fname) {
  * requires grad (nothing is allocated otherwise). Raises on out-of-memory. */
 static ag_node *rec(lua_State *L, ar_ctx *C, ag_op op, ar_tensor *out, const ar_tensor *a,
                     const ar_tensor *b, const char *fn) {
+  /* the common case, inline: no operand carries autograd state */
+  if (!ag_requires_grad(a) && (!b || !ag_requires_grad(b))) return NULL;
   const ar_tensor *in[2] = {a, b};
   ag_node *n;
   if (ag_record(C, op, out, in, b ? 2 : 1, &n)) lt_core_error(L, fn);
@@ -640,7 +642,12 @@ static int binary(lua_State *L, ar_binop op, const char *fn) {
   int rc, form;
   ar_tensor *t, *a, *b = NULL;
   float s = 0;
-  if (lua_type(L, 1) == LUA_TNUMBER) {
+  if ((a = lt_test(L, 1)) && (b = lt_test(L, 2))) { /* the common case first */
+    t = lt_new(L);
+    rc = ar_binary(C, op, t, a, b);
+    form = 0;
+  } else if (lua_type(L, 1) == LUA_TNUMBER) {
+    b = NULL;
     s = (float)lua_tonumber(L, 1);
     a = lt_check(L, 2, fn, 2, "other");
     t = lt_new(L);

@@ -145,7 +145,6 @@ typedef struct reclaim {
   void *lg;     /* the main thread's block: freed last by lua_close */
   void *probe;  /* the newest userdata block while probing */
   size_t probe_size;
-  int probing;
   size_t since_full; /* tensor bytes allocated since the last full collection */
   size_t full_base;  /* tensor bytes live after it */
 } reclaim;
@@ -169,10 +168,15 @@ static void *reclaim_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
       free(W);
       return f(fud, ptr, osize, 0);
     }
-    return W->f(W->ud, ptr, osize, 0);
   }
+  return W->f(W->ud, ptr, osize, nsize);
+}
+
+/* Installed only for the probe allocation: notes the newest userdata block. */
+static void *probe_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  reclaim *W = ud;
   void *q = W->f(W->ud, ptr, osize, nsize);
-  if (W->probing && !ptr && osize == LUA_TUSERDATA) { /* osize: the new object's type */
+  if (!ptr && osize == LUA_TUSERDATA) { /* osize: the new object's type */
     W->probe = q;
     W->probe_size = nsize;
   }
@@ -189,13 +193,12 @@ static int reclaim_install(lua_State *L) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
   W->lg = (char *)lua_tothread(L, -1) - LUA_EXTRASPACE;
   lua_pop(L, 1);
-  lua_setallocf(L, reclaim_alloc, W);
   /* the probe: no collection may allocate between Lua's request and our look at it */
   int running = lua_gc(L, LUA_GCISRUNNING);
   lua_gc(L, LUA_GCSTOP);
-  W->probing = 1;
+  lua_setallocf(L, probe_alloc, W);
   char *p = lua_newuserdatauv(L, sizeof(lt_udata), 0);
-  W->probing = 0;
+  lua_setallocf(L, reclaim_alloc, W);
   memset(p, 0, sizeof(lt_udata));
   if (running) lua_gc(L, LUA_GCRESTART);
   size_t off = W->probe ? (size_t)(p - (char *)W->probe) : 0;
