@@ -173,4 +173,32 @@ test('require "actrun.act" returns actrun.act', function()
   T.truthy(rawequal(require "actrun.act", actrun.act), "same table")
 end)
 
+-- Above 2^22 elements the memory-bound kernels write through a buffer with non-temporal
+-- stores (src/act/act.c): the same bits as the kernels on small pieces, at the start,
+-- across piece boundaries and in the tail, forward and backward, at 1 and 2 threads.
+test("large outputs (streamed stores) equal the same kernels on small pieces", function()
+  local n = (1 << 22) + 1000 + 37
+  actrun.manual_seed(7)
+  local x = actrun.randn(n) * 3
+  local dy = actrun.randn(n)
+  local starts = {1, 1020, 1024 * 97 + 5, n - 1036}
+  for _, threads in ipairs{1, 2} do
+    actrun.set_num_threads(threads)
+    for _, name in ipairs(act.list()) do
+      if name ~= "rrelu" then -- (its training mode samples)
+        local y = act.apply(name, x)
+        local dx = act.backward(name, x, dy)
+        for _, s in ipairs(starts) do
+          local xs, ds = x:narrow(1, s, 1036), dy:narrow(1, s, 1036)
+          eq(y:narrow(1, s, 1036):totable(), act.apply(name, xs):totable(),
+             name .. " forward at " .. s .. ", threads " .. threads)
+          eq(dx:narrow(1, s, 1036):totable(), act.backward(name, xs, ds):totable(),
+             name .. " backward at " .. s .. ", threads " .. threads)
+        end
+      end
+    end
+  end
+  actrun.set_num_threads(1)
+end)
+
 T.done()
