@@ -2,7 +2,6 @@
  * inputs, threading; softmax/log_softmax; PReLU with a slope tensor; RReLU training. */
 #include <math.h>
 #include <stdio.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "act/act.h"
@@ -57,66 +56,42 @@ typedef struct {
   bool stream; /* y written with non-temporal stores (see below) */
 } act_job;
 
-/* Outputs larger than the last-level cache are not read again before they are evicted,
- * yet each store first reads its cache line from memory (write-allocate): 12 bytes of
- * traffic per element for the 8 that count. For the cheap (memory-bound) kernels, above
- * STREAM_MIN elements, each STREAM_CH-element piece is computed into a buffer in L1 and
- * copied out with non-temporal stores, which bypass the caches. The kernels run over
- * the same ranges, so the bits are the same. Measured at 1.6e7 elements, one thread:
+/* Large outputs of the cheap (memory-bound) kernels go through an L1 buffer and
+ * non-temporal stores (core.h, AR_STREAM_*): measured at 1.6e7 elements, one thread,
  * identity 6.0 -> 3.5 ms, relu 5.7 -> 4.4, hardtanh 6.1 -> 4.2 (interleaved runs). The
  * transcendental kernels are compute-bound there (their stores already overlap the
  * arithmetic), and the extra copy made them slower (tanh 6.9 -> 9.5 ms): not for them;
- * smaller pieces (128, 256) did not change that and lost half of the gain above. */
-#define STREAM_MIN ((int64_t)1 << 22)
-#define STREAM_CH 1024
-
-#if defined(__AVX512F__) || defined(__AVX__)
-#include <immintrin.h>
-#define HAVE_STREAM 1
-static void stream_copy(float *restrict y, const float *restrict buf, int64_t m) {
-#if defined(__AVX512F__)
-  for (int64_t j = 0; j < m; j += 16) _mm512_stream_ps(y + j, _mm512_load_ps(buf + j));
-#else
-  for (int64_t j = 0; j < m; j += 8) _mm256_stream_ps(y + j, _mm256_load_ps(buf + j));
-#endif
-}
-#else
-#define HAVE_STREAM 0
-#endif
-
+ * smaller pieces (128, 256) did not change that and lost half of the gain above. The
+ * kernels run over the same ranges, so the bits are the same. */
 static bool want_stream(const act_def *a, const float *y, int64_t n) {
-  return HAVE_STREAM && !a->costly && n >= STREAM_MIN && ((uintptr_t)y & 63) == 0;
+  return !a->costly && ar_stream_ok(y, n);
 }
 
 /* Units are ACT_GROUP-element groups from the start of the array. */
 static void fwd_range(void *arg, int64_t lo, int64_t hi) {
   const act_job *J = arg;
   int64_t b = lo * ACT_GROUP, e = hi * ACT_GROUP < J->n ? hi * ACT_GROUP : J->n;
-#if HAVE_STREAM
   if (J->stream) {
-    _Alignas(64) float buf[STREAM_CH];
-    for (; b + STREAM_CH <= e; b += STREAM_CH) {
-      J->a->forward(J->x + b, buf, STREAM_CH, J->p);
-      stream_copy(J->y + b, buf, STREAM_CH);
+    _Alignas(64) float buf[AR_STREAM_CH];
+    for (; b + AR_STREAM_CH <= e; b += AR_STREAM_CH) {
+      J->a->forward(J->x + b, buf, AR_STREAM_CH, J->p);
+      ar_stream_store(J->y + b, buf, AR_STREAM_CH);
     }
-    _mm_sfence();
+    ar_stream_fence();
   }
-#endif
   if (b < e) J->a->forward(J->x + b, J->y + b, e - b, J->p);
 }
 static void bwd_range(void *arg, int64_t lo, int64_t hi) {
   const act_job *J = arg;
   int64_t b = lo * ACT_GROUP, e = hi * ACT_GROUP < J->n ? hi * ACT_GROUP : J->n;
-#if HAVE_STREAM
   if (J->stream) {
-    _Alignas(64) float buf[STREAM_CH];
-    for (; b + STREAM_CH <= e; b += STREAM_CH) {
-      J->a->backward(J->x + b, J->dy + b, buf, STREAM_CH, J->p);
-      stream_copy(J->y + b, buf, STREAM_CH);
+    _Alignas(64) float buf[AR_STREAM_CH];
+    for (; b + AR_STREAM_CH <= e; b += AR_STREAM_CH) {
+      J->a->backward(J->x + b, J->dy + b, buf, AR_STREAM_CH, J->p);
+      ar_stream_store(J->y + b, buf, AR_STREAM_CH);
     }
-    _mm_sfence();
+    ar_stream_fence();
   }
-#endif
   if (b < e) J->a->backward(J->x + b, J->dy + b, J->y + b, e - b, J->p);
 }
 

@@ -94,6 +94,19 @@ int ar_check_shape(ar_ctx *C, int ndim, const int64_t *shape);
 /* A new contiguous tensor of t's (valid) shape, whose element count n the caller has
  * computed: ar_empty without checking the shape again (the small-op paths). */
 int ar_empty_dense(ar_ctx *C, ar_tensor *out, const ar_tensor *t, int64_t n);
+
+/* Outputs too large for the last-level cache are written with non-temporal stores by the
+ * memory-bound kernels: each AR_STREAM_CH-element piece is computed into a buffer in L1
+ * and copied out bypassing the caches, which saves the write-allocate read of every
+ * output line (12 bytes of traffic per element of y = f(x) become 8). */
+#define AR_STREAM_MIN ((int64_t)1 << 22)
+#define AR_STREAM_CH 1024
+/* True when the machine has the stores, n >= AR_STREAM_MIN and y is 64-byte aligned. */
+bool ar_stream_ok(const float *y, int64_t n);
+/* y[0..m) = buf[0..m) with non-temporal stores; m a multiple of 16, y 64-byte aligned. */
+void ar_stream_store(float *y, const float *buf, int64_t m);
+/* Orders the non-temporal stores before what follows (end of a range). */
+void ar_stream_fence(void);
 void ar_release(ar_tensor *t);                        /* drops the storage reference */
 void ar_share(ar_tensor *dst, const ar_tensor *src);   /* dst = new reference to src's view */
 int64_t ar_numel(const ar_tensor *t);

@@ -8,6 +8,7 @@
  * count: each element is computed by the same code whichever chunk it falls in. */
 #include <math.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "core/ctx.h"
@@ -459,6 +460,7 @@ struct ew_job {
   float lo, hi; /* clamp bounds */
   int64_t grain;
   bool overwrite; /* the row function writes operand 0 without reading it */
+  bool stream;    /* memory-bound and writing a fresh output: non-temporal stores */
 };
 
 /* Work is split in units of GROUP elements counted from each row's start, so a SIMD
@@ -466,6 +468,60 @@ struct ew_job {
  * lanes (its slow path for huge arguments is taken per vector), and aligned groups keep
  * every result identical whatever the thread count. */
 #define GROUP 16
+
+/* ---------- non-temporal output (see core.h) ---------- */
+
+#if defined(__AVX512F__) || defined(__AVX__)
+#include <immintrin.h>
+#define HAVE_STREAM 1
+#else
+#define HAVE_STREAM 0
+#endif
+
+bool ar_stream_ok(const float *y, int64_t n) {
+  return HAVE_STREAM && n >= AR_STREAM_MIN && ((uintptr_t)y & 63) == 0;
+}
+
+void ar_stream_store(float *restrict y, const float *restrict buf, int64_t m) {
+#if defined(__AVX512F__)
+  for (int64_t j = 0; j < m; j += 16) _mm512_stream_ps(y + j, _mm512_load_ps(buf + j));
+#elif defined(__AVX__)
+  for (int64_t j = 0; j < m; j += 8) _mm256_stream_ps(y + j, _mm256_load_ps(buf + j));
+#else
+  memcpy(y, buf, sizeof(float) * (size_t)m);
+#endif
+}
+
+void ar_stream_fence(void) {
+#if HAVE_STREAM
+  _mm_sfence();
+#endif
+}
+
+/* One row of a job: through the L1 buffer and non-temporal stores when the job asks for
+ * it and operand 0 (written, not read) is dense and aligned. The row function runs over
+ * the same elements in pieces that start at multiples of GROUP, so the bits are the same. */
+static void ew_row(const ew_job *J, float *const *p, const int64_t *s, int64_t n) {
+  if (!J->stream || s[0] != 1 || n < AR_STREAM_CH || ((uintptr_t)p[0] & 63) != 0) {
+    J->row(J, p, s, n);
+    return;
+  }
+  _Alignas(64) float buf[AR_STREAM_CH];
+  const int nops = J->it.nops;
+  float *q[3] = {buf, NULL, NULL};
+  int64_t i = 0;
+  for (; i + AR_STREAM_CH <= n; i += AR_STREAM_CH) {
+    for (int k = 1; k < nops; k++) q[k] = p[k] + i * s[k];
+    J->row(J, q, s, AR_STREAM_CH);
+    ar_stream_store(p[0] + i, buf, AR_STREAM_CH);
+  }
+  ar_stream_fence();
+  if (i < n) {
+    q[0] = p[0] + i;
+    for (int k = 1; k < nops; k++) q[k] = p[k] + i * s[k];
+    J->row(J, q, s, n - i);
+  }
+}
 
 static void ew_range(void *arg, int64_t ulo, int64_t uhi) {
   const ew_job *J = arg;
@@ -491,7 +547,7 @@ static void ew_range(void *arg, int64_t ulo, int64_t uhi) {
     if (j1 > inner) j1 = inner;
     float *p[3];
     for (int k = 0; k < nops; k++) p[k] = it->base[k] + off[k] + j0 * s[k];
-    J->row(J, p, s, j1 - j0);
+    ew_row(J, p, s, j1 - j0);
     u = uend;
     if (u >= uhi) break;
     r++;
@@ -904,6 +960,7 @@ static void row_binary_inplace_scalar(const ew_job *J, float *const *p, const in
 }
 
 static int64_t bin_grain(int op) { return op == AR_POW ? COSTLY_GRAIN : CHEAP_GRAIN; }
+static bool bin_cheap(int op) { return op != AR_POW; } /* memory-bound at large sizes */
 
 static int check_binop(ar_ctx *C, int op) {
   if (op < 0 || op >= AR_BINOP_COUNT)
@@ -948,6 +1005,7 @@ int ar_binary(ar_ctx *C, ar_binop op, ar_tensor *out, const ar_tensor *a, const 
   if (!rc) rc = ar_empty(C, &r, nd, shape);
   if (rc || ar_numel(&r) == 0) goto done;
   ew_job J = {.row = row_binary, .op = op, .grain = bin_grain(op)};
+  J.stream = bin_cheap(op) && ar_stream_ok(ar_data(&r), ar_numel(&r));
   bool ad = dense_as(a, &r), bd = dense_as(b, &r);
   if ((ad || ar_numel(a) == 1) && (bd || ar_numel(b) == 1)) {
     float *p[3] = {ar_data(&r), ar_data(a), ar_data(b)};
@@ -988,7 +1046,8 @@ int ar_binary_scalar(ar_ctx *C, ar_binop op, ar_tensor *out, const ar_tensor *a,
               .op = op,
               .s = s,
               .scalar_left = scalar_left,
-              .grain = bin_grain(op)};
+              .grain = bin_grain(op),
+              .stream = bin_cheap(op) && ar_stream_ok(ar_data(&r), ar_numel(&r))};
   if (ar_is_contiguous(a)) {
     float *p[2] = {ar_data(&r), ar_data(a)};
     int64_t st[2] = {1, 1};
@@ -1117,6 +1176,7 @@ static int map_new(ar_ctx *C, ar_tensor *out, const ar_tensor *a, ew_job *J) {
     return rc;
   }
   int64_t n = ar_numel(&r);
+  J->stream = J->stream && ar_stream_ok(ar_data(&r), n);
   if (n > 0) {
     if (ar_is_contiguous(a)) {
       float *p[2] = {ar_data(&r), ar_data(a)};
@@ -1195,7 +1255,8 @@ static void row_nan(const ew_job *J, float *const *p, const int64_t *s, int64_t 
 
 int ar_clamp(ar_ctx *C, ar_tensor *out, const ar_tensor *a, float lo, float hi) {
   /* a NaN bound makes every result NaN, as in PyTorch */
-  ew_job J = {.row = (isnan(lo) || isnan(hi)) ? row_nan : row_clamp, .lo = lo, .hi = hi};
+  ew_job J = {.row = (isnan(lo) || isnan(hi)) ? row_nan : row_clamp, .lo = lo, .hi = hi,
+              .stream = true}; /* (map_new keeps it for a large dense result only) */
   return map_new(C, out, a, &J);
 }
 

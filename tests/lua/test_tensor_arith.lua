@@ -158,4 +158,34 @@ test("large strided ops (transposed, narrowed, broadcast) match contiguous copie
   end
 end)
 
+-- Above 2^22 elements the memory-bound ops write through a buffer with non-temporal
+-- stores (src/core/elementwise.c): the same values as on small pieces, at the start,
+-- across piece boundaries and in the tail, at 1 and 2 threads.
+test("large results (streamed stores) equal the same ops on small pieces", function()
+  local n = (1 << 22) + 1000 + 37
+  actrun.manual_seed(11)
+  local a, b = actrun.randn(n), actrun.randn(n)
+  local starts = {1, 1020, 1024 * 97 + 5, n - 1036}
+  local ops = {
+    {"a + b", function(x, y) return x + y end},
+    {"a - b", function(x, y) return x - y end},
+    {"a * b", function(x, y) return x * y end},
+    {"a / b", function(x, y) return x / y end},
+    {"a * 2", function(x) return x * 2 end},
+    {"3 - a", function(x) return 3 - x end},
+    {"clamp", function(x) return x:clamp(-0.5, 0.5) end},
+  }
+  for _, threads in ipairs{1, 2} do
+    actrun.set_num_threads(threads)
+    for _, op in ipairs(ops) do
+      local big = op[2](a, b)
+      for _, s in ipairs(starts) do
+        local want = op[2](a:narrow(1, s, 1036), b:narrow(1, s, 1036))
+        eq(big:narrow(1, s, 1036):totable(), want:totable(), op[1] .. " at " .. s .. ", threads " .. threads)
+      end
+    end
+  end
+  actrun.set_num_threads(1)
+end)
+
 T.done()
