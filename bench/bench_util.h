@@ -22,6 +22,13 @@ static inline double bench_now(void)
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static inline void bench_sleep(double seconds)
+{
+  struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
 static int bench_cmp_double(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;

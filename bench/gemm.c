@@ -185,6 +185,11 @@ int main(int argc, char **argv)
         t0 = bench_now();
         run_blas(&J, it_bl);
         t_bl[s] = (bench_now() - t0) / (double)it_bl;
+        /* After a multi-threaded call OpenBLAS's workers keep polling for more work (tens
+         * of ms). actrun never runs OpenBLAS multi-threaded, but here the next ar sample
+         * would share the cores with those pollers (fwd1 at 2 threads measured 66 GFLOP/s
+         * right after the direct calls, 178 without them): let them go to sleep first. */
+        if (nt > 1) bench_sleep(0.25);
       }
       double ga = flops / bench_median(t_ar, samples) * 1e-9;
       double gb = flops / bench_median(t_bl, samples) * 1e-9;
