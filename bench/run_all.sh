@@ -306,6 +306,18 @@ END {
     if (has("torch.small.add_op")) s = s sprintf("; PyTorch a + b %.3f us: %.1fx", v["torch.small.add_op"], v["torch.small.add_op"] / v["lua.small.add_op"])
     print s ")"
   }
+  # the same target as a ratio: each small op at least 10x cheaper than the same PyTorch op
+  split("add_op add_method sum zeros", SR, " ")
+  nr = 0; rmin = 1e9; rs = ""
+  for (i = 1; i <= 4; i++) {
+    ka = "lua.small." SR[i]; kt = "torch.small." SR[i]
+    if (!has(ka) || !has(kt) || v[ka] <= 0) continue
+    r = v[kt] / v[ka]; nr++
+    if (r < rmin) rmin = r
+    rs = rs (rs == "" ? "" : ", ") lname[SR[i]] " " fmt(r, 1) "x"
+  }
+  if (nr == 4)
+    printf("- each small op >= 10x cheaper than the same PyTorch op, same run: %s (%s)\n", rmin >= 10 ? "MET" : "MISSED", rs)
   for (t = 1; t <= threads; t++) {
     k = "lua.add_new." t "t.frac"; kc = "core.add_new." t "t.frac"
     if (!has(k)) { print "- `c = a + b` at 16M >= 80% of triad (" t " thread): n/a"; continue }
