@@ -9,6 +9,7 @@
 #ifndef ACTRUN_BENCH_UTIL_H
 #define ACTRUN_BENCH_UTIL_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@ static inline double bench_now(void)
 static inline void bench_sleep(double seconds)
 {
   struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
-  while (nanosleep(&ts, &ts) != 0) {
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
   }
 }
 

@@ -252,24 +252,20 @@ function Module:parameters()
   return list
 end
 
--- name -> tensor, plus the names in order as a second result.
-function Module:named_parameters()
+-- name -> tensor, plus the names in order, of the registered kind (see collect).
+local function named(self, field, names_field)
   local map, names = {}, {}
-  for i, p in ipairs(collect(self, "_params", "_pnames")) do
+  for i, p in ipairs(collect(self, field, names_field)) do
     map[p[1]] = p[2]
     names[i] = p[1]
   end
   return map, names
 end
 
-function Module:named_buffers()
-  local map, names = {}, {}
-  for i, p in ipairs(collect(self, "_buffers", "_bnames")) do
-    map[p[1]] = p[2]
-    names[i] = p[1]
-  end
-  return map, names
-end
+-- name -> tensor, plus the names in order as a second result.
+function Module:named_parameters() return named(self, "_params", "_pnames") end
+
+function Module:named_buffers() return named(self, "_buffers", "_bnames") end
 
 function Module:num_parameters()
   local n = 0
@@ -686,6 +682,15 @@ end
 ---------------------------------------------------------------------------------------
 -- BatchNorm and LayerNorm
 
+-- opts.eps of a normalisation layer (default 1e-5), checked; errors at the caller of init.
+local function norm_eps(fname, opts)
+  local eps = opts.eps or 1e-5
+  if type(eps) ~= "number" or not (eps > 0) then
+    error(fmt("%s: option eps expected a number > 0, got %s", fname, tostring(eps)), 4)
+  end
+  return eps
+end
+
 local BatchNorm = Module:extend("BatchNorm")
 M.BatchNorm = BatchNorm
 
@@ -693,10 +698,7 @@ function BatchNorm:init(n, opts)
   local fname = "actrun.nn.BatchNorm"
   n = check_posint(fname, n, 1, "n")
   opts = check_opts(fname, opts, 2, {eps = true, momentum = true})
-  local eps, mom = opts.eps or 1e-5, opts.momentum or 0.1
-  if type(eps) ~= "number" or not (eps > 0) then
-    error(fmt("%s: option eps expected a number > 0, got %s", fname, tostring(eps)), 3)
-  end
+  local eps, mom = norm_eps(fname, opts), opts.momentum or 0.1
   if type(mom) ~= "number" or not (mom >= 0 and mom <= 1) then
     error(fmt("%s: option momentum expected a number in [0, 1], got %s", fname,
       tostring(mom)), 3)
@@ -753,10 +755,7 @@ function LayerNorm:init(n, opts)
   local fname = "actrun.nn.LayerNorm"
   n = check_posint(fname, n, 1, "n")
   opts = check_opts(fname, opts, 2, {eps = true})
-  local eps = opts.eps or 1e-5
-  if type(eps) ~= "number" or not (eps > 0) then
-    error(fmt("%s: option eps expected a number > 0, got %s", fname, tostring(eps)), 3)
-  end
+  local eps = norm_eps(fname, opts)
   self.normalized_shape, self.eps = n, eps
   self:register_parameter("weight", actrun.ones(n))
   self:register_parameter("bias", actrun.zeros(n))

@@ -647,26 +647,20 @@ static int binary(lua_State *L, ar_binop op, const char *fn) {
     rc = ar_binary(C, op, t, a, b);
     form = 0;
   } else if (lua_type(L, 1) == LUA_TNUMBER) {
-    b = NULL;
     s = (float)lua_tonumber(L, 1);
     a = lt_check(L, 2, fn, 2, "other");
     t = lt_new(L);
     rc = ar_binary_scalar(C, op, t, a, s, true);
     form = 2;
   } else {
+    /* (a live tensor here means argument 2 is not one) */
     a = lt_check(L, 1, fn, 1, "self");
-    if (lua_type(L, 2) == LUA_TNUMBER) {
-      s = (float)lua_tonumber(L, 2);
-      t = lt_new(L);
-      rc = ar_binary_scalar(C, op, t, a, s, false);
-      form = 1;
-    } else {
-      b = lt_test(L, 2);
-      if (!b) return lt_argerror(L, fn, 2, "other", "a tensor or a number");
-      t = lt_new(L);
-      rc = ar_binary(C, op, t, a, b);
-      form = 0;
-    }
+    if (lua_type(L, 2) != LUA_TNUMBER)
+      return lt_argerror(L, fn, 2, "other", "a tensor or a number");
+    s = (float)lua_tonumber(L, 2);
+    t = lt_new(L);
+    rc = ar_binary_scalar(C, op, t, a, s, false);
+    form = 1;
   }
   int agop = bin_ag[op][form];
   if (!rc && agop >= 0) {

@@ -183,6 +183,11 @@ static void *probe_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   return q;
 }
 
+static int probe_userdata(lua_State *L) {
+  memset(lua_newuserdatauv(L, sizeof(lt_udata), 0), 0, sizeof(lt_udata));
+  return 1;
+}
+
 /* Wraps L's allocator once; returns 1 when tensors need no __gc. */
 static int reclaim_install(lua_State *L) {
   void *ud;
@@ -193,15 +198,18 @@ static int reclaim_install(lua_State *L) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
   W->lg = (char *)lua_tothread(L, -1) - LUA_EXTRASPACE;
   lua_pop(L, 1);
-  /* the probe: no collection may allocate between Lua's request and our look at it */
+  /* the probe: no collection may allocate between Lua's request and our look at it;
+   * protected, so that running out of memory here leaves the collector and the
+   * allocator as they must be (and tensors with their __gc) */
   int running = lua_gc(L, LUA_GCISRUNNING);
   lua_gc(L, LUA_GCSTOP);
+  lua_pushcfunction(L, probe_userdata);
   lua_setallocf(L, probe_alloc, W);
-  char *p = lua_newuserdatauv(L, sizeof(lt_udata), 0);
+  int ok = lua_pcall(L, 0, 1, 0) == LUA_OK;
   lua_setallocf(L, reclaim_alloc, W);
-  memset(p, 0, sizeof(lt_udata));
   if (running) lua_gc(L, LUA_GCRESTART);
-  size_t off = W->probe ? (size_t)(p - (char *)W->probe) : 0;
+  char *p = ok ? lua_touserdata(L, -1) : NULL;
+  size_t off = p && W->probe ? (size_t)(p - (char *)W->probe) : 0;
   lua_pop(L, 1);
   if (W->probe && off > 0 && off <= 256 && W->probe_size == off + sizeof(lt_udata)) {
     W->off = off;

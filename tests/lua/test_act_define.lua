@@ -7,12 +7,7 @@ local act = actrun.act
 local test, eq, near, tensor_near, expect_error = T.test, T.eq, T.near, T.tensor_near, T.expect_error
 local act_c = package.loaded["actrun.act_c"]
 
-local function shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-local function interpreter()
-  local i = 0
-  while arg[i - 1] ~= nil do i = i - 1 end
-  return arg[i]
-end
+local shell_quote, interpreter = T.shell_quote, T.interpreter
 
 ---------------------------------------------------------------------------------------
 -- the layer
@@ -272,27 +267,11 @@ test("definitions belong to one interpreter", function()
 end)
 
 test("a stock Lua 5.4 gets the same layer: act.relu is the C function, define works", function()
-  if os.getenv("ACTRUN_SANITIZED") then
-    T.skip("a sanitizer-built module cannot be loaded into an uninstrumented lua5.4")
-  end
-  local exe = interpreter()
-  local dir = exe and exe:match("^(.*)/[^/]*$")
-  local f = dir and io.open(dir .. "/lua/actrun.so", "rb")
-  if not f then T.skip("no lua/actrun.so next to " .. tostring(exe)) end
-  f:close()
-  local probe = io.popen("command -v lua5.4 2>/dev/null")
-  local lua = probe:read("l")
-  probe:close()
-  if not lua or lua == "" then T.skip("no lua5.4 interpreter installed") end
-  local code = "package.cpath = " .. string.format("%q", dir .. "/lua/?.so;") .. " .. package.cpath; " ..
-    "local a = require 'actrun'; local act = a.act; " ..
+  local ok, out = T.stock_lua("local a = require 'actrun'; local act = a.act; " ..
     "act.define('sq', function(x) return x * x end); " ..
     "io.write(tostring(act.relu == package.loaded['actrun.act_c'].relu), ' ', " ..
     "tostring(require 'actrun.act' == act), ' ', act.sq(a.tensor{3}):item(), ' ', " ..
-    "select(2, act.scalar('sq', 2)), ' ', act.properties('relu', nil, {cost = false}).kinks[1])"
-  local p = io.popen(shell_quote(lua) .. " -e " .. shell_quote(code) .. " 2>&1")
-  local out = p:read("a")
-  local ok = p:close()
+    "select(2, act.scalar('sq', 2)), ' ', act.properties('relu', nil, {cost = false}).kinks[1])")
   T.truthy(ok, "lua5.4 failed: " .. out)
   eq(out, "true true 9 4 0")
 end)

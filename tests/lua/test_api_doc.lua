@@ -9,11 +9,7 @@ local here = arg[0]:match("^(.*)/") or "."
 local root = os.getenv("ACTRUN_SOURCE_DIR") or (here .. "/../..")
 
 local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-local function interpreter()
-  local i = 0
-  while arg[i - 1] ~= nil do i = i - 1 end
-  return arg[i]
-end
+local interpreter = T.interpreter
 -- runs the generator in a child; returns stdout, stderr, exit status
 local function gen(args)
   local err = os.tmpname()

@@ -31,7 +31,7 @@ local function exe()
   return arg[i]
 end
 
-local function shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local shell_quote = T.shell_quote
 
 -- Runs Lua code in a child actrun with the given environment prefix; returns its
 -- combined stdout and stderr.

@@ -5,13 +5,7 @@ local T = require "testlib"
 local actrun = T.actrun
 local test, eq = T.test, T.eq
 
-local function interpreter()
-  local i = 0
-  while arg[i - 1] ~= nil do i = i - 1 end
-  return arg[i]
-end
-
-local function shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local interpreter = T.interpreter
 
 test("the script sees arg as in lua (arg[0] is the script)", function()
   T.truthy(arg[0]:match("test_loading%.lua$"), "arg[0] = " .. tostring(arg[0]))
@@ -32,25 +26,8 @@ test("requiring twice gives the same table (one context per interpreter)", funct
 end)
 
 test("a stock Lua 5.4 loads the C module next to the command's build", function()
-  if os.getenv("ACTRUN_SANITIZED") then
-    T.skip("a sanitizer-built module cannot be loaded into an uninstrumented lua5.4")
-  end
-  local exe = interpreter()
-  local dir = exe and exe:match("^(.*)/[^/]*$")
-  local so = dir and (dir .. "/lua/actrun.so")
-  local f = so and io.open(so, "rb")
-  if not f then T.skip("no lua/actrun.so next to " .. tostring(exe)) end
-  f:close()
-  local probe = io.popen("command -v lua5.4 2>/dev/null")
-  local lua = probe:read("l")
-  probe:close()
-  if not lua or lua == "" then T.skip("no lua5.4 interpreter installed") end
-  local code = "package.cpath = " .. string.format("%q", dir .. "/lua/?.so;") .. " .. package.cpath; " ..
-    "local a = require 'actrun'; io.write(a.zeros(2, 3):numel(), ' ', " ..
-    "tostring((a.ones(2) + 1):sum():item()), ' ', type(a.version))"
-  local p = io.popen(shell_quote(lua) .. " -e " .. shell_quote(code) .. " 2>&1")
-  local out = p:read("a")
-  local ok = p:close()
+  local ok, out = T.stock_lua("local a = require 'actrun'; io.write(a.zeros(2, 3):numel(), ' ', " ..
+    "tostring((a.ones(2) + 1):sum():item()), ' ', type(a.version))")
   T.truthy(ok, "lua5.4 failed: " .. out)
   eq(out, "6 4.0 string")
 end)

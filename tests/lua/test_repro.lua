@@ -9,11 +9,7 @@ local T = require "testlib"
 local here = arg[0]:match("^(.*)/") or "."
 local helper = here .. "/repro/train_losses.lua"
 
-local function interpreter()
-  local i = 0
-  while arg[i - 1] ~= nil do i = i - 1 end
-  return arg[i] or "actrun"
-end
+local function interpreter() return T.interpreter() or "actrun" end
 local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
 -- the helper's output in a fresh process

@@ -9,11 +9,7 @@ local actrun = T.actrun
 
 local here = arg[0]:match("^(.*)/") or "."
 local writer = here .. "/repro/save_writer.lua"
-local function interpreter()
-  local i = 0
-  while arg[i - 1] ~= nil do i = i - 1 end
-  return arg[i] or "actrun"
-end
+local function interpreter() return T.interpreter() or "actrun" end
 local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
 local dir = os.tmpname()

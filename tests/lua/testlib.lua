@@ -226,6 +226,38 @@ function T.expect_error(fn, ...)
 end
 
 -- Whether this build has the requires_grad field yet (it comes with autograd).
+-- The program running this test file (lua.c puts it at arg's lowest index), or nil.
+function T.interpreter()
+  local i = 0
+  while arg and arg[i - 1] ~= nil do i = i - 1 end
+  return arg and arg[i]
+end
+
+-- s as one word for /bin/sh.
+function T.shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+-- Runs code in a stock lua5.4 whose package.cpath finds the C module built next to the
+-- interpreter (lua/actrun.so); skips the case when there is no module, no lua5.4, or the
+-- build is sanitized. Returns whether lua5.4 succeeded and its output (stdout + stderr).
+function T.stock_lua(code)
+  if os.getenv("ACTRUN_SANITIZED") then
+    T.skip("a sanitizer-built module cannot be loaded into an uninstrumented lua5.4")
+  end
+  local exe = T.interpreter()
+  local dir = exe and exe:match("^(.*)/[^/]*$")
+  local f = dir and io.open(dir .. "/lua/actrun.so", "rb")
+  if not f then T.skip("no lua/actrun.so next to " .. tostring(exe)) end
+  f:close()
+  local probe = io.popen("command -v lua5.4 2>/dev/null")
+  local lua = probe:read("l")
+  probe:close()
+  if not lua or lua == "" then T.skip("no lua5.4 interpreter installed") end
+  local full = "package.cpath = " .. string.format("%q", dir .. "/lua/?.so;") .. " .. package.cpath; " .. code
+  local p = io.popen(T.shell_quote(lua) .. " -e " .. T.shell_quote(full) .. " 2>&1")
+  local out = p:read("a")
+  return p:close() == true, out
+end
+
 function T.has_requires_grad()
   local ok = pcall(T.actrun.tensor, {1}, {requires_grad = true})
   return ok and T.actrun.zeros(1).requires_grad ~= nil
