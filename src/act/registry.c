@@ -577,7 +577,7 @@ static void s_softplus(double x, const double *p, double *f, double *df) {
   *f = ((bx > 0 ? bx : 0.0) + log1p(exp(-fabs(bx)))) / p[0];
   *df = d_sigmoid(bx);
 }
-/* times 1/beta rather than a division per element (divisions bound this kernel): at
+/* times 1/beta rather than a division per element (the kernel has no other): at
  * most half an ulp more, none for beta = 1 or a power of 2. exp(-|beta x|) from the exact
  * split of beta x (swish_e): with a beta that is not a power of 2, the rounding of beta x
  * would be a relative error of |beta x| * 6e-8 in the left tail. */

@@ -74,26 +74,22 @@ static inline float exp_np24(float x) {
 static inline float exp_np(float x) { return exp_np24(x) * 0x1p-24f; }
 
 /* log1p(e) for e in [0, 1] (NaN stays NaN): the softplus/logsigmoid term
- * log1p(exp(-|x|)). With u = 1 + e = 2^j (1 + f): j = 0, f = e (exact) for e < 0.5, and
- * j = 1, f = (e - 1) / 2 (exact: Sterbenz) for e >= 0.5; then log(1 + f) = 2 atanh(s),
- * s = f / (2 + f), |s| < 0.2, by its series to s^13/13 (truncation below 5e-12),
- * arranged as f - s (f - R) with R = 2s^2/3 + 2s^4/5 + ... (since 2s = f - s f).
- * Measured over every float in [0, 1] against double log1p: max error 0.90 ulp with FMA
- * (tests/c/test_act.c, act/vexp, checks a sample at <= 2 ulp). */
+ * log1p(exp(-|x|)). Divide-free: log1p(e) = e + e^2 H(e) with H a polynomial of degree 8,
+ * fitted in relative error on [0, 1] with float coefficients (scripts/fit/fit_log1p.py:
+ * 5.3e-9 before the float evaluation), evaluated by Horner with FMA. Measured over every
+ * float in [0, 1] against double log1p: max error 1.30 ulp (at e = 0.98); softplus over
+ * every float in [-110, 25]: 1.95 ulp. It replaced a range reduction and 2 atanh(f/(2+f))
+ * (0.90 ulp, but a division per element): softplus 0.80 -> 0.56 ns per element in L1. */
 static inline float log1p_01(float e) {
-  /* c = j as a float: the condition is used once, in one select of constants (with two
-   * selects on e >= 0.5 GCC duplicated the whole evaluation under masks: two divisions
-   * per element) */
-  float c = e >= 0.5f ? 1.0f : 0.0f;
-  float f = (e - c) * FMAF(c, -0.5f, 1.0f);
-  float s = f / (2.0f + f), z = s * s;
-  float q = FMAF(z, 2.0f / 13.0f, 2.0f / 11.0f);
-  q = FMAF(q, z, 2.0f / 9.0f);
-  q = FMAF(q, z, 2.0f / 7.0f);
-  q = FMAF(q, z, 2.0f / 5.0f);
-  q = FMAF(q, z, 2.0f / 3.0f);
-  float l = f - s * (f - z * q); /* 2s = f - s f: f exact, s only in the correction */
-  return FMAF(c, 0.693147180559945309f, l);
+  float h = FMAF(e, -3.290468594e-03f, 2.008624189e-02f);
+  h = FMAF(h, e, -5.745723099e-02f);
+  h = FMAF(h, e, 1.066112816e-01f);
+  h = FMAF(h, e, -1.534488052e-01f);
+  h = FMAF(h, e, 1.969210207e-01f);
+  h = FMAF(h, e, -2.495801896e-01f);
+  h = FMAF(h, e, 3.333046436e-01f);
+  h = FMAF(h, e, -4.999993145e-01f);
+  return FMAF(h * e, e, e);
 }
 
 #endif
