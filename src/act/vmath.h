@@ -29,19 +29,27 @@
 #define LOG2E 1.44269504088896341f
 #define RND_MAGIC 12582912.0f /* 1.5 * 2^23 */
 
-/* k = round(x / ln2) and expm1(r), r = x - k ln2, for x already clamped (NaN: p NaN). */
-static inline float exp_reduce(float xc, int32_t *k) {
-  float kb = FMAF(xc, LOG2E, RND_MAGIC), kf = kb - RND_MAGIC;
-  uint32_t bits; /* kb's bits are those of 1.5 * 2^23 plus k (unsigned: a NaN's wrap) */
-  memcpy(&bits, &kb, sizeof bits);
-  *k = (int32_t)(bits - 0x4B400000u);
-  float r = FMAF(-kf, LN2_HI, xc);
-  r = FMAF(-kf, LN2_LO, r);
+/* expm1(r) for |r| <= ln2 / 2 (and a little more) */
+static inline float exp_poly(float r) {
   float q = FMAF(r, 1.387066557e-03f, 8.366263472e-03f);
   q = FMAF(q, r, 4.166743532e-02f);
   q = FMAF(q, r, 1.666654646e-01f);
   q = FMAF(q, r, 4.999999702e-01f);
   return FMAF(r * r, q, r);
+}
+/* k = round(x / ln2), returned as a float and in *k (x clamped; NaN: garbage k) */
+static inline float exp_k(float xc, int32_t *k) {
+  float kb = FMAF(xc, LOG2E, RND_MAGIC);
+  uint32_t bits; /* kb's bits are those of 1.5 * 2^23 plus k (unsigned: a NaN's wrap) */
+  memcpy(&bits, &kb, sizeof bits);
+  *k = (int32_t)(bits - 0x4B400000u);
+  return kb - RND_MAGIC;
+}
+/* k = round(x / ln2) and expm1(r), r = x - k ln2, for x already clamped (NaN: p NaN). */
+static inline float exp_reduce(float xc, int32_t *k) {
+  float kf = exp_k(xc, k);
+  float r = FMAF(-kf, LN2_HI, xc);
+  return exp_poly(FMAF(-kf, LN2_LO, r));
 }
 /* 2^k for k in [-126, 127] */
 static inline float pow2i(int32_t k) {
@@ -73,6 +81,19 @@ static inline float exp_np24(float x) {
   return x < -104.0f ? 0.0f : e;
 }
 static inline float exp_np(float x) { return exp_np24(x) * 0x1p-24f; }
+/* exp_np24(a * b) for a * b <= 0 without the rounding of the product: the first step of
+ * the reduction, a b - k LN2_HI, is one fma (k LN2_HI is exact), so r is as accurate as
+ * for an exact argument. For exp(-t^2/2) (gelu), where rounding t^2 would cost a relative
+ * error of t^2 * 3e-8 in the tail. */
+static inline float exp_np24_mul(float a, float b) {
+  float h = a * b, hc = h < -104.0f ? -104.0f : h; /* NaN stays NaN */
+  int32_t k;
+  float kf = exp_k(hc, &k);
+  float r = fmaf(a, b, -kf * LN2_HI);
+  float p = exp_poly(FMAF(-kf, LN2_LO, r)), s = pow2i(k + 24);
+  float e = FMAF(s, p, s);
+  return h < -104.0f ? 0.0f : e;
+}
 
 /* log1p(e) for e in [0, 1] (NaN stays NaN): the softplus/logsigmoid term
  * log1p(exp(-|x|)). Divide-free: log1p(e) = e + e^2 H(e) with H a polynomial of degree 8,
