@@ -68,31 +68,33 @@ static inline float expm1_np(float x) {
   return x == 0 ? x : e;
 }
 /* exp(x) for x <= 0 (and NaN, -inf; positive x is taken as 0), down through the
- * subnormal range: 2^(k + 24) (1 + p) is normal for k >= -150, and the product with
- * 2^-24 is exact for a normal result and rounds once into a subnormal one. 0 below
- * -104 (exp < 2^-150). exp_np24 is 2^24 exp(x) before that last product (normal down
- * to -104): a kernel that multiplies exp(x) by something can scale once at the end, so
- * a result that is normal does not go through a subnormal intermediate. */
+ * subnormal range: 2^(k + 24) (1 + p) is normal for k >= -149, and the product with
+ * 2^-24 is exact for a normal result and rounds once into a subnormal one. x is clamped
+ * to -104.9, where k = -151 and the scale 2^(k + 24) is exactly 0 (pow2i(-127)): so the
+ * result is 0 from there on without a select (exp(-104) is already below half the
+ * smallest subnormal). exp_np24 is 2^24 exp(x) before that last product: a kernel that
+ * multiplies exp(x) by something can scale once at the end, so a result that is normal
+ * does not go through a subnormal intermediate. The clamps are written constant first,
+ * `c > x ? c : x`, which is exactly vmaxps (c, x), NaN kept: one instruction each. */
 static inline float exp_np24(float x) {
-  float xc = x < -104.0f ? -104.0f : x > 0 ? 0.0f : x;
+  float xl = -104.9f > x ? -104.9f : x, xc = 0.0f < xl ? 0.0f : xl;
   int32_t k;
   float p = exp_reduce(xc, &k), s = pow2i(k + 24);
-  float e = FMAF(s, p, s);
-  return x < -104.0f ? 0.0f : e;
+  return FMAF(s, p, s);
 }
 static inline float exp_np(float x) { return exp_np24(x) * 0x1p-24f; }
-/* exp_np24(a * b) for a * b <= 0 without the rounding of the product: the first step of
+/* exp_np24(a * b) for a * b in [-112.5, 0] without the rounding of the product: the first step of
  * the reduction, a b - k LN2_HI, is one fma (k LN2_HI is exact), so r is as accurate as
  * for an exact argument. For exp(-t^2/2) (gelu), where rounding t^2 would cost a relative
  * error of t^2 * 3e-8 in the tail. */
 static inline float exp_np24_mul(float a, float b) {
-  float h = a * b, hc = h < -104.0f ? -104.0f : h; /* NaN stays NaN */
+  float h = a * b, hc = -104.9f > h ? -104.9f : h; /* NaN stays NaN */
   int32_t k;
   float kf = exp_k(hc, &k);
+  /* below the clamp r is off, but a b >= -112.5 here keeps p finite and the scale is 0 */
   float r = fmaf(a, b, -kf * LN2_HI);
   float p = exp_poly(FMAF(-kf, LN2_LO, r)), s = pow2i(k + 24);
-  float e = FMAF(s, p, s);
-  return h < -104.0f ? 0.0f : e;
+  return FMAF(s, p, s);
 }
 
 /* log1p(e) for e in [0, 1] (NaN stays NaN): the softplus/logsigmoid term
