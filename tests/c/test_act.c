@@ -208,6 +208,43 @@ Test(act, vexp) {
             m1, m2, msub, m3);
 }
 
+/* sin and cos take SLEEF's 3.5-ulp path for 16-element groups with every |x| <= 39000 and
+ * the 1-ulp path otherwise (registry.c, TRIG_FAST_MAX): within 4 ulp for small arguments,
+ * 1.5 for large ones, forward and backward. */
+Test(act, trig_paths_accurate) {
+  ar_ctx *C = ar_ctx_new();
+  int64_t n = 4096;
+  ar_tensor x = mk1(C, n), g = mk1(C, n);
+  float *xp = ar_data(&x);
+  for (int64_t i = 0; i < n; i++) /* groups 0-127 small, 128-255 large arguments */
+    xp[i] = i < 2048 ? (float)(urand() * 80 - 40) : (float)((urand() * 2 - 1) * 1e7);
+  xp[2048 + 5] = 39000.5f;
+  ar_fill(C, &g, 1.0f);
+  const char *names[] = {"sin", "cos"};
+  for (int k = 0; k < 2; k++) {
+    const act_def *a = act_find(names[k]);
+    ar_tensor y, d;
+    cr_assert_eq(act_forward(C, a, &y, &x, NULL), AR_OK);
+    cr_assert_eq(act_backward(C, a, &d, &x, &g, NULL), AR_OK);
+    double worst[2] = {0, 0};
+    for (int64_t i = 0; i < n; i++) {
+      double f, df;
+      a->scalar(xp[i], NULL, &f, &df);
+      double ef = fabs(ar_data(&y)[i] - f) / ulp_of(f), ed = fabs(ar_data(&d)[i] - df) / ulp_of(df);
+      int w = i >= 2048;
+      if (ef > worst[w]) worst[w] = ef;
+      if (ed > worst[w]) worst[w] = ed;
+    }
+    cr_expect(worst[0] <= 4.0, "%s: small arguments %.2f ulp", names[k], worst[0]);
+    cr_expect(worst[1] <= 1.5, "%s: large arguments %.2f ulp", names[k], worst[1]);
+    ar_release(&y);
+    ar_release(&d);
+  }
+  ar_release(&x);
+  ar_release(&g);
+  ar_ctx_release(C);
+}
+
 Test(act, backward_multiplies_dy) {
   ar_ctx *C = ar_ctx_new();
   int64_t n = 1000;
