@@ -6,11 +6,14 @@
 
 #include "act/act.h"
 
-/* Elements per thread before work is split (see elementwise.c: waking a worker costs
- * 20-40 us, so cheap piecewise-linear kernels need ~0.5M elements per thread to gain;
- * transcendental ones do ~10x more work per element). */
+/* Elements per thread before work is split. Cheap piecewise-linear kernels are bound by
+ * memory and gain from a second thread only with ~0.5M elements each; transcendental
+ * ones (0.3-0.7 ns per element) from 16K each: at 2 threads their forward is 1.6-2x
+ * faster at 32K-100K elements than with the 64K each they had, which left those sizes on
+ * one thread. (Waking a blocked worker costs 10-35 us while the interpreter's thread is
+ * busy, as in a training loop; after the whole process slept, about 0.3 ms.) */
 #define CHEAP_GRAIN (8 * AR_PAR_GRAIN)
-#define COSTLY_GRAIN AR_PAR_GRAIN
+#define COSTLY_GRAIN (AR_PAR_GRAIN / 4)
 
 const act_def *act_find(const char *name) {
   if (!name) return NULL;
