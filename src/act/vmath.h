@@ -74,8 +74,8 @@ static inline float expm1_np(float x) {
  * result is 0 from there on without a select (exp(-104) is already below half the
  * smallest subnormal). exp_np24 is 2^24 exp(x) before that last product: a kernel that
  * multiplies exp(x) by something can scale once at the end, so a result that is normal
- * does not go through a subnormal intermediate. The clamps are written constant first,
- * `c > x ? c : x`, which is exactly vmaxps (c, x), NaN kept: one instruction each. */
+ * does not go through a subnormal intermediate. (With constant bounds GCC still turns the
+ * clamps into compares and blends, not vmaxps/vminps; the gain was the dropped select.) */
 static inline float exp_np24(float x) {
   float xl = -104.9f > x ? -104.9f : x, xc = 0.0f < xl ? 0.0f : xl;
   int32_t k;
