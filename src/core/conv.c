@@ -499,8 +499,46 @@ typedef struct pool_job {
   float *dx;
 } pool_job;
 
+/* The common 2x2 window with stride 2 and no padding, in the same order and with the same
+ * rule as the general loop below (take v when v > max or v is NaN; the window's first
+ * element starts it, which equals starting from -inf), without its bounds and loops. The
+ * selects are bit masks as there: rows of 7 or 14 outputs are too short to vectorise, and
+ * a plain conditional becomes a branch that mispredicts on real data. */
+static inline void pool_take(float v, int32_t i, uint32_t *mb, int32_t *at) {
+  float m;
+  memcpy(&m, mb, 4);
+  uint32_t vb;
+  memcpy(&vb, &v, 4);
+  uint32_t take = -(uint32_t)((v > m) | (v != v));
+  *mb = (vb & take) | (*mb & ~take);
+  *at = (int32_t)(((uint32_t)i & take) | ((uint32_t)*at & ~take));
+}
+static void pool2x2_plane(const float *restrict x, float *restrict y, int32_t *restrict ix,
+                          int64_t W, int64_t Ho, int64_t Wo) {
+  for (int64_t oh = 0; oh < Ho; oh++) {
+    const float *r0 = x + 2 * oh * W, *r1 = r0 + W;
+    const int32_t b0 = (int32_t)(2 * oh * W), b1 = b0 + (int32_t)W;
+    for (int32_t ow = 0; ow < (int32_t)Wo; ow++) {
+      int32_t c = 2 * ow, at = b0 + c;
+      uint32_t mb;
+      memcpy(&mb, &r0[c], 4);
+      pool_take(r0[c + 1], b0 + c + 1, &mb, &at);
+      pool_take(r1[c], b1 + c, &mb, &at);
+      pool_take(r1[c + 1], b1 + c + 1, &mb, &at);
+      memcpy(&y[oh * Wo + ow], &mb, 4);
+      if (ix) ix[oh * Wo + ow] = at;
+    }
+  }
+}
+
 static void pool_fwd_range(void *arg, int64_t lo, int64_t hi) {
   const pool_job *J = arg;
+  if (J->kh == 2 && J->kw == 2 && J->sh == 2 && J->sw == 2 && J->ph == 0 && J->pw == 0) {
+    for (int64_t pl = lo; pl < hi; pl++)
+      pool2x2_plane(J->x + pl * J->H * J->W, J->y + pl * J->Ho * J->Wo,
+                    J->idx ? J->idx + pl * J->Ho * J->Wo : NULL, J->W, J->Ho, J->Wo);
+    return;
+  }
   for (int64_t pl = lo; pl < hi; pl++) {
     const float *x = J->x + pl * J->H * J->W;
     float *y = J->y + pl * J->Ho * J->Wo;

@@ -181,6 +181,53 @@ Test(maxpool, ties_nan_and_backward) {
   ar_ctx_release(C);
 }
 
+/* 2x2 windows with stride 2 and no padding take their own loop (conv.c, pool2x2_plane):
+ * values and indices against the rule written out (first strict maximum in row order, a
+ * NaN taken wherever it comes), on data full of ties, NaNs and -inf, odd and even sizes,
+ * with and without indices, 1 and 2 threads. */
+Test(maxpool, two_by_two_fast_path_matches_the_rule) {
+  ar_ctx *C = ar_ctx_new();
+  const int64_t shapes[][4] = {{2, 3, 7, 9}, {1, 1, 2, 2}, {3, 2, 8, 8}, {1, 4, 28, 28}, {2, 1, 5, 4}};
+  for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++)
+    for (int threads = 1; threads <= 2; threads++) {
+      ar_set_num_threads(C, threads);
+      const int64_t *sh = shapes[k];
+      ar_tensor x, y, idx, y2;
+      cr_assert_eq(ar_empty(C, &x, 4, sh), AR_OK);
+      float *xp = ar_data(&x);
+      for (int64_t i = 0; i < ar_numel(&x); i++) {
+        float r = crnd();
+        xp[i] = r > 0.9f ? NAN : r < -0.9f ? -INFINITY : (float)(int)(r * 3); /* ties */
+      }
+      ar_conv_params p = {2, 2, 0, 0};
+      cr_assert_eq(ar_maxpool2d(C, &y, &idx, &x, 2, 2, &p), AR_OK, "%s", ar_errmsg(C));
+      cr_assert_eq(ar_maxpool2d(C, &y2, NULL, &x, 2, 2, &p), AR_OK);
+      const int64_t H = sh[2], W = sh[3], Ho = H / 2, Wo = W / 2;
+      cr_assert(y.shape[2] == Ho && y.shape[3] == Wo);
+      const int32_t *ix = (const int32_t *)(void *)ar_data(&idx);
+      for (int64_t pl = 0; pl < sh[0] * sh[1]; pl++)
+        for (int64_t oh = 0; oh < Ho; oh++)
+          for (int64_t ow = 0; ow < Wo; ow++) {
+            float m = -INFINITY;
+            int64_t at = 2 * oh * W + 2 * ow;
+            for (int64_t h = 2 * oh; h < 2 * oh + 2; h++)
+              for (int64_t w = 2 * ow; w < 2 * ow + 2; w++) {
+                float v = xp[pl * H * W + h * W + w];
+                if (v > m || isnan(v)) m = v, at = h * W + w;
+              }
+            int64_t o = pl * Ho * Wo + oh * Wo + ow;
+            float got = ar_data(&y)[o], got2 = ar_data(&y2)[o];
+            cr_assert(isnan(m) ? isnan(got) && isnan(got2) : got == m && got2 == m,
+                      "shape %zu, plane %lld, (%lld,%lld): %g, want %g", k, (long long)pl,
+                      (long long)oh, (long long)ow, got, m);
+            cr_assert_eq(ix[o], at, "shape %zu, plane %lld, (%lld,%lld): index", k,
+                         (long long)pl, (long long)oh, (long long)ow);
+          }
+      ar_release(&x), ar_release(&y), ar_release(&idx), ar_release(&y2);
+    }
+  ar_ctx_release(C);
+}
+
 Test(maxpool, padding_counts_as_minus_infinity) {
   ar_ctx *C = ar_ctx_new();
   int64_t s[4] = {1, 1, 2, 2};
