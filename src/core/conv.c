@@ -310,6 +310,18 @@ typedef struct bwd_job {
   scratch sc; /* per slot: cols {K,P} when dw is wanted, then dcols {K,P} when dx is */
 } bwd_job;
 
+/* Sum of n floats in double: 8 running sums (lane k takes elements k, k + 8, ...), which
+ * GCC vectorises, then combined in a fixed order; one double chain was latency-bound. The
+ * order depends on n only, so the result is the same on every run and thread count. */
+static double sum_double(const float *r, int64_t n) {
+  double acc[8] = {0};
+  int64_t q = 0;
+  for (; q + 8 <= n; q += 8)
+    for (int k = 0; k < 8; k++) acc[k] += r[q + k];
+  for (int k = 0; k < 8 && q < n; q++, k++) acc[k] += r[q];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 static void bwd_range(void *arg, int64_t glo, int64_t ghi) {
   bwd_job *J = arg;
   const conv_geom *g = &J->g;
@@ -348,12 +360,7 @@ static void bwd_range(void *arg, int64_t glo, int64_t ghi) {
         }
       }
       if (db)
-        for (int64_t o = 0; o < g->O; o++) {
-          const float *r = gyn + o * g->P;
-          double acc = 0;
-          for (int64_t q = 0; q < g->P; q++) acc += r[q];
-          db[o] += acc;
-        }
+        for (int64_t o = 0; o < g->O; o++) db[o] += sum_double(gyn + o * g->P, g->P);
     }
   }
 }
