@@ -6,13 +6,16 @@
 
 #include "act/act.h"
 
-/* Elements per thread before work is split. Cheap piecewise-linear kernels are bound by
- * memory and gain from a second thread only with ~0.5M elements each; transcendental
- * ones (0.3-0.7 ns per element) from 16K each: at 2 threads their forward is 1.6-2x
- * faster at 32K-100K elements than with the 64K each they had, which left those sizes on
- * one thread. (Waking a blocked worker costs 10-35 us while the interpreter's thread is
- * busy, as in a training loop; after the whole process slept, about 0.3 ms.) */
-#define CHEAP_GRAIN (8 * AR_PAR_GRAIN)
+/* Elements per thread before work is split. After a job the pool's workers watch for the
+ * next one for about 0.1 ms (threads.c), so back-to-back calls hand work over at little
+ * cost (a 32K-element gelu split so: 10.4 us, 20.2 on one thread); waking a blocked
+ * worker costs 10-35 us while the interpreter's
+ * thread is busy, about 0.3 ms after the whole process slept. Measured at 2 threads,
+ * back to back, against the previous grains (8 x 64K for cheap kernels, 64K for
+ * transcendental ones): cheap forwards 1.4-1.5x faster at 1e5 elements and 1.8-2x at
+ * 4e5 (hardtanh, leaky_relu, softshrink, identity; relu at 1e5), transcendental forwards
+ * 1.8-2.1x faster at 32K-100K elements. */
+#define CHEAP_GRAIN (AR_PAR_GRAIN / 2)
 #define COSTLY_GRAIN (AR_PAR_GRAIN / 4)
 
 const act_def *act_find(const char *name) {
