@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "core/ctx.h"
@@ -93,6 +94,24 @@ void ar_cache_trim(ar_ctx *C) {
   C->cached_bytes = 0;
 }
 
+/* Blocks of HUGE_MIN bytes and more are aligned to 2 MiB and marked for transparent huge
+ * pages (this kernel gives them only where asked: "madvise" mode). Streaming 16M floats
+ * through a leaky_relu kernel took 4.0-4.3 ms on huge pages against 4.9-5.1 on 4 KiB
+ * ones, and the same activation from Lua moved between 4 and 7.5 ms from one buffer to
+ * the next without them. The rounding costs at most 2 MiB of a block of 8 MiB or more. */
+#define HUGE_MIN ((size_t)8 << 20)
+#define HUGE_ALIGN ((size_t)2 << 20)
+static void *big_alloc(size_t bytes) {
+  if (bytes < HUGE_MIN) /* C11 wants the size a multiple of the alignment */
+    return aligned_alloc(AR_ALIGN, (bytes + AR_ALIGN - 1) & ~(size_t)(AR_ALIGN - 1));
+  size_t sz = (bytes + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
+  void *p = aligned_alloc(HUGE_ALIGN, sz);
+#ifdef MADV_HUGEPAGE
+  if (p) (void)madvise(p, sz, MADV_HUGEPAGE);
+#endif
+  return p;
+}
+
 int ar_storage_new(ar_ctx *C, size_t numel, ar_storage **out) {
   *out = NULL;
   if (numel > ((size_t)1 << 60) / sizeof(float))
@@ -109,12 +128,10 @@ int ar_storage_new(ar_ctx *C, size_t numel, ar_storage **out) {
     C->cached_bytes -= cap;
     block = b;
   } else {
-    /* C11 wants the size a multiple of the alignment */
-    size_t blk = (HDR + cap + AR_ALIGN - 1) & ~(size_t)(AR_ALIGN - 1);
-    block = aligned_alloc(AR_ALIGN, blk);
+    block = big_alloc(HDR + cap);
     if (!block && C->cached_bytes) { /* under pressure: give the cache back, retry */
       ar_cache_trim(C);
-      block = aligned_alloc(AR_ALIGN, blk);
+      block = big_alloc(HDR + cap);
     }
     if (!block) return ar_seterr(C, AR_ENOMEM, "not enough memory for %zu bytes", bytes);
   }
