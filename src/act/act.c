@@ -9,13 +9,14 @@
 /* Elements per thread before work is split. After a job the pool's workers watch for the
  * next one for about 0.1 ms (threads.c), so back-to-back calls hand work over at little
  * cost (a 32K-element gelu split so: 10.4 us, 20.2 on one thread); waking a blocked
- * worker costs 10-35 us while the interpreter's
- * thread is busy, about 0.3 ms after the whole process slept. Measured at 2 threads,
- * back to back, against the previous grains (8 x 64K for cheap kernels, 64K for
- * transcendental ones): cheap forwards 1.4-1.5x faster at 1e5 elements and 1.8-2x at
- * 4e5 (hardtanh, leaky_relu, softshrink, identity; relu at 1e5), transcendental forwards
- * 1.8-2.1x faster at 32K-100K elements. */
-#define CHEAP_GRAIN (AR_PAR_GRAIN / 2)
+ * worker costs 10-35 us while the interpreter's thread is busy, about 0.3 ms after the
+ * whole process slept. Measured at 2 threads, back to back, against the previous grains
+ * (8 x 64K for cheap kernels, 64K for transcendental ones): transcendental forwards
+ * 1.8-2.1x faster at 32K-100K elements; cheap forwards and forward+backward 1.5-2x faster
+ * at 4e5. Cheap kernels at 32K per thread were 2x faster still at 1e5 forward only, but
+ * forward+backward through autograd ran 10-15% slower than on one thread (the ops around
+ * them then read data the other core wrote), so they split from 2 x 64K. */
+#define CHEAP_GRAIN AR_PAR_GRAIN
 #define COSTLY_GRAIN (AR_PAR_GRAIN / 4)
 
 const act_def *act_find(const char *name) {
