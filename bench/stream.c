@@ -27,7 +27,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #include <actrun.h>
 
@@ -36,18 +35,6 @@
 
 #define MAXT 8
 
-/* n floats on transparent huge pages where the kernel gives them (2 MiB-aligned and
- * MADV_HUGEPAGE), as actrun's storage allocator does for blocks of 8 MiB and more: the
- * reference loops get the same pages as the tensors they are compared with. */
-static float *huge_floats(int64_t n) {
-  const size_t al = (size_t)2 << 20;
-  size_t sz = ((size_t)n * 4 + 64 + al - 1) & ~(al - 1);
-  float *p = aligned_alloc(al, sz);
-#ifdef MADV_HUGEPAGE
-  if (p) (void)madvise(p, sz, MADV_HUGEPAGE);
-#endif
-  return p;
-}
 #define MAXREPS 256
 
 typedef enum { K_INIT, K_COPY, K_SCALE, K_ADD, K_TRIAD, K_READ, K_QUIT } kernel;
@@ -315,7 +302,9 @@ int main(int argc, char **argv)
   if (maxt < 1) maxt = 1;
   if (maxt > MAXT) maxt = MAXT;
 
-  float *a = huge_floats(n), *b = huge_floats(n), *c = huge_floats(n);
+  /* the core's allocator: large blocks on huge pages, like the tensors compared with */
+  size_t bytes = (size_t)n * 4 + 64;
+  float *a = ar_block_alloc(bytes), *b = ar_block_alloc(bytes), *c = ar_block_alloc(bytes);
   if (!a || !b || !c) {
     fprintf(stderr, "stream: out of memory\n");
     return 1;

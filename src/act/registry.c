@@ -113,16 +113,15 @@ static inline float clampn(float x, float lo, float hi) {
  * masks): q = v (1/6) corrected once by its fma residual. Equal to v / 6 for every float
  * v whose quotient is normal (checked over all floats in [0, 12]); a subnormal quotient
  * may differ by one unit of 2^-149. */
-static inline float div6(float v) {
-  const float r6 = 1.0f / 6.0f;
-  float q = v * r6, c = FMAF(FMAF(-q, 6.0f, v), r6, q);
-  return copysignf(c == c ? c : q, v); /* inf: the residual is NaN; -0 stays -0 */
-}
-/* the same for finite v that is not -0 (no guards) */
+#define R6 (1.0f / 6.0f)
+/* for finite v that is not -0 (no guards) */
 static inline float div6_fin(float v) {
-  const float r6 = 1.0f / 6.0f;
-  float q = v * r6;
-  return FMAF(FMAF(-q, 6.0f, v), r6, q);
+  float q = v * R6;
+  return FMAF(FMAF(-q, 6.0f, v), R6, q);
+}
+static inline float div6(float v) {
+  float c = div6_fin(v);
+  return copysignf(c == c ? c : v * R6, v); /* inf: the residual is NaN; -0 stays -0 */
 }
 #define PAR06 const float lo0 = OPAQUE(0.0f), hi6 = OPAQUE(6.0f)
 

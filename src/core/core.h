@@ -59,6 +59,9 @@ size_t ar_alloc_debt(const ar_ctx *C);
 size_t ar_live_bytes(const ar_ctx *C);
 size_t ar_cached_bytes(const ar_ctx *C);
 void ar_cache_trim(ar_ctx *C); /* release every cached buffer to the OS */
+/* The storage allocator's raw blocks: 64-byte aligned, and from 8 MiB on 2 MiB-aligned and
+ * marked for transparent huge pages; NULL when out of memory; released with free(). */
+void *ar_block_alloc(size_t bytes);
 /* Test hook: make the n-th next storage allocation fail (0 disables). */
 void ar_fail_alloc_after(ar_ctx *C, long n);
 

@@ -101,7 +101,7 @@ void ar_cache_trim(ar_ctx *C) {
  * the next without them. The rounding costs at most 2 MiB of a block of 8 MiB or more. */
 #define HUGE_MIN ((size_t)8 << 20)
 #define HUGE_ALIGN ((size_t)2 << 20)
-static void *big_alloc(size_t bytes) {
+void *ar_block_alloc(size_t bytes) {
   if (bytes < HUGE_MIN) /* C11 wants the size a multiple of the alignment */
     return aligned_alloc(AR_ALIGN, (bytes + AR_ALIGN - 1) & ~(size_t)(AR_ALIGN - 1));
   size_t sz = (bytes + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
@@ -128,10 +128,10 @@ int ar_storage_new(ar_ctx *C, size_t numel, ar_storage **out) {
     C->cached_bytes -= cap;
     block = b;
   } else {
-    block = big_alloc(HDR + cap);
+    block = ar_block_alloc(HDR + cap);
     if (!block && C->cached_bytes) { /* under pressure: give the cache back, retry */
       ar_cache_trim(C);
-      block = big_alloc(HDR + cap);
+      block = ar_block_alloc(HDR + cap);
     }
     if (!block) return ar_seterr(C, AR_ENOMEM, "not enough memory for %zu bytes", bytes);
   }
