@@ -19,6 +19,30 @@
 #define CHEAP_GRAIN AR_PAR_GRAIN
 #define COSTLY_GRAIN (AR_PAR_GRAIN / 4)
 
+/* The kernel tables, one per level compiled into this build (kern_*.c). */
+extern const act_level act_level_baseline;
+#ifdef ACTRUN_X86_LEVELS
+extern const act_level act_level_avx2, act_level_avx512;
+#endif
+
+const act_level *act_level_at(int level) {
+  if (!ar_simd_available(level)) return NULL;
+  switch (level) {
+#ifdef ACTRUN_X86_LEVELS
+  case AR_SIMD_AVX512:
+    return &act_level_avx512;
+  case AR_SIMD_AVX2:
+    return &act_level_avx2;
+#endif
+  default:
+    return &act_level_baseline;
+  }
+}
+
+const act_kernels *act_kern(const act_def *a) {
+  return &act_level_at(ar_simd_level())->k[a - act_table];
+}
+
 const act_def *act_find(const char *name) {
   if (!name) return NULL;
   for (int i = 0; i < act_count; i++)
@@ -56,6 +80,7 @@ static int prep_params(ar_ctx *C, const act_def *a, const double *params, float 
 
 typedef struct {
   const act_def *a;
+  const act_kernels *k; /* a's kernels at the SIMD level in use */
   const float *x, *dy;
   float *y, *d;
   int64_t n;
@@ -81,12 +106,12 @@ static void fwd_range(void *arg, int64_t lo, int64_t hi) {
   if (J->stream) {
     _Alignas(64) float buf[AR_STREAM_CH];
     for (; b + AR_STREAM_CH <= e; b += AR_STREAM_CH) {
-      J->a->forward(J->x + b, buf, AR_STREAM_CH, J->p);
+      J->k->forward(J->x + b, buf, AR_STREAM_CH, J->p);
       ar_stream_store(J->y + b, buf, AR_STREAM_CH);
     }
     ar_stream_fence();
   }
-  if (b < e) J->a->forward(J->x + b, J->y + b, e - b, J->p);
+  if (b < e) J->k->forward(J->x + b, J->y + b, e - b, J->p);
 }
 static void bwd_range(void *arg, int64_t lo, int64_t hi) {
   const act_job *J = arg;
@@ -94,18 +119,18 @@ static void bwd_range(void *arg, int64_t lo, int64_t hi) {
   if (J->stream) {
     _Alignas(64) float buf[AR_STREAM_CH];
     for (; b + AR_STREAM_CH <= e; b += AR_STREAM_CH) {
-      J->a->backward(J->x + b, J->dy + b, buf, AR_STREAM_CH, J->p);
+      J->k->backward(J->x + b, J->dy + b, buf, AR_STREAM_CH, J->p);
       ar_stream_store(J->y + b, buf, AR_STREAM_CH);
     }
     ar_stream_fence();
   }
-  if (b < e) J->a->backward(J->x + b, J->dy + b, J->y + b, e - b, J->p);
+  if (b < e) J->k->backward(J->x + b, J->dy + b, J->y + b, e - b, J->p);
 }
 
 static void fused_range(void *arg, int64_t lo, int64_t hi) {
   const act_job *J = arg;
   int64_t b = lo * ACT_GROUP, e = hi * ACT_GROUP < J->n ? hi * ACT_GROUP : J->n;
-  J->a->fused(J->x + b, J->y + b, J->d + b, e - b, J->p);
+  J->k->fused(J->x + b, J->y + b, J->d + b, e - b, J->p);
 }
 
 static void run(ar_ctx *C, act_job *J, ar_range_fn fn) {
@@ -116,7 +141,7 @@ static void run(ar_ctx *C, act_job *J, ar_range_fn fn) {
 
 int act_forward(ar_ctx *C, const act_def *a, ar_tensor *out, const ar_tensor *x,
                 const double *params) {
-  act_job J = {.a = a};
+  act_job J = {.a = a, .k = act_kern(a)};
   out->st = NULL;
   int rc = prep_params(C, a, params, J.p);
   if (rc) return rc;
@@ -137,7 +162,7 @@ int act_forward(ar_ctx *C, const act_def *a, ar_tensor *out, const ar_tensor *x,
 
 int act_forward_fused(ar_ctx *C, const act_def *a, ar_tensor *out, ar_tensor *deriv,
                       const ar_tensor *x, const double *params) {
-  act_job J = {.a = a};
+  act_job J = {.a = a, .k = act_kern(a)};
   out->st = deriv->st = NULL;
   int rc = prep_params(C, a, params, J.p);
   if (rc) return rc;
@@ -160,7 +185,7 @@ int act_forward_fused(ar_ctx *C, const act_def *a, ar_tensor *out, ar_tensor *de
 
 int act_backward(ar_ctx *C, const act_def *a, ar_tensor *dx, const ar_tensor *x,
                  const ar_tensor *dy, const double *params) {
-  act_job J = {.a = a};
+  act_job J = {.a = a, .k = act_kern(a)};
   dx->st = NULL;
   if (!ar_same_shape(x, dy)) {
     char b1[200], b2[200];
@@ -310,7 +335,7 @@ int act_softmax_backward(ar_ctx *C, ar_tensor *dx, const ar_tensor *y, const ar_
 /* ---------- PReLU with a slope tensor ---------- */
 
 typedef struct {
-  const act_def *a;
+  const act_kernels *k;
   const float *x, *dy, *w;
   float *y;
   int64_t nch, inner;
@@ -324,9 +349,9 @@ static void prelu_rows(void *arg, int64_t lo, int64_t hi) {
     float s = J->w[J->nch > 1 ? r % J->nch : 0];
     int64_t b = r * J->inner;
     if (J->back)
-      J->a->backward(J->x + b, J->dy + b, J->y + b, J->inner, &s);
+      J->k->backward(J->x + b, J->dy + b, J->y + b, J->inner, &s);
     else
-      J->a->forward(J->x + b, J->y + b, J->inner, &s);
+      J->k->forward(J->x + b, J->y + b, J->inner, &s);
   }
 }
 
@@ -351,7 +376,7 @@ static int prelu_setup(ar_ctx *C, const ar_tensor *x, const ar_tensor *w, int64_
 
 static int prelu_run(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *w,
                      const ar_tensor *dy, ar_tensor *xc_keep, ar_tensor *wc_keep) {
-  prelu_job J = {.a = act_find("prelu"), .back = dy != NULL};
+  prelu_job J = {.k = act_kern(act_find("prelu")), .back = dy != NULL};
   int64_t rc = prelu_setup(C, x, w, &J.nch, &J.inner);
   if (rc) return (int)rc;
   ar_tensor xc, wc, gc;

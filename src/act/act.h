@@ -11,7 +11,8 @@
  * - NaN propagates: f(NaN) = NaN and f'(NaN) = NaN (so dx = NaN where x is NaN).
  * - At +-inf, f and f' are their limits (no inf * 0 = NaN).
  * - Kernels may be called on any sub-range that starts a multiple of ACT_GROUP elements
- *   after the start of the array: results never depend on how work is split. */
+ *   after the start of the array: results never depend on how work is split (ACT_GROUP
+ *   is a multiple of every level's vector length). */
 #ifndef ACTRUN_ACT_H
 #define ACTRUN_ACT_H
 
@@ -51,15 +52,45 @@ typedef struct act_def {
   bool output_grad;
   bool costly;      /* transcendental: worth threading at a smaller size */
   act_scalar_fn scalar;
-  act_forward_fn forward;
-  act_backward_fn backward;
   /* extra parameter validation (ordered bounds, non-zero divisors), or NULL */
   int (*check)(ar_ctx *C, const double *p);
-  /* optional (NULL: none), for entries whose f' costs about as much as f: when x requires
-   * grad, autograd keeps f'(x) from the forward pass and its backward is dx = dy * f'(x),
-   * instead of keeping x and recomputing the transcendental functions */
-  act_fused_fn fused;
 } act_def;
+
+/* Every entry in act_table's order, with 1 where it has a fused kernel (f and f' in one
+ * pass, for entries whose f' costs about as much as f: when x requires grad, autograd
+ * keeps f'(x) from the forward pass and its backward is dx = dy * f'(x), instead of
+ * keeping x and recomputing the transcendental functions). The kernel tables of every
+ * SIMD level are generated from this list. */
+#define ACT_LIST(X)                                                                       \
+  X(identity, 0) X(step, 0) X(sigmoid, 1) X(hard_sigmoid, 0) X(tanh, 0) X(hardtanh, 0)     \
+  X(softsign, 0) X(relu, 0) X(relu6, 0) X(leaky_relu, 0) X(prelu, 0) X(rrelu, 0) X(elu, 0) \
+  X(selu, 0) X(celu, 0) X(gelu, 1) X(gelu_tanh, 0) X(silu, 0) X(swish, 0) X(mish, 1)       \
+  X(softplus, 1) X(logsigmoid, 1) X(hardswish, 0) X(tanhshrink, 1) X(softshrink, 0)       \
+  X(hardshrink, 0) X(sin, 0) X(cos, 0) X(gaussian, 1)
+#define ACT_COUNT_ONE_(n, f) +1
+#define ACT_N (0 ACT_LIST(ACT_COUNT_ONE_))
+
+/* One entry's float32 kernels at one SIMD level (fused: NULL when the entry has none). */
+typedef struct act_kernels {
+  act_forward_fn forward;
+  act_backward_fn backward;
+  act_fused_fn fused;
+} act_kernels;
+
+/* One SIMD level's kernels (src/act/kernels.h compiled for that level). */
+typedef struct act_level {
+  const act_kernels *k; /* ACT_N entries, act_table's order */
+  /* the inline exp (x <= 0), expm1 (x <= 0) and log1p (x in [0, 1]) the one-pass
+   * kernels use, over arrays: for their accuracy tests */
+  void (*exp_np)(const float *x, float *y, int64_t n);
+  void (*expm1_np)(const float *x, float *y, int64_t n);
+  void (*log1p_01)(const float *x, float *y, int64_t n);
+} act_level;
+
+/* The kernels of a level (AR_SIMD_*), or NULL when this build or CPU cannot run it. */
+const act_level *act_level_at(int level);
+/* Entry a's kernels at the level in use (ar_simd_level()). */
+const act_kernels *act_kern(const act_def *a);
 
 /* Largest input for which autograd uses the fused kernel. Above it the passes are bound by
  * memory, and the fused forward's extra output plus a separate product pass cost more than
@@ -87,7 +118,7 @@ int act_check_params(ar_ctx *C, const act_def *a, const double *p);
 int act_forward(ar_ctx *C, const act_def *a, ar_tensor *out, const ar_tensor *x,
                 const double *params);
 /* out = f(x) and deriv = f'(x) (new contiguous tensors of x's shape) through the entry's
- * fused kernel (a->fused must not be NULL): the same values as act_forward and
+ * fused kernel (act_kern(a)->fused must not be NULL): the same values as act_forward and
  * act_derivative's. */
 int act_forward_fused(ar_ctx *C, const act_def *a, ar_tensor *out, ar_tensor *deriv,
                       const ar_tensor *x, const double *params);

@@ -20,6 +20,6 @@ int cli_report(lua_State *L, int status, const char *prefix);
 void cli_repl(lua_State *L);
 
 /* Prints the version line ("actrun X.Y.Z (Lua 5.4.N)") to f. */
-void cli_print_version(FILE *f);
+void cli_print_version(lua_State *L, FILE *f);
 
 #endif

@@ -35,8 +35,16 @@ static const char options_text[] =
     "Without a script: the REPL when the standard input is a terminal, otherwise the\n"
     "standard input is run as the script. The script sees its arguments in `arg`.\n";
 
-void cli_print_version(FILE *f) {
-  fprintf(f, "%s %s (%s)\n", CLI_PROGNAME, ACTRUN_VERSION, LUA_RELEASE);
+void cli_print_version(lua_State *L, FILE *f) {
+  fprintf(f, "%s %s (%s)", CLI_PROGNAME, ACTRUN_VERSION, LUA_RELEASE);
+  /* the kernel level from actrun.build_info(), when the module is there */
+  int top = lua_gettop(L);
+  if (luaL_loadstring(L, "local i = actrun.build_info() "
+                         "return i.simd, table.concat(i.simd_available, ' ')") == LUA_OK &&
+      lua_pcall(L, 0, 2, 0) == LUA_OK && lua_isstring(L, -2))
+    fprintf(f, ", SIMD %s (this CPU: %s)", lua_tostring(L, -2), lua_tostring(L, -1));
+  lua_settop(L, top);
+  fputc('\n', f);
   fflush(f);
 }
 
@@ -367,7 +375,7 @@ static int protected_main(lua_State *L) {
     }
     return 0;
   }
-  if (flags & HAS_V) cli_print_version(stdout);
+  if (flags & HAS_V) cli_print_version(L, stdout);
   if (flags & HAS_W) lua_warning(L, "@on", 0);
   create_arg_table(L, m->argc, argv, script);
   set_help_global(L);
@@ -381,11 +389,11 @@ static int protected_main(lua_State *L) {
     if (run_script(L, argv, script) != LUA_OK) return 0;
   }
   if (flags & HAS_I) {
-    if (!(flags & HAS_V)) cli_print_version(stdout);
+    if (!(flags & HAS_V)) cli_print_version(L, stdout);
     cli_repl(L);
   } else if (script == 0 && !(flags & (HAS_E | HAS_V))) {
     if (isatty(STDIN_FILENO)) {
-      cli_print_version(stdout);
+      cli_print_version(L, stdout);
       cli_repl(L);
     } else if (run_chunk(L, luaL_loadfile(L, NULL)) != LUA_OK) {
       return 0;

@@ -65,6 +65,24 @@ void *ar_block_alloc(size_t bytes);
 /* Test hook: make the n-th next storage allocation fail (0 disables). */
 void ar_fail_alloc_after(ar_ctx *C, long n);
 
+/* ---------- SIMD level: which explicit vector kernels run ----------
+ * Kernels are compiled once per level and picked at run time (one build runs on any CPU
+ * of its architecture). The level is process-wide, like OpenBLAS's thread count: the
+ * best this CPU and build can run, lowered (never raised) by the environment variable
+ * ACTRUN_SIMD=baseline|avx2|avx512, read once at the first use. */
+#define AR_SIMD_BASELINE 0 /* SSE2 on x86-64, NEON on AArch64: vector code everywhere */
+#define AR_SIMD_AVX2 1     /* AVX2 + FMA */
+#define AR_SIMD_AVX512 2   /* AVX-512F */
+#define AR_SIMD_NLEVELS 3
+int ar_simd_level(void);
+/* true when this build has the level's kernels and this CPU can run them */
+bool ar_simd_available(int level);
+const char *ar_simd_name(int level); /* "baseline", "avx2", "avx512" */
+int ar_simd_parse(const char *name); /* the level of a name, or -1 */
+/* For tests and benchmarks: switch the level (AR_EARG when unavailable). Not for use
+ * while other threads run kernels. */
+int ar_simd_set_level(int level);
+
 /* ---------- threads ---------- */
 void ar_set_num_threads(ar_ctx *C, int n); /* also sets OpenBLAS's thread count */
 int ar_get_num_threads(const ar_ctx *C);

@@ -39,7 +39,7 @@ static ag_node *rec(lua_State *L, ar_ctx *C, ag_op op, ar_tensor *out, const ar_
 static int act_call(lua_State *L, ar_ctx *C, const act_def *a, ar_tensor *x, const double *p,
                     const char *fn) {
   ar_tensor *out = lt_new(L);
-  if (a->fused && ar_numel(x) <= ACT_FUSED_MAX && ag_grad_enabled(C) && ag_requires_grad(x)) {
+  if (act_kern(a)->fused && ar_numel(x) <= ACT_FUSED_MAX && ag_grad_enabled(C) && ag_requires_grad(x)) {
     ar_tensor d;
     int rc = act_forward_fused(C, a, out, &d, x, p);
     ag_node *n = NULL;

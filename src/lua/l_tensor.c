@@ -6,6 +6,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <cblas.h>
+
+#include "actrun.h"
 #include "autograd/autograd.h"
 #include "lua/binding.h"
 
@@ -256,6 +259,39 @@ static int f_set_num_threads(lua_State *L) {
 
 static int f_get_num_threads(lua_State *L) {
   lua_pushinteger(L, ar_get_num_threads(lt_ctx(L)));
+  return 1;
+}
+
+/* actrun.build_info(): what this build and CPU run (API.md). */
+static int f_build_info(lua_State *L) {
+  lua_createtable(L, 0, 7);
+  lua_pushstring(L, ACTRUN_VERSION);
+  lua_setfield(L, -2, "version");
+  lua_pushstring(L, ar_simd_name(ar_simd_level()));
+  lua_setfield(L, -2, "simd");
+  lua_newtable(L);
+  for (int lv = 0, k = 0; lv < AR_SIMD_NLEVELS; lv++)
+    if (ar_simd_available(lv)) {
+      lua_pushstring(L, ar_simd_name(lv));
+      lua_rawseti(L, -2, ++k);
+    }
+  lua_setfield(L, -2, "simd_available");
+  lua_pushstring(L, openblas_get_config());
+  lua_setfield(L, -2, "blas");
+#ifdef ACTRUN_HAVE_MPI
+  lua_pushboolean(L, 1);
+#else
+  lua_pushboolean(L, 0);
+#endif
+  lua_setfield(L, -2, "mpi");
+  lua_pushinteger(L, ar_get_num_threads(lt_ctx(L)));
+  lua_setfield(L, -2, "threads");
+#ifdef ACTRUN_BUILT_NATIVE
+  lua_pushboolean(L, 1);
+#else
+  lua_pushboolean(L, 0);
+#endif
+  lua_setfield(L, -2, "native"); /* built with -march=native (ACTRUN_NATIVE) */
   return 1;
 }
 
@@ -1211,6 +1247,7 @@ static const luaL_Reg functions[] = {
     {"no_grad", f_no_grad},
     {"set_num_threads", f_set_num_threads}, {"get_num_threads", f_get_num_threads},
     {"clock", f_clock},         {"memory", f_memory},
+    {"build_info", f_build_info},
     {NULL, NULL}};
 
 void lt_register_functions(lua_State *L, int modi, int ctxi, int mti) {

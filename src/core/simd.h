@@ -1,0 +1,250 @@
+/* The vector abstraction the explicit kernels are written over: one float vector type
+ * `vf` of VL lanes, a lane mask `vm`, an int32 vector `vi`, and a few dozen inline
+ * operations, defined once per instruction-set level. A kernel file defines
+ * AR_SIMD_LEVEL (AR_SIMD_BASELINE / AR_SIMD_AVX2 / AR_SIMD_AVX512, core.h) and is
+ * compiled with that level's flags (CMakeLists.txt); the same kernel source then
+ * becomes AVX-512, AVX2+FMA or baseline code (SSE2 on x86-64; NEON through GCC's
+ * generic vectors on AArch64; 4-lane generic vectors elsewhere). Nothing here depends on
+ * the auto-vectoriser: every operation is one intrinsic or one generic vector operator.
+ *
+ * Semantics every level keeps (the kernels rely on them):
+ * - vmaxx(a, b) = a > b ? a : b and vminx(a, b) = a < b ? a : b, lane by lane: when a
+ *   lane is NaN the second operand comes back (x86's maxps/minps), so
+ *   vminx(hi, vmaxx(lo, x)) clamps x and keeps a NaN x.
+ * - Comparisons are ordered (false on NaN); vsel(m, a, b) = m ? a : b.
+ * - vfma(a, b, c) = a b + c, one rounding where the level has FMA (AVX2, AVX-512,
+ *   AArch64); the baseline x86 level has none and rounds twice (its results stay within
+ *   the documented error bounds, tested per level). vfma_x is always exact (the exact
+ *   products of split arithmetic need it): on baseline x86 through double.
+ * Kernel files are compiled with -ffp-contract=off, so no other a * b + c is fused and the
+ * bits of a kernel are exactly what its source says. */
+#ifndef ACTRUN_CORE_SIMD_H
+#define ACTRUN_CORE_SIMD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/core.h"
+
+#ifndef AR_SIMD_LEVEL
+#error "define AR_SIMD_LEVEL before including core/simd.h"
+#endif
+
+#define VINL static inline __attribute__((always_inline))
+
+/* ======================================================================== AVX-512 */
+#if AR_SIMD_LEVEL == AR_SIMD_AVX512
+#if !defined(__AVX512F__) || !defined(__FMA__)
+#error "the AVX-512 kernels need -mavx512f -mfma"
+#endif
+#include <immintrin.h>
+#define VL 16
+#define AR_SIMD_SUFFIX avx512
+typedef __m512 vf;
+typedef __m512i vi;
+typedef __mmask16 vm;
+VINL vf vset1(float a) { return _mm512_set1_ps(a); }
+VINL vf vld(const float *p) { return _mm512_loadu_ps(p); }
+VINL void vst(float *p, vf a) { _mm512_storeu_ps(p, a); }
+VINL vf vadd(vf a, vf b) { return _mm512_add_ps(a, b); }
+VINL vf vsub(vf a, vf b) { return _mm512_sub_ps(a, b); }
+VINL vf vmul(vf a, vf b) { return _mm512_mul_ps(a, b); }
+VINL vf vdiv(vf a, vf b) { return _mm512_div_ps(a, b); }
+VINL vf vfma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+VINL vf vfma_x(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+VINL vf vmaxx(vf a, vf b) { return _mm512_max_ps(a, b); }
+VINL vf vminx(vf a, vf b) { return _mm512_min_ps(a, b); }
+VINL vm vlt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+VINL vm vle(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
+VINL vm vgt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+VINL vm vge(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
+VINL vm veq(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+VINL vm visnan(vf a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
+VINL vf vsel(vm m, vf a, vf b) { return _mm512_mask_blend_ps(m, b, a); }
+VINL vm mand(vm a, vm b) { return (vm)(a & b); }
+VINL vm mor(vm a, vm b) { return (vm)(a | b); }
+VINL vm mnot(vm a) { return (vm)~a; }
+VINL bool mall(vm a) { return a == (vm)0xFFFF; }
+VINL vi vbits(vf a) { return _mm512_castps_si512(a); }
+VINL vf vfrombits(vi a) { return _mm512_castsi512_ps(a); }
+VINL vi viset1(int32_t a) { return _mm512_set1_epi32(a); }
+VINL vi viadd(vi a, vi b) { return _mm512_add_epi32(a, b); }
+VINL vi visub(vi a, vi b) { return _mm512_sub_epi32(a, b); }
+VINL vi vishl23(vi a) { return _mm512_slli_epi32(a, 23); }
+VINL vi viand(vi a, vi b) { return _mm512_and_si512(a, b); }
+VINL vi vior(vi a, vi b) { return _mm512_or_si512(a, b); }
+VINL vi viandnot(vi a, vi b) { return _mm512_andnot_si512(a, b); } /* ~a & b */
+VINL vi vixor(vi a, vi b) { return _mm512_xor_si512(a, b); }
+
+/* ======================================================================== AVX2 + FMA */
+#elif AR_SIMD_LEVEL == AR_SIMD_AVX2
+#if !defined(__AVX2__) || !defined(__FMA__)
+#error "the AVX2 kernels need -mavx2 -mfma"
+#endif
+#include <immintrin.h>
+#define VL 8
+#define AR_SIMD_SUFFIX avx2
+typedef __m256 vf;
+typedef __m256i vi;
+typedef __m256 vm; /* all-ones / all-zeros lanes */
+VINL vf vset1(float a) { return _mm256_set1_ps(a); }
+VINL vf vld(const float *p) { return _mm256_loadu_ps(p); }
+VINL void vst(float *p, vf a) { _mm256_storeu_ps(p, a); }
+VINL vf vadd(vf a, vf b) { return _mm256_add_ps(a, b); }
+VINL vf vsub(vf a, vf b) { return _mm256_sub_ps(a, b); }
+VINL vf vmul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+VINL vf vdiv(vf a, vf b) { return _mm256_div_ps(a, b); }
+VINL vf vfma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+VINL vf vfma_x(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+VINL vf vmaxx(vf a, vf b) { return _mm256_max_ps(a, b); }
+VINL vf vminx(vf a, vf b) { return _mm256_min_ps(a, b); }
+VINL vm vlt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+VINL vm vle(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
+VINL vm vgt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+VINL vm vge(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+VINL vm veq(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+VINL vm visnan(vf a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
+VINL vf vsel(vm m, vf a, vf b) { return _mm256_blendv_ps(b, a, m); }
+VINL vm mand(vm a, vm b) { return _mm256_and_ps(a, b); }
+VINL vm mor(vm a, vm b) { return _mm256_or_ps(a, b); }
+VINL vm mnot(vm a) { return _mm256_xor_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(-1))); }
+VINL bool mall(vm a) { return _mm256_movemask_ps(a) == 0xFF; }
+VINL vi vbits(vf a) { return _mm256_castps_si256(a); }
+VINL vf vfrombits(vi a) { return _mm256_castsi256_ps(a); }
+VINL vi viset1(int32_t a) { return _mm256_set1_epi32(a); }
+VINL vi viadd(vi a, vi b) { return _mm256_add_epi32(a, b); }
+VINL vi visub(vi a, vi b) { return _mm256_sub_epi32(a, b); }
+VINL vi vishl23(vi a) { return _mm256_slli_epi32(a, 23); }
+VINL vi viand(vi a, vi b) { return _mm256_and_si256(a, b); }
+VINL vi vior(vi a, vi b) { return _mm256_or_si256(a, b); }
+VINL vi viandnot(vi a, vi b) { return _mm256_andnot_si256(a, b); }
+VINL vi vixor(vi a, vi b) { return _mm256_xor_si256(a, b); }
+
+/* ======================================================================== baseline */
+#elif AR_SIMD_LEVEL == AR_SIMD_BASELINE && (defined(__x86_64__) || defined(__SSE2__))
+#include <emmintrin.h>
+#define VL 4
+#define AR_SIMD_SUFFIX baseline
+#define AR_SIMD_NO_FMA 1
+typedef __m128 vf;
+typedef __m128i vi;
+typedef __m128 vm;
+VINL vf vset1(float a) { return _mm_set1_ps(a); }
+VINL vf vld(const float *p) { return _mm_loadu_ps(p); }
+VINL void vst(float *p, vf a) { _mm_storeu_ps(p, a); }
+VINL vf vadd(vf a, vf b) { return _mm_add_ps(a, b); }
+VINL vf vsub(vf a, vf b) { return _mm_sub_ps(a, b); }
+VINL vf vmul(vf a, vf b) { return _mm_mul_ps(a, b); }
+VINL vf vdiv(vf a, vf b) { return _mm_div_ps(a, b); }
+VINL vf vfma(vf a, vf b, vf c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
+/* exact: a b has at most 48 significant bits, exact in double; one rounding to double
+ * for the sum, one to float (the split products this serves are exact in float) */
+VINL __m128d fma_pd(__m128d a, __m128d b, __m128d c) { return _mm_add_pd(_mm_mul_pd(a, b), c); }
+VINL vf vfma_x(vf a, vf b, vf c) {
+  __m128d lo = fma_pd(_mm_cvtps_pd(a), _mm_cvtps_pd(b), _mm_cvtps_pd(c));
+  __m128 ah = _mm_movehl_ps(a, a), bh = _mm_movehl_ps(b, b), ch = _mm_movehl_ps(c, c);
+  __m128d hi = fma_pd(_mm_cvtps_pd(ah), _mm_cvtps_pd(bh), _mm_cvtps_pd(ch));
+  return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi));
+}
+VINL vf vmaxx(vf a, vf b) { return _mm_max_ps(a, b); }
+VINL vf vminx(vf a, vf b) { return _mm_min_ps(a, b); }
+VINL vm vlt(vf a, vf b) { return _mm_cmplt_ps(a, b); }
+VINL vm vle(vf a, vf b) { return _mm_cmple_ps(a, b); }
+VINL vm vgt(vf a, vf b) { return _mm_cmpgt_ps(a, b); }
+VINL vm vge(vf a, vf b) { return _mm_cmpge_ps(a, b); }
+VINL vm veq(vf a, vf b) { return _mm_cmpeq_ps(a, b); }
+VINL vm visnan(vf a) { return _mm_cmpunord_ps(a, a); }
+VINL vf vsel(vm m, vf a, vf b) { return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b)); }
+VINL vm mand(vm a, vm b) { return _mm_and_ps(a, b); }
+VINL vm mor(vm a, vm b) { return _mm_or_ps(a, b); }
+VINL vm mnot(vm a) { return _mm_xor_ps(a, _mm_castsi128_ps(_mm_set1_epi32(-1))); }
+VINL bool mall(vm a) { return _mm_movemask_ps(a) == 0xF; }
+VINL vi vbits(vf a) { return _mm_castps_si128(a); }
+VINL vf vfrombits(vi a) { return _mm_castsi128_ps(a); }
+VINL vi viset1(int32_t a) { return _mm_set1_epi32(a); }
+VINL vi viadd(vi a, vi b) { return _mm_add_epi32(a, b); }
+VINL vi visub(vi a, vi b) { return _mm_sub_epi32(a, b); }
+VINL vi vishl23(vi a) { return _mm_slli_epi32(a, 23); }
+VINL vi viand(vi a, vi b) { return _mm_and_si128(a, b); }
+VINL vi vior(vi a, vi b) { return _mm_or_si128(a, b); }
+VINL vi viandnot(vi a, vi b) { return _mm_andnot_si128(a, b); }
+VINL vi vixor(vi a, vi b) { return _mm_xor_si128(a, b); }
+
+/* ================================================ baseline elsewhere: generic vectors */
+#elif AR_SIMD_LEVEL == AR_SIMD_BASELINE
+/* GCC/Clang generic vectors: NEON on AArch64 (with its FMA), 4-lane code elsewhere. */
+#include <math.h>
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+#define VL 4
+#define AR_SIMD_SUFFIX baseline
+typedef float vf __attribute__((vector_size(16)));
+typedef int32_t vi __attribute__((vector_size(16)));
+typedef vi vm;
+VINL vf vset1(float a) { return (vf){a, a, a, a}; }
+VINL vf vld(const float *p) {
+  vf v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+VINL void vst(float *p, vf a) { memcpy(p, &a, sizeof a); }
+VINL vf vadd(vf a, vf b) { return a + b; }
+VINL vf vsub(vf a, vf b) { return a - b; }
+VINL vf vmul(vf a, vf b) { return a * b; }
+VINL vf vdiv(vf a, vf b) { return a / b; }
+#if defined(__aarch64__)
+VINL vf vfma(vf a, vf b, vf c) { return (vf)vfmaq_f32((float32x4_t)c, (float32x4_t)a, (float32x4_t)b); }
+#else
+#define AR_SIMD_NO_FMA 1
+VINL vf vfma(vf a, vf b, vf c) { return a * b + c; }
+#endif
+VINL vf vfma_x(vf a, vf b, vf c) {
+#if defined(__aarch64__)
+  return vfma(a, b, c);
+#else
+  return (vf){fmaf(a[0], b[0], c[0]), fmaf(a[1], b[1], c[1]), fmaf(a[2], b[2], c[2]),
+              fmaf(a[3], b[3], c[3])};
+#endif
+}
+VINL vf vsel(vm m, vf a, vf b) { return (vf)((m & (vi)a) | (~m & (vi)b)); }
+VINL vm vlt(vf a, vf b) { return a < b; }
+VINL vm vle(vf a, vf b) { return a <= b; }
+VINL vm vgt(vf a, vf b) { return a > b; }
+VINL vm vge(vf a, vf b) { return a >= b; }
+VINL vm veq(vf a, vf b) { return a == b; }
+VINL vm visnan(vf a) { return a != a; }
+VINL vf vmaxx(vf a, vf b) { return vsel(a > b, a, b); }
+VINL vf vminx(vf a, vf b) { return vsel(a < b, a, b); }
+VINL vm mand(vm a, vm b) { return a & b; }
+VINL vm mor(vm a, vm b) { return a | b; }
+VINL vm mnot(vm a) { return ~a; }
+VINL bool mall(vm a) { return a[0] && a[1] && a[2] && a[3]; }
+VINL vi vbits(vf a) { return (vi)a; }
+VINL vf vfrombits(vi a) { return (vf)a; }
+VINL vi viset1(int32_t a) { return (vi){a, a, a, a}; }
+VINL vi viadd(vi a, vi b) { return (vi)((uint32_t __attribute__((vector_size(16))))a + (uint32_t __attribute__((vector_size(16))))b); }
+VINL vi visub(vi a, vi b) { return (vi)((uint32_t __attribute__((vector_size(16))))a - (uint32_t __attribute__((vector_size(16))))b); }
+VINL vi vishl23(vi a) { return (vi)((uint32_t __attribute__((vector_size(16))))a << 23); }
+VINL vi viand(vi a, vi b) { return a & b; }
+VINL vi vior(vi a, vi b) { return a | b; }
+VINL vi viandnot(vi a, vi b) { return ~a & b; }
+VINL vi vixor(vi a, vi b) { return a ^ b; }
+#else
+#error "unknown AR_SIMD_LEVEL"
+#endif
+
+/* ---------------------------------------------------------- shared by every level */
+/* -a (the sign bit flipped: -0 for 0, NaN stays NaN) */
+VINL vf vneg(vf a) { return vfrombits(vixor(vbits(a), viset1(INT32_MIN))); }
+VINL vf vabs(vf a) { return vfrombits(viandnot(viset1(INT32_MIN), vbits(a))); }
+/* |mag| with the sign of sgn */
+VINL vf vcopysign(vf mag, vf sgn) {
+  vi s = viset1(INT32_MIN);
+  return vfrombits(vior(viandnot(s, vbits(mag)), viand(s, vbits(sgn))));
+}
+/* clamp that keeps NaN (lo <= hi) */
+VINL vf vclamp(vf x, vf lo, vf hi) { return vminx(hi, vmaxx(lo, x)); }
+
+#endif
