@@ -311,8 +311,12 @@ BWD(b_relu6, NODECL, vand0(mand(vgt(x, ZERO), vlt(x, K(6.0f))), g))
 /* leaky_relu, prelu (scalar slope) and rrelu in eval mode share one form */
 FWD(f_leaky_relu, PAR1, vsel(vgt(x, ZERO), x, vmul(x, a)))
 BWD(b_leaky_relu, PAR1, vsel(vgt(x, ZERO), g, vmul(g, a)))
-#define f_prelu f_leaky_relu
-#define b_prelu b_leaky_relu
+static void f_prelu(const float *x, float *y, int64_t n, const float *p) {
+  f_leaky_relu(x, y, n, p);
+}
+static void b_prelu(const float *x, const float *dy, float *dx, int64_t n, const float *p) {
+  b_leaky_relu(x, dy, dx, n, p);
+}
 static void f_rrelu(const float *x, float *y, int64_t n, const float *p) {
   float s = (p[0] + p[1]) * 0.5f;
   f_leaky_relu(x, y, n, &s);
