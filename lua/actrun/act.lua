@@ -709,16 +709,24 @@ local function fixed_point(ev, f0, breaks)
 end
 
 -- Median per-element time, in ns, of the forward and the backward pass on a tensor of
--- `size` elements, as a user calls them (act.apply; y:backward).
+-- `size` elements, as a user calls them (act.apply; y:backward), with the range of the
+-- samples (min, max). The input is pseudo-random in [-5, 5) from a hash of the index:
+-- signs a branch predictor cannot learn (a sorted or periodic input would hide a kernel
+-- that branches per element), and the user's RNG stream is left alone.
 local function measure_cost(name, params, size, runs)
   local clock = actrun.clock
-  local i = actrun.linspace(0, size - 1, size)
-  local v = i * 0.6180339887
-  local x = (v - v:floor() - 0.5) * 10 -- values in [-5, 5) in scrambled order, no RNG use
+  local v = (actrun.linspace(1, size, size) * 12.9898):sin() * 43758.5453
+  local x = (v - v:floor() - 0.5) * 10
   local function median(t)
-    table.sort(t)
-    local k = #t
-    return k % 2 == 1 and t[(k + 1) // 2] or (t[k // 2] + t[k // 2 + 1]) / 2
+    local s = {table.unpack(t)}
+    table.sort(s)
+    local k = #s
+    return k % 2 == 1 and s[(k + 1) // 2] or (s[k // 2] + s[k // 2 + 1]) / 2
+  end
+  local function per_element(t)
+    local lo, hi = math.huge, -math.huge
+    for _, s in ipairs(t) do lo, hi = math.min(lo, s), math.max(hi, s) end
+    return median(t) / size * 1e9, {lo / size * 1e9, hi / size * 1e9}
   end
   local fw, bw = {}, {}
   act.apply(name, x, params) -- warm-up: caches, the allocator's free lists
@@ -745,8 +753,10 @@ local function measure_cost(name, params, size, runs)
       if r > 0 then bw[r] = t end
     end
   end)
-  return {forward = median(fw) / size * 1e9,
-          backward = backward_ok and median(bw) / size * 1e9 or nil}
+  local f, frange = per_element(fw)
+  local res = {forward = f, forward_range = frange}
+  if backward_ok then res.backward, res.backward_range = per_element(bw) end
+  return res
 end
 
 local function names_arg(level, fname, names, argn)
@@ -967,7 +977,7 @@ function act.properties(name, params, opts)
   local cost
   if opts.cost ~= false then
     local quick = opts.quick
-    cost = measure_cost(name, params, quick and 2 ^ 14 or 2 ^ 20, quick and 3 or 5)
+    cost = measure_cost(name, params, quick and 2 ^ 14 or 2 ^ 20, quick and 3 or 7)
   end
 
   return {
