@@ -539,8 +539,8 @@ function stats.paired(a, b, opts)
   local alpha = opts.alpha == nil and 0.05 or check_prob(fname, opts.alpha, "option alpha", 3)
   local need = test == "t" and 2 or 1
   if n < need then
-    error(fmt("%s: the %s test needs at least %d pairs, got %d", fname,
-      test == "t" and "paired t" or test, need, n), 2)
+    error(fmt("%s: the %s test needs at least %d pair%s, got %d", fname,
+      test == "t" and "paired t" or test, need, need == 1 and "" or "s", n), 2)
   end
 
   local d = {}

@@ -29,6 +29,20 @@ test("actrun.lab.stats is the stats module", function()
   end
 end)
 
+test("every public function of actrun.lab.stats has a help entry, found by value too", function()
+  local help = require "actrun.help"
+  local missing = {}
+  for k, v in pairs(S) do
+    if type(k) == "string" and not k:match("^_") and type(v) == "function" then
+      local text = help.text("actrun.lab.stats." .. k)
+      if not (text and text == help.text(v)) then missing[#missing + 1] = k end
+    end
+  end
+  table.sort(missing)
+  eq(missing, {}, "undocumented")
+  truthy(help.text("actrun.lab.stats"), "the module's entry")
+end)
+
 test("t_cdf matches scipy.stats.t.cdf", function()
   for _, c in ipairs(F.t_cdf) do
     rel(S.t_cdf(c[1], c[2]), c[3], DIST_TOL, string.format("t_cdf(%g, %g)", c[1], c[2]))
@@ -249,7 +263,7 @@ test("argument errors name the function and the argument", function()
   expect_error(function() S.paired({1, "2"}, {1, 2}) end, "argument #1 (a)", "element 2 is string")
   expect_error(function() S.paired({1}, {2}) end,
     "actrun.lab.stats.paired: the paired t test needs at least 2 pairs, got 1")
-  expect_error(function() S.paired({}, {}, {test = "wilcoxon"}) end, "needs at least 1 pairs, got 0")
+  expect_error(function() S.paired({}, {}, {test = "wilcoxon"}) end, "needs at least 1 pair, got 0")
   expect_error(function() S.paired({1, 2}, {2, 1}, {test = "sign"}) end,
     "actrun.lab.stats.paired: option test must be", "got \"sign\"")
   expect_error(function() S.paired({1, 2}, {2, 1}, {tset = "t"}) end,
