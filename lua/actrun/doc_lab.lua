@@ -3,7 +3,8 @@ return {
   ["actrun.lab"] = [=[
 actrun.lab: experiments over modules
 train, evaluate, compare (activations x seeds: table, CSV, plot), the probes
-gradient_flow, activation_stats, dead_units, depth_probe, plot_depth, and gradcheck.
+gradient_flow, activation_stats, dead_units, depth_probe, plot_depth, gradcheck, and
+stats (is a difference between activations real?).
 Progress goes to stderr: a bar on a terminal, one line per epoch elsewhere,
 nothing with ACTRUN_PROGRESS=0 (=tty or =lines force a mode).
   local h = actrun.lab.train(model, {X=X, y=y}, {epochs=5, batch=64})]=],
@@ -94,4 +95,80 @@ Compares autograd's gradient of the one-element fn(table.unpack(inputs)) with ce
 differences, for every input that requires grad.
   local x = actrun.tensor({0.5, -1, 2}, {requires_grad=true})
   print(lab.gradcheck(function(a) return a:tanh():sum() end, {x}))]=],
+
+  ["actrun.lab.stats"] = [=[
+actrun.lab.stats: is a difference between activations real?
+describe, paired (t, Wilcoxon signed-rank, sign-flip permutation), holm, mcnemar,
+rank_probabilities, and the t and normal distributions. Plain Lua lists of numbers
+(one per seed); runs of one seed are paired (same initial weights and batches).
+  local r = lab.stats.paired(acc_gelu, acc_relu); print(r.diff, r.ci95[1], r.p)]=],
+
+  ["actrun.lab.stats.describe"] = [=[
+actrun.lab.stats.describe(list) -> {n=, mean=, sd=, se=, ci95={lo, hi}}
+sd with n - 1, se = sd / sqrt(n), ci95 the t-based 95% interval of the mean. With one
+number: sd = se = 0 and ci95 = {mean, mean} (no interval can be given).
+  print(lab.stats.describe{0.912, 0.905, 0.921}.ci95[1])]=],
+
+  ["actrun.lab.stats.paired"] = [=[
+actrun.lab.stats.paired(a, b [, {test="t", alpha=0.05}]) -> {n=, diff=, sd=, ci95={lo,
+  hi}, p=, test=, mdd=}
+Paired comparison of a[i] and b[i] (e.g. two activations' accuracies per seed).
+diff: mean of a[i] - b[i]; sd: their sd (n - 1); ci95: t-based 95% interval of diff;
+p: two-sided. test: "t" (paired t; needs n >= 2), "wilcoxon" (signed-rank on the
+nonzero differences; exact for n <= 25 over all 2^n signs of the actual average
+ranks, so also with ties and zeros, where scipy approximates; above 25 the
+tie-corrected normal approximation without continuity correction, as scipy), or
+"permutation" (sign flips of the differences, |sum| as extreme: exact for n <= 20,
+above 100000 flips from a fixed seed, p = (hits + 1) / 100001). Identical lists:
+diff 0, p 1, ci95 {0, 0}; a constant nonzero difference: t gives p 0. mdd: the true
+difference the paired t test detects with 80% power at alpha, approximated as
+(t(1 - alpha/2, n-1) + t(0.8, n-1)) * sd / sqrt(n) (central t quantiles in place of
+the noncentral t); nil when n < 2. alpha only sets mdd.
+  local r = lab.stats.paired(gelu, relu, {test="wilcoxon"}); print(r.p, r.mdd)]=],
+
+  ["actrun.lab.stats.holm"] = [=[
+actrun.lab.stats.holm(pvalues) -> adjusted
+Holm's step-down adjustment for comparing several activations at once: the k-th
+smallest of m p-values times (m - k + 1), made monotone, capped at 1, in the input's
+order. Reject where adjusted <= alpha.
+  local adj = lab.stats.holm{0.01, 0.04, 0.03}  --> {0.03, 0.06, 0.06}]=],
+
+  ["actrun.lab.stats.mcnemar"] = [=[
+actrun.lab.stats.mcnemar(a_correct, b_correct) -> {b=, c=, p=}
+Two models on the same test examples (lists of booleans or 0/1, one per example).
+b: examples only a gets right; c: only b. p: exact two-sided binomial test of b
+against Binomial(b + c, 1/2), summed in log space (any size); 1 when b + c = 0.
+  local r = lab.stats.mcnemar(right_gelu, right_relu); print(r.b, r.c, r.p)]=],
+
+  ["actrun.lab.stats.rank_probabilities"] = [=[
+actrun.lab.stats.rank_probabilities(runs [, {B=2000, seed=1, larger=true}]) -> probs
+runs: one list of per-seed scores per activation, all of the same length. B bootstrap
+draws of the seeds (with replacement, the same draw for every activation: runs of a
+seed are paired); probs[i]: share of draws where activation i has the best mean
+(larger=false: the smallest), a tie splitting the draw. Deterministic for a seed.
+  local p = lab.stats.rank_probabilities{acc_relu, acc_gelu, acc_tanh}]=],
+
+  ["actrun.lab.stats.t_cdf"] = [=[
+actrun.lab.stats.t_cdf(t, df) -> P(T <= t)
+Student's t distribution function, df > 0 (not necessarily an integer), by the
+regularised incomplete beta (continued fraction); the tails keep full relative
+precision. Agrees with scipy.stats.t.cdf to ~1e-12.
+  print(lab.stats.t_cdf(2.0, 5))  --> 0.949030...]=],
+
+  ["actrun.lab.stats.t_quantile"] = [=[
+actrun.lab.stats.t_quantile(p, df) -> t
+Inverse of t_cdf for 0 < p < 1 (Newton on the tail, kept in a bisection bracket);
+agrees with the exact quantile to ~1e-12 (scipy.stats.t.ppf itself is good to ~3e-9).
+  print(lab.stats.t_quantile(0.975, 9))  --> 2.262157...]=],
+
+  ["actrun.lab.stats.normal_cdf"] = [=[
+actrun.lab.stats.normal_cdf(z) -> P(Z <= z)
+Standard normal distribution function (erfc by the incomplete gamma), full relative
+precision in the lower tail.
+  print(lab.stats.normal_cdf(-1.96))  --> 0.0249979...]=],
+
+  ["actrun.lab.stats.normal_quantile"] = [=[
+actrun.lab.stats.normal_quantile(p) -> z
+Inverse of normal_cdf for 0 < p < 1.
+  print(lab.stats.normal_quantile(0.975))  --> 1.959963...]=],
 }

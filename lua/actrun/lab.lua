@@ -1,6 +1,7 @@
 -- actrun.lab: experiments over modules. train / evaluate (a mini-batch loop in Lua over
 -- C ops), compare (activations x seeds, a ranked table, CSV and a plot), the probes
--- (gradient_flow, activation_stats, dead_units, depth_probe) and gradcheck.
+-- (gradient_flow, activation_stats, dead_units, depth_probe), gradcheck, and stats (the
+-- tests that say whether a difference between activations is real; actrun/stats.lua).
 --
 -- Nothing here loops over elements in Lua: every statistic is a tensor op (a reduction
 -- to one number per batch, or to one number per unit), and Lua only adds those up.
@@ -8,6 +9,9 @@ local actrun = require "actrun"
 
 local lab = {}
 local fmt = string.format
+
+-- Pure Lua and small: loaded with lab so that help(actrun.lab.stats.paired) finds it.
+lab.stats = require "actrun.stats"
 
 -- Loaded on first use (gradcheck, used by the autograd tests, needs none of them).
 local function nn() return require "actrun.nn" end

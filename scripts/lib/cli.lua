@@ -230,6 +230,26 @@ end
 -- returns the median over the samples and the list of samples. When fn returns a number,
 -- that number is taken as the call's time (for a function that times only part of its
 -- work), otherwise the wall-clock time of the calls is used.
+-- ---------- verdicts ----------
+-- Every claim script ends with its verdict, decided by its own statistics:
+--   verdict: SUPPORTED | NOT SUPPORTED | MIXED
+--   <one line of reasons with the numbers>
+-- Returns the verdict string (tests read both lines).
+local VERDICTS = {["SUPPORTED"] = true, ["NOT SUPPORTED"] = true, ["MIXED"] = true}
+function cli.verdict(status, reason, ...)
+  if not VERDICTS[status] then
+    error(("cli.verdict: status must be SUPPORTED, NOT SUPPORTED or MIXED, got %s"):format(
+      tostring(status)), 2)
+  end
+  if type(reason) ~= "string" or reason == "" then
+    error("cli.verdict: a reason with the numbers is required", 2)
+  end
+  if select("#", ...) > 0 then reason = reason:format(...) end
+  print(("verdict: %s"):format(status))
+  print(reason)
+  return status
+end
+
 function cli.time_per_call(fn, calls, runs)
   local A = rawget(_G, "actrun") or require "actrun"
   local clock = A.clock
