@@ -151,6 +151,14 @@ actrun.clock() -> seconds
 Monotonic wall-clock time in seconds, sub-microsecond resolution (for benchmarks).
   local t0 = actrun.clock(); f(); print(actrun.clock() - t0)]=])
 
+def("actrun.build_info", [=[
+actrun.build_info() -> {version=, simd=, simd_available=, blas=, mpi=, threads=, native=}
+What runs here: simd is the kernel level in use ("avx512", "avx2" or "baseline": SSE2
+on x86-64, NEON on ARM64), simd_available the levels this CPU runs; the environment
+variable ACTRUN_SIMD lowers the level (never above what the CPU has). blas is OpenBLAS's
+configuration, native whether the build was made for its machine only (-march=native).
+  print(actrun.build_info().simd)]=])
+
 def("actrun.version", [=[
 actrun.version: string
 The library's version, e.g. "0.1.0".
