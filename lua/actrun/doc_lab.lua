@@ -33,22 +33,35 @@ without recording, in batches; the model's modes are restored afterwards.
   ["actrun.lab.compare"] = [=[
 actrun.lab.compare{activations=, model=function(act) ... end, data={train={X=,y=},
   test={X=,y=}} [, optimizer=function(params) ... end, loss=, epochs=1, batch=64,
-  seeds=1, csv=PATH, plot=PATH, progress=, quiet=false, cost=]} -> rows, summary
+  seeds=1, reference=NAME, test="t", alpha=0.05, csv=PATH, plot=PATH, store=PATH,
+  provenance={k=v}, verbose=false, progress=, quiet=false, cost=]} -> rows, summary
 Trains model(act) for every activation and seed (seeds: a list, or n for 1..n), with
 manual_seed(seed) before each model is made: runs of one seed start from the same
-weights and batches. Row: activation seed params epochs train_loss train_accuracy
-test_loss test_accuracy seconds dead_fraction grad_norm_first grad_norm_last history.
-train_loss is the last epoch's mean; seconds the training time; dead_fraction is
-lab.dead_units(...).total on the test set; grad_norm_first/last are the weight-gradient
-norms of the first and last Linear (lab.gradient_flow on the first 1024 test rows,
-after training). summary: one row per
-activation ranked by mean test accuracy (*_sd: sd over seeds; grad_ratio: geometric
-mean of first/last). Prints runs and the ranked table; csv: one line per run. Under
-mpirun the runs are spread over the ranks, balanced by expected cost (cost(act, seed)
--> number; default the model's parameter count), every rank returns every row in
-order, and only rank 0 prints, shows progress and writes csv/plot.
-  lab.compare{activations={"relu","tanh"}, model=function(a)
-    return nn.mlp{784, 256, 10, activation=a} end, data=D, seeds=3, csv="runs.csv"}]=],
+weights and batches, so the comparison is paired over seeds. Row: activation seed
+params epochs train_loss train_accuracy test_loss test_accuracy seconds dead_fraction
+grad_norm_first grad_norm_last history. train_loss/accuracy: on the first 10000
+training rows after the last step; dead_fraction: lab.dead_units(...).total on the
+test set (nil, "n/a", when no activation layer is visible); grad_norm_first/last: the
+first and last Linear (lab.gradient_flow on the first 1024 test rows).
+summary, best first (by mean test accuracy): {activation=, n=, mean=, sd=, ci95={lo,hi},
+diff=, diff_ci95=, p=, p_adjusted=, tied_with_best=, mdd=, ...} (plus the old
+test_accuracy, *_sd, grad_ratio, rank fields). diff: mean per-seed difference in test
+accuracy against the reference (default the best; its own entry diff 0, p 1); p: the
+two-sided paired test over seeds (test "t", "wilcoxon" or "permutation"; nil with one
+seed); p_adjusted: Holm over the comparisons; tied_with_best: p_adjusted against the
+best >= alpha (with one seed: only the best). The table prints rank, accuracy ± CI
+half-width, diff [CI], p (Holm), "=" for ties, train loss, dead, grad ratio, time, and
+a footer (n, test, alpha, minimum detectable difference). Quiet: one line per finished
+run; per-epoch lines with verbose; a progress bar only on a terminal (progress=true
+forces it). csv: one line per run with provenance columns (batch, seeds, version, simd,
+threads, and the provenance table). store: one JSON line per finished run; a run with
+the same activation, seed and options (epochs, batch, data shapes, provenance) found
+there is reused instead of trained. Under mpirun the runs are spread over the ranks
+(cost(act, seed) -> number; default the parameter count) and only rank 0 prints.
+  local rows, summary = lab.compare{activations={"relu","tanh"}, model=function(a)
+    return nn.mlp{784, 256, 10, activation=a} end, data=D, seeds=5, store="runs.jsonl"}
+  for _, s in ipairs(summary) do print(s.activation, s.diff, s.p_adjusted) end]=],
+
 
   ["actrun.lab.gradient_flow"] = [=[
 actrun.lab.gradient_flow(model, X, y [, loss]) -> {{layer=, name=, kind=, param=,

@@ -585,11 +585,35 @@ end
 ---------------------------------------------------------------------------------------
 -- Probes: hooks on the activation layers, gradient norms per layer.
 
--- The activation layers of a model (modules with is_activation), in pre-order.
-local function activation_layers(model)
+-- The classes actrun.nn defines (Linear, Dropout, ...), to tell them from user classes.
+local builtin_classes
+local function is_builtin(m)
+  if not builtin_classes then
+    builtin_classes = {}
+    for _, v in pairs(nn()) do
+      if type(v) == "table" and type(rawget(v, "kind")) == "string" then
+        builtin_classes[v] = true
+      end
+    end
+  end
+  return builtin_classes[getmetatable(m)] == true
+end
+
+-- A module of a user class (nn.Module:extend) without parameters and children: most
+-- likely a hand-written activation, invisible to is_activation.
+local function is_custom_leaf(m)
+  return not m.is_activation and not is_builtin(m) and
+    #(rawget(m, "_pnames") or {}) == 0 and #(rawget(m, "_cnames") or {}) == 0
+end
+
+-- The activation layers of a model (modules with is_activation), in pre-order; with
+-- custom, also the custom leaves (whose outputs can be read, but not their derivative).
+local function activation_layers(model, custom)
   local list = {}
   for _, e in ipairs(model:named_modules()) do
-    if e.module.is_activation then list[#list + 1] = {name = e.name, module = e.module} end
+    if e.module.is_activation or (custom and is_custom_leaf(e.module)) then
+      list[#list + 1] = {name = e.name, module = e.module}
+    end
   end
   return list
 end
@@ -597,8 +621,8 @@ end
 -- Runs the model over X in batches (eval mode, no recording); after each batch calls
 -- visit(i, module, input, output) for each call of activation layer i. The hooks are
 -- removed afterwards, also on error.
-local function over_activations(fname, model, X, batch, visit)
-  local layers = activation_layers(model)
+local function over_activations(fname, model, X, batch, visit, custom)
+  local layers = activation_layers(model, custom)
   local handles = {}
   local pending = {}
   local ok, err = pcall(function()
@@ -694,7 +718,9 @@ end
 
 -- Dead units: a unit is one output position of an activation layer (a column of its
 -- {N, units} output; higher-rank outputs are flattened per row). It is dead on X when
--- it outputs exactly 0 for every row of X.
+-- it outputs exactly 0 for every row of X. Modules of user classes without parameters
+-- (hand-written activations) count too; a model with no layer to look at has total nil
+-- (unknown), not 0, which would read as "nothing died".
 function lab.dead_units(model, X, opts)
   local fname = "actrun.lab.dead_units"
   local batch = check_stats_args(fname, model, X, opts)
@@ -704,19 +730,20 @@ function lab.dead_units(model, X, opts)
     local rows = out:dim() >= 1 and out:size(1) or 1
     local nz = out:reshape(rows, -1):ne(0):sum(1)
     alive[i] = alive[i] and (alive[i] + nz) or nz
-  end)
+  end, true)
   local result = {units = 0, dead = 0}
   for i, l in ipairs(layers) do
     if alive[i] then
       local units = alive[i]:numel()
       local dead = math.tointeger(alive[i]:eq(0):sum():item())
       result[#result + 1] = {layer = i, name = l.name, kind = l.module.kind,
-        act = l.module.act_name, units = units, dead = dead, fraction = dead / units}
+        act = l.module.act_name or l.module.kind, units = units, dead = dead,
+        fraction = dead / units}
       result.units = result.units + units
       result.dead = result.dead + dead
     end
   end
-  result.total = result.units > 0 and result.dead / result.units or 0
+  result.total = result.units > 0 and result.dead / result.units or nil
   return result
 end
 
@@ -885,16 +912,18 @@ end
 
 -- Aligned text table: headers, rows of strings, align ("l"/"r" per column).
 local function format_table(headers, rows, align)
+  -- widths in characters, not bytes: cells hold "±"
+  local function len(v) return utf8.len(v) or #v end
   local w = {}
-  for c, h in ipairs(headers) do w[c] = #h end
+  for c, h in ipairs(headers) do w[c] = len(h) end
   for _, r in ipairs(rows) do
-    for c, v in ipairs(r) do if #v > w[c] then w[c] = #v end end
+    for c, v in ipairs(r) do if len(v) > w[c] then w[c] = len(v) end end
   end
   local function line(r)
     local parts = {}
     for c = 1, #headers do
       local v = r[c] or ""
-      local pad = string.rep(" ", w[c] - #v)
+      local pad = string.rep(" ", w[c] - len(v))
       parts[c] = align[c] == "l" and (v .. pad) or (pad .. v)
     end
     return (table.concat(parts, "  "):gsub("%s+$", ""))
@@ -933,12 +962,18 @@ local function csv_value(v)
 end
 
 -- Atomic: written next to path under a temporary name, then renamed over it, so a crash
--- or a full disk never leaves a half CSV under the final name.
-local function write_csv(fname, path, rows)
-  local lines = {table.concat(CSV_FIELDS, ",")}
+-- or a full disk never leaves a half CSV under the final name. consts: {name, value}
+-- pairs repeated on every line after the row's fields (provenance: a row read alone
+-- still says how it was made).
+local function write_csv(fname, path, rows, consts)
+  consts = consts or {}
+  local head = table.move(CSV_FIELDS, 1, #CSV_FIELDS, 1, {})
+  for _, c in ipairs(consts) do head[#head + 1] = c[1] end
+  local lines = {table.concat(head, ",")}
   for _, r in ipairs(rows) do
     local vals = {}
     for i, k in ipairs(CSV_FIELDS) do vals[i] = csv_value(r[k]) end
+    for _, c in ipairs(consts) do vals[#vals + 1] = csv_value(c[2]) end
     lines[#lines + 1] = table.concat(vals, ",")
   end
   local tmp = fmt("%s.tmp-%d-%d", path, os.time(), math.floor((os.clock() * 1e6) % 1e6))
@@ -1019,31 +1054,13 @@ end
 
 local COMPARE_OPTS = {activations = true, model = true, data = true, optimizer = true,
   epochs = true, batch = true, seeds = true, csv = true, plot = true, loss = true,
-  progress = true, quiet = true, cost = true}
+  progress = true, quiet = true, cost = true, reference = true, test = true, alpha = true,
+  verbose = true, store = true, provenance = true}
 
-local function compare_table(summary, several)
-  local headers = {"rank", "activation", "test accuracy", "test loss", "train loss", "dead",
-    "grad first/last", "seconds", "params"}
-  local align = {"r", "l", "r", "r", "r", "r", "r", "r", "r"}
-  local out = {}
-  local function pm(m, sd, f)
-    if m == nil then return "-" end
-    local s = fmt(f, m)
-    if several and sd then s = s .. " ± " .. fmt(f, sd) end
-    return s
-  end
-  for i, s in ipairs(summary) do
-    out[i] = {tostring(s.rank), s.activation,
-      s.test_accuracy and (pm(100 * s.test_accuracy, s.test_accuracy_sd and
-        100 * s.test_accuracy_sd, "%.2f") .. "%") or "-",
-      pm(s.test_loss, s.test_loss_sd, "%.4f"),
-      pm(s.train_loss, s.train_loss_sd, "%.4f"),
-      s.dead_fraction and fmt("%.1f%%", 100 * s.dead_fraction) or "-",
-      s.grad_ratio and fmt("%.3g", s.grad_ratio) or "-",
-      fmt("%.1f", s.seconds), tostring(s.params)}
-  end
-  return format_table(headers, out, align)
-end
+-- The training loss is measured after the last step on at most this many training rows
+-- (the first ones: the same rows for every run), not averaged over the epoch while the
+-- weights still moved.
+local TRAIN_EVAL_MAX = 10000
 
 -- One summary row per activation (order of first appearance), ranked by mean test
 -- accuracy; *_sd fields are the sample standard deviations over seeds (nil for one).
@@ -1077,6 +1094,10 @@ local function summarize(rows)
     end
     local ml = mean_sd(logs)
     s.grad_ratio = ml and math.exp(ml) or nil
+    -- test accuracy per seed, in seed order (every activation ran the same seeds)
+    local accs = {}
+    for _, r in ipairs(by[a]) do accs[#accs + 1] = r.test_accuracy end
+    s.accuracies = #accs == #by[a] and accs or nil
     summary[#summary + 1] = s
   end
   table.sort(summary, function(x, y)
@@ -1088,6 +1109,336 @@ local function summarize(rows)
   return summary
 end
 lab._summarize = summarize
+
+-- Paired differences of every activation's per-seed test accuracy against ref's, Holm-
+-- corrected over the comparisons (ref itself excluded). Returns name -> {diff=,
+-- diff_ci95=, p=, p_adjusted=, mdd=}; p and p_adjusted are nil with one seed.
+local function paired_family(summary, ref, test, alpha)
+  local res, names, ps = {}, {}, {}
+  for _, s in ipairs(summary) do
+    if s == ref then
+      res[s.activation] = {diff = 0, diff_ci95 = {0, 0}, p = 1, p_adjusted = 1}
+    else
+      local n = #s.accuracies
+      local d = lab.stats.describe((function()
+        local t = {}
+        for i = 1, n do t[i] = s.accuracies[i] - ref.accuracies[i] end
+        return t
+      end)())
+      local e = {diff = d.mean, diff_ci95 = d.ci95}
+      if n >= 2 then
+        local pr = lab.stats.paired(s.accuracies, ref.accuracies, {test = test, alpha = alpha})
+        e.p, e.mdd = pr.p, pr.mdd
+        names[#names + 1], ps[#ps + 1] = s.activation, pr.p
+      end
+      res[s.activation] = e
+    end
+  end
+  if #ps > 0 then
+    local adj = lab.stats.holm(ps)
+    for i, a in ipairs(names) do res[a].p_adjusted = adj[i] end
+  end
+  return res
+end
+
+-- The statistics fields of the summary (see lab.compare): mean, sd, ci95 of the test
+-- accuracy over seeds, and the paired comparison with the reference and with the best.
+local function add_statistics(summary, reference, test, alpha)
+  if #summary == 0 or not summary[1].accuracies then return end
+  for _, s in ipairs(summary) do
+    if not s.accuracies then return end -- a run without accuracy (regression): no test
+  end
+  for _, s in ipairs(summary) do
+    local d = lab.stats.describe(s.accuracies)
+    s.n, s.mean, s.sd, s.ci95 = d.n, d.mean, d.sd, d.ci95
+  end
+  local best, ref = summary[1], summary[1]
+  if reference then
+    for _, s in ipairs(summary) do if s.activation == reference then ref = s end end
+  end
+  local fam = paired_family(summary, ref, test, alpha)
+  local vs_best = ref == best and fam or paired_family(summary, best, test, alpha)
+  for _, s in ipairs(summary) do
+    local e = fam[s.activation]
+    s.reference = ref.activation
+    s.diff, s.diff_ci95, s.p, s.p_adjusted, s.mdd = e.diff, e.diff_ci95, e.p, e.p_adjusted,
+      e.mdd
+    local b = vs_best[s.activation]
+    s.p_best = b.p_adjusted
+    s.tied_with_best = s == best or (b.p_adjusted ~= nil and b.p_adjusted >= alpha)
+  end
+end
+
+local function median(list)
+  if #list == 0 then return nil end
+  local t = table.move(list, 1, #list, 1, {})
+  table.sort(t)
+  local n = #t
+  return n % 2 == 1 and t[(n + 1) // 2] or 0.5 * (t[n // 2] + t[n // 2 + 1])
+end
+
+local TEST_NAMES = {t = "paired t test", wilcoxon = "Wilcoxon signed-rank test",
+  permutation = "sign-flip permutation test"}
+
+-- Percentage points with a sign; rounding noise of an exact tie shows as +0.00.
+local function points(v)
+  return (fmt("%+.2f", 100 * v):gsub("^%-(0%.00)$", "+%1"))
+end
+
+local function compare_table(summary, ctx)
+  local headers = {"rank", "activation", "test accuracy", "", "diff vs " ..
+    (summary[1] and summary[1].reference or "best"), "p (Holm)", "train loss", "dead",
+    "grad first/last", "seconds"}
+  local align = {"r", "l", "r", "l", "r", "r", "r", "r", "r", "r"}
+  local several = ctx.seeds > 1
+  local out = {}
+  for i, s in ipairs(summary) do
+    local acc = "-"
+    if s.mean then
+      acc = fmt("%.2f", 100 * s.mean)
+      if several then acc = acc .. fmt(" ± %.2f", 100 * (s.ci95[2] - s.ci95[1]) / 2) end
+      acc = acc .. "%"
+    end
+    local diff, p = "-", "-"
+    if s.diff then
+      if s.activation == s.reference then
+        diff = "ref"
+      else
+        diff = points(s.diff)
+        if several then
+          diff = diff .. fmt(" [%s, %s]", points(s.diff_ci95[1]), points(s.diff_ci95[2]))
+        end
+      end
+      if s.p_adjusted and s.activation ~= s.reference then
+        p = s.p_adjusted < 0.001 and "<0.001" or fmt("%.3f", s.p_adjusted)
+      end
+    end
+    out[i] = {tostring(s.rank), s.activation, acc, s.tied_with_best and "=" or "", diff, p,
+      s.train_loss and fmt("%.4f", s.train_loss) or "-",
+      s.dead_fraction and fmt("%.1f%%", 100 * s.dead_fraction) or "n/a",
+      s.grad_ratio and fmt("%.3g", s.grad_ratio) or "-",
+      fmt("%.1f", s.seconds)}
+  end
+  local lines = {format_table(headers, out, align)}
+  if not (summary[1] and summary[1].mean) then
+    lines[#lines + 1] = "no test accuracy (not a classification): no paired test"
+  elseif not several then
+    lines[#lines + 1] = "1 seed: no uncertainty estimate; use seeds >= 3"
+  else
+    local mdds = {}
+    for _, s in ipairs(summary) do if s.mdd then mdds[#mdds + 1] = s.mdd end end
+    local mdd = median(mdds)
+    lines[#lines + 1] = fmt("%d seeds; accuracy: mean ± 95%% CI half-width; diff: mean " ..
+      "per-seed difference [95%% CI] in points", ctx.seeds)
+    lines[#lines + 1] = fmt("%s over seeds (same initial weights and batches per seed), " ..
+      "p Holm-adjusted, alpha %g", TEST_NAMES[ctx.test], ctx.alpha)
+    if mdd then
+      lines[#lines + 1] = fmt("minimum detectable difference at this n (80%% power, median " ..
+        "over activations): %.2f points", 100 * mdd)
+    end
+    if ctx.test ~= "t" then
+      local pmin = 2 / 2 ^ ctx.seeds
+      if pmin >= ctx.alpha then
+        lines[#lines + 1] = fmt("with %d seeds the smallest two-sided exact %s p is %.4g: " ..
+          "it cannot separate anything at this n", ctx.seeds, ctx.test, pmin)
+      end
+    end
+    lines[#lines + 1] = "activations marked = are not distinguishable from the best at this n"
+  end
+  return table.concat(lines, "\n")
+end
+
+---------------------------------------------------------------------------------------
+-- The run store (lab.compare{store=}): one JSON object per line and finished run.
+
+local function json_value(v)
+  local t = type(v)
+  if v == nil then return "null" end
+  if t == "boolean" then return tostring(v) end
+  if t == "number" then
+    if math.type(v) == "integer" then return tostring(v) end
+    if v ~= v or v == math.huge or v == -math.huge then return "null" end
+    return fmt("%.17g", v)
+  end
+  if t == "string" then
+    return '"' .. v:gsub('[%c"\\]', function(c)
+      local named = {['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\t"] = "\\t",
+        ["\r"] = "\\r"}
+      return named[c] or fmt("\\u%04x", c:byte())
+    end) .. '"'
+  end
+  if t == "table" then
+    local parts = {}
+    for i = 1, #v do parts[i] = json_value(v[i]) end
+    return "[" .. table.concat(parts, ",") .. "]"
+  end
+  error("json: cannot encode a " .. t)
+end
+
+-- A flat object (keys sorted, so equal records give equal lines).
+local function json_object(obj)
+  local keys = {}
+  for k in pairs(obj) do keys[#keys + 1] = k end
+  table.sort(keys)
+  local parts = {}
+  for i, k in ipairs(keys) do parts[i] = json_value(k) .. ":" .. json_value(obj[k]) end
+  return "{" .. table.concat(parts, ",") .. "}"
+end
+lab._json_object = json_object
+
+-- The reverse, for the lines json_object writes (flat objects of numbers, strings,
+-- booleans, null and flat arrays); nil for anything else (a torn last line).
+local function json_parse(line)
+  local pos = 1
+  local function ws() pos = line:find("[^ \t\r\n]", pos) or #line + 1 end
+  local value
+  local function str()
+    local out = {}
+    pos = pos + 1
+    while true do
+      local c = line:sub(pos, pos)
+      if c == "" then error("eof") end
+      if c == '"' then pos = pos + 1 return table.concat(out) end
+      if c == "\\" then
+        local e = line:sub(pos + 1, pos + 1)
+        if e == "u" then
+          out[#out + 1] = utf8.char(tonumber(line:sub(pos + 2, pos + 5), 16))
+          pos = pos + 6
+        else
+          out[#out + 1] = ({n = "\n", t = "\t", r = "\r", b = "\b", f = "\f"})[e] or e
+          pos = pos + 2
+        end
+      else
+        out[#out + 1] = c
+        pos = pos + 1
+      end
+    end
+  end
+  function value()
+    ws()
+    local c = line:sub(pos, pos)
+    if c == '"' then return str() end
+    if c == "[" then
+      local arr = {}
+      pos = pos + 1
+      ws()
+      if line:sub(pos, pos) == "]" then pos = pos + 1 return arr end
+      while true do
+        arr[#arr + 1] = value()
+        ws()
+        local d = line:sub(pos, pos)
+        pos = pos + 1
+        if d == "]" then return arr end
+        if d ~= "," then error("array") end
+      end
+    end
+    for word, v in pairs{["true"] = true, ["false"] = false, ["null"] = "\0null"} do
+      if line:sub(pos, pos + #word - 1) == word then
+        pos = pos + #word
+        if v == "\0null" then return nil end
+        return v
+      end
+    end
+    local num = line:match("^-?%d+%.?%d*[eE]?[-+]?%d*", pos)
+    if not num or num == "" then error("value") end
+    pos = pos + #num
+    return math.tointeger(tonumber(num)) or tonumber(num)
+  end
+  local ok, obj = pcall(function()
+    ws()
+    if line:sub(pos, pos) ~= "{" then error("object") end
+    pos = pos + 1
+    local o = {}
+    ws()
+    if line:sub(pos, pos) == "}" then return o end
+    while true do
+      ws()
+      local k = str()
+      ws()
+      if line:sub(pos, pos) ~= ":" then error("colon") end
+      pos = pos + 1
+      o[k] = value()
+      ws()
+      local d = line:sub(pos, pos)
+      pos = pos + 1
+      if d == "}" then return o end
+      if d ~= "," then error("object") end
+    end
+  end)
+  return ok and obj or nil
+end
+lab._json_parse = json_parse
+
+-- The numbers of a row the store keeps (history as flat arrays).
+local STORED = {"params", "epochs", "train_loss", "train_accuracy", "test_loss",
+  "test_accuracy", "seconds", "dead_fraction", "grad_norm_first", "grad_norm_last"}
+
+local function row_record(row, options, prov)
+  local rec = {activation = row.activation, seed = row.seed, options = options,
+    finished = true}
+  for k, v in pairs(prov) do rec[k] = v end
+  for _, k in ipairs(STORED) do rec[k] = row[k] end
+  local el, ea, ce, cl = {}, {}, {}, {}
+  for i, h in ipairs(row.history) do el[i], ea[i] = h.loss, h.accuracy or -1 end
+  for i, pt in ipairs(row.history.curve or {}) do ce[i], cl[i] = pt.epoch, pt.loss end
+  rec.epoch_loss, rec.epoch_accuracy, rec.curve_epoch, rec.curve_loss = el, ea, ce, cl
+  return rec
+end
+
+local function record_row(rec)
+  local row = {activation = rec.activation, seed = rec.seed}
+  for _, k in ipairs(STORED) do row[k] = rec[k] end
+  local history = {curve = {}}
+  for i, l in ipairs(rec.epoch_loss or {}) do
+    local a = rec.epoch_accuracy and rec.epoch_accuracy[i]
+    history[i] = {epoch = i, loss = l, accuracy = a ~= -1 and a or nil}
+  end
+  for i, e in ipairs(rec.curve_epoch or {}) do
+    history.curve[i] = {epoch = e, loss = rec.curve_loss[i]}
+  end
+  row.history = history
+  return row
+end
+
+-- The finished runs of a store file: "activation\0seed\0options" -> record.
+local function read_store(path)
+  local found = {}
+  local f = io.open(path, "r")
+  if not f then return found end
+  for line in f:lines() do
+    local rec = json_parse(line)
+    if rec and rec.finished and type(rec.activation) == "string" and rec.seed and
+        type(rec.options) == "string" then
+      found[rec.activation .. "\0" .. tostring(rec.seed) .. "\0" .. rec.options] = rec
+    end
+  end
+  f:close()
+  return found
+end
+
+-- What decides a run's result besides activation and seed, as one canonical string
+-- (sorted keys): the loop's settings, the data's shapes and the caller's provenance.
+local function canonical_options(epochs, batch, train, test, extra)
+  local o = {epochs = epochs, batch = batch,
+    train = table.concat(train.X:shape(), "x"), test = table.concat(test.X:shape(), "x")}
+  for k, v in pairs(extra) do o["opt." .. k] = v end
+  local keys = {}
+  for k in pairs(o) do keys[#keys + 1] = k end
+  table.sort(keys)
+  local parts = {}
+  for i, k in ipairs(keys) do parts[i] = k .. "=" .. tostring(o[k]) end
+  return table.concat(parts, ";")
+end
+
+-- Where the numbers came from: version, SIMD level, threads.
+local function provenance()
+  local simd = "unknown"
+  if type(actrun.build_info) == "function" then
+    local ok, info = pcall(actrun.build_info)
+    if ok and type(info) == "table" and info.simd then simd = tostring(info.simd) end
+  end
+  return {actrun_version = actrun.version, simd = simd, threads = actrun.get_num_threads()}
+end
 
 -- The first and last Linear's weight-gradient norms (first and last parameter layer
 -- when the model has no Linear).
@@ -1207,6 +1558,36 @@ function lab.compare(spec)
   local plotfile = opt_type(fname, spec, "plot", "string", 3)
   local quiet = opt_type(fname, spec, "quiet", "boolean", 3)
   local show = opt_type(fname, spec, "progress", "boolean", 3)
+  local verbose = opt_type(fname, spec, "verbose", "boolean", 3)
+  local storefile = opt_type(fname, spec, "store", "string", 3)
+  local reference = spec.reference
+  if reference ~= nil and (type(reference) ~= "string" or not listed[reference]) then
+    error(fmt("%s: option reference expected one of the activations (%s), got %s", fname,
+      table.concat(acts, ", "), type(reference) == "string" and ("'" .. reference .. "'") or
+      typename(reference)), 2)
+  end
+  local ptest = spec.test or "t"
+  if not TEST_NAMES[ptest] then
+    error(fmt("%s: option test expected \"t\", \"wilcoxon\" or \"permutation\", got %s",
+      fname, type(ptest) == "string" and ("'" .. ptest .. "'") or typename(ptest)), 2)
+  end
+  local alpha = spec.alpha or 0.05
+  if type(alpha) ~= "number" or not (alpha > 0 and alpha < 1) then
+    error(fmt("%s: option alpha expected a number strictly between 0 and 1, got %s", fname,
+      type(alpha) == "number" and tostring(alpha) or typename(alpha)), 2)
+  end
+  local extra = spec.provenance or {}
+  if type(extra) ~= "table" then
+    error(fmt("%s: option provenance expected a table of names to strings or numbers, " ..
+      "got %s", fname, typename(extra)), 2)
+  end
+  for k, v in pairs(extra) do
+    if type(k) ~= "string" or (type(v) ~= "string" and type(v) ~= "number" and
+        type(v) ~= "boolean") then
+      error(fmt("%s: option provenance entry %s expected a string, number or boolean, got %s",
+        fname, tostring(k), typename(v)), 2)
+    end
+  end
   if spec.cost ~= nil and not is_callable(spec.cost) then
     error(fmt("%s: option cost expected a function(activation, seed) -> number, got %s",
       fname, typename(spec.cost)), 2)
@@ -1220,6 +1601,11 @@ function lab.compare(spec)
     -- fail now rather than after hours of training
     local f, err = io.open(csv, "a")
     if not f then error(fmt("%s: option csv: cannot write %s", fname, tostring(err)), 2) end
+    f:close()
+  end
+  if storefile and rank == 0 then
+    local f, err = io.open(storefile, "a")
+    if not f then error(fmt("%s: option store: cannot write %s", fname, tostring(err)), 2) end
     f:close()
   end
   local say = (quiet or rank ~= 0) and function() end or function(...)
@@ -1239,9 +1625,21 @@ function lab.compare(spec)
   end
   local total = #runs
   local owner = {}
-  -- progress of each run's training: as asked (nil: automatic) on rank 0, off elsewhere
+  -- progress of each run's training: as asked on rank 0, off elsewhere; by default a bar
+  -- on a terminal only (a log gets one line per run, not one per epoch), and per-epoch
+  -- lines too with verbose
   local run_progress = show
+  if run_progress == nil and not verbose and progress().mode(nil) ~= "tty" then
+    run_progress = false
+  end
   if quiet or rank ~= 0 then run_progress = false end
+  -- the training loss after the last step, on the same first rows for every run
+  local ntr = math.min(TRAIN_EVAL_MAX, train.X:size(1))
+  local tX, ty = train.X:narrow(1, 1, ntr), train.y:narrow(1, 1, ntr)
+  local prov = provenance()
+  local options = canonical_options(epochs, batch, train, test, extra)
+  local stored = storefile and read_store(storefile) or {}
+  local reused = {}
   if W then
     -- expected cost of a run: spec.cost(activation, seed), else the model's parameter
     -- count (the GEMMs, which dominate a step, scale with it; seeds cost the same)
@@ -1277,7 +1675,13 @@ function lab.compare(spec)
       rows[run] = {activation = a, seed = seed} -- filled in by share_rows
       goto next_run
     end
-    say(fmt("run %d/%d: %s, seed %d", run, total, a, seed))
+    if stored[a .. "\0" .. seed .. "\0" .. options] then
+      rows[run] = record_row(stored[a .. "\0" .. seed .. "\0" .. options])
+      reused[run] = true
+      say(fmt("run %d/%d: %s seed %d: test accuracy %s, %.1f s (from the store)", run, total,
+        a, seed, pct(rows[run].test_accuracy) or "-", rows[run].seconds or 0))
+      goto next_run
+    end
     do
       actrun.manual_seed(seed)
       local model = spec.model(a)
@@ -1294,28 +1698,55 @@ function lab.compare(spec)
         label = fmt("%s seed %d", a, seed)})
       local seconds = actrun.clock() - t0
       local ev = lab.evaluate(model, test.X, test.y, lossf)
+      local tr = lab.evaluate(model, tX, ty, lossf)
       local dead = lab.dead_units(model, test.X)
       local gfirst, glast = first_last_grad(lab.gradient_flow(model, gX, gy, lossf))
-      local last = history[#history]
       local row = {activation = a, seed = seed, params = model:num_parameters(),
-        epochs = #history, train_loss = last.loss, train_accuracy = last.accuracy,
+        epochs = #history, train_loss = tr.loss, train_accuracy = tr.accuracy,
         test_loss = ev.loss, test_accuracy = ev.accuracy, seconds = seconds,
         dead_fraction = dead.total, grad_norm_first = gfirst, grad_norm_last = glast,
         history = history}
       rows[run] = row
-      say(fmt("  test accuracy %s  test loss %.4f  train loss %.4f  %.1f s",
-        row.test_accuracy and pct(row.test_accuracy) or "-", row.test_loss, row.train_loss,
-        seconds))
+      say(fmt("run %d/%d: %s seed %d: test accuracy %s, %.1f s", run, total, a, seed,
+        pct(row.test_accuracy) or "-", seconds))
+      if storefile and rank == 0 then
+        -- appended as soon as the run ends: an interrupted comparison resumes from here
+        local f = io.open(storefile, "a")
+        if f then
+          f:write(json_object(row_record(row, options, prov)), "\n")
+          f:close()
+        end
+      end
     end
     ::next_run::
   end
   if W then share_rows(W, rows, owner, rank) end
 
+  if W and storefile and rank == 0 then
+    -- the other ranks' runs, now that rank 0 has them
+    local f = io.open(storefile, "a")
+    if f then
+      for run, r in ipairs(rows) do
+        if owner[run] ~= 0 and not reused[run] then
+          f:write(json_object(row_record(r, options, prov)), "\n")
+        end
+      end
+      f:close()
+    end
+  end
+
   local summary = summarize(rows)
+  add_statistics(summary, reference, ptest, alpha)
   say("")
-  say(compare_table(summary, #seeds > 1))
+  say(compare_table(summary, {seeds = #seeds, test = ptest, alpha = alpha}))
   if csv and rank == 0 then
-    write_csv(fname, csv, rows)
+    local consts = {{"batch", batch}, {"seeds", table.concat(seeds, ";")},
+      {"actrun_version", prov.actrun_version}, {"simd", prov.simd}, {"threads", prov.threads}}
+    local keys = {}
+    for k in pairs(extra) do keys[#keys + 1] = k end
+    table.sort(keys)
+    for _, k in ipairs(keys) do consts[#consts + 1] = {k, extra[k]} end
+    write_csv(fname, csv, rows, consts)
     say("wrote " .. csv)
   end
   if plotfile and rank == 0 then

@@ -342,7 +342,7 @@ test("compare: 2 activations x 2 seeds, same initial weights, CSV, summary", fun
     activations = {"relu", "tanh"},
     model = function(a)
       local m = nn.mlp{2, 8, 8, 3, activation = a}
-      first[#first + 1] = {a = a, w = m[1].weight:clone()}
+      first[#first + 1] = {a = a, w = m[1].weight:clone(), m = m}
       return m
     end,
     data = {train = {X = Xtr, y = ytr}, test = {X = Xte, y = yte}},
@@ -363,7 +363,11 @@ test("compare: 2 activations x 2 seeds, same initial weights, CSV, summary", fun
       truthy(type(r[k]) == "number", "row field " .. k)
     end
     eq(#r.history, 2)
-    eq(r.train_loss, r.history[2].loss)
+  end
+  for i, r in ipairs(rows) do
+    -- the training loss after the last step (on the training set), not the epoch's mean
+    near(r.train_loss, lab.evaluate(first[i].m, Xtr, ytr).loss, 1e-6)
+    truthy(r.train_loss ~= r.history[2].loss, "not the running mean")
     eq(r.params, 2 * 8 + 8 + 8 * 8 + 8 + 8 * 3 + 3)
   end
   eq(#summary, 2)
@@ -386,7 +390,10 @@ test("compare: 2 activations x 2 seeds, same initial weights, CSV, summary", fun
   eq(#lines, 5)
   local header = {}
   for f in lines[1]:gmatch("[^,]+") do header[#header + 1] = f end
-  eq(header, lab.CSV_FIELDS)
+  -- the row's fields, then the provenance repeated on every line
+  eq({table.unpack(header, 1, #lab.CSV_FIELDS)}, lab.CSV_FIELDS)
+  eq({table.unpack(header, #lab.CSV_FIELDS + 1)},
+    {"batch", "seeds", "actrun_version", "simd", "threads"})
   for i = 2, 5 do
     local vals, rec = {}, {}
     for f in (lines[i] .. ","):gmatch("([^,]*),") do vals[#vals + 1] = f end
@@ -429,9 +436,12 @@ test("compare: prints runs and a ranked table; plot written or a note", function
     print("svg " .. tostring(f ~= nil))
     if f then f:close() os.remove(svg) end
   ]])
-  truthy(out:find("run 1/2: relu, seed 1", 1, true), out)
-  truthy(out:find("run 2/2: identity, seed 1", 1, true), out)
-  truthy(out:find("rank%s+activation%s+test accuracy%s+test loss%s+train loss%s+dead"), out)
+  truthy(out:find("run 1/2: relu seed 1: test accuracy %d+%.%d+%%, %d+%.%d s"), out)
+  truthy(out:find("run 2/2: identity seed 1: test accuracy", 1, true), out)
+  truthy(not out:find("epoch 1/1", 1, true), "no per-epoch lines by default: " .. out)
+  truthy(out:find("rank%s+activation%s+test accuracy%s+diff vs %a+%s+p %(Holm%)%s+train loss" ..
+    "%s+dead%s+grad first/last%s+seconds"), out)
+  truthy(out:find("1 seed: no uncertainty estimate; use seeds >= 3", 1, true), out)
   truthy(out:find("\n%s+1%s+%a+%s+%d+%.%d+%%"), out)
   if pcall(require, "actrun.plot") then
     truthy(out:find("svg true", 1, true), out)
