@@ -7,6 +7,11 @@
 -- nn.bce_with_logits on z, nn.bce on p = sigmoid(z)) and printed next to the analytic
 -- formulas (double precision, from act.scalar); then gradient descent on the single logit
 -- shows what the difference means: steps until the unit is right (p > 0.5).
+-- Everything here is deterministic (no seed): one logit, exact formulas.
+--
+-- Verdict: SUPPORTED when at --z0 log-loss's |dL/dz| is at least 100 times squared
+-- error's (autograd agreeing with the formulas) and its descent is the faster one; NOT
+-- SUPPORTED when it is not larger at all; MIXED otherwise.
 --
 --   actrun scripts/bounded_output_loss.lua [--quick] [--z0 X] [--from X] [--to X] [--points N]
 --                                          [--lr X] [--steps N] [--plot FILE]
@@ -115,6 +120,23 @@ cli.print_table({
 })
 head.steps_mse, head.steps_log = s_mse, s_log
 
+local ratio = math.abs(head.log) / math.max(math.abs(head.mse), 1e-300)
+head.ratio = ratio
+local faster = s_log ~= nil and (s_mse == nil or s_log < s_mse)
+local status
+if ratio >= 100 and max_err < 1e-3 and faster then
+  status = "SUPPORTED"
+elseif ratio <= 1 then
+  status = "NOT SUPPORTED"
+else
+  status = "MIXED"
+end
+print()
+local verdict = cli.verdict(status,
+  "at z = %g, target 1: |dL/dz| log-loss %.4f vs squared error %.3e, %.3g times larger " ..
+  "(autograd vs formula within %.1e); descent to p > 0.5 in %s steps with log-loss, %s with squared error",
+  opt.z0, math.abs(head.log), math.abs(head.mse), ratio, max_err, steps_text(s_log), steps_text(s_mse))
+
 if opt.plot then
   local n = math.max(opt.points, 200)
   local zp = A.linspace(opt.from, opt.to, n)
@@ -128,4 +150,4 @@ if opt.plot then
     title = "Gradient of a sigmoid unit with target 1", xlabel = "z",
     ylabel = "log10 |dL/dz|", file = opt.plot}
 end
-return {rows = rows, head = head, max_error = max_err}
+return {rows = rows, head = head, max_error = max_err, verdict = verdict}

@@ -67,6 +67,29 @@ test("group means are the means of their members", function()
   eq(total, #R.rows)
 end)
 
+test("one round: the verdict line is there, MIXED, and says why", function()
+  eq(R.verdict, "MIXED")
+  eq(R.ratio.n, 1)
+end)
+
+test("interleaved rounds: a verdict from the per-round ratio, with its interval", function()
+  local out, err, code = H.run(H.root, "scripts/activation_cost.lua", {"--size", "16384",
+    "--big-size", "4096", "--runs", "3", "--names", "relu,leaky_relu,hardtanh,tanh,sigmoid,gelu"})
+  eq(code, 0, err)
+  local status, reason = out:match("\nverdict: ([%u ]+)\n([^\n]+)\n?$")
+  truthy(status == "SUPPORTED" or status == "NOT SUPPORTED" or status == "MIXED", out)
+  truthy(reason:find("^3 rounds at 16384 elements %(in cache%): transcendental / piecewise%-linear " ..
+    "fwd%+bwd [%d.]+x %[[%d.]+, [%d.]+%]"), reason)
+  truthy(reason:find("at 4096 elements %(memory%-bound%)"), reason)
+  truthy(out:find("Mean cost per kind", 1, true), out)
+  -- the interval decides: SUPPORTED only with its lower end above 1
+  local lo, hi = reason:match("fwd%+bwd [%d.]+x %[([%d.]+), ([%d.]+)%]")
+  lo, hi = tonumber(lo), tonumber(hi)
+  if status == "SUPPORTED" then truthy(lo > 1, reason) end
+  if status == "NOT SUPPORTED" then truthy(hi < 1, reason) end
+  if status == "MIXED" then truthy(lo <= 1 and hi >= 1, reason) end
+end)
+
 test("--names picks (and dedupes) a subset; an unknown name is a usage error", function()
   local out, err, code = H.run(H.root, "scripts/activation_cost.lua",
     {"--size", "1000", "--runs", "1", "--names", "relu,gelu,relu"})

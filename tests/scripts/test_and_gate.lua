@@ -43,6 +43,21 @@ test("convexity: log-loss below its chords, squared error not", function()
   eq(R.convex.segment_sq_below_chord, false)
 end)
 
+test("the verdict: SUPPORTED, every seed's unit learns AND, with the numbers", function()
+  eq(R.seeds.n, 5)
+  eq(R.seeds.learned, 5)
+  for _, c in ipairs(R.seeds.correct) do eq(c, 4) end
+  eq(R.verdict, "SUPPORTED")
+  local out, err, code = H.run(H.root, "scripts/and_gate.lua", {"--quick", "--pairs", "10"})
+  eq(code, 0, err)
+  truthy(out:find("\nverdict: SUPPORTED\nhand%-set unit 4 of 4 correct; trained unit 4 of 4 on 5 of 5 seeds"), out)
+  -- too few steps to learn AND: the hand-set unit still is AND, so the verdict is MIXED
+  -- or NOT SUPPORTED, never SUPPORTED
+  out = H.run(H.root, "scripts/and_gate.lua", {"--epochs", "1", "--lr", "0.001", "--pairs", "10"})
+  local status = out:match("\nverdict: ([%u ]+)\n")
+  truthy(status == "MIXED" or status == "NOT SUPPORTED", out)
+end)
+
 test("runs from another working directory and from the source root", function()
   local dir = H.tmpdir()
   local out, err, code = H.run(dir, H.root .. "/scripts/and_gate.lua", {"--quick", "--pairs", "10"})

@@ -43,6 +43,19 @@ test("gradient descent: log-loss recovers in a few steps, squared error far slow
     "squared error steps " .. tostring(R.head.steps_mse))
 end)
 
+test("the verdict: SUPPORTED at z = -10; at z = +4 (already right) not", function()
+  eq(R.verdict, "SUPPORTED")
+  truthy(R.head.ratio > 1e4, "ratio " .. R.head.ratio)
+  local out, err, code = H.run(H.root, "scripts/bounded_output_loss.lua", {"--quick"})
+  eq(code, 0, err)
+  truthy(out:find("\nverdict: SUPPORTED\nat z = %-10, target 1: |dL/dz| log%-loss 1%.0000 vs " ..
+    "squared error 4%.539e%-05, [%d.e+]+ times larger"), out)
+  -- at z = +4 the unit is right: squared error's gradient is no longer tiny next to log-loss's
+  out = H.run(H.root, "scripts/bounded_output_loss.lua", {"--z0", "4", "--points", "3", "--steps", "10"})
+  local status = out:match("\nverdict: ([%u ]+)\n")
+  truthy(status == "MIXED" or status == "NOT SUPPORTED", out)
+end)
+
 test("--z0 moves the headline case", function()
   local out, err, code = H.run(H.root, "scripts/bounded_output_loss.lua",
     {"--z0=-5", "--points", "3", "--steps", "10"})

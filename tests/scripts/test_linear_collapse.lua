@@ -16,6 +16,17 @@ test("--quick: collapse to one map, identity <= 75%, tanh and relu 100%", functi
   T.truthy(r.loss.relu < 0.1 and r.loss.identity > 0.6, "losses")
 end)
 
+test("--quick: the verdict over 3 seeds is SUPPORTED, with its numbers", function()
+  local r, out = R.run("scripts/linear_collapse.lua", {"--quick", "--seed", "1"})
+  T.eq(r.seeds.n, 3)
+  T.eq(r.seeds.ok, 3)
+  T.truthy(r.seeds.collapse_rel < 1e-4, "collapse " .. r.seeds.collapse_rel)
+  T.truthy(r.seeds.identity_max <= 0.75, "identity " .. r.seeds.identity_max)
+  T.eq(r.verdict, "SUPPORTED")
+  T.truthy(out:find("\nverdict: SUPPORTED\n3 seeds: max |net %- folded map| [%d.e+-]+ of the output scale; " ..
+    "XOR accuracy identity <= [%d.]+%%, tanh >= 100.0%%, relu >= 100.0%%"), out)
+end)
+
 test("command line: --help, a bad --n", function()
   R.check_command_line(T, "scripts/linear_collapse.lua", {"--n", "6"}, "multiple of 4")
 end)
