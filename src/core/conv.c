@@ -7,9 +7,6 @@
 #include <stdatomic.h>
 #include <string.h>
 
-/* Below this many multiply-adds per call a second OpenBLAS thread costs more than it
- * gains (the same threshold as matmul.c). */
-#define CONV_TINY_GEMM ((double)(1 << 18))
 /* Work (multiply-adds) a chunk of images should carry before the pool splits them. */
 #define CONV_GRAIN_WORK ((double)(1 << 17))
 /* The batch is cut into at most this many groups for dW/db partial sums, and the
@@ -166,7 +163,8 @@ static void col2im(const conv_geom *g, const float *cols, float *dx) {
 
 /* ---------- threading helpers ---------- */
 
-/* Runs OpenBLAS on one thread (returns the count to restore, 0: nothing to restore). */
+/* Runs OpenBLAS on one thread (returns the count to restore, 0: nothing to restore): set
+ * once per call, not toggled by every ar_sgemm. */
 static int blas_single_begin(void) {
   int prev = openblas_get_num_threads();
   if (prev <= 1) return 0;
@@ -222,6 +220,7 @@ static void scratch_free(scratch *s) {
 /* ---------- forward ---------- */
 
 typedef struct fwd_job {
+  ar_ctx *C;
   conv_geom g;
   const float *x, *w, *b;
   float *y;
@@ -243,8 +242,8 @@ static void fwd_range(void *arg, int64_t lo, int64_t hi) {
     if (J->b)
       for (int64_t o = 0; o < g->O; o++)
         for (int64_t q = 0; q < g->P; q++) yn[o * g->P + q] = J->b[o];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g->O, (int)g->P, (int)g->K,
-                1.0f, J->w, (int)g->K, B, (int)g->P, J->b ? 1.0f : 0.0f, yn, (int)g->P);
+    ar_sgemm(J->C, false, false, g->O, g->P, g->K, 1.0f, J->w, g->K, B, g->P,
+             J->b ? 1.0f : 0.0f, yn, g->P);
   }
 }
 
@@ -268,6 +267,7 @@ int ar_conv2d(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *w,
       (b && (rc = ar_contiguous(C, &cb, b))) || (rc = ar_empty(C, out, 4, os)))
     goto done;
   geom_of(&J.g, x, w, p, os);
+  J.C = C;
   J.x = ar_data(&cx), J.w = ar_data(&cw), J.b = b ? ar_data(&cb) : NULL, J.y = ar_data(out);
   const int64_t N = J.g.N;
   if (N == 0) goto done;
@@ -276,16 +276,13 @@ int ar_conv2d(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *w,
   bool par = nt > 1 && N >= 2 * grain;
   int nslots = par ? (int)(nt < N ? nt : N) : 1;
   if ((rc = scratch_new(C, &J.sc, nslots, J.g.direct ? 0 : J.g.K * J.g.P))) goto done;
-  if (par) {
-    int prev = blas_single_begin();
+  /* images over the pool, or else each product's blocks over it (ar_sgemm) */
+  int prev = blas_single_begin();
+  if (par)
     ar_parallel_for(C, N, grain, fwd_range, &J);
-    blas_end(prev);
-  } else {
-    double work = (double)J.g.O * (double)J.g.K * (double)J.g.P;
-    int prev = work < CONV_TINY_GEMM ? blas_single_begin() : 0;
+  else
     fwd_range(&J, 0, N);
-    blas_end(prev);
-  }
+  blas_end(prev);
   scratch_free(&J.sc);
 done:
   ar_release(&cx);
@@ -301,6 +298,7 @@ done:
 /* ---------- backward ---------- */
 
 typedef struct bwd_job {
+  ar_ctx *C;
   conv_geom g;
   const float *x, *w, *gy;
   float *dx;      /* NULL: not wanted */
@@ -346,14 +344,14 @@ static void bwd_range(void *arg, int64_t glo, int64_t ghi) {
           im2col(g, xn, cols);
           B = cols;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g->O, (int)g->K, (int)g->P,
-                    1.0f, gyn, (int)g->P, B, (int)g->P, n == n0 ? 0.0f : 1.0f, dw, (int)g->K);
+        ar_sgemm(J->C, false, true, g->O, g->K, g->P, 1.0f, gyn, g->P, B, g->P,
+                 n == n0 ? 0.0f : 1.0f, dw, g->K);
       }
       if (J->dx) {
         float *dxn = J->dx + n * img;
         float *D = g->direct ? dxn : dcols;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g->K, (int)g->P, (int)g->O,
-                    1.0f, J->w, (int)g->K, gyn, (int)g->P, 0.0f, D, (int)g->P);
+        ar_sgemm(J->C, true, false, g->K, g->P, g->O, 1.0f, J->w, g->K, gyn, g->P, 0.0f, D,
+                 g->P);
         if (!g->direct) {
           memset(dxn, 0, sizeof(float) * (size_t)img);
           col2im(g, dcols, dxn);
@@ -404,6 +402,7 @@ int ar_conv2d_backward(ar_ctx *C, const ar_tensor *gy, const ar_tensor *x, const
     if (G > cap) G = cap;
   }
   J.G = G;
+  J.C = C;
   J.gy = ar_data(&cgy);
   J.x = dw ? ar_data(&cx) : NULL;
   J.w = dx ? ar_data(&cw) : NULL;
@@ -423,16 +422,13 @@ int ar_conv2d_backward(ar_ctx *C, const ar_tensor *gy, const ar_tensor *x, const
   int nslots = par ? (int)(nt < G ? nt : G) : 1;
   int64_t per = g->direct ? 0 : ((dw ? 1 : 0) + (dx ? 1 : 0)) * g->K * g->P;
   if ((rc = scratch_new(C, &J.sc, nslots, per))) goto fail;
-  if (par) {
-    int prev = blas_single_begin();
+  /* groups over the pool, or else each product's blocks over it (ar_sgemm) */
+  int prev = blas_single_begin();
+  if (par)
     ar_parallel_for(C, G, 1, bwd_range, &J);
-    blas_end(prev);
-  } else {
-    double work = (double)g->O * (double)g->K * (double)g->P;
-    int prev = work < CONV_TINY_GEMM ? blas_single_begin() : 0;
+  else
     bwd_range(&J, 0, G);
-    blas_end(prev);
-  }
+  blas_end(prev);
   scratch_free(&J.sc);
   /* partials in group order */
   if (dw) {

@@ -3,10 +3,12 @@
  *
  * Convolution is PyTorch's conv2d: cross-correlation, zero padding, no dilation or
  * groups. Each image is unfolded (im2col) into a {C*kh*kw, Ho*Wo} scratch matrix from
- * the context's storage cache and multiplied by the weight {O, C*kh*kw} with one
- * cblas_sgemm. With several images and threads, images are spread over the context's
- * pool (OpenBLAS on one thread meanwhile); otherwise images run in order and OpenBLAS
- * uses its own threads.
+ * the context's storage cache and multiplied by the weight {O, C*kh*kw} with ar_sgemm:
+ * output blocks fixed by the shape, each a single-threaded sgemm. With several images and
+ * threads, images are spread over the context's pool; otherwise images run in order and
+ * each product's blocks are spread over the pool. OpenBLAS never threads a product
+ * itself (its split, and so its sums' order, follows the thread count), so the results
+ * are bitwise identical whatever the thread count.
  *
  * Backward: dx_n = col2im(W^T dY_n), dW = sum_n dY_n cols_n^T, db = sum of dY over the
  * batch and pixels. The batch is cut into groups whose number depends on the shapes

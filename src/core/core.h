@@ -239,6 +239,14 @@ int ar_matmul(ar_ctx *C, ar_tensor *out, const ar_tensor *a, const ar_tensor *b)
 /* out = alpha * a @ b + beta * out, out already allocated {m, n} (2-D only). */
 int ar_gemm(ar_ctx *C, ar_tensor *out, const ar_tensor *a, bool ta, const ar_tensor *b,
             bool tb, float alpha, float beta);
+/* The same on raw row-major buffers: out (m x n, row stride ldc) = alpha op(a) op(b) +
+ * beta out, op a transpose when ta / tb; a's row stride lda, b's ldb (all below 2^31).
+ * Cut into output blocks by the shape alone, each one single-threaded sgemm, run on C's
+ * pool (inline inside a pool chunk): the same bits at any thread count. Leaves OpenBLAS's
+ * thread count as it found it. */
+void ar_sgemm(ar_ctx *C, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+              const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *out,
+              int64_t ldc);
 /* y = x w^T + b (b may be NULL): x {m, k}, w {n, k}, b {n}; the bias starts the GEMM's
  * accumulation, so the layer is one pass over its output. */
 int ar_linear(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *w,

@@ -90,6 +90,9 @@ static void mm_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const mm_mat 
  * depends on the threads. Blocks of >= MM_BLOCK rows keep B's repacking per block under
  * 2% of the work. */
 #define MM_BLOCK 64
+/* Block lengths are whole multiples of this, so only a block's last tile is an edge tile
+ * (the x86 sgemm kernels' tiles are 4, 8 or 16 wide). */
+#define MM_ALIGN 16
 #ifndef MM_MAXBLOCKS
 #define MM_MAXBLOCKS 4
 #endif
@@ -138,12 +141,16 @@ static void mm_gemm(ar_ctx *C, int64_t m, int64_t n, int64_t k, float alpha, con
               .out = out, .ldc = ldc};
   J.by_cols = m < 2 * MM_BLOCK && n >= 4 * MM_BLOCK; /* a few rows, many columns */
   int64_t len = J.by_cols ? n : m;
-  J.rb = MM_BLOCK;
   /* small products: blocks of at least MM_TINY multiply-adds */
+  int64_t minb = MM_BLOCK;
   double per_row = J.by_cols ? (double)m * (double)k : (double)n * (double)k;
-  while ((double)J.rb * per_row < MM_TINY && J.rb < len) J.rb *= 2;
-  /* big products: at most MM_MAXBLOCKS blocks: every block repacks the other operand */
-  while ((len + J.rb - 1) / J.rb > MM_MAXBLOCKS) J.rb *= 2;
+  while ((double)minb * per_row < MM_TINY && minb < len) minb *= 2;
+  /* big products: at most MM_MAXBLOCKS blocks (every block repacks the other operand), of
+   * near-equal lengths so that any thread count gets balanced chunks */
+  int64_t nb = len / minb;
+  nb = nb < 1 ? 1 : nb > MM_MAXBLOCKS ? MM_MAXBLOCKS : nb;
+  J.rb = (len + nb - 1) / nb;
+  J.rb = (J.rb + MM_ALIGN - 1) / MM_ALIGN * MM_ALIGN;
   int64_t nblocks = (len + J.rb - 1) / J.rb;
   /* in parallel only when a second thread gains (narrow outputs lose below MM_NARROW) */
   bool par = f >= MM_PAR && (n >= MM_NARROW_N || f >= MM_NARROW) && nblocks > 1;
@@ -151,6 +158,15 @@ static void mm_gemm(ar_ctx *C, int64_t m, int64_t n, int64_t k, float alpha, con
   if (prev > 1) openblas_set_num_threads(1);
   ar_parallel_for(C, nblocks, par ? 1 : nblocks, mm_blocks, &J);
   if (prev > 1) openblas_set_num_threads(prev);
+}
+
+void ar_sgemm(ar_ctx *C, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+              const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *out,
+              int64_t ldc)
+{
+  mm_mat A = {a, (int)lda, ta ? CblasTrans : CblasNoTrans};
+  mm_mat B = {b, (int)ldb, tb ? CblasTrans : CblasNoTrans};
+  mm_gemm(C, m, n, k, alpha, &A, &B, beta, out, ldc);
 }
 
 static int mm_too_big(ar_ctx *C, int64_t m, int64_t n, int64_t k)

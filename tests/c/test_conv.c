@@ -108,6 +108,51 @@ Test(conv, forward_backward_against_definition) {
   }
 }
 
+/* conv2d and its gradients at `threads` threads on fixed inputs (seeded): y, dx, dw, db. */
+static void conv_at(int threads, int64_t N, int64_t Ci, int64_t H, int64_t W, int64_t O,
+                    int64_t k, ar_conv_params p, ar_tensor out[4]) {
+  ar_ctx *C = ar_ctx_new();
+  ar_set_num_threads(C, threads);
+  cv_lcg = 29;
+  ar_tensor x, w, b, gy;
+  rand4(C, &x, N, Ci, H, W);
+  rand4(C, &w, O, Ci, k, k);
+  int64_t on = O;
+  cr_assert_eq(ar_empty(C, &b, 1, &on), AR_OK);
+  for (int64_t i = 0; i < O; i++) ar_data(&b)[i] = crnd();
+  cr_assert_eq(ar_conv2d(C, &out[0], &x, &w, &b, &p), AR_OK, "%s", ar_errmsg(C));
+  rand4(C, &gy, N, O, out[0].shape[2], out[0].shape[3]);
+  cr_assert_eq(ar_conv2d_backward(C, &gy, &x, &w, &p, &out[1], &out[2], &out[3]), AR_OK, "%s",
+               ar_errmsg(C));
+  ar_release(&x), ar_release(&w), ar_release(&b), ar_release(&gy);
+  ar_ctx_release(C); /* the results keep their storages */
+}
+
+/* One image (no batch to spread) and a few, with outputs that are no multiple of the
+ * sgemm tiles: OpenBLAS's own threading once changed the bits here. */
+Test(conv, same_bits_at_1_and_2_threads) {
+  static const struct { int64_t N, Ci, H, W, O, k; ar_conv_params p; } cases[] = {
+      {1, 8, 40, 40, 16, 3, {1, 1, 1, 1}},  {1, 3, 37, 41, 7, 3, {1, 1, 1, 1}},
+      {1, 5, 33, 29, 13, 5, {1, 1, 2, 2}},  {1, 64, 17, 19, 33, 1, {1, 1, 0, 0}},
+      {1, 3, 64, 61, 17, 3, {2, 2, 1, 1}},  {3, 7, 23, 31, 9, 3, {2, 1, 1, 0}},
+  };
+  static const char *what[4] = {"y", "dx", "dw", "db"};
+  for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+    ar_tensor one[4], two[4];
+    conv_at(1, cases[c].N, cases[c].Ci, cases[c].H, cases[c].W, cases[c].O, cases[c].k,
+            cases[c].p, one);
+    conv_at(2, cases[c].N, cases[c].Ci, cases[c].H, cases[c].W, cases[c].O, cases[c].k,
+            cases[c].p, two);
+    for (int i = 0; i < 4; i++) {
+      cr_assert_eq(ar_numel(&one[i]), ar_numel(&two[i]));
+      cr_assert(memcmp(ar_data(&one[i]), ar_data(&two[i]),
+                       sizeof(float) * (size_t)ar_numel(&one[i])) == 0,
+                "case %zu: %s differs between 1 and 2 threads", c, what[i]);
+      ar_release(&one[i]), ar_release(&two[i]);
+    }
+  }
+}
+
 Test(conv, only_requested_gradients) {
   ar_ctx *C = ar_ctx_new();
   ar_tensor x, w, y, dw;

@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -368,6 +369,63 @@ Test(matmul, tiny_products_restore_blas_threads)
   ar_release(&b);
   ar_set_num_threads(C, 1);
   cr_assert_eq(openblas_get_num_threads(), 1);
+  ar_ctx_release(C);
+}
+
+/* ---------- the same bits at any thread count ---------- */
+
+/* ar_sgemm at 1 and 2 threads on the same operands (every transpose flag, beta 0 and 1)
+ * gives identical bits, and so does the blocks' partial check against the definition. */
+Test(matmul, same_bits_at_1_and_2_threads)
+{
+  static const int64_t shapes[][3] = {/* m, n, k */
+                                      {16, 1600, 72},  {72, 1600, 16}, {16, 72, 1600},
+                                      {513, 1024, 17}, {37, 1601, 513}, {1, 1001, 2048},
+                                      {300, 299, 301}, {128, 256, 784}, {1601, 33, 64}};
+  ar_ctx *C = ar_ctx_new();
+  for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+    const int64_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+    for (int t = 0; t < 4; t++) {
+      bool ta = t & 1, tb = t & 2;
+      float beta = t == 3 ? 1.0f : 0.0f;
+      int64_t sa[] = {m * k}, sb[] = {k * n}, so[] = {m * n};
+      ar_tensor a, b, o1, o2;
+      make(C, &a, 1, sa);
+      make(C, &b, 1, sb);
+      make(C, &o1, 1, so);
+      cr_assert_eq(ar_empty(C, &o2, 1, so), AR_OK);
+      memcpy(ar_data(&o2), ar_data(&o1), sizeof(float) * (size_t)(m * n));
+      float *old = malloc(sizeof(float) * (size_t)(m * n));
+      memcpy(old, ar_data(&o1), sizeof(float) * (size_t)(m * n));
+      float *out[2] = {ar_data(&o1), ar_data(&o2)};
+      for (int nt = 1; nt <= 2; nt++) {
+        ar_set_num_threads(C, nt);
+        ar_sgemm(C, ta, tb, m, n, k, 1.0f, ar_data(&a), ta ? m : k, ar_data(&b), tb ? k : n,
+                 beta, out[nt - 1], n);
+        cr_assert_eq(openblas_get_num_threads(), nt, "the BLAS thread count is restored");
+      }
+      cr_assert(memcmp(out[0], out[1], sizeof(float) * (size_t)(m * n)) == 0,
+                "%lldx%lldx%lld ta=%d tb=%d: 1 and 2 threads differ", (long long)m,
+                (long long)n, (long long)k, ta, tb);
+      /* one element per row against the definition: the blocks cover the whole output */
+      for (int64_t i = 0; i < m; i++) {
+        int64_t j = (i * 7919) % n;
+        double want = beta * old[i * n + j], mag = fabs(want);
+        for (int64_t q = 0; q < k; q++) {
+          double x = (double)(ta ? ar_data(&a)[q * m + i] : ar_data(&a)[i * k + q]) *
+                     (tb ? ar_data(&b)[j * k + q] : ar_data(&b)[q * n + j]);
+          want += x;
+          mag += fabs(x);
+        }
+        cr_assert(fabs(out[0][i * n + j] - want) <= 1e-5 * (mag + 1), "[%lld,%lld]: %g vs %g",
+                  (long long)i, (long long)j, out[0][i * n + j], want);
+      }
+      free(old);
+      ar_release(&a), ar_release(&b), ar_release(&o1), ar_release(&o2);
+    }
+  }
+  ar_set_num_threads(C, 1);
+  cr_assert_eq(ar_live_bytes(C), 0);
   ar_ctx_release(C);
 }
 

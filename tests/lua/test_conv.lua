@@ -158,6 +158,38 @@ T.test("results do not depend on the thread count (bitwise)", function()
   for i, what in ipairs{"y", "dx", "dw"} do T.eq(s2[i], s1[i], "single image " .. what) end
 end)
 
+-- Awkward shapes (outputs not a multiple of the kernels' tiles, odd channel counts, one
+-- image or a few): every product must be cut the same way at 1 and 2 threads.
+T.test("awkward shapes: 1 and 2 threads give the same bits (y, dx, dw, db)", function()
+  local threads = actrun.get_num_threads()
+  local cases = { -- N, Cin, H, W, O, k, padding, stride
+    {1, 8, 40, 40, 16, 3, 1, 1}, {1, 3, 37, 41, 7, 3, 1, 1}, {1, 5, 33, 29, 13, 5, 2, 1},
+    {1, 16, 28, 28, 33, 5, 2, 1}, {1, 64, 17, 19, 33, 1, 0, 1}, {1, 3, 64, 61, 17, 3, 1, 2},
+    {2, 9, 31, 23, 15, 3, 1, 1}, {3, 7, 23, 31, 9, 3, 1, 2},
+  }
+  local function run(n, c)
+    actrun.set_num_threads(n)
+    actrun.manual_seed(11)
+    local N, Cin, H, W, O, k, pad, stride = table.unpack(c)
+    local x = actrun.randn(N, Cin, H, W):detach()
+    x.requires_grad = true
+    local w = actrun.randn(O, Cin, k, k):detach()
+    w.requires_grad = true
+    local b = actrun.randn(O):detach()
+    b.requires_grad = true
+    local y = actrun.conv2d(x, w, b, {padding = pad, stride = stride})
+    ;(y * actrun.randn(y:shape())):sum():backward()
+    return {y:totable(), x.grad:totable(), w.grad:totable(), b.grad:totable()}
+  end
+  for _, c in ipairs(cases) do
+    local one, two = run(1, c), run(2, c)
+    for i, what in ipairs{"y", "dx", "dw", "db"} do
+      T.eq(two[i], one[i], table.concat(c, ",") .. " " .. what)
+    end
+  end
+  actrun.set_num_threads(threads)
+end)
+
 T.test("non-contiguous inputs give the same results as contiguous ones", function()
   actrun.manual_seed(9)
   local xc = actrun.randn(2, 3, 6, 7)

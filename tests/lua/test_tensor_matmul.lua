@@ -109,4 +109,46 @@ test("matmul with an inner size of 0 gives zeros", function()
   tensor_near(actrun.zeros(2, 0):matmul(actrun.zeros(0, 3)), {{0, 0, 0}, {0, 0, 0}}, 0)
 end)
 
+-- OpenBLAS's own threads split a product by the thread count, and its edge kernels then
+-- sum some elements in another order: products must not depend on it, backward included.
+test("1 and 2 threads give the same bits (matmul, its backward, linear)", function()
+  local threads = actrun.get_num_threads()
+  local shapes = { -- m, k, n
+    {256, 400, 256}, {128, 784, 256}, {37, 513, 1601}, {1, 2048, 1001}, {513, 1024, 17},
+    {16, 72, 1600}, {1601, 64, 33}, {300, 301, 299}, {127, 129, 131},
+  }
+  local function run(nt, m, k, n)
+    actrun.set_num_threads(nt)
+    actrun.manual_seed(3)
+    local a = actrun.randn(m, k):detach()
+    a.requires_grad = true
+    local b = actrun.randn(k, n):detach()
+    b.requires_grad = true
+    local y = a:matmul(b)
+    ;(y * actrun.randn(y:shape())):sum():backward()
+    -- linear: the weight {n, k} read through a transposed view, a bias, and its backward
+    local x = actrun.randn(m, k):detach()
+    x.requires_grad = true
+    local w = actrun.randn(n, k):detach()
+    w.requires_grad = true
+    local bias = actrun.randn(n):detach()
+    bias.requires_grad = true
+    local z = actrun.linear(x, w, bias)
+    ;(z * actrun.randn(z:shape())):sum():backward()
+    local batched = actrun.randn(3, m, k):matmul(b:detach())
+    return {y, a.grad, b.grad, z, x.grad, w.grad, bias.grad, batched}
+  end
+  for _, c in ipairs(shapes) do
+    local one, two = run(1, table.unpack(c)), run(2, table.unpack(c))
+    for i, what in ipairs{"y", "da", "db", "linear", "linear dx", "linear dw", "linear db",
+                          "batched y"} do
+      -- elementwise eq first (fast); the tables only to describe a difference
+      if two[i]:eq(one[i]):sum():item() ~= one[i]:numel() then
+        eq(two[i]:totable(), one[i]:totable(), table.concat(c, "x") .. " " .. what)
+      end
+    end
+  end
+  actrun.set_num_threads(threads)
+end)
+
 T.done()

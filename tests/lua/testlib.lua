@@ -41,6 +41,139 @@ local function fmt(v)
 end
 T.fmt = fmt
 
+-- Failure messages print values through short(): a whole tensor's table made a
+-- 560,000-character message once.
+local SHORT_MAX = 300
+
+-- fmt(v), cut after about max characters (default SHORT_MAX) with the cut marked; a huge
+-- table is not formatted whole first.
+local function short(v, max)
+  max = max or SHORT_MAX
+  local buf, len, cut = {}, 0, false
+  local function put(s)
+    if cut then return end
+    if len + #s > max then
+      buf[#buf + 1] = s:sub(1, max - len)
+      cut = true
+    else
+      buf[#buf + 1] = s
+    end
+    len = len + #s
+  end
+  local function walk(x, depth)
+    if cut then return end
+    if type(x) ~= "table" then
+      put(fmt(x))
+      return
+    end
+    if depth > 20 then put("{...}") return end
+    put("{")
+    local first = true
+    local function sep()
+      if not first then put(",") end
+      first = false
+    end
+    for i = 1, #x do
+      if cut then return end
+      sep()
+      walk(x[i], depth + 1)
+    end
+    for k, y in pairs(x) do
+      if cut then return end
+      if math.type(k) ~= "integer" or k < 1 or k > #x then
+        sep()
+        put(tostring(k) .. "=")
+        walk(y, depth + 1)
+      end
+    end
+    put("}")
+  end
+  walk(v, 0)
+  local s = table.concat(buf)
+  if cut then s = s .. "...(cut)" end
+  return s
+end
+T.short = short
+
+-- Shape of a nested array of arrays (the lengths along the first elements), or nil for
+-- anything else.
+local function nested_shape(v)
+  if type(v) ~= "table" then return nil end
+  for k in pairs(v) do
+    if math.type(k) ~= "integer" or k < 1 or k > #v then return nil end
+  end
+  local shape, probe = {}, v
+  while type(probe) == "table" do
+    shape[#shape + 1] = #probe
+    probe = probe[1]
+  end
+  return shape
+end
+
+-- Keys of a table in a fixed order: 1..#t, then the others sorted by their text.
+local function ordered_keys(a, b)
+  local keys, seen = {}, {}
+  local n = math.max(#a, #b)
+  for i = 1, n do keys[i] = i; seen[i] = true end
+  local rest = {}
+  for _, t in ipairs{a, b} do
+    for k in pairs(t) do
+      if not seen[k] then seen[k] = true; rest[#rest + 1] = k end
+    end
+  end
+  table.sort(rest, function(x, y)
+    local tx, ty = type(x), type(y)
+    if tx ~= ty then return tx < ty end
+    if tx == "number" or tx == "string" then return x < y end
+    return tostring(x) < tostring(y)
+  end)
+  for _, k in ipairs(rest) do keys[#keys + 1] = k end
+  return keys
+end
+
+local function key_path(k)
+  if math.type(k) == "integer" then return "[" .. k .. "]" end
+  if type(k) == "string" and k:match("^[%a_][%w_]*$") then return "." .. k end
+  return "[" .. short(k, 40) .. "]"
+end
+
+local function value_text(v)
+  if math.type(v) == "float" then return string.format("%.9g", v) end
+  if v == nil then return "nothing" end
+  return short(v, 120)
+end
+
+-- Compares actual with expected leaf by leaf (same_leaf(a, e) decides for non-tables);
+-- returns nil when they match, else a short description: shapes, the count of leaves
+-- that differ, and the first of them with its 1-based path ([3][17][5]).
+local function diff_text(actual, expected, same_leaf, tol_text)
+  local count, first = 0, nil
+  local function walk(a, e, path)
+    if type(a) == "table" and type(e) == "table" then
+      for _, k in ipairs(ordered_keys(a, e)) do walk(a[k], e[k], path .. key_path(k)) end
+    elseif not same_leaf(a, e) then
+      count = count + 1
+      if not first then first = {path, a, e} end
+    end
+  end
+  walk(actual, expected, "")
+  if count == 0 then return nil end
+  local lines = {}
+  local sa, se = nested_shape(actual), nested_shape(expected)
+  if sa and se then
+    if not T.deep_eq(sa, se) then
+      lines[#lines + 1] = string.format("shape %s expected, got %s", short(se, 80), short(sa, 80))
+    else
+      lines[#lines + 1] = "shape " .. short(sa, 80)
+    end
+  end
+  local where = first[1] == "" and "" or (" at " .. first[1])
+  lines[#lines + 1] = string.format("%d element%s differ%s; first%s: expected %s%s, got %s",
+    count, count == 1 and "" or "s", count == 1 and "s" or "", where, value_text(first[3]),
+    tol_text or "", value_text(first[2]))
+  return table.concat(lines, "; ")
+end
+
 -- Runs fn as one test case; a Lua error (or failed check) inside it fails the case.
 function T.test(name, fn)
   local skip_reason
@@ -94,15 +227,21 @@ local function deep_eq(a, b)
 end
 T.deep_eq = deep_eq
 
+local function leaf_eq(a, e) return deep_eq(a, e) end
+
+-- Fails with a short diff (diff_text) for tables, both values (cut short) otherwise.
 function T.eq(actual, expected, what)
   if not deep_eq(actual, expected) then
-    error(string.format("%sexpected %s, got %s", what and (what .. ": ") or "",
-      fmt(expected), fmt(actual)), 2)
+    what = what and (what .. ": ") or ""
+    if type(actual) == "table" and type(expected) == "table" then
+      error(what .. diff_text(actual, expected, leaf_eq), 2)
+    end
+    error(string.format("%sexpected %s, got %s", what, short(expected), short(actual)), 2)
   end
 end
 
 function T.truthy(v, what)
-  if not v then error((what or "expected a true value") .. ", got " .. fmt(v), 2) end
+  if not v then error((what or "expected a true value") .. ", got " .. short(v), 2) end
   return v
 end
 
@@ -122,8 +261,14 @@ T.close = close
 function T.near(actual, expected, tol, what)
   tol = tol or 1e-6
   if not close(actual, expected, tol) then
-    error(string.format("%sexpected %s (tol %g), got %s", what and (what .. ": ") or "",
-      fmt(expected), tol, fmt(actual)), 2)
+    what = what and (what .. ": ") or ""
+    if type(actual) == "table" and type(expected) == "table" then
+      local tt = string.format(" (tol %g)", tol)
+      local d = diff_text(actual, expected, function(a, e) return close(a, e, tol) end, tt)
+      error(what .. (d or ("expected a number, got " .. short(actual))), 2)
+    end
+    error(string.format("%sexpected %s (tol %g), got %s", what, value_text(expected), tol,
+      value_text(actual)), 2)
   end
 end
 
@@ -172,7 +317,7 @@ function T.tensor_near(t, expected, tol, what)
   tol = tol or 1e-6
   what = what and (what .. ": ") or ""
   if not T.actrun.is_tensor(t) then
-    error(what .. "expected a tensor, got " .. fmt(t), 2)
+    error(what .. "expected a tensor, got " .. short(t), 2)
   end
   local eshape, evalues
   if T.actrun.is_tensor(expected) then
@@ -184,14 +329,33 @@ function T.tensor_near(t, expected, tol, what)
   end
   local shape, values = T.tensor_values(t)
   if not deep_eq(shape, eshape) then
-    error(string.format("%sexpected shape %s, got %s", what, fmt(eshape), fmt(shape)), 2)
+    error(string.format("%sexpected shape %s, got %s", what, short(eshape, 80),
+      short(shape, 80)), 2)
   end
+  local count, first = 0, nil
   for i = 1, #evalues do
     if not close(values[i], evalues[i], tol) then
-      error(string.format("%selement %d: expected %s (tol %g), got %s\n  expected %s\n  got      %s",
-        what, i, fmt(evalues[i]), tol, fmt(values[i]), fmt(evalues), fmt(values)), 2)
+      count = count + 1
+      first = first or i
     end
   end
+  if count > 0 then
+    error(string.format("%sshape %s; %d element%s differ%s; first at %s: expected %s (tol %g), got %s",
+      what, short(shape, 80), count, count == 1 and "" or "s", count == 1 and "s" or "",
+      T.index_path(first, shape), value_text(evalues[first]), tol, value_text(values[first])), 2)
+  end
+end
+
+-- The 1-based row-major flat index i of shape as a path "[2][1][3]".
+function T.index_path(i, shape)
+  if #shape == 0 then return "[" .. i .. "]" end
+  local parts, r = {}, i - 1
+  for d = #shape, 1, -1 do
+    local s = math.max(shape[d], 1)
+    parts[d] = "[" .. (r % s + 1) .. "]"
+    r = r // s
+  end
+  return table.concat(parts)
 end
 
 function T.shape_is(t, shape, what)
@@ -208,7 +372,7 @@ function T.expect_error(fn, ...)
   if ok then error("expected an error, but the call succeeded", 2) end
   if verbose then print("    message: " .. tostring(msg)) end
   if type(msg) ~= "string" then
-    error("expected a string error message, got " .. fmt(msg), 2)
+    error("expected a string error message, got " .. short(msg), 2)
   end
   local norm = msg:gsub("%b{}", function(s) return (s:gsub(",%s+", ",")) end)
   for _, needle in ipairs({...}) do
@@ -218,8 +382,8 @@ function T.expect_error(fn, ...)
       if norm:find(alt, 1, true) then found = true break end
     end
     if not found then
-      error(string.format("error message %q does not mention %s", msg,
-        type(needle) == "table" and ("any of " .. fmt(needle)) or fmt(needle)), 2)
+      error(string.format("error message %s does not mention %s", short(msg),
+        type(needle) == "table" and ("any of " .. short(needle)) or short(needle)), 2)
     end
   end
   return msg
