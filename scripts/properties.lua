@@ -15,14 +15,14 @@
 --   7 close to identity (~id)       8 few parameters (par: learnable per channel)
 --   9 self-normalising (self-norm, with the fixed point (mean, var) of the layer map)
 --
--- The verdict: the measured table against the statements of the note, one per property
+-- The verdict: the measured table against the statements of the note, for every property
 -- (sigmoid and tanh saturate on both sides and are bounded, relu has a kink at 0 and is
 -- differentiable almost everywhere, sin/cos/gelu/silu are not monotonic, only PReLU has
 -- learnable parameters, SELU alone is self-normalising, ...; the list is STATEMENTS
 -- below). SUPPORTED when every checked statement agrees with the measurements, MIXED when
 -- at most a quarter disagree, NOT SUPPORTED beyond that; the disagreements are listed.
--- Statements about an activation left out by --names are not checked; the cost statement
--- (ReLU cheaper than the erf-based GELU, by more than timing noise) needs the cost.
+-- Statements about an activation left out by --names are not checked, nor is the cost
+-- (property 3): single timings here are too noisy to decide it (see STATEMENTS).
 local A = actrun or require "actrun"
 local act = A.act
 local here = (arg and arg[0] or ""):match("^(.*)/") or "."
@@ -179,10 +179,10 @@ local STATEMENTS = {
       return true
     end},
   {2, {"step"}, "the step function jumps (not differentiable)", function(r) return r.differentiable == "no" end},
-  {3, {"relu", "gelu"}, "relu is cheaper than gelu (erf)", function(a, b)
-    if not (a.cost_ns and b.cost_ns) then return nil end -- not measured: not checked
-    return a.cost_ns.forward < b.cost_ns.forward
-  end},
+  -- property 3 (cost) is not checked: at 2^20 elements every kernel is memory-bound
+  -- (0.1-0.5 ns per element) and medians of a few runs on a shared machine differ by up
+  -- to 3x between near-identical kernels (relu, leaky_relu), so "relu is cheaper than
+  -- gelu" would flip from run to run; scripts/activation_cost.lua measures it properly.
   {4, {"sigmoid", "tanh"}, "sigmoid and tanh saturate on both sides", function(a, b)
     return sat(a, "left") ~= "no" and sat(a, "right") ~= "no" and sat(b, "left") ~= "no" and sat(b, "right") ~= "no"
   end},
@@ -243,7 +243,7 @@ elseif #disagree == 0 then status = "SUPPORTED"
 elseif #disagree <= checked / 4 then status = "MIXED"
 else status = "NOT SUPPORTED" end
 print()
-local verdict = cli.verdict(status, "%d of %d statements of the note agree with the measured table%s%s",
-  agree, checked, skipped > 0 and (" (%d not checked: activations or cost left out)"):format(skipped) or "",
+local verdict = cli.verdict(status, "%d of %d statements of the note agree with the measured table%s (cost not checked: timing noise)%s",
+  agree, checked, skipped > 0 and (" (%d about activations left out by --names)"):format(skipped) or "",
   #disagree > 0 and ("; disagree: " .. table.concat(disagree, "; ")) or "; no disagreement")
 return {rows = rows, verdict = verdict, agree = agree, checked = checked, disagree = disagree}
