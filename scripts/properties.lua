@@ -15,8 +15,8 @@
 --   7 close to identity (~id)       8 few parameters (par: learnable per channel)
 --   9 self-normalising (self-norm, with the fixed point (mean, var) of the layer map)
 --
--- The verdict: the measured table against the statements of the note, for every property
--- (sigmoid and tanh saturate on both sides and are bounded, relu has a kink at 0 and is
+-- The verdict: the measured table against the statements of the note, for every property but
+-- the cost (sigmoid and tanh saturate on both sides and are bounded, relu has a kink at 0 and is
 -- differentiable almost everywhere, sin/cos/gelu/silu are not monotonic, only PReLU has
 -- learnable parameters, SELU alone is self-normalising, ...; the list is STATEMENTS
 -- below). SUPPORTED when every checked statement agrees with the measurements, MIXED when
