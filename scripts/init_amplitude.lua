@@ -139,6 +139,20 @@ print(("(%d seeds; explodes: CI above +1 (x10); shrinks: below -1; stays: inside
 print((" ReLU: a factor sqrt(width/2) = %.2f per layer with N(0,1), sqrt(1/2) = 0.707 with Xavier, 1 with He)")
   :format(math.sqrt(opt.width / 2)))
 
+-- the plot before the verdict: the verdict is the last thing printed
+if opt.plot then
+  local series = {}
+  for _, v in ipairs(variants) do
+    local xs, ys = {}, {}
+    for l, s in ipairs(results[v.key].std) do
+      if s == s and s > 0 and s < math.huge then xs[#xs + 1] = l ys[#ys + 1] = s end
+    end
+    series[#series + 1] = {x = xs, y = ys, label = v.label}
+  end
+  cli.plot_line{series = series, ylog = true, xlabel = "layer", ylabel = "std of the layer's output",
+    file = opt.plot, title = ("%s, %d layers: activation std per layer"):format(opt.activation, opt.depth)}
+end
+
 -- the verdict: every variant against what the claim says it does
 local expected = {normal = "explodes", xavier = "shrinks", he = "stays", batchnorm = "stays"}
 local agree, against, parts = 0, 0, {}
@@ -155,16 +169,4 @@ print()
 results.verdict = cli.verdict(status, "%s, %d layers, %d seeds: %s", opt.activation, opt.depth,
   opt.seeds, table.concat(parts, "; "))
 
-if opt.plot then
-  local series = {}
-  for _, v in ipairs(variants) do
-    local xs, ys = {}, {}
-    for l, s in ipairs(results[v.key].std) do
-      if s == s and s > 0 and s < math.huge then xs[#xs + 1] = l ys[#ys + 1] = s end
-    end
-    series[#series + 1] = {x = xs, y = ys, label = v.label}
-  end
-  cli.plot_line{series = series, ylog = true, xlabel = "layer", ylabel = "std of the layer's output",
-    file = opt.plot, title = ("%s, %d layers: activation std per layer"):format(opt.activation, opt.depth)}
-end
 return results

@@ -218,9 +218,17 @@ cli.print_table({
   {"bin", "bin"}, {"input gate", "i", "%.3f"}, {"forget gate", "f", "%.3f"}, {"output gate", "o", "%.3f"},
 }, hist)
 
+-- the plot before the verdict: the verdict is the last thing printed
+if opt.plot then
+  local gate_names = {i = "input", f = "forget", o = "output"}
+  for _, k in ipairs{"i", "f", "o"} do
+    cli.plot_hist(runs.lstm.gates[k]:reshape(-1), {bins = 20, range = {0, 1}, file = cli.suffixed(opt.plot, k),
+      xlabel = "gate value", title = ("LSTM %s gate on the test sequences (adding problem, T = %d)"):format(gate_names[k], opt.T)})
+  end
+end
+
 local results = {runs = runs, histogram = hist, baseline = base_d}
 local L = runs.lstm
-results.accuracy = L.ratio_d.mean -- kept for callers of the old script: here MSE / baseline
 local learns = L.solved == opt.seeds
 local status
 if L.sat_d.ci95[1] > 0.5 and learns then status = "SUPPORTED"
@@ -239,11 +247,4 @@ results.verdict = cli.verdict(status,
   opt.T, opt.seeds, L.sat_d.mean, L.sat_d.ci95[1], L.sat_d.ci95[2],
   stats.describe(runs.untrained.sat).mean, table.concat(vparts, "; "))
 
-if opt.plot then
-  local gate_names = {i = "input", f = "forget", o = "output"}
-  for _, k in ipairs{"i", "f", "o"} do
-    cli.plot_hist(L.gates[k]:reshape(-1), {bins = 20, range = {0, 1}, file = cli.suffixed(opt.plot, k),
-      xlabel = "gate value", title = ("LSTM %s gate on the test sequences (adding problem, T = %d)"):format(gate_names[k], opt.T)})
-  end
-end
 return results

@@ -204,6 +204,12 @@ if opt.fashion then
   end
 end
 
+-- the plot before the verdict: the verdict is the last thing printed
+if opt.plot then
+  cli.plot_line{series = series, title = ("ReLU and Maxout MLPs: training loss, mean of %d seeds"):format(opt.seeds),
+    xlabel = "epoch", ylabel = "cross-entropy", file = opt.plot}
+end
+
 -- the verdict
 local exact = results.relu_diff == 0
 local ratio_ok = true
@@ -233,8 +239,4 @@ else
 end
 results.verdict = cli.verdict(status, why)
 
-if opt.plot then
-  cli.plot_line{series = series, title = ("ReLU and Maxout MLPs: training loss, mean of %d seeds"):format(opt.seeds),
-    xlabel = "epoch", ylabel = "cross-entropy", file = opt.plot}
-end
 return results

@@ -196,6 +196,18 @@ if #pairs_ > 0 then
   }, pairs_)
 end
 
+-- the plot before the verdict: the verdict is the last thing printed
+if opt.plot then
+  local series = {}
+  for _, v in ipairs(variants) do
+    local xs = {}
+    for e = 1, opt.epochs do xs[e] = e end
+    series[#series + 1] = {x = xs, y = curves[v.key], label = v.label}
+  end
+  cli.plot_line{series = series, title = ("Residual MLP, %d blocks: training loss, mean of %d seeds")
+    :format(opt.depth, opt.seeds), xlabel = "epoch", ylabel = "cross-entropy", file = opt.plot, ylog = true}
+end
+
 -- the verdict: preact against the original block, each difference judged by its CI
 print()
 local c = results.preact_vs_original
@@ -228,14 +240,4 @@ else
     ab and ("; preact - bn_after: loss %+.4f (CI %s)"):format(ab.loss.diff, ci(ab.loss)) or "", why)
 end
 
-if opt.plot then
-  local series = {}
-  for _, v in ipairs(variants) do
-    local xs = {}
-    for e = 1, opt.epochs do xs[e] = e end
-    series[#series + 1] = {x = xs, y = curves[v.key], label = v.label}
-  end
-  cli.plot_line{series = series, title = ("Residual MLP, %d blocks: training loss, mean of %d seeds")
-    :format(opt.depth, opt.seeds), xlabel = "epoch", ylabel = "cross-entropy", file = opt.plot, ylog = true}
-end
 return results

@@ -158,6 +158,25 @@ for _, v in ipairs(variants) do drows[#drows + 1] = {key = v.key, label = v.labe
 cli.print_table(dcols, drows)
 print(("(start distances: N(0,1) 0, N(1,1) 1, N(0,9) 8, N(0,0.09) 0.91; reached: within %g)"):format(opt.tol))
 
+-- the plot before the verdict: the verdict is the last thing printed
+if opt.plot then
+  local series = {}
+  local function add(v, s, label)
+    local xs, ys = {}, {}
+    for l, x in ipairs(results[v][s].var) do
+      if x == x and x > 0 and x < math.huge then xs[#xs + 1] = l ys[#ys + 1] = x end
+    end
+    series[#series + 1] = {x = xs, y = ys, label = label}
+  end
+  for _, s in ipairs(starts) do add("selu", s.key, "selu lecun_normal, input " .. s.label) end
+  for _, v in ipairs(variants) do
+    if v.key ~= "selu" then add(v.key, "shift", v.label .. ", input N(1,1)") end
+  end
+  cli.plot_line{series = series, ylog = true, xlabel = "layer", ylabel = "variance of the layer's output",
+    file = opt.plot, title = ("Variance per layer, %d layers, mean of %d seeds: SELU + LeCun-normal returns to 1")
+      :format(D, opt.seeds)}
+end
+
 -- the verdict
 local selu_worst, selu_worst_start = -1, nil
 for _, s in ipairs(starts) do
@@ -191,21 +210,4 @@ results.verdict = cli.verdict(status,
   #others_reaching > 0 and ("also within tol: " .. table.concat(others_reaching, ", "))
     or ("every other variant stays away from every start on every seed, the closest %s at %.3g"):format(closest_name, closest_other))
 
-if opt.plot then
-  local series = {}
-  local function add(v, s, label)
-    local xs, ys = {}, {}
-    for l, x in ipairs(results[v][s].var) do
-      if x == x and x > 0 and x < math.huge then xs[#xs + 1] = l ys[#ys + 1] = x end
-    end
-    series[#series + 1] = {x = xs, y = ys, label = label}
-  end
-  for _, s in ipairs(starts) do add("selu", s.key, "selu lecun_normal, input " .. s.label) end
-  for _, v in ipairs(variants) do
-    if v.key ~= "selu" then add(v.key, "shift", v.label .. ", input N(1,1)") end
-  end
-  cli.plot_line{series = series, ylog = true, xlabel = "layer", ylabel = "variance of the layer's output",
-    file = opt.plot, title = ("Variance per layer, %d layers, mean of %d seeds: SELU + LeCun-normal returns to 1")
-      :format(D, opt.seeds)}
-end
 return results
