@@ -14,8 +14,19 @@
 --   5 monotonic (mono)              6 bounded output (range)
 --   7 close to identity (~id)       8 few parameters (par: learnable per channel)
 --   9 self-normalising (self-norm, with the fixed point (mean, var) of the layer map)
+--
+-- The verdict: the measured table against the statements of the note, for every property but
+-- the cost (sigmoid and tanh saturate on both sides and are bounded, relu has a kink at 0 and is
+-- differentiable almost everywhere, sin/cos/gelu/silu are not monotonic, only PReLU has
+-- learnable parameters, SELU alone is self-normalising, ...; the list is STATEMENTS
+-- below). SUPPORTED when every checked statement agrees with the measurements, MIXED when
+-- at most a quarter disagree, NOT SUPPORTED beyond that; the disagreements are listed.
+-- Statements about an activation left out by --names are not checked, nor is the cost
+-- (property 3): single timings here are too noisy to decide it (see STATEMENTS).
 local A = actrun or require "actrun"
 local act = A.act
+local here = (arg and arg[0] or ""):match("^(.*)/") or "."
+local cli = dofile(here .. "/lib/cli.lua")
 
 local opt = {}
 local i = 1
@@ -150,3 +161,89 @@ if opt.csv then
   f:close()
   print(("\nwrote %s (%d rows)"):format(opt.csv, #rows))
 end
+
+-- ---------- the verdict: the note's statements against the measured rows ----------
+local by = {}
+for _, r in ipairs(rows) do by[r.name] = r end
+local function sat(r, side) return r.saturates[side] end
+-- {property, activations it needs, statement, check(row...) -> true when it agrees}
+local STATEMENTS = {
+  {1, {"identity"}, "identity is linear (not an activation)", function(r) return not r.nonlinear end},
+  {1, {"relu", "sigmoid", "tanh"}, "relu, sigmoid and tanh are nonlinear", function(a, b, c)
+    return a.nonlinear and b.nonlinear and c.nonlinear end},
+  {2, {"relu"}, "relu is not differentiable at 0, but almost everywhere", function(r)
+    return r.differentiable == "almost everywhere" and #r.kinks == 1 and math.abs(r.kinks[1]) < 1e-6 end},
+  {2, {"sigmoid", "tanh", "gelu", "silu", "softplus"}, "sigmoid, tanh, gelu, silu, softplus are differentiable everywhere",
+    function(...)
+      for _, r in ipairs{...} do if r.differentiable ~= "everywhere" then return false end end
+      return true
+    end},
+  {2, {"step"}, "the step function jumps (not differentiable)", function(r) return r.differentiable == "no" end},
+  -- property 3 (cost) is not checked: at 2^20 elements every kernel is memory-bound
+  -- (0.1-0.5 ns per element) and medians of a few runs on a shared machine differ by up
+  -- to 3x between near-identical kernels (relu, leaky_relu), so "relu is cheaper than
+  -- gelu" would flip from run to run; scripts/activation_cost.lua measures it properly.
+  {4, {"sigmoid", "tanh"}, "sigmoid and tanh saturate on both sides", function(a, b)
+    return sat(a, "left") ~= "no" and sat(a, "right") ~= "no" and sat(b, "left") ~= "no" and sat(b, "right") ~= "no"
+  end},
+  {4, {"relu"}, "relu does not saturate for x > 0; its gradient is exactly 0 for x < 0", function(r)
+    return sat(r, "right") == "no" and sat(r, "left") == "zero" end},
+  {4, {"leaky_relu"}, "leaky relu saturates on neither side", function(r)
+    return sat(r, "left") == "no" and sat(r, "right") == "no" end},
+  {5, {"sin", "cos"}, "sin and cos are not monotonic", function(a, b) return not a.monotonic and not b.monotonic end},
+  {5, {"gelu", "silu"}, "gelu and silu are not monotonic (a dip below 0)", function(a, b)
+    return not a.monotonic and not b.monotonic end},
+  {5, {"relu", "sigmoid", "tanh", "elu"}, "relu, sigmoid, tanh, elu are monotonic", function(...)
+    for _, r in ipairs{...} do if not r.monotonic then return false end end
+    return true
+  end},
+  {6, {"sigmoid", "tanh"}, "sigmoid and tanh are bounded", function(a, b) return a.bounded and b.bounded end},
+  {6, {"relu", "elu", "gelu"}, "relu, elu, gelu are unbounded above", function(...)
+    for _, r in ipairs{...} do if r.bounded or r.range[2] ~= math.huge then return false end end
+    return true
+  end},
+  {7, {"tanh"}, "tanh is close to the identity at 0", function(r) return r.near_identity end},
+  {7, {"sigmoid", "relu"}, "sigmoid (f(0) = 0.5) and relu (kink at 0) are not", function(a, b)
+    return not a.near_identity and not b.near_identity end},
+  {8, {"prelu"}, "prelu has learnable parameters", function(r) return r.params > 0 end},
+  {8, {"relu", "sigmoid", "tanh", "elu", "selu"}, "relu, sigmoid, tanh, elu, selu have none", function(...)
+    for _, r in ipairs{...} do if r.params ~= 0 then return false end end
+    return true
+  end},
+  {9, {"selu"}, "selu is self-normalising, fixed point (0, 1)", function(r)
+    return r.self_normalizing and r.fixed_point and math.abs(r.fixed_point.mean) < 0.01 and
+      math.abs(r.fixed_point.var - 1) < 0.01
+  end},
+  {9, {"selu"}, "selu alone is self-normalising (among the activations measured)", function()
+    for _, r in ipairs(rows) do
+      if r.self_normalizing and r.name ~= "selu" then return false end
+    end
+    return true
+  end},
+}
+local checked, agree, disagree, skipped = 0, 0, {}, 0
+for _, st in ipairs(STATEMENTS) do
+  local args, present = {}, true
+  for i, n in ipairs(st[2]) do
+    args[i] = by[n]
+    if not by[n] then present = false end
+  end
+  local ok
+  if present then ok = st[4](table.unpack(args, 1, #st[2])) end
+  if ok == nil then
+    skipped = skipped + 1
+  else
+    checked = checked + 1
+    if ok then agree = agree + 1 else disagree[#disagree + 1] = ("%d: %s"):format(st[1], st[3]) end
+  end
+end
+local status
+if checked == 0 then status = "MIXED"
+elseif #disagree == 0 then status = "SUPPORTED"
+elseif #disagree <= checked / 4 then status = "MIXED"
+else status = "NOT SUPPORTED" end
+print()
+local verdict = cli.verdict(status, "%d of %d statements of the note agree with the measured table%s (cost not checked: timing noise)%s",
+  agree, checked, skipped > 0 and (" (%d about activations left out by --names)"):format(skipped) or "",
+  #disagree > 0 and ("; disagree: " .. table.concat(disagree, "; ")) or "; no disagreement")
+return {rows = rows, verdict = verdict, agree = agree, checked = checked, disagree = disagree}

@@ -6,9 +6,16 @@ local R = require "script_runner"
 local H = require "helpers"
 
 local test = T.test
-test("--quick, seeds 1..4: N(0,1) explodes, Xavier shrinks, He and batch norm stay", function()
+test("--quick, first seeds 1..4: N(0,1) explodes, Xavier shrinks, He and batch norm stay", function()
   for seed = 1, 4 do
-    local r = R.run("scripts/init_amplitude.lua", {"--quick", "--seed", tostring(seed)})
+    local r, out = R.run("scripts/init_amplitude.lua", {"--quick", "--seed", tostring(seed)})
+    -- the verdict comes from the CIs of log10(last/first) over the 3 seeds
+    local status, reason = out:match("\nverdict: ([%u ]+)\n([^\n]+)$")
+    T.eq(status, "SUPPORTED", "verdict line:\n" .. out)
+    T.eq(r.verdict, status)
+    T.truthy(reason:find("3 seeds", 1, true) and reason:find("He (kaiming_normal) stays", 1, true), reason)
+    T.eq(r.he.log_growth.n, 3, "one growth per seed")
+    T.truthy(r.he.log_growth.ci95[1] > -1 and r.he.log_growth.ci95[2] < 1, "He: CI inside (-1, 1)")
     local function g(k) return r[k].last / r[k].first end
     T.eq(#r.he.std, 30, "30 layers")
     T.truthy(g("normal") > 1e3, ("seed %d: N(0,1) last/first %g"):format(seed, g("normal")))
@@ -30,6 +37,12 @@ test("--plot: four series on a log y axis", function()
   T.eq(#specs, 1, "one plot")
   H.check_line_spec(specs[1], "amp.svg", 4)
   T.eq(specs[1].ylog, true, "log y axis")
+end)
+
+test("one seed, a shallow net: He's growth has no CI width, Xavier does not shrink 10x", function()
+  local r = R.run("scripts/init_amplitude.lua", {"--quick", "--seeds", "1", "--depth", "3"})
+  T.eq(r.xavier.verdict, "stays", "3 layers: Xavier loses a factor 2 only")
+  T.eq(r.verdict, "NOT SUPPORTED")
 end)
 
 test("command line: --help, a bad --activation", function()
