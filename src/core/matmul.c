@@ -160,6 +160,7 @@ static void mm_gemm(ar_ctx *C, int64_t m, int64_t n, int64_t k, float alpha, con
   if (prev > 1) openblas_set_num_threads(prev);
 }
 
+/* mm_gemm on raw row-major buffers, for kernels such as conv2d's (see core.h). */
 void ar_sgemm(ar_ctx *C, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
               const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *out,
               int64_t ldc)

@@ -234,7 +234,8 @@ function T.eq(actual, expected, what)
   if not deep_eq(actual, expected) then
     what = what and (what .. ": ") or ""
     if type(actual) == "table" and type(expected) == "table" then
-      error(what .. diff_text(actual, expected, leaf_eq), 2)
+      local d = diff_text(actual, expected, leaf_eq)
+      error(what .. (d or ("expected " .. short(expected) .. ", got " .. short(actual))), 2)
     end
     error(string.format("%sexpected %s, got %s", what, short(expected), short(actual)), 2)
   end
