@@ -4,6 +4,7 @@
 -- and bce_with_logits are compositions of differentiable tensor ops, each written in its
 -- numerically stable form. Every loss is a mean and returns a 1-element tensor.
 local actrun = require "actrun"
+local util = require "actrun.util"
 
 local nn = {}
 
@@ -11,9 +12,7 @@ local nn = {}
 local tensor_methods = getmetatable(actrun.zeros(1)).__methods
 local t_dim, t_size = tensor_methods.dim, tensor_methods.size
 
-local function shape_str(t)
-  return "{" .. table.concat(t:shape(), ",") .. "}"
-end
+local shape_str = util.shape_str
 
 local function check_tensor(fname, v, arg, name)
   if not actrun.is_tensor(v) then

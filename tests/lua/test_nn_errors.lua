@@ -14,7 +14,7 @@ test("Linear: constructor arguments", function()
   expect_error(function() nn.Linear(2.5, 2) end, "argument #1 (in)", "got 2.5")
   expect_error(function() nn.Linear("3", 2) end, "argument #1 (in)", "got string")
   expect_error(function() nn.Linear() end, "argument #1 (in)", "got nil")
-  expect_error(function() nn.Linear(3, 2, 5) end, "actrun.nn.Linear: argument #3 (opts)",
+  expect_error(function() nn.Linear(3, 2, 5) end, "actrun.nn.Linear: argument #3 (options)",
     "expected a table, got number")
   expect_error(function() nn.Linear(3, 2, {biass = false}) end, "unknown option 'biass'",
     "bias, init")
