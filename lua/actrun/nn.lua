@@ -198,12 +198,12 @@ function init.xavier_normal(t, gain)
   return init.normal(t, 0, opt_num(fname, gain, 1, "gain") * math.sqrt(2 / (fi + fo)))
 end
 
+local KAIMING_OPTS = {a = true, mode = true, nonlinearity = true}
+
 local function kaiming_std(fname, t, opts)
   check_init(fname, t)
-  opts = opts or {}
-  if type(opts) ~= "table" then
-    error(fname .. ": argument #2 (opts) expected a table, got " .. type(opts), 3)
-  end
+  -- level 4: the user's call of kaiming_uniform/kaiming_normal, which call kaiming_std
+  opts = util.check_opts(fname, opts, 2, KAIMING_OPTS, 4)
   local fi, fo = fans(fname, t)
   local mode = opts.mode or "fan_in"
   if mode ~= "fan_in" and mode ~= "fan_out" then

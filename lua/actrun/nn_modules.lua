@@ -1070,20 +1070,21 @@ end
 ---------------------------------------------------------------------------------------
 -- nn.mlp{784, 256, 256, 10, activation="relu" [, norm=, dropout=, init=, residual=]}
 
+local MLP_OPTS = {activation = true, norm = true, dropout = true, init = true, residual = true,
+  params = true}
+
 function M.mlp(spec)
   local fname = "actrun.nn.mlp"
   if type(spec) ~= "table" then
     error(fmt("%s: argument #1 (spec) expected a table of sizes and options, got %s", fname,
       type(spec)), 2)
   end
-  local known = {activation = true, norm = true, dropout = true, init = true, residual = true,
-                 params = true}
-  for k in pairs(spec) do
-    if math.type(k) ~= "integer" and not known[k] then
-      error(fmt("%s: unknown option '%s' (options: activation, dropout, init, norm, params, " ..
-        "residual)", fname, tostring(k)), 2)
-    end
+  -- the integer keys are the sizes, the others the options
+  local named = {}
+  for k, v in pairs(spec) do
+    if math.type(k) ~= "integer" then named[k] = v end
   end
+  check_opts(fname, named, 1, MLP_OPTS, 3, "spec")
   local sizes = {}
   for i = 1, #spec do
     if not is_posint(spec[i]) then

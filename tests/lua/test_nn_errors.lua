@@ -173,7 +173,9 @@ test("nn.mlp: sizes and options", function()
   expect_error(function() nn.mlp{3, 2, dropout = 2} end, "option dropout", "[0, 1]")
   expect_error(function() nn.mlp{3, 2, init = "he"} end, "actrun.nn.mlp: option init", "'he'")
   expect_error(function() nn.mlp{3, 2, residual = "yes"} end, "option residual expected a boolean")
-  expect_error(function() nn.mlp{3, 2, activaton = "relu"} end, "unknown option 'activaton'")
+  expect_error(function() nn.mlp{3, 2, activaton = "relu"} end,
+    "actrun.nn.mlp: argument #1 (spec) has unknown option 'activaton'",
+    "(options: activation, dropout, init, norm, params, residual)")
   expect_error(function() nn.mlp{3, 2, activation = "elu", params = {beta = 1}} end,
     "actrun.nn.mlp: unknown parameter 'beta' for elu")
 end)
