@@ -15,6 +15,7 @@
 -- and in docs/ACTIVATIONS.md.
 
 local actrun = require "actrun"
+local util = require "actrun.util"
 local C = package.loaded["actrun.act_c"]
 if type(C) ~= "table" then
   error("actrun.act: the C activation table is missing (load the actrun module first)", 2)
@@ -50,15 +51,7 @@ setmetatable(act, {
 -- Errors in the style of the C binding: "actrun.act.NAME: argument #2 (x) expected a
 -- tensor, got number". level counts from the function calling fail (1 = that function).
 
-local function got(v)
-  if is_tensor(v) then return "a tensor" end
-  if math.type(v) == "integer" then return tostring(v) end
-  if type(v) == "number" then
-    if v ~= v then return "nan" end
-    return string.format("%.14g", v)
-  end
-  return type(v)
-end
+local got, shape_str = util.got, util.shape_str
 
 local function fail(level, fname, fmt, ...)
   error(fname .. ": " .. string.format(fmt, ...), level + 1)
@@ -66,10 +59,6 @@ end
 
 local function argerror(level, fname, n, name, expected, v)
   fail(level + 1, fname, "argument #%d (%s) expected %s, got %s", n, name, expected, got(v))
-end
-
-local function shape_str(t)
-  return "{" .. table.concat(t:shape(), ",") .. "}"
 end
 
 local function finite(v)
@@ -781,20 +770,16 @@ local function names_arg(level, fname, names, argn)
   return list
 end
 
-local function check_opts(level, fname, opts, argn)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    argerror(level + 1, fname, argn, "opts", "a table {cost=, quick=}", opts)
-  end
-  return opts
-end
+-- The options each takes: a misspelt one is an error, not a silent default.
+local PROPERTIES_OPTS = {cost = true, quick = true}
+local TABLE_OPTS = {cost = true, quick = true, print = true, out = true}
 
 -- act.properties(name [, params [, {cost=true, quick=false}]])
 function act.properties(name, params, opts)
   local fname = "actrun.act.properties"
   if type(name) ~= "string" then argerror(2, fname, 1, "name", "an activation name", name) end
   if not is_known(name) then fail(2, fname, "unknown activation '%s' (see act.list())", name) end
-  opts = check_opts(2, fname, opts, 3)
+  opts = util.check_opts(fname, opts, 3, PROPERTIES_OPTS, 3)
   local info = act.info(name)
   local ev = evaluator(2, fname, name, params)
   local float = ev.float
@@ -1094,7 +1079,7 @@ end
 function act.table(names, opts)
   local fname = "actrun.act.table"
   local list = names_arg(2, fname, names, 1)
-  opts = check_opts(2, fname, opts, 2)
+  opts = util.check_opts(fname, opts, 2, TABLE_OPTS, 3)
   local rows = {}
   for i, name in ipairs(list) do
     rows[i] = act.properties(name, nil, {cost = opts.cost, quick = opts.quick})

@@ -1,6 +1,7 @@
 -- actrun.data: datasets and batches. File parsing, synthetic sets and the loader are in C
 -- (actrun.data_c); this file adds the dataset directories and the truth tables.
 local actrun = require "actrun"
+local util = require "actrun.util"
 local core = require "actrun.data_c"
 
 local data = {}
@@ -29,22 +30,7 @@ local function find_file(dir, base)
   return nil
 end
 
-local function check_opts(fname, opts, allowed)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(string.format("%s: argument #1 (options) expected a table, got %s", fname, type(opts)), 3)
-  end
-  for k in pairs(opts) do
-    if not allowed[k] then
-      local names = {}
-      for a in pairs(allowed) do names[#names + 1] = a end
-      table.sort(names)
-      error(string.format("%s: argument #1 (options): unknown option '%s' (known: %s)", fname,
-        tostring(k), table.concat(names, ", ")), 3)
-    end
-  end
-  return opts
-end
+local check_opts = util.check_opts
 
 -- Shared by mnist and fashion_mnist: the IDX image and label files of one split.
 local function load_mnist_like(fname, opts, dir, sub, missing_hint, classes)
@@ -88,7 +74,7 @@ end
 -- y (N, labels 1..10), classes (the ten names).
 function data.fashion_mnist(opts)
   local fname = "actrun.data.fashion_mnist"
-  opts = check_opts(fname, opts, {split = true, dir = true, limit = true})
+  opts = check_opts(fname, opts, 1, {split = true, dir = true, limit = true}, 3)
   local dir = opts.dir
   if dir ~= nil and type(dir) ~= "string" then
     error(fname .. ": argument #1 (options): 'dir' expected a string, got " .. type(dir), 2)
@@ -105,7 +91,7 @@ end
 -- data.mnist{dir= [, split=, limit=]}: the same for the original MNIST digits.
 function data.mnist(opts)
   local fname = "actrun.data.mnist"
-  opts = check_opts(fname, opts, {split = true, dir = true, limit = true})
+  opts = check_opts(fname, opts, 1, {split = true, dir = true, limit = true}, 3)
   if type(opts.dir) ~= "string" then
     error(fname .. ": argument #1 (options): 'dir' (the directory of the MNIST files) expected a string, got "
       .. type(opts.dir), 2)
@@ -119,7 +105,7 @@ end
 -- Options are accepted (and checked) for symmetry with the other sets; nothing is random.
 local CORNERS = {{0, 0}, {0, 1}, {1, 0}, {1, 1}}
 local function truth_table(fname, opts, labels)
-  check_opts(fname, opts, {seed = true})
+  check_opts(fname, opts, 1, {seed = true}, 3) -- 3: data.xor's call to here is a tail call
   return actrun.tensor(CORNERS), actrun.tensor(labels)
 end
 function data.xor(opts) return truth_table("actrun.data.xor", opts, {1, 2, 2, 1}) end

@@ -6,6 +6,7 @@
 -- Nothing here loops over elements in Lua: every statistic is a tensor op (a reduction
 -- to one number per batch, or to one number per unit), and Lua only adds those up.
 local actrun = require "actrun"
+local util = require "actrun.util"
 
 local lab = {}
 local fmt = string.format
@@ -109,14 +110,7 @@ end
 -- caller of the public function, seen from the helper (3 when the public function calls
 -- the helper directly).
 
-local function typename(v)
-  if actrun.is_tensor(v) then return "a tensor" end
-  return type(v)
-end
-
-local function shape_str(t)
-  return "{" .. table.concat(t:shape(), ",") .. "}"
-end
+local typename, shape_str, check_opts = util.typename, util.shape_str, util.check_opts
 
 local function is_module(m)
   return type(m) == "table" and type(m.forward) == "function" and
@@ -159,26 +153,6 @@ local function check_set(fname, set, argn, name, level)
   local where = fmt("argument #%d (%s)", argn, name)
   check_xy(fname, set.X, set.y, where .. " field X", where .. " field y", level + 1)
   return set.X, set.y
-end
-
--- Options with known keys only (a typo must not be ignored silently).
-local function check_opts(fname, opts, argn, known, level, argname)
-  argname = argname or "options"
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(fmt("%s: argument #%d (%s) expected a table, got %s", fname, argn, argname,
-      typename(opts)), level)
-  end
-  for k in pairs(opts) do
-    if not known[k] then
-      local names = {}
-      for n in pairs(known) do names[#names + 1] = n end
-      table.sort(names)
-      error(fmt("%s: argument #%d (%s) has unknown option '%s' (options: %s)", fname,
-        argn, argname, tostring(k), table.concat(names, ", ")), level)
-    end
-  end
-  return opts
 end
 
 local function opt_posint(fname, opts, key, default, level)

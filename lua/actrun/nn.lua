@@ -4,6 +4,7 @@
 -- and bce_with_logits are compositions of differentiable tensor ops, each written in its
 -- numerically stable form. Every loss is a mean and returns a 1-element tensor.
 local actrun = require "actrun"
+local util = require "actrun.util"
 
 local nn = {}
 
@@ -11,9 +12,7 @@ local nn = {}
 local tensor_methods = getmetatable(actrun.zeros(1)).__methods
 local t_dim, t_size = tensor_methods.dim, tensor_methods.size
 
-local function shape_str(t)
-  return "{" .. table.concat(t:shape(), ",") .. "}"
-end
+local shape_str = util.shape_str
 
 local function check_tensor(fname, v, arg, name)
   if not actrun.is_tensor(v) then
@@ -199,12 +198,12 @@ function init.xavier_normal(t, gain)
   return init.normal(t, 0, opt_num(fname, gain, 1, "gain") * math.sqrt(2 / (fi + fo)))
 end
 
+local KAIMING_OPTS = {a = true, mode = true, nonlinearity = true}
+
 local function kaiming_std(fname, t, opts)
   check_init(fname, t)
-  opts = opts or {}
-  if type(opts) ~= "table" then
-    error(fname .. ": argument #2 (opts) expected a table, got " .. type(opts), 3)
-  end
+  -- level 4: the user's call of kaiming_uniform/kaiming_normal, which call kaiming_std
+  opts = util.check_opts(fname, opts, 2, KAIMING_OPTS, 4)
   local fi, fo = fans(fname, t)
   local mode = opts.mode or "fan_in"
   if mode ~= "fan_in" and mode ~= "fan_out" then

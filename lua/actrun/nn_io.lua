@@ -9,13 +9,12 @@
 -- header's parsing and every check on untrusted bytes are in C (actrun._safetensors,
 -- src/io/safetensors.c); this file collects names, compares shapes and copies.
 local actrun = require "actrun"
+local util = require "actrun.util"
 
 local io_c = actrun._safetensors
 local M = {}
 
-local function shape_str(t)
-  return "{" .. table.concat(t:shape(), ",") .. "}"
-end
+local shape_str = util.shape_str
 
 local function same_shape(a, b)
   local sa, sb = a:shape(), b:shape()
@@ -79,31 +78,14 @@ local function collect(obj, argn)
   return named
 end
 
-local function check_opts(fname, opts, argn, allowed)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(string.format("%s: argument #%d (options) expected a table, got %s", fname, argn,
-      type(opts)), 3)
-  end
-  for k in pairs(opts) do
-    if not allowed[k] then
-      local names = {}
-      for _, n in ipairs(sorted_keys(allowed)) do
-        if n:sub(1, 1) ~= "_" then names[#names + 1] = n end
-      end
-      error(string.format("%s: unknown option '%s' (options: %s)", fname, tostring(k),
-        table.concat(names, ", ")), 3)
-    end
-  end
-  return opts
-end
+local check_opts = util.check_opts
 
 function M.save(path, obj, opts)
   local fname = "actrun.nn.save"
   if type(path) ~= "string" then
     error(string.format("%s: argument #1 (path) expected a string, got %s", fname, type(path)), 2)
   end
-  opts = check_opts(fname, opts, 3, {metadata = true, _fail_after = true}) -- _fail_after: test hook
+  opts = check_opts(fname, opts, 3, {metadata = true, _fail_after = true}, 3) -- _fail_after: test hook
   local named, e = collect(obj, 2)
   if not named then error(fname .. ": " .. e, 2) end
   local meta = opts.metadata
@@ -134,7 +116,7 @@ function M.load(path, module, opts)
   if type(path) ~= "string" then
     error(string.format("%s: argument #1 (path) expected a string, got %s", fname, type(path)), 2)
   end
-  opts = check_opts(fname, opts, 3, {strict = true})
+  opts = check_opts(fname, opts, 3, {strict = true}, 3)
   local strict = opts.strict
   if strict == nil then strict = true end
   local dest

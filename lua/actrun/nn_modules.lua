@@ -15,15 +15,14 @@
 -- A parameter, child or buffer registered under NAME is also the field m.NAME, so
 -- Linear's m.weight and m.bias, BatchNorm's m.running_mean, Sequential's m["1"].
 local actrun = require "actrun"
+local util = require "actrun.util"
 
 local M = {}
 local linear = actrun.linear
 
 local fmt = string.format
 
-local function shape_str(t)
-  return "{" .. table.concat(t:shape(), ",") .. "}"
-end
+local shape_str = util.shape_str
 
 -- 203530 -> "203,530"
 local function thousands(n)
@@ -66,23 +65,9 @@ local function check_prob(fname, v, arg, name)
   return v
 end
 
--- Options table with known keys only: a typo must not be silently ignored.
-local function check_opts(fname, opts, arg, known)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(fmt("%s: argument #%d (opts) expected a table, got %s", fname, arg, type(opts)), 4)
-  end
-  for k in pairs(opts) do
-    if not known[k] then
-      local names = {}
-      for n in pairs(known) do names[#names + 1] = n end
-      table.sort(names)
-      error(fmt("%s: argument #%d (opts) has unknown option '%s' (options: %s)", fname, arg,
-        tostring(k), table.concat(names, ", ")), 4)
-    end
-  end
-  return opts
-end
+-- The options of a constructor. Pass level 4: the user's call is the caller of cls.new,
+-- which calls cls:init, which calls check_opts.
+local check_opts = util.check_opts
 
 ---------------------------------------------------------------------------------------
 -- nn.Module: the base class
@@ -406,7 +391,7 @@ function Linear:init(n_in, n_out, opts)
   local fname = "actrun.nn.Linear"
   n_in = check_posint(fname, n_in, 1, "in")
   n_out = check_posint(fname, n_out, 2, "out")
-  opts = check_opts(fname, opts, 3, {bias = true, init = true})
+  opts = check_opts(fname, opts, 3, {bias = true, init = true}, 4)
   local bias = opts.bias
   if bias == nil then bias = true end
   if type(bias) ~= "boolean" then
@@ -697,7 +682,7 @@ M.BatchNorm = BatchNorm
 function BatchNorm:init(n, opts)
   local fname = "actrun.nn.BatchNorm"
   n = check_posint(fname, n, 1, "n")
-  opts = check_opts(fname, opts, 2, {eps = true, momentum = true})
+  opts = check_opts(fname, opts, 2, {eps = true, momentum = true}, 4)
   local eps, mom = norm_eps(fname, opts), opts.momentum or 0.1
   if type(mom) ~= "number" or not (mom >= 0 and mom <= 1) then
     error(fmt("%s: option momentum expected a number in [0, 1], got %s", fname,
@@ -754,7 +739,7 @@ M.LayerNorm = LayerNorm
 function LayerNorm:init(n, opts)
   local fname = "actrun.nn.LayerNorm"
   n = check_posint(fname, n, 1, "n")
-  opts = check_opts(fname, opts, 2, {eps = true})
+  opts = check_opts(fname, opts, 2, {eps = true}, 4)
   local eps = norm_eps(fname, opts)
   self.normalized_shape, self.eps = n, eps
   self:register_parameter("weight", actrun.ones(n))
@@ -830,7 +815,7 @@ function LSTM:init(n_in, hidden, opts)
   local fname = "actrun.nn.LSTM"
   n_in = check_posint(fname, n_in, 1, "in")
   hidden = check_posint(fname, hidden, 2, "hidden")
-  opts = check_opts(fname, opts, 3, {gate = true, cell = true})
+  opts = check_opts(fname, opts, 3, {gate = true, cell = true}, 4)
   local gate, cell = opts.gate or "sigmoid", opts.cell or "tanh"
   for _, g in ipairs{{gate, "gate"}, {cell, "cell"}} do
     local ok, err = pcall(act_mod().apply, g[1], actrun.zeros(1))
@@ -916,7 +901,7 @@ function Residual:init(block, opts)
   if not M.is_module(block) then
     error(fmt("%s: argument #1 (block) expected a module, got %s", fname, type(block)), 3)
   end
-  opts = check_opts(fname, opts, 2, {norm = true, width = true})
+  opts = check_opts(fname, opts, 2, {norm = true, width = true}, 4)
   local norm = opts.norm
   if norm ~= nil and norm ~= "pre" and norm ~= "post" then
     error(fmt("%s: option norm expected 'pre', 'post' or nil, got %s", fname,
@@ -1014,7 +999,7 @@ function Conv2d:init(in_ch, out_ch, k, opts)
   local fname = "actrun.nn.Conv2d"
   in_ch = check_posint(fname, in_ch, 1, "in_ch")
   out_ch = check_posint(fname, out_ch, 2, "out_ch")
-  opts = check_opts(fname, opts, 4, {stride = true, padding = true, bias = true, init = true})
+  opts = check_opts(fname, opts, 4, {stride = true, padding = true, bias = true, init = true}, 4)
   local kh, kw = pair(fname, k, "argument #3 (k)", 1)
   self.stride = {pair(fname, opts.stride or 1, "option stride", 1)}
   self.padding = {pair(fname, opts.padding or 0, "option padding", 0)}
@@ -1064,7 +1049,7 @@ M.MaxPool2d = MaxPool2d
 function MaxPool2d:init(k, opts)
   local fname = "actrun.nn.MaxPool2d"
   if type(opts) == "number" then opts = {stride = opts} end
-  opts = check_opts(fname, opts, 2, {stride = true, padding = true})
+  opts = check_opts(fname, opts, 2, {stride = true, padding = true}, 4)
   self.kernel_size = {pair(fname, k, "argument #1 (k)", 1)}
   self.stride = {pair(fname, opts.stride or k, "option stride", 1)}
   self.padding = {pair(fname, opts.padding or 0, "option padding", 0)}
@@ -1085,20 +1070,21 @@ end
 ---------------------------------------------------------------------------------------
 -- nn.mlp{784, 256, 256, 10, activation="relu" [, norm=, dropout=, init=, residual=]}
 
+local MLP_OPTS = {activation = true, norm = true, dropout = true, init = true, residual = true,
+  params = true}
+
 function M.mlp(spec)
   local fname = "actrun.nn.mlp"
   if type(spec) ~= "table" then
     error(fmt("%s: argument #1 (spec) expected a table of sizes and options, got %s", fname,
       type(spec)), 2)
   end
-  local known = {activation = true, norm = true, dropout = true, init = true, residual = true,
-                 params = true}
-  for k in pairs(spec) do
-    if math.type(k) ~= "integer" and not known[k] then
-      error(fmt("%s: unknown option '%s' (options: activation, dropout, init, norm, params, " ..
-        "residual)", fname, tostring(k)), 2)
-    end
+  -- the integer keys are the sizes, the others the options
+  local named = {}
+  for k, v in pairs(spec) do
+    if math.type(k) ~= "integer" then named[k] = v end
   end
+  check_opts(fname, named, 1, MLP_OPTS, 3, "spec")
   local sizes = {}
   for i = 1, #spec do
     if not is_posint(spec[i]) then

@@ -5,6 +5,7 @@
 -- by autograd and nothing is allocated per step; state buffers are made once, at the
 -- first step that sees a gradient. Parameters without a gradient are skipped.
 local actrun = require "actrun"
+local util = require "actrun.util"
 local K = actrun._optim
 
 local optim = {}
@@ -48,20 +49,10 @@ end
 
 -- Options: known keys only, numbers >= 0 (typos would otherwise be silently ignored).
 local function options(fname, opts, defaults, required)
-  if opts == nil then opts = {} end
-  if type(opts) ~= "table" then
-    fail(fname, "argument #2 (opts) expected a table, got " .. type(opts), 3)
-  end
-  for k in pairs(opts) do
-    if defaults[k] == nil and k ~= required then
-      local names = {}
-      for n in pairs(defaults) do names[#names + 1] = n end
-      if required then names[#names + 1] = required end
-      table.sort(names)
-      fail(fname, "unknown option '" .. tostring(k) .. "' (options: " ..
-        table.concat(names, ", ") .. ")", 3)
-    end
-  end
+  local known = {}
+  for k in pairs(defaults) do known[k] = true end -- a default may be false
+  if required then known[required] = true end
+  opts = util.check_opts(fname, opts, 2, known, 4)
   local o = {}
   for k, d in pairs(defaults) do
     local v = opts[k]

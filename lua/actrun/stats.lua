@@ -9,6 +9,7 @@
 -- 1e-12 relative over the range a comparison uses (tests/lua/test_stats.lua checks 1e-9).
 
 local actrun = require "actrun"
+local util = require "actrun.util"
 
 local stats = {}
 local fmt = string.format
@@ -215,9 +216,10 @@ end
 -- Argument checks. `level` is the error level of the public function's caller as seen
 -- from the helper (3 when the public function calls the helper directly).
 
+-- The lists here are Lua tables: a tensor gets a hint on how to pass one.
 local function typename(v)
-  if actrun.is_tensor(v) then return "a tensor (pass t:totable())" end
-  return type(v)
+  if actrun.is_tensor(v) then return util.typename(v) .. " (pass t:totable())" end
+  return util.typename(v)
 end
 
 local function numstr(v)
@@ -251,24 +253,7 @@ local function check_list(fname, v, argn, name, level, len, lenwhat)
   return n
 end
 
--- Options with known keys only (a typo must not be ignored silently).
-local function check_opts(fname, opts, argn, known, level)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(fmt("%s: argument #%d (options) must be a table, got %s", fname, argn,
-      typename(opts)), level)
-  end
-  for k in pairs(opts) do
-    if not known[k] then
-      local names = {}
-      for n in pairs(known) do names[#names + 1] = n end
-      table.sort(names)
-      error(fmt("%s: argument #%d (options) has unknown option '%s' (options: %s)", fname,
-        argn, tostring(k), table.concat(names, ", ")), level)
-    end
-  end
-  return opts
-end
+local check_opts = util.check_opts
 
 -- A number strictly between 0 and 1.
 local function check_prob(fname, v, what, level)

@@ -378,7 +378,9 @@ test("errors name the function and the argument", function()
     "beta")
   expect_error(function() act.properties("elu", 3) end, "actrun.act.properties", "params")
   expect_error(function() act.properties("relu", nil, 3) end, "actrun.act.properties",
-    "argument #3 (opts)")
+    "argument #3 (options) expected a table, got number")
+  expect_error(function() act.properties("relu", nil, {cots = false}) end,
+    "actrun.act.properties: argument #3 (options) has unknown option 'cots' (options: cost, quick)")
   expect_error(function() act.properties("shifted_relu", {t = 1}) end, "actrun.act.properties",
     "unknown parameter 't' for shifted_relu")
   act.define("log_act", function(x) return x:log() end)
@@ -391,7 +393,10 @@ test("errors name the function and the argument", function()
     "actrun.act.table: unknown activation 'nope'")
   expect_error(function() act.table(42) end, "actrun.act.table", "argument #1 (names)")
   expect_error(function() act.table({"relu", 3}) end, "actrun.act.table", "entry 2")
-  expect_error(function() act.table(nil, "x") end, "actrun.act.table", "argument #2 (opts)")
+  expect_error(function() act.table(nil, "x") end, "actrun.act.table",
+    "argument #2 (options) expected a table, got string")
+  expect_error(function() act.table({"relu"}, {prnt = false}) end,
+    "actrun.act.table: argument #2 (options) has unknown option 'prnt'", "out, print")
   -- the interpreter still works
   near(props("sigmoid").max_derivative, 0.25, 1e-9)
 end)

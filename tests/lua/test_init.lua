@@ -102,6 +102,12 @@ test("errors", function()
   expect_error(function() init.kaiming_uniform(actrun.empty(2, 2), {mode = "fan_mid"}) end, "mode")
   expect_error(function() init.kaiming_uniform(actrun.empty(2, 2), {nonlinearity = "x"}) end,
     "kaiming_uniform", "'x'")
+  expect_error(function() init.kaiming_normal(actrun.empty(2, 2), {nonlinerity = "relu"}) end,
+    "actrun.nn.init.kaiming_normal: argument #2 (options) has unknown option 'nonlinerity'",
+    "(options: a, mode, nonlinearity)")
+  local msg = expect_error(function() init.kaiming_uniform(actrun.empty(2, 2), 1) end,
+    "actrun.nn.init.kaiming_uniform: argument #2 (options) expected a table, got number")
+  T.truthy(msg:find("test_init.lua:%d+:"), msg)
   expect_error(function() init.normal({}, 0, 1) end, "actrun.nn.init.normal", "tensor")
   expect_error(function() init.constant(actrun.empty(2), "a") end, "constant", "number")
   expect_error(function() init.orthogonal(actrun.empty(3)) end, "orthogonal", "{3}")

@@ -14,7 +14,7 @@ test("Linear: constructor arguments", function()
   expect_error(function() nn.Linear(2.5, 2) end, "argument #1 (in)", "got 2.5")
   expect_error(function() nn.Linear("3", 2) end, "argument #1 (in)", "got string")
   expect_error(function() nn.Linear() end, "argument #1 (in)", "got nil")
-  expect_error(function() nn.Linear(3, 2, 5) end, "actrun.nn.Linear: argument #3 (opts)",
+  expect_error(function() nn.Linear(3, 2, 5) end, "actrun.nn.Linear: argument #3 (options)",
     "expected a table, got number")
   expect_error(function() nn.Linear(3, 2, {biass = false}) end, "unknown option 'biass'",
     "bias, init")
@@ -173,7 +173,9 @@ test("nn.mlp: sizes and options", function()
   expect_error(function() nn.mlp{3, 2, dropout = 2} end, "option dropout", "[0, 1]")
   expect_error(function() nn.mlp{3, 2, init = "he"} end, "actrun.nn.mlp: option init", "'he'")
   expect_error(function() nn.mlp{3, 2, residual = "yes"} end, "option residual expected a boolean")
-  expect_error(function() nn.mlp{3, 2, activaton = "relu"} end, "unknown option 'activaton'")
+  expect_error(function() nn.mlp{3, 2, activaton = "relu"} end,
+    "actrun.nn.mlp: argument #1 (spec) has unknown option 'activaton'",
+    "(options: activation, dropout, init, norm, params, residual)")
   expect_error(function() nn.mlp{3, 2, activation = "elu", params = {beta = 1}} end,
     "actrun.nn.mlp: unknown parameter 'beta' for elu")
 end)

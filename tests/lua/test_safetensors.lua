@@ -352,7 +352,7 @@ T.test("bad arguments raise errors naming the function and the argument", functi
   T.truthy(msg:find("test_safetensors.lua", 1, true), "the error points at the caller")
   T.expect_error(function() nn.save(p, {["\255"] = actrun.ones(2)}) end, "is not valid UTF-8")
   T.expect_error(function() nn.save(p, {w = actrun.ones(2)}, {meta = {}}) end,
-    "actrun.nn.save: unknown option 'meta' (options: metadata)")
+    "actrun.nn.save: argument #3 (options) has unknown option 'meta' (options: metadata)")
   T.expect_error(function() nn.save(p, {w = actrun.ones(2)}, {metadata = {a = 1}}) end,
     "metadata must map strings to strings")
   local m = standin({w = actrun.ones(2)})
@@ -363,7 +363,7 @@ T.test("bad arguments raise errors naming the function and the argument", functi
     "a key of type number (from named_buffers()): tensor names must be strings")
   nn.save(p, {w = actrun.ones(2)})
   T.expect_error(function() nn.load(p, standin({w = actrun.ones(2)}), {strct = false}) end,
-    "actrun.nn.load: unknown option 'strct' (options: strict)")
+    "actrun.nn.load: argument #3 (options) has unknown option 'strct' (options: strict)")
   T.expect_error(function() nn.load(p, "model") end,
     "actrun.nn.load: argument #2 (module) expected a module or a table of tensors, got string")
   T.expect_error(function() nn.load(nil) end,

@@ -1,0 +1,61 @@
+-- actrun.util: argument checks and message pieces shared by the library's modules (not
+-- part of the public API), so that every function words a bad options table, a wrong
+-- value and a shape the same way:
+--   "actrun.nn.Linear: argument #3 (options) has unknown option 'biass' (options: bias, init)"
+local actrun = require "actrun"
+
+local M = {}
+
+local is_tensor = actrun.is_tensor
+local fmt = string.format
+
+-- A tensor's shape as "{2,3}".
+function M.shape_str(t)
+  return "{" .. table.concat(t:shape(), ",") .. "}"
+end
+
+-- The kind of v for "expected X, got <kind>": type() alone would call a tensor userdata.
+function M.typename(v)
+  if is_tensor(v) then return "a tensor" end
+  return type(v)
+end
+
+-- v for "got <v>": a number itself (the value is what was wrong: "got -1", "got nan"),
+-- anything else its kind.
+function M.got(v)
+  if math.type(v) == "integer" then return tostring(v) end
+  if type(v) == "number" then
+    if v ~= v then return "nan" end
+    return fmt("%.14g", v)
+  end
+  return M.typename(v)
+end
+
+-- opts: nil (read as {}) or a table of known keys only, so that a misspelt option is an
+-- error instead of being silently ignored. known is a set {key = true}; keys starting
+-- with "_" are test hooks and stay out of the list the message gives. level is the error
+-- level of the public function's caller seen from here (3 when the public function calls
+-- check_opts directly), so that the message carries the user's file:line. argname is
+-- the argument's name when it is not "options" (lab.compare's spec). Returns opts or {}.
+function M.check_opts(fname, opts, argn, known, level, argname)
+  if opts == nil then return {} end
+  argname = argname or "options"
+  if type(opts) ~= "table" then
+    error(fmt("%s: argument #%d (%s) expected a table, got %s", fname, argn, argname,
+      M.typename(opts)), level)
+  end
+  for k in pairs(opts) do
+    if not known[k] then
+      local names = {}
+      for n in pairs(known) do
+        if type(n) ~= "string" or n:sub(1, 1) ~= "_" then names[#names + 1] = tostring(n) end
+      end
+      table.sort(names)
+      error(fmt("%s: argument #%d (%s) has unknown option '%s' (options: %s)", fname, argn,
+        argname, tostring(k), table.concat(names, ", ")), level)
+    end
+  end
+  return opts
+end
+
+return M
