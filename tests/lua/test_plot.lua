@@ -149,7 +149,7 @@ test("line SVG: well-formed, title, escaped legend labels, one path per series",
   T.truthy(svg:find(">relu<", 1, true), "legend label")
   T.truthy(svg:find(">epoch<", 1, true) and svg:find(">loss<", 1, true), "axis labels")
   eq(count(svg, '<path class="series"'), 2, "series paths")
-  eq(count(svg, '<path class="markers"'), 2, "marker paths")
+  eq(count(svg, 'marker%-mid="url%(#actrun%-mk%-'), 2, "markers at every point (markers=true)")
   T.truthy(svg:find('stroke-dasharray', 1, true), "the second series is dashed")
   -- the NaN splits series 2 in two pieces: points 1-3 and 5-6
   local paths = series_paths(svg)
@@ -527,12 +527,12 @@ test("errors: plot.line arguments", function()
   expect_error(function() plot.line{series = {{y = "abc"}}} end,
     L .. "series 1 y expected an array of numbers or a 1-D tensor, got a string")
   expect_error(function() plot.line{series = {{y = {1}, colour = "red"}}} end,
-    L .. "series 1: unknown field 'colour' (allowed: label, x, y)")
+    L .. "series 1: unknown field 'colour' (allowed: band, label, x, y)")
   expect_error(function() plot.line{series = {{y = {1}, label = {}}}} end,
     L .. "series 1 label expected a string, got a table")
   expect_error(function() plot.line{series = {{y = {1}}}, titel = "x"} end,
-    L .. "unknown option 'titel' (allowed: ascii, color, file, height, legend, markers, print,"
-      .. " series, title, type, width, xlabel, xlog, xrange, ylabel, ylog, yrange)")
+    L .. "unknown option 'titel' (allowed: ascii, color, file, height, legend, markers, pad,"
+      .. " print, series, title, type, width, xlabel, xlog, xrange, ylabel, ylog, yrange)")
   expect_error(function() plot.line{series = {{y = {nan, 1 / 0}}}} end, L .. "no finite values to plot")
   expect_error(function() plot.line{series = {{y = {-1, 0}}}, ylog = true} end,
     L .. "no finite values to plot (log axes show only positive values)")
@@ -600,7 +600,7 @@ test("errors: hist, bar, grid, activations, ticks", function()
   expect_error(function() plot.bar{values = {1}, labels = {{}}} end, B .. "label 1 expected a string, got a table")
   local G = "actrun.plot.grid: "
   expect_error(function() plot.grid{} end, G .. "option 'plots' expected a non-empty list of panels, got nil")
-  expect_error(function() plot.grid{plots = {{type = "pie"}}} end, G .. "panel 1: unknown type 'pie' (line, hist or bar)")
+  expect_error(function() plot.grid{plots = {{type = "pie"}}} end, G .. "panel 1: unknown type 'pie' (line, hist, bar or interval)")
   expect_error(function() plot.grid{plots = {{series = {{y = {1}}}}, 7}} end, G .. "panel 2 expected an options table, got 7")
   expect_error(function() plot.grid{plots = {{series = {{y = {1, "a"}}}}}} end,
     G .. "panel 1: series 1 y value 2 is a string, expected a number")
