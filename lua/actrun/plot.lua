@@ -702,8 +702,9 @@ local function prepare_interval(fname, o)
     P.labels = {}
     for i = 1, n do P.labels[i] = tostring(i) end
   end
-  local note = opt_type(fname, o, "note", "string")
-  if note then P.notes[1] = note end
+  local note = o.note -- a line or a list of lines under the axis
+  if type(note) == "table" then P.notes = opt_strings(fname, o, "note", #note)
+  elseif note ~= nil then P.notes[1] = opt_type(fname, o, "note", "string") end
   local a, b = huge, -huge
   for i = 1, n do
     for _, v in ipairs({values[i], lo[i], hi[i]}) do
