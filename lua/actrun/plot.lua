@@ -969,7 +969,7 @@ end
 
 -- A band (the spread around a curve) as filled outlines: along hi, back along lo, one
 -- per stretch of drawable points; a lone point becomes a short bar.
-local function svg_band(out, P, s, g)
+local function svg_band(out, P, s, g, opacity)
   local pieces, cur = {}, nil
   for k = 1, #s.y do
     local ux = unit(P.xs, s.x[k])
@@ -992,7 +992,7 @@ local function svg_band(out, P, s, g)
     end
   end
   if #d > 0 then
-    out[#out + 1] = fmt('<path class="band" fill="%s" fill-opacity="0.13" stroke="none" d="%s"/>', s.style.color, table.concat(d))
+    out[#out + 1] = fmt('<path class="band" fill="%s" fill-opacity="%.3g" stroke="none" d="%s"/>', s.style.color, opacity, table.concat(d))
   end
 end
 
@@ -1014,8 +1014,12 @@ local function svg_curve(out, P, s, i, runs)
 end
 
 local function svg_lines(out, P, g)
-  for _, s in ipairs(P.series) do -- bands first, under every curve
-    if s.band then svg_band(out, P, s, g) end
+  -- bands first, under every curve; fainter the more there are, so where a dozen
+  -- overlap the curves still read
+  local nb = 0
+  for _, s in ipairs(P.series) do if s.band then nb = nb + 1 end end
+  for _, s in ipairs(P.series) do
+    if s.band then svg_band(out, P, s, g, math.max(0.06, math.min(0.16, 0.9 / nb))) end
   end
   for i, s in ipairs(P.series) do svg_curve(out, P, s, i, g.runs[i]) end
 end
@@ -1161,7 +1165,7 @@ local function svg_panel(out, P, x0, y0, w, h)
       n1(x0 + w / 2), n1(y0 + 22), escape(P.title))
   end
   out[#out + 1] = fmt('<defs><clipPath id="%s"><rect x="%s" y="%s" width="%s" height="%s"/></clipPath></defs>',
-    clip, n1(g.left - 4), n1(g.top - 4), n1(g.pw + 8), n1(g.ph + 8)) -- a line on the border stays whole
+    clip, n1(g.left - 6), n1(g.top - 6), n1(g.pw + 12), n1(g.ph + 12)) -- a line or marker on the border stays whole
   svg_grid_lines(out, P, g)
   out[#out + 1] = fmt('<g clip-path="url(#%s)">', clip)
   if P.kind == "line" then svg_lines(out, P, g)
