@@ -1257,7 +1257,8 @@ local function loss_panel(summary, by, field, fine, title, legend, seeds)
     series[i] = {x = c.x, y = c.y, band = c.band, label = s.activation}
   end
   return {type = "line", series = series, title = title, xlabel = "epoch",
-    ylabel = fmt("loss (mean, %s)", seeds >= 3 and "95% CI band" or seeds == 2 and "min-max band" or "1 seed"),
+    ylabel = seeds >= 3 and "loss (mean, 95% CI band)" or seeds == 2 and "loss (mean, min-max band)"
+      or "loss (1 seed)",
     pad = true, legend = legend}
 end
 
