@@ -58,6 +58,11 @@ threads, and the provenance table). store: one JSON line per finished run; a run
 the same activation, seed and options (epochs, batch, data shapes, provenance) found
 there is reused instead of trained. Under mpirun the runs are spread over the ranks
 (cost(act, seed) -> number; default the parameter count) and only rank 0 prints.
+plot: one SVG of three panels: test accuracy in % with 95% CI error bars on an axis
+zoomed to the data ("best", and "= best" on ties), then training and test loss per
+epoch, mean over seeds with a 95% CI band (min-max under 3 seeds); each activation
+keeps one style (actrun.plot.palette) in every panel. The test loss after each epoch
+is history[e].val_loss (drawn only: nothing is chosen by it).
   local rows, summary = lab.compare{activations={"relu","tanh"}, model=function(a)
     return nn.mlp{784, 256, 10, activation=a} end, data=D, seeds=5, store="runs.jsonl"}
   for _, s in ipairs(summary) do print(s.activation, s.diff, s.p_adjusted) end]=],

@@ -6,15 +6,20 @@ With file="x.svg" a standalone SVG is written (atomically) and its path returned
 without file the plot is drawn in the terminal with braille dots (ascii=true for plain
 ASCII), printed, and returned as a string (print=false only returns it). Colour when
 stdout is a terminal, NO_COLOR is unset and TERM is not dumb; size from COLUMNS/LINES
-or width=/height= (characters in the terminal, pixels in an SVG).
+or width=/height= (characters in the terminal, pixels in an SVG). Series i of every
+figure gets palette entry i: colour (Okabe-Ito, 8), dash (5) and marker (7) cycle
+together, so 280 series stay distinct; actrun.plot.palette lists them.
   actrun.plot.line{series={{y={3, 2, 1.5, 1.2}, label="loss"}}}]=],
   ["actrun.plot.line"] = [=[
-actrun.plot.line{series={{x=, y=, label=}...} [, title=, xlabel=, ylabel=, file=,
-  xlog=, ylog=, xrange={lo,hi}, yrange={lo,hi}, width=, height=, markers=, legend=,
-  ascii=, print=, color=]} -> path or text
+actrun.plot.line{series={{x=, y=, label=, band=}...} [, title=, xlabel=, ylabel=,
+  file=, xlog=, ylog=, xrange={lo,hi}, yrange={lo,hi}, pad=false, width=, height=,
+  markers=, legend=, ascii=, print=, color=]} -> path or text
 x and y are arrays of numbers or 1-D tensors (x defaults to 1..n; long series are
 reduced to min/max per pixel column in C). NaN/inf break the line; log axes skip
-non-positive values and say how many.
+non-positive values and say how many. band={lo=, hi=} shades a spread (a CI) under
+the curve; pad=true leaves a margin around the data. In an SVG each curve is one
+<path class="series"> with its stroke, dashes and markers (at every point when there
+are at most 40 or markers=true, else at the ends).
   actrun.plot.line{series={{y=losses, label="relu"}}, ylog=true, file="loss.svg"}]=],
   ["actrun.plot.hist"] = [=[
 actrun.plot.hist(data [, {bins=100, range={lo,hi}, title=, xlabel=, ylabel=, ylog=,
@@ -33,7 +38,9 @@ for values spanning orders of magnitude (non-positive ones are skipped with a no
 actrun.plot.grid{plots={panel...} [, columns=2, title=, file=, width=, height=,
   ascii=, print=, color=]} -> path or text
 Several panels in one SVG (or side by side in the terminal). A panel is plot.line's
-option table, or {type="hist", data=t, bins=...}, or {type="bar", labels=, values=}.
+option table, or {type="hist", data=t, bins=...}, or {type="bar", labels=, values=}, or
+{type="interval", values=, lo=, hi= [, labels=, tags=, note=]}: one estimate a row with
+its error bar, on an axis zoomed to the intervals (not from 0), tags after the numbers.
   actrun.plot.grid{plots={{series=loss, title="loss"}, {series=acc, title="accuracy"}}}]=],
   ["actrun.plot.activations"] = [=[
 actrun.plot.activations{names= [, from=-5, to=5, derivative=true, params=, n=801,

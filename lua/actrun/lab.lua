@@ -972,57 +972,6 @@ local function plot_module()
   return nil, "actrun.plot failed to load: " .. tostring(plot):match("[^\n]*")
 end
 
--- The comparison figure: mean training loss per epoch for each activation, and the
--- final test accuracy as bars. One file with two panels through plot.grid; without
--- grid, the loss curves go to `path` and the bars beside it (NAME_accuracy.svg).
-local function compare_plot(path, summary, rows)
-  local plot, why = plot_module()
-  if not plot then return false, why end
-  local series = {}
-  for _, s in ipairs(summary) do
-    -- mean over seeds of each epoch's loss (runs stopped early count where they ran)
-    -- (on lab.train's finer curve: about 20 points an epoch, x in epochs)
-    local sums, counts, xs = {}, {}, {}
-    for _, r in ipairs(rows) do
-      if r.activation == s.activation then
-        local pts = r.history.curve or {}
-        if #pts == 0 then
-          for e, h in ipairs(r.history) do pts[e] = {epoch = e, loss = h.loss} end
-        end
-        for i, pt in ipairs(pts) do
-          sums[i] = (sums[i] or 0) + pt.loss
-          counts[i] = (counts[i] or 0) + 1
-          xs[i] = xs[i] or pt.epoch
-        end
-      end
-    end
-    local x, y = {}, {}
-    for i = 1, #sums do x[i], y[i] = xs[i], sums[i] / counts[i] end
-    series[#series + 1] = {x = x, y = y, label = s.activation}
-  end
-  local labels, values = {}, {}
-  for i, s in ipairs(summary) do labels[i], values[i] = s.activation, s.test_accuracy end
-  local line = {type = "line", series = series, title = "training loss",
-    xlabel = "epoch", ylabel = "training loss"}
-  local bar = {type = "bar", labels = labels, values = values, title = "test accuracy"}
-  if type(plot.grid) == "function" then
-    local ok, err = pcall(plot.grid, {plots = {line, bar}, file = path})
-    if ok then return true end
-    why = tostring(err)
-  end
-  if type(plot.line) ~= "function" then return false, why or "plot.line is missing" end
-  line.file = path
-  local ok, err = pcall(plot.line, line)
-  if not ok then return false, tostring(err) end
-  if type(plot.bar) == "function" then
-    bar.type = nil
-    bar.file = path:gsub("(%.%w+)$", "_accuracy%1")
-    if bar.file == path then bar.file = path .. "_accuracy.svg" end
-    pcall(plot.bar, bar)
-  end
-  return true
-end
-
 ---------------------------------------------------------------------------------------
 -- lab.compare
 
@@ -1222,6 +1171,138 @@ local function compare_table(summary, ctx)
   return table.concat(lines, "\n")
 end
 
+-- The comparison figure (lab.compare{plot=}): test accuracy per activation with its 95%
+-- CI on an axis zoomed to the data, and the mean loss per epoch over seeds with a band,
+-- for training and test. Every panel styles activation i with actrun.plot's palette
+-- entry i (summary order), so an activation looks the same in all of them.
+
+-- The runs of each activation: name -> list of rows.
+local function runs_by_activation(rows)
+  local by = {}
+  for _, r in ipairs(rows) do
+    by[r.activation] = by[r.activation] or {}
+    table.insert(by[r.activation], r)
+  end
+  return by
+end
+
+-- Mean and band of a list of per-seed values: the 95% CI of the mean, or the min-max
+-- range with fewer than 3 seeds (a t interval from two values spans far beyond them).
+local function mean_band(vals)
+  if #vals >= 3 then
+    local d = lab.stats.describe(vals)
+    return d.mean, d.ci95[1], d.ci95[2]
+  end
+  local m = mean_sd(vals)
+  return m, math.min(table.unpack(vals)), math.max(table.unpack(vals))
+end
+
+-- One activation's curve of history field `field` over seeds: {x=, y=, band=} with a
+-- point per epoch (per entry of history.curve when `fine`, x in epochs); runs stopped
+-- early count where they ran. nil when no run recorded the field.
+local function mean_curve(runs, field, fine)
+  local per, xs = {}, {}
+  for _, r in ipairs(runs) do
+    local pts = r.history and (fine and r.history.curve or r.history) or {}
+    for i, h in ipairs(pts) do
+      if type(h[field]) == "number" then
+        per[i] = per[i] or {}
+        table.insert(per[i], h[field])
+        xs[i] = xs[i] or h.epoch or i
+      end
+    end
+  end
+  if #per == 0 then return nil end
+  local c = {x = {}, y = {}, band = {lo = {}, hi = {}}}
+  for i = 1, #per do
+    c.x[i] = xs[i]
+    c.y[i], c.band.lo[i], c.band.hi[i] = mean_band(per[i])
+  end
+  return c
+end
+
+-- A loss panel: one curve a summary row (nil unless every activation has one, so
+-- palette entry i stays activation i's).
+local function loss_panel(summary, by, field, fine, title, legend, seeds)
+  local series = {}
+  for i, s in ipairs(summary) do
+    local c = mean_curve(by[s.activation] or {}, field, fine)
+    if not c then return nil end
+    series[i] = {x = c.x, y = c.y, band = c.band, label = s.activation}
+  end
+  return {type = "line", series = series, title = title, xlabel = "epoch",
+    ylabel = seeds >= 3 and "loss (mean, 95% CI band)" or seeds == 2 and "loss (mean, min-max band)"
+      or "loss (1 seed)",
+    pad = true, legend = legend}
+end
+
+-- The accuracy panel: mean test accuracy in %, its 95% CI over seeds as error bars,
+-- "best" on the top row and "= best" on those not distinguishable from it.
+local function accuracy_panel(summary, ctx)
+  local labels, values, lo, hi, tags = {}, {}, {}, {}, {}
+  for i, s in ipairs(summary) do
+    local m = s.mean or s.test_accuracy
+    if type(m) ~= "number" then return nil end -- no accuracy (regression): no panel
+    labels[i], values[i] = s.activation, 100 * m
+    local ci = s.n and s.n >= 2 and s.ci95 or {m, m}
+    lo[i], hi[i] = 100 * ci[1], 100 * ci[2]
+    tags[i] = i == 1 and "best" or s.tied_with_best and "= best" or ""
+  end
+  local notes
+  if ctx.seeds >= 2 then
+    notes = {fmt("mean over %d seeds, error bars: 95%% CI of the mean", ctx.seeds),
+      fmt("= best: not distinguishable from the best (%s, Holm, alpha %g)", ctx.test_name, ctx.alpha)}
+  else
+    notes = {"1 seed: no confidence interval, no test (use seeds >= 3)"}
+  end
+  return {type = "interval", labels = labels, values = values, lo = lo, hi = hi, tags = tags,
+    note = notes, title = "test accuracy", xlabel = "test accuracy (%)"}
+end
+
+-- The panels of the figure: accuracy, training loss and (when the runs recorded it)
+-- test loss per epoch; a one-epoch run has lab.train's finer training curve instead.
+local function compare_panels(summary, rows, ctx)
+  local by = runs_by_activation(rows)
+  local epochs = 0
+  for _, r in ipairs(rows) do epochs = math.max(epochs, r.history and #r.history or 0) end
+  local panels = {}
+  panels[#panels + 1] = accuracy_panel(summary, ctx)
+  local test = epochs >= 2 and loss_panel(summary, by, "val_loss", false, "test loss", true, ctx.seeds)
+  local train = loss_panel(summary, by, "loss", epochs < 2, "training loss", not test, ctx.seeds)
+  panels[#panels + 1] = train
+  panels[#panels + 1] = test or nil
+  return panels
+end
+
+-- Writes the figure; without plot.grid (a reduced build) the loss curves go to `path`
+-- and the accuracies to NAME_accuracy.svg beside it. Returns true or false and why.
+local function compare_plot(path, summary, rows, ctx)
+  local plot, why = plot_module()
+  if not plot then return false, why end
+  local panels = compare_panels(summary, rows, ctx)
+  if type(plot.grid) == "function" then
+    -- wide enough for three panels and the legend, tall enough for a row an activation
+    local ok, err = pcall(plot.grid, {plots = panels, columns = #panels, file = path,
+      width = 520 * #panels, height = math.max(440, 24 * #summary + 170)})
+    if ok then return true end
+    why = tostring(err)
+  end
+  local line, acc
+  for _, P in ipairs(panels) do
+    if P.type == "line" and not line then line = P elseif P.type == "interval" then acc = P end
+  end
+  if type(plot.line) ~= "function" or not line then return false, why or "plot.line is missing" end
+  line.type, line.file, line.legend = nil, path, true
+  local ok, err = pcall(plot.line, line)
+  if not ok then return false, tostring(err) end
+  if acc and type(plot.bar) == "function" then
+    local file = path:gsub("(%.%w+)$", "_accuracy%1")
+    if file == path then file = path .. "_accuracy.svg" end
+    pcall(plot.bar, {labels = acc.labels, values = acc.values, title = acc.title, file = file})
+  end
+  return true
+end
+
 ---------------------------------------------------------------------------------------
 -- The run store (lab.compare{store=}): one JSON object per line and finished run.
 
@@ -1352,10 +1433,13 @@ local function row_record(row, options, prov)
     finished = true}
   for k, v in pairs(prov) do rec[k] = v end
   for _, k in ipairs(STORED) do rec[k] = row[k] end
-  local el, ea, ce, cl = {}, {}, {}, {}
-  for i, h in ipairs(row.history) do el[i], ea[i] = h.loss, h.accuracy or -1 end
+  local el, ea, et, ce, cl = {}, {}, {}, {}, {}
+  for i, h in ipairs(row.history) do
+    el[i], ea[i], et[i] = h.loss, h.accuracy or -1, h.val_loss or -1
+  end
   for i, pt in ipairs(row.history.curve or {}) do ce[i], cl[i] = pt.epoch, pt.loss end
   rec.epoch_loss, rec.epoch_accuracy, rec.curve_epoch, rec.curve_loss = el, ea, ce, cl
+  rec.epoch_test_loss = et
   return rec
 end
 
@@ -1365,7 +1449,9 @@ local function record_row(rec)
   local history = {curve = {}}
   for i, l in ipairs(rec.epoch_loss or {}) do
     local a = rec.epoch_accuracy and rec.epoch_accuracy[i]
-    history[i] = {epoch = i, loss = l, accuracy = a ~= -1 and a or nil}
+    local t = rec.epoch_test_loss and rec.epoch_test_loss[i] -- absent in older stores
+    history[i] = {epoch = i, loss = l, accuracy = a ~= -1 and a or nil,
+      val_loss = t ~= -1 and t or nil}
   end
   for i, e in ipairs(rec.curve_epoch or {}) do
     history.curve[i] = {epoch = e, loss = rec.curve_loss[i]}
@@ -1666,11 +1752,14 @@ function lab.compare(spec)
       local params = model:parameters()
       local opt = spec.optimizer and spec.optimizer(params) or
         optim().Adam(params, {lr = 1e-3})
-      local t0 = actrun.clock()
+      -- the test loss after every epoch (history val_loss) is for the figure's curves
+      -- only: nothing is chosen by it, so the test set stays unseen by the training
       local history = lab.train(model, train, {epochs = epochs, batch = batch, optimizer = opt,
-        loss = lossf, seed = seed, progress = run_progress,
+        loss = lossf, seed = seed, progress = run_progress, val = test,
         label = fmt("%s seed %d", a, seed)})
-      local seconds = actrun.clock() - t0
+      -- training time: the epochs' own clocks leave out the per-epoch test loss
+      local seconds = 0
+      for _, h in ipairs(history) do seconds = seconds + h.seconds end
       local ev = lab.evaluate(model, test.X, test.y, lossf)
       local tr = lab.evaluate(model, tX, ty, lossf)
       local dead = lab.dead_units(model, test.X)
@@ -1724,7 +1813,8 @@ function lab.compare(spec)
     say("wrote " .. csv)
   end
   if plotfile and rank == 0 then
-    local ok, why = compare_plot(plotfile, summary, rows)
+    local ok, why = compare_plot(plotfile, summary, rows,
+      {seeds = #seeds, test_name = TEST_NAMES[ptest], alpha = alpha})
     if ok then say("wrote " .. plotfile)
     else say("no plot written (" .. why .. ")") end
   end

@@ -384,28 +384,66 @@ local function emit_text(o, text)
 end
 
 ---------------------------------------------------------------------------------------
--- Styles: Okabe-Ito colours (distinguishable with the common colour-vision deficiencies)
--- with distinct dash patterns, so series differ in greyscale and print too.
+-- Styles: the one palette of every figure actrun draws. Colours are Okabe-Ito's
+-- (distinguishable with the common colour-vision deficiencies; grey stands in for their
+-- yellow, which vanishes on white). Dashes and markers cycle beside the colours with
+-- lengths 5 and 7, coprime to the 8 colours, so no two of the first 280 series share
+-- colour, dash and marker, and two series of one colour differ in both dash and marker
+-- (series stay apart in greyscale and print too).
 
 local COLORS = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999"}
-local DASHES = {nil, "7 4", "2 3", "9 3 2 3", "4 4", "12 3 2 3 2 3", "1 5", "6 2"}
+local DASHES = {false, "8 4", "2 3", "10 3 2 3", "5 2 1 2 1 2"} -- false: solid
+local MARKERS = {"circle", "square", "triangle", "diamond", "triangle_down", "hexagon", "star"}
 local ANSI = {34, 31, 32, 35, 33, 36, 37, 90}
 -- dot patterns in the terminal (when there is no colour): on/off run lengths
-local TDASH = {nil, {3, 2}, {1, 1}, {4, 1, 1, 1}, {2, 3}, {5, 1, 1, 1, 1, 1}, {1, 3}, {4, 2}}
+local TDASH = {false, {3, 2}, {1, 1}, {4, 1, 1, 1}, {2, 3}, {5, 1, 1, 1, 1, 1}, {1, 3}, {4, 2}}
 local ASCII_MARK = {"*", "+", "o", "x", "#", "@", "%", "&"}
+
+local function cycle(list, i) return list[(i - 1) % #list + 1] end
 
 local function style(i)
   local k = (i - 1) % #COLORS + 1
-  return {color = COLORS[k], dash = DASHES[(i - 1) % #DASHES + 1], ansi = ANSI[k],
-    tdash = TDASH[(i - 1) % #TDASH + 1], mark = ASCII_MARK[(i - 1) % #ASCII_MARK + 1], index = i}
+  return {color = COLORS[k], dash = cycle(DASHES, i) or nil, marker = cycle(MARKERS, i),
+    ansi = ANSI[k], tdash = cycle(TDASH, i) or nil, mark = cycle(ASCII_MARK, i), index = i}
 end
+
+-- The palette for scripts that style their own drawings like actrun's figures.
+plot.palette = {colors = table.move(COLORS, 1, #COLORS, 1, {}),
+  dashes = {"", table.unpack(DASHES, 2)}, markers = table.move(MARKERS, 1, #MARKERS, 1, {})}
 
 ---------------------------------------------------------------------------------------
 -- Panels: a prepared description of one plot, rendered by the SVG or terminal backend.
 
 local LINE_OPTS = {"series", "title", "xlabel", "ylabel", "file", "xlog", "ylog", "xrange",
-  "yrange", "width", "height", "markers", "ascii", "print", "color", "legend", "type"}
+  "yrange", "width", "height", "markers", "ascii", "print", "color", "legend", "type", "pad"}
 local LINE_SET = make_set(LINE_OPTS)
+
+-- A series' band (band={lo=, hi=}, one pair a point: a confidence interval or a range)
+-- as two arrays, checked against the series' length.
+local function series_band(fname, i, band, ny)
+  if band == nil then return nil end
+  if type(band) ~= "table" or actrun.is_tensor(band) then
+    fail(fname, "series %d band expected a table {lo=, hi=}, got %s", i, typename(band))
+  end
+  local lo = numbers(fname, band.lo, fmt("series %d band lo", i))
+  local hi = numbers(fname, band.hi, fmt("series %d band hi", i))
+  if not lo or not hi or #lo ~= ny or #hi ~= ny then
+    fail(fname, "series %d band needs lo and hi with %d values each (one per point)", i, ny)
+  end
+  return {lo = lo, hi = hi}
+end
+
+-- Limits widened by 4% of the span on each side (pad=true), so markers at the ends of
+-- a curve and the edges of a band stay off the frame.
+local function padded(lo, hi, log)
+  if log then
+    local a, b = log10(lo), log10(hi)
+    local d = (b - a) * 0.04
+    return 10 ^ (a - d), 10 ^ (b + d)
+  end
+  local d = (hi - lo) * 0.04
+  return lo - d, hi + d
+end
 
 -- The panel of plot.line's options (validated).
 local function prepare_line(fname, o)
@@ -425,11 +463,13 @@ local function prepare_line(fname, o)
     xlabel = opt_type(fname, o, "xlabel", "string"), ylabel = opt_type(fname, o, "ylabel", "string"),
     markers = opt_type(fname, o, "markers", "boolean", false),
     legend = opt_type(fname, o, "legend", "boolean", true), series = {}, notes = {}}
+  local pad = opt_type(fname, o, "pad", "boolean", false)
   if o.type ~= nil and o.type ~= "line" then
     fail(fname, "option 'type' must be \"line\" here, got %s (hist and bar panels go in plot.grid)", typename(o.type))
   end
-  local allowed_series = make_set({"x", "y", "label"})
+  local allowed_series = make_set({"x", "y", "label", "band"})
   local xlo, xhi, ylo, yhi = huge, -huge, huge, -huge
+  local xint = true -- every x an integer (epochs, layers): no fractional x ticks
   local skipped_x, skipped_y = 0, 0
   for i, s in ipairs(series) do
     if type(s) ~= "table" or actrun.is_tensor(s) then
@@ -437,7 +477,7 @@ local function prepare_line(fname, o)
     end
     for k in pairs(s) do
       if not allowed_series[k] then
-        fail(fname, "series %d: unknown field '%s' (allowed: label, x, y)", i, tostring(k))
+        fail(fname, "series %d: unknown field '%s' (allowed: band, label, x, y)", i, tostring(k))
       end
     end
     if s.y == nil then fail(fname, "series %d has no y values", i) end
@@ -450,6 +490,8 @@ local function prepare_line(fname, o)
       end
     end
     if ny == 0 then fail(fname, "series %d has no values (empty y)", i) end
+    local band = series_band(fname, i, s.band, ny)
+    if band and (ybig or xbig) then fail(fname, "series %d: a band needs at most %d points", i, DECIMATE_ABOVE) end
     if ybig or xbig then -- long: min/max per bucket, in C
       local function as_arg(v, big)
         if big then return big end
@@ -476,9 +518,16 @@ local function prepare_line(fname, o)
         if x > xhi then xhi = x end
         if y < ylo then ylo = y end
         if y > yhi then yhi = y end
+        if x ~= floor(x) then xint = false end
+        for _, b in ipairs(band and {band.lo[k], band.hi[k]} or {}) do
+          if is_finite(b) and (not ylog or b > 0) then
+            if b < ylo then ylo = b end
+            if b > yhi then yhi = b end
+          end
+        end
       end
     end
-    P.series[i] = {label = label, x = xs, y = ys, style = style(i), n = ny}
+    P.series[i] = {label = label, x = xs, y = ys, band = band, style = style(i), n = ny}
   end
   if xlo > xhi then
     if not (xfixed and yfixed) then
@@ -489,8 +538,11 @@ local function prepare_line(fname, o)
   if skipped_x > 0 then P.notes[#P.notes + 1] = fmt("xlog: %d non-positive x value%s skipped", skipped_x, skipped_x == 1 and "" or "s") end
   if skipped_y > 0 then P.notes[#P.notes + 1] = fmt("ylog: %d non-positive y value%s skipped", skipped_y, skipped_y == 1 and "" or "s") end
   local a, b = limits(xlo, xhi, xlog, xfixed)
+  if pad and not xfixed and xlo then a, b = padded(a, b, xlog) end
   P.xs = new_scale(a, b, xlog)
+  P.xs.integer = xint and xlo ~= nil
   a, b = limits(ylo, yhi, ylog, yfixed)
+  if pad and not yfixed and ylo then a, b = padded(a, b, ylog) end
   P.ys = new_scale(a, b, ylog)
   for _, sc in ipairs({P.xs, P.ys}) do
     if not (is_finite(sc.b - sc.a) and sc.b - sc.a > 0) then
@@ -606,6 +658,69 @@ local function prepare_bar(fname, o)
   return P
 end
 
+local INTERVAL_OPTS = {"labels", "values", "lo", "hi", "tags", "note", "title", "xlabel",
+  "file", "width", "height", "ascii", "print", "color", "type"}
+local INTERVAL_SET = make_set(INTERVAL_OPTS)
+
+-- A list of n strings (or numbers) from option `key`, or nil when it is absent.
+local function opt_strings(fname, o, key, n)
+  local list = o[key]
+  if list == nil then return nil end
+  if type(list) ~= "table" or #list ~= n then
+    fail(fname, "option '%s' expected a list of %d strings (one per value), got %s", key, n, typename(list))
+  end
+  local out = {}
+  for i = 1, n do
+    local v = list[i]
+    if type(v) ~= "string" and type(v) ~= "number" then
+      fail(fname, "%s %d expected a string, got %s", key, i, typename(v))
+    end
+    out[i] = tostring(v)
+  end
+  return out
+end
+
+-- Estimates with intervals, one row each (a dot and its error bar): the axis spans the
+-- intervals with a margin, not zero, so differences of a few points stay visible
+-- (bars would have to start at zero to be read by their length).
+local function prepare_interval(fname, o)
+  check_options(fname, o, INTERVAL_SET)
+  if o.values == nil then fail(fname, "option 'values' is required (a list of numbers)") end
+  local values = numbers(fname, o.values, "values")
+  if values == nil or #values == 0 or #values > 1000 then
+    fail(fname, "option 'values' expected 1 to 1000 numbers")
+  end
+  local n = #values
+  local lo = o.lo ~= nil and numbers(fname, o.lo, "lo") or values
+  local hi = o.hi ~= nil and numbers(fname, o.hi, "hi") or values
+  if #lo ~= n or #hi ~= n then fail(fname, "lo and hi need %d values each (one per value)", n) end
+  local P = {kind = "interval", title = opt_type(fname, o, "title", "string"),
+    xlabel = opt_type(fname, o, "xlabel", "string"), values = values, lo = lo, hi = hi,
+    labels = opt_strings(fname, o, "labels", n), tags = opt_strings(fname, o, "tags", n) or {},
+    notes = {}, series = {}, legend = false}
+  if not P.labels then
+    P.labels = {}
+    for i = 1, n do P.labels[i] = tostring(i) end
+  end
+  local note = o.note -- a line or a list of lines under the axis
+  if type(note) == "table" then P.notes = opt_strings(fname, o, "note", #note)
+  elseif note ~= nil then P.notes[1] = opt_type(fname, o, "note", "string") end
+  local a, b = huge, -huge
+  for i = 1, n do
+    for _, v in ipairs({values[i], lo[i], hi[i]}) do
+      if is_finite(v) then a, b = math.min(a, v), math.max(b, v) end
+    end
+  end
+  if a > b then fail(fname, "no finite values to draw") end
+  if a == b then
+    local d = a == 0 and 1 or abs(a) * 0.01
+    a, b = a - d, b + d
+  end
+  local d = (b - a) * 0.08
+  P.xs = new_scale(a - d, b + d, false)
+  return P
+end
+
 ---------------------------------------------------------------------------------------
 -- SVG backend
 
@@ -637,16 +752,53 @@ local function screen_runs(P, s, px0, py0, pw, ph)
   return runs
 end
 
+-- Marker outlines centred on (x, y) with radius r, by the palette's marker names.
+local function polygon(x, y, r, corners, start, inner)
+  local parts = {}
+  for k = 0, corners - 1 do
+    local a = start + 2 * math.pi * k / corners
+    local rr = (inner and k % 2 == 1) and r * inner or r
+    parts[#parts + 1] = (k == 0 and "M" or "L") .. n1(x + rr * math.cos(a)) .. " " .. n1(y + rr * math.sin(a))
+  end
+  return table.concat(parts) .. "z"
+end
+
 local MARKER_SHAPES = {
-  function(x, y, r) return fmt("M%s %sa%s %s 0 1 0 %s 0a%s %s 0 1 0 %s 0", n1(x - r), n1(y), n1(r), n1(r), n1(2 * r), n1(r), n1(r), n1(-2 * r)) end,
-  function(x, y, r) return fmt("M%s %sh%sv%sh%sz", n1(x - r), n1(y - r), n1(2 * r), n1(2 * r), n1(-2 * r)) end,
-  function(x, y, r) return fmt("M%s %sL%s %sL%s %sz", n1(x), n1(y - r * 1.2), n1(x + r * 1.1), n1(y + r * 0.8), n1(x - r * 1.1), n1(y + r * 0.8)) end,
-  function(x, y, r) return fmt("M%s %sL%s %sL%s %sL%s %sz", n1(x), n1(y - r * 1.3), n1(x + r * 1.3), n1(y), n1(x), n1(y + r * 1.3), n1(x - r * 1.3), n1(y)) end,
-  function(x, y, r) return fmt("M%s %sL%s %sL%s %sz", n1(x), n1(y + r * 1.2), n1(x + r * 1.1), n1(y - r * 0.8), n1(x - r * 1.1), n1(y - r * 0.8)) end,
+  circle = function(x, y, r) return fmt("M%s %sa%s %s 0 1 0 %s 0a%s %s 0 1 0 %s 0", n1(x - r), n1(y), n1(r), n1(r), n1(2 * r), n1(r), n1(r), n1(-2 * r)) end,
+  square = function(x, y, r) r = r * 0.9 return fmt("M%s %sh%sv%sh%sz", n1(x - r), n1(y - r), n1(2 * r), n1(2 * r), n1(-2 * r)) end,
+  triangle = function(x, y, r) return polygon(x, y + r * 0.2, r * 1.25, 3, -math.pi / 2) end,
+  diamond = function(x, y, r) return polygon(x, y, r * 1.3, 4, -math.pi / 2) end,
+  triangle_down = function(x, y, r) return polygon(x, y - r * 0.2, r * 1.25, 3, math.pi / 2) end,
+  hexagon = function(x, y, r) return polygon(x, y, r * 1.1, 6, 0) end,
+  star = function(x, y, r) return polygon(x, y, r * 1.45, 10, -math.pi / 2, 0.5) end,
 }
 
-local function marker_path(i, x, y)
-  return MARKER_SHAPES[(i - 1) % #MARKER_SHAPES + 1](x, y, 3.2)
+local function marker_path(name, x, y, r)
+  return MARKER_SHAPES[name](x, y, r or 3.4)
+end
+
+-- A reference to the <marker> of style st (its shape in its colour), defined the first
+-- time a document uses it; ids name shape and colour, so series share the definitions.
+local function marker_ref(out, st)
+  local id = "actrun-mk-" .. st.marker .. "-" .. st.color:sub(2)
+  out.marker_ids = out.marker_ids or {}
+  if not out.marker_ids[id] then
+    out.marker_ids[id] = true
+    out[#out + 1] = fmt('<defs><marker id="%s" viewBox="-7 -7 14 14" markerWidth="14" markerHeight="14" refX="0" refY="0" markerUnits="userSpaceOnUse"><path d="%s" fill="%s" stroke="#ffffff" stroke-width="0.8"/></marker></defs>',
+      id, marker_path(st.marker, 0, 0), st.color)
+  end
+  return "url(#" .. id .. ")"
+end
+
+local function dash_attr(st)
+  return st.dash and fmt(' stroke-dasharray="%s"', st.dash) or ""
+end
+
+-- A legend's sample of style st centred at (x, y): a short stroke and the marker.
+local function svg_swatch(out, st, x, y)
+  out[#out + 1] = fmt('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2.2" stroke-linecap="round"%s/>',
+    n1(x - 14), n1(y), n1(x + 14), n1(y), st.color, dash_attr(st))
+  out[#out + 1] = fmt('<path fill="%s" stroke="#ffffff" stroke-width="0.8" d="%s"/>', st.color, marker_path(st.marker, x, y))
 end
 
 -- How much of the data lies in a box (for the legend's place).
@@ -672,59 +824,331 @@ local function box_hits(runs_list, bx, by, bw, bh)
   return hits
 end
 
-local function svg_axes_text(out, P, px0, py0, pw, ph, xt, xstep, yt, ystep, box)
-  -- grid lines
-  out[#out + 1] = '<g stroke="#e6e6e6" stroke-width="1">'
-  for _, v in ipairs(xt) do
-    local u = unit(P.xs, v)
-    if u and u >= -1e-9 and u <= 1 + 1e-9 then
-      local x = px0 + u * pw
-      out[#out + 1] = fmt('<line x1="%s" y1="%s" x2="%s" y2="%s"/>', n1(x), n1(py0), n1(x), n1(py0 + ph))
-    end
+-- Positions of the ticks of scale sc that fall on the axis: list of {v, u}.
+local function visible_ticks(sc, list)
+  local out = {}
+  for _, v in ipairs(list or {}) do
+    local u = unit(sc, v)
+    if u and u >= -1e-9 and u <= 1 + 1e-9 then out[#out + 1] = {v = v, u = u} end
   end
-  for _, v in ipairs(yt or {}) do
-    local u = unit(P.ys, v)
-    if u and u >= -1e-9 and u <= 1 + 1e-9 then
-      local y = py0 + (1 - u) * ph
-      out[#out + 1] = fmt('<line x1="%s" y1="%s" x2="%s" y2="%s"/>', n1(px0), n1(y), n1(px0 + pw), n1(y))
-    end
+  return out
+end
+
+local function svg_grid_lines(out, P, g)
+  out[#out + 1] = '<g stroke="#e6e6e6" stroke-width="1">'
+  for _, t in ipairs(visible_ticks(P.xs, g.xt)) do
+    local x = g.left + t.u * g.pw
+    out[#out + 1] = fmt('<line x1="%s" y1="%s" x2="%s" y2="%s"/>', n1(x), n1(g.top), n1(x), n1(g.top + g.ph))
+  end
+  for _, t in ipairs(visible_ticks(P.ys, g.yt)) do
+    local y = g.top + (1 - t.u) * g.ph
+    out[#out + 1] = fmt('<line x1="%s" y1="%s" x2="%s" y2="%s"/>', n1(g.left), n1(y), n1(g.left + g.pw), n1(y))
   end
   out[#out + 1] = '</g>'
 end
 
-local function svg_ticks(out, P, px0, py0, pw, ph, xt, xstep, yt, ystep)
+local function svg_ticks(out, P, g)
+  local xt, yt = visible_ticks(P.xs, g.xt), visible_ticks(P.ys, g.yt)
+  local bottom = g.top + g.ph
   out[#out + 1] = '<g stroke="#333333" stroke-width="1">'
-  for _, v in ipairs(xt) do
-    local u = unit(P.xs, v)
-    if u and u >= -1e-9 and u <= 1 + 1e-9 then
-      local x = px0 + u * pw
-      out[#out + 1] = fmt('<line x1="%s" y1="%s" x2="%s" y2="%s"/>', n1(x), n1(py0 + ph), n1(x), n1(py0 + ph + 5))
-    end
+  for _, t in ipairs(xt) do
+    local x = g.left + t.u * g.pw
+    out[#out + 1] = fmt('<line x1="%s" y1="%s" x2="%s" y2="%s"/>', n1(x), n1(bottom), n1(x), n1(bottom + 5))
   end
-  for _, v in ipairs(yt or {}) do
-    local u = unit(P.ys, v)
-    if u and u >= -1e-9 and u <= 1 + 1e-9 then
-      local y = py0 + (1 - u) * ph
-      out[#out + 1] = fmt('<line x1="%s" y1="%s" x2="%s" y2="%s"/>', n1(px0 - 5), n1(y), n1(px0), n1(y))
-    end
+  for _, t in ipairs(yt) do
+    local y = g.top + (1 - t.u) * g.ph
+    out[#out + 1] = fmt('<line x1="%s" y1="%s" x2="%s" y2="%s"/>', n1(g.left - 5), n1(y), n1(g.left), n1(y))
   end
   out[#out + 1] = '</g>'
   out[#out + 1] = '<g fill="#222222" font-size="12">'
-  for _, v in ipairs(xt) do
-    local u = unit(P.xs, v)
-    if u and u >= -1e-9 and u <= 1 + 1e-9 then
-      out[#out + 1] = fmt('<text x="%s" y="%s" text-anchor="middle">%s</text>', n1(px0 + u * pw),
-        n1(py0 + ph + 19), escape(tick_label(v, xstep, P.xs.log)))
+  for _, t in ipairs(xt) do
+    out[#out + 1] = fmt('<text x="%s" y="%s" text-anchor="middle">%s</text>', n1(g.left + t.u * g.pw),
+      n1(bottom + 19), escape(tick_label(t.v, g.xstep, P.xs.log)))
+  end
+  for _, t in ipairs(yt) do
+    out[#out + 1] = fmt('<text x="%s" y="%s" text-anchor="end">%s</text>', n1(g.left - 8),
+      n1(g.top + (1 - t.u) * g.ph + 4), escape(tick_label(t.v, g.ystep, P.ys.log)))
+  end
+  out[#out + 1] = '</g>'
+end
+
+-- The text right of an interval row: the estimate, its half-width and the row's tag.
+local function interval_text(P, i)
+  local span = P.xs.hi - P.xs.lo
+  local digits = math.max(0, math.min(6, 2 - floor(log10(span))))
+  local v, lo, hi = P.values[i], P.lo[i], P.hi[i]
+  local s = fmt("%." .. digits .. "f", v)
+  if is_finite(lo) and is_finite(hi) and hi > lo then
+    s = s .. fmt(" ± %." .. digits .. "f", (hi - lo) / 2)
+  end
+  if P.tags[i] and P.tags[i] ~= "" then s = s .. "  " .. P.tags[i] end
+  return s
+end
+
+-- The plot area of panel P in the box (x0, y0, w, h), leaving extra_right / extra_bottom
+-- for a legend outside: for line and hist panels the y ticks come first (their labels
+-- set the left margin); bar and interval panels have a label per row instead.
+local function panel_layout(P, x0, y0, w, h, extra_right, extra_bottom)
+  local g = {top = y0 + (P.title and 34 or 14)}
+  g.ph = y0 + h - 28 - (P.xlabel and 20 or 0) - #P.notes * 15 - extra_bottom - g.top
+  local right_text = 0
+  if P.kind == "bar" or P.kind == "interval" then
+    local maxl = 0
+    for _, l in ipairs(P.labels) do maxl = math.max(maxl, text_w(l, 12)) end
+    g.left = x0 + 14 + math.min(maxl, w * 0.35)
+    if P.kind == "interval" then
+      for i = 1, #P.values do right_text = math.max(right_text, text_w(interval_text(P, i), 11) + 10) end
+      right_text = math.min(right_text, w * 0.3)
+    end
+  else
+    g.yt, g.ystep = axis_ticks(P.ys, math.max(2, floor(g.ph / 55)))
+    local maxl = 0
+    for _, v in ipairs(g.yt) do maxl = math.max(maxl, text_w(tick_label(v, g.ystep, P.ys.log), 12)) end
+    g.left = x0 + 16 + maxl + (P.ylabel and 22 or 0)
+  end
+  g.right = x0 + w - 18 - extra_right - right_text
+  g.pw = g.right - g.left
+  g.runs = {}
+  if P.kind == "line" then
+    for i, s in ipairs(P.series) do g.runs[i] = screen_runs(P, s, g.left, g.top, g.pw, g.ph) end
+  end
+  return g
+end
+
+-- The legend's entries and size (none when the panel has none).
+local function legend_entries(P)
+  local labels = {}
+  if not P.legend then return labels, 0, 0 end
+  for _, s in ipairs(P.series) do
+    if s.label then labels[#labels + 1] = s end
+  end
+  if #labels == 0 then return labels, 0, 0 end
+  local maxl = 0
+  for _, s in ipairs(labels) do maxl = math.max(maxl, text_w(s.label, 12)) end
+  return labels, 52 + maxl, 10 + 18 * #labels
+end
+
+-- Where the legend goes: inside the corner with the least data, else outside on the
+-- right (narrow legends) or in rows below the axis (wide ones). Returns the layout (redone
+-- when the legend takes room) and the legend {entries=, w=, h=, x=, y=, rows=}.
+local function plan_legend(P, x0, y0, w, h)
+  local g = panel_layout(P, x0, y0, w, h, 0, 0)
+  local labels, lw, lh = legend_entries(P)
+  local L = {entries = labels, w = lw, h = lh}
+  if #labels == 0 then return g, L end
+  local best, pad = huge, 8
+  if lw < g.pw * 0.6 and lh < g.ph * 0.7 then
+    local corners = {
+      {g.left + g.pw - lw - pad, g.top + pad}, {g.left + pad, g.top + pad},
+      {g.left + g.pw - lw - pad, g.top + g.ph - lh - pad}, {g.left + pad, g.top + g.ph - lh - pad}}
+    for _, c in ipairs(corners) do
+      local hits = box_hits(g.runs, c[1] - 4, c[2] - 4, lw + 8, lh + 8)
+      if hits < best then best, L.x, L.y = hits, c[1], c[2] end
     end
   end
-  for _, v in ipairs(yt or {}) do
-    local u = unit(P.ys, v)
-    if u and u >= -1e-9 and u <= 1 + 1e-9 then
-      out[#out + 1] = fmt('<text x="%s" y="%s" text-anchor="end">%s</text>', n1(px0 - 8),
-        n1(py0 + (1 - u) * ph + 4), escape(tick_label(v, ystep, P.ys.log)))
+  if best == 0 then return g, L end
+  if lw <= w * 0.3 and lh <= h * 0.85 then
+    g = panel_layout(P, x0, y0, w, h, lw - 4, 0)
+    L.x, L.y = g.right + 10, g.top
+    return g, L
+  end
+  L.x, L.rows = nil, {}
+  local avail, row, used = w - 40, {}, 0
+  for _, s in ipairs(labels) do
+    local iw = 44 + text_w(s.label, 12) + 18
+    if #row > 0 and used + iw > avail then
+      L.rows[#L.rows + 1] = row
+      row, used = {}, 0
+    end
+    row[#row + 1] = {s = s, x = used}
+    used = used + iw
+  end
+  L.rows[#L.rows + 1] = row
+  return panel_layout(P, x0, y0, w, h, 0, 18 * #L.rows + 8), L
+end
+
+-- A band (the spread around a curve) as filled outlines: along hi, back along lo, one
+-- per stretch of drawable points; a lone point becomes a short bar.
+local function svg_band(out, P, s, g, opacity)
+  local pieces, cur = {}, nil
+  for k = 1, #s.y do
+    local ux = unit(P.xs, s.x[k])
+    local ua, ub = unit(P.ys, s.band.lo[k]), unit(P.ys, s.band.hi[k])
+    if ux and ua and ub then
+      if not cur then cur = {}; pieces[#pieces + 1] = cur end
+      cur[#cur + 1] = {x = g.left + ux * g.pw, lo = g.top + (1 - ua) * g.ph, hi = g.top + (1 - ub) * g.ph}
+    else
+      cur = nil
+    end
+  end
+  local d = {}
+  for _, p in ipairs(pieces) do
+    if #p == 1 then
+      d[#d + 1] = fmt("M%s %sH%sV%sH%sz", n1(p[1].x - 3), n1(p[1].hi), n1(p[1].x + 3), n1(p[1].lo), n1(p[1].x - 3))
+    else
+      for k = 1, #p do d[#d + 1] = (k == 1 and "M" or "L") .. n1(p[k].x) .. " " .. n1(p[k].hi) end
+      for k = #p, 1, -1 do d[#d + 1] = "L" .. n1(p[k].x) .. " " .. n1(p[k].lo) end
+      d[#d + 1] = "z"
+    end
+  end
+  if #d > 0 then
+    out[#out + 1] = fmt('<path class="band" fill="%s" fill-opacity="%.3g" stroke="none" d="%s"/>', s.style.color, opacity, table.concat(d))
+  end
+end
+
+-- One series as one path carrying its whole style: stroke, dashes and markers (at every
+-- point when there are few or markers=true, else at the two ends only).
+local function svg_curve(out, P, s, i, runs)
+  local st = s.style
+  local d, npts = {}, 0
+  for _, r in ipairs(runs) do
+    d[#d + 1] = "M" .. n1(r[1]) .. " " .. n1(r[2])
+    if #r == 2 then d[#d + 1] = "h0.01" end -- a lone point still shows (round cap)
+    for k = 3, #r - 1, 2 do d[#d + 1] = "L" .. n1(r[k]) .. " " .. n1(r[k + 1]) end
+    npts = npts + #r // 2
+  end
+  local m = marker_ref(out, st)
+  local mid = (P.markers or npts <= 40) and fmt(' marker-mid="%s"', m) or ""
+  out[#out + 1] = fmt('<path class="series" fill="none" stroke="%s" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"%s marker-start="%s"%s marker-end="%s" d="%s"><title>%s</title></path>',
+    st.color, dash_attr(st), m, mid, m, table.concat(d, ""), escape(s.label or ("series " .. i)))
+end
+
+local function svg_lines(out, P, g)
+  -- bands first, under every curve; fainter the more there are, so where a dozen
+  -- overlap the curves still read
+  local nb = 0
+  for _, s in ipairs(P.series) do if s.band then nb = nb + 1 end end
+  for _, s in ipairs(P.series) do
+    if s.band then svg_band(out, P, s, g, math.max(0.06, math.min(0.16, 0.9 / nb))) end
+  end
+  for i, s in ipairs(P.series) do svg_curve(out, P, s, i, g.runs[i]) end
+end
+
+local function svg_hist(out, P, g)
+  local base = P.ys.log and 0 or unit(P.ys, 0)
+  local d = {}
+  for i, c in ipairs(P.counts) do
+    local u = unit(P.ys, c)
+    if u and c > 0 then
+      local xa = g.left + unit(P.xs, P.edges[i]) * g.pw
+      local xb = g.left + unit(P.xs, P.edges[i + 1]) * g.pw
+      local ya, yb = g.top + (1 - u) * g.ph, g.top + (1 - base) * g.ph
+      d[#d + 1] = fmt("M%s %sH%sV%sH%sz", n1(xa), n1(yb), n1(xb), n1(ya), n1(xa))
+    end
+  end
+  out[#out + 1] = fmt('<path class="bars" fill="%s" fill-opacity="0.85" stroke="#ffffff" stroke-width="%s" d="%s"/>',
+    COLORS[1], #P.counts > g.pw / 3 and "0" or "0.6", table.concat(d))
+end
+
+-- A bar's value: right of its end when there is room, else inside it (or left of a
+-- negative one).
+local function svg_bar_value(out, P, g, v, u, cy)
+  local vl = value_label(v)
+  local xe = g.left + u * g.pw
+  if v >= 0 and g.right - xe > text_w(vl, 11) + 6 then
+    out[#out + 1] = fmt('<text x="%s" y="%s" font-size="11" fill="#444444">%s</text>', n1(xe + 4), n1(cy + 4), escape(vl))
+  elseif v >= 0 then
+    out[#out + 1] = fmt('<text x="%s" y="%s" font-size="11" fill="#ffffff" text-anchor="end">%s</text>', n1(xe - 4), n1(cy + 4), escape(vl))
+  else
+    out[#out + 1] = fmt('<text x="%s" y="%s" font-size="11" fill="#444444" text-anchor="end">%s</text>', n1(math.max(xe - 4, g.left + 30)), n1(cy + 4), escape(vl))
+  end
+end
+
+local function svg_bars(out, P, g)
+  local slot = g.ph / #P.values
+  local bh = math.min(28, slot * 0.72)
+  local base = P.xs.log and 0 or unit(P.xs, 0)
+  out[#out + 1] = '<g font-size="12" fill="#222222">'
+  for i, v in ipairs(P.values) do
+    local cy = g.top + slot * (i - 0.5)
+    local label = P.labels[i]
+    out[#out + 1] = fmt('<text x="%s" y="%s" text-anchor="end">%s</text>', n1(g.left - 8), n1(cy + 4), escape(label))
+    local u = unit(P.xs, v)
+    if u then
+      local xa, xb = g.left + base * g.pw, g.left + u * g.pw
+      if xb < xa then xa, xb = xb, xa end
+      out[#out + 1] = fmt('<rect class="bar" x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s</title></rect>',
+        n1(xa), n1(cy - bh / 2), n1(math.max(xb - xa, 0.5)), n1(bh), v < 0 and COLORS[2] or COLORS[1], escape(label .. ": " .. value_label(v)))
+      svg_bar_value(out, P, g, v, u, cy)
     end
   end
   out[#out + 1] = '</g>'
+  if base > 0 and base < 1 then
+    out[#out + 1] = fmt('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#333333"/>', n1(g.left + base * g.pw), n1(g.top), n1(g.left + base * g.pw), n1(g.top + g.ph))
+  end
+end
+
+-- Rows of estimates: a faint guide from the label, the error bar (with caps), the
+-- estimate as the row's marker in the palette's style i (the colour and shape its curves
+-- have in other panels), and the numbers right of the frame.
+local function svg_intervals(out, P, g)
+  local slot = g.ph / #P.values
+  out[#out + 1] = '<g font-size="12" fill="#222222">'
+  for i, v in ipairs(P.values) do
+    local cy = g.top + slot * (i - 0.5)
+    local st = style(i)
+    out[#out + 1] = fmt('<text x="%s" y="%s" text-anchor="end">%s</text>', n1(g.left - 8), n1(cy + 4), escape(P.labels[i]))
+    out[#out + 1] = fmt('<line class="guide" x1="%s" y1="%s" x2="%s" y2="%s" stroke="#eeeeee" stroke-width="1"/>', n1(g.left), n1(cy), n1(g.right), n1(cy))
+    local ua, ub, u = unit(P.xs, P.lo[i]), unit(P.xs, P.hi[i]), unit(P.xs, v)
+    if ua and ub and P.hi[i] > P.lo[i] then
+      local xa, xb, c = g.left + ua * g.pw, g.left + ub * g.pw, math.min(5, slot * 0.3)
+      out[#out + 1] = fmt('<path class="errorbar" fill="none" stroke="%s" stroke-width="1.6" d="M%s %sH%sM%s %sV%sM%s %sV%s"><title>%s: %s to %s</title></path>',
+        st.color, n1(xa), n1(cy), n1(xb), n1(xa), n1(cy - c), n1(cy + c), n1(xb), n1(cy - c), n1(cy + c),
+        escape(P.labels[i]), value_label(P.lo[i]), value_label(P.hi[i]))
+    end
+    if u then
+      out[#out + 1] = fmt('<path class="point" fill="%s" stroke="#ffffff" stroke-width="0.8" d="%s"><title>%s: %s</title></path>',
+        st.color, marker_path(st.marker, g.left + u * g.pw, cy, 4), escape(P.labels[i]), value_label(v))
+    end
+    out[#out + 1] = fmt('<text x="%s" y="%s" font-size="11" fill="#444444">%s</text>', n1(g.right + 8), n1(cy + 4), escape(interval_text(P, i)))
+  end
+  out[#out + 1] = '</g>'
+end
+
+-- Frame, ticks, axis labels and notes.
+local function svg_frame(out, P, g, x0)
+  out[#out + 1] = fmt('<rect x="%s" y="%s" width="%s" height="%s" fill="none" stroke="#333333" stroke-width="1"/>',
+    n1(g.left), n1(g.top), n1(g.pw), n1(g.ph))
+  svg_ticks(out, P, g)
+  if P.xlabel then
+    out[#out + 1] = fmt('<text x="%s" y="%s" text-anchor="middle" fill="#111111">%s</text>',
+      n1(g.left + g.pw / 2), n1(g.top + g.ph + 40), escape(P.xlabel))
+  end
+  if P.ylabel and g.yt then
+    local cx, cy = x0 + 16, g.top + g.ph / 2
+    out[#out + 1] = fmt('<text x="%s" y="%s" text-anchor="middle" fill="#111111" transform="rotate(-90 %s %s)">%s</text>',
+      n1(cx), n1(cy), n1(cx), n1(cy), escape(P.ylabel))
+  end
+  for i, note in ipairs(P.notes) do
+    out[#out + 1] = fmt('<text class="note" x="%s" y="%s" font-size="11" fill="#666666">%s</text>',
+      n1(g.left), n1(g.top + g.ph + (P.xlabel and 40 or 22) + 15 * i), escape(note))
+  end
+end
+
+local function svg_legend(out, P, g, L, x0)
+  if L.rows then
+    out[#out + 1] = '<g class="legend" font-size="12">'
+    local base = g.top + g.ph + (P.xlabel and 40 or 22) + 15 * #P.notes + 18
+    for r, row in ipairs(L.rows) do
+      local yy = base + 18 * (r - 1)
+      for _, item in ipairs(row) do
+        local xx = x0 + 20 + item.x
+        svg_swatch(out, item.s.style, xx + 14, yy)
+        out[#out + 1] = fmt('<text x="%s" y="%s" fill="#222222">%s</text>', n1(xx + 34), n1(yy + 4), escape(item.s.label))
+      end
+    end
+    out[#out + 1] = '</g>'
+  elseif L.x then
+    out[#out + 1] = '<g class="legend" font-size="12">'
+    out[#out + 1] = fmt('<rect x="%s" y="%s" width="%s" height="%s" rx="3" fill="#ffffff" fill-opacity="0.9" stroke="#cccccc"/>',
+      n1(L.x), n1(L.y), n1(L.w), n1(L.h))
+    for k, s in ipairs(L.entries) do
+      local yy = L.y + 14 + 18 * (k - 1)
+      svg_swatch(out, s.style, L.x + 22, yy)
+      out[#out + 1] = fmt('<text x="%s" y="%s" fill="#222222">%s</text>', n1(L.x + 42), n1(yy + 4), escape(s.label))
+    end
+    out[#out + 1] = '</g>'
+  end
 end
 
 local clip_counter = 0
@@ -733,210 +1157,24 @@ local clip_counter = 0
 local function svg_panel(out, P, x0, y0, w, h)
   clip_counter = clip_counter + 1
   local clip = "actrun-clip-" .. clip_counter
-  out[#out + 1] = fmt('<g class="panel">')
-  local legend_w, legend_h, labels = 0, 0, {}
-  if P.legend then
-    for _, s in ipairs(P.series) do
-      if s.label then labels[#labels + 1] = s end
-    end
-    if #labels > 0 then
-      local maxl = 0
-      for _, s in ipairs(labels) do maxl = math.max(maxl, text_w(s.label, 12)) end
-      legend_w, legend_h = 52 + maxl, 10 + 18 * #labels
-    end
-  end
-  -- the plot area, leaving room on the right or below for a legend outside
-  local function layout(extra_right, extra_bottom)
-    local g = {top = y0 + (P.title and 34 or 14)}
-    g.ph = y0 + h - 28 - (P.xlabel and 20 or 0) - #P.notes * 15 - extra_bottom - g.top
-    if P.kind == "bar" then
-      local maxl = 0
-      for _, l in ipairs(P.labels) do maxl = math.max(maxl, text_w(l, 12)) end
-      g.left = x0 + 14 + math.min(maxl, w * 0.35)
-    else -- y ticks first: their labels set the left margin
-      g.yt, g.ystep = axis_ticks(P.ys, math.max(2, floor(g.ph / 55)))
-      local maxl = 0
-      for _, v in ipairs(g.yt) do maxl = math.max(maxl, text_w(tick_label(v, g.ystep, P.ys.log), 12)) end
-      g.left = x0 + 16 + maxl + (P.ylabel and 22 or 0)
-    end
-    g.right = x0 + w - 18 - extra_right
-    g.pw = g.right - g.left
-    g.runs = {}
-    if P.kind == "line" then
-      for i, s in ipairs(P.series) do g.runs[i] = screen_runs(P, s, g.left, g.top, g.pw, g.ph) end
-    end
-    return g
-  end
-  local g = layout(0, 0)
-  -- legend: inside the corner with the least data, else outside on the right (narrow
-  -- legends) or in rows below the axis (wide ones)
-  local lx, ly, legend_rows
-  if legend_w > 0 then
-    local best, bestx, besty = huge, nil, nil
-    local pad = 8
-    local corners = {
-      {g.left + g.pw - legend_w - pad, g.top + pad}, {g.left + pad, g.top + pad},
-      {g.left + g.pw - legend_w - pad, g.top + g.ph - legend_h - pad}, {g.left + pad, g.top + g.ph - legend_h - pad}}
-    if legend_w < g.pw * 0.6 and legend_h < g.ph * 0.7 then
-      for _, c in ipairs(corners) do
-        local hits = box_hits(g.runs, c[1] - 4, c[2] - 4, legend_w + 8, legend_h + 8)
-        if hits < best then best, bestx, besty = hits, c[1], c[2] end
-      end
-    end
-    if best == 0 then
-      lx, ly = bestx, besty
-    elseif legend_w <= w * 0.28 and legend_h <= h * 0.8 then
-      g = layout(legend_w - 4, 0)
-      lx, ly = g.right + 10, g.top
-    else
-      legend_rows = {}
-      local avail, row, used = w - 40, {}, 0
-      for _, s in ipairs(labels) do
-        local iw = 44 + text_w(s.label, 12) + 18
-        if #row > 0 and used + iw > avail then
-          legend_rows[#legend_rows + 1] = row
-          row, used = {}, 0
-        end
-        row[#row + 1] = {s = s, x = used}
-        used = used + iw
-      end
-      legend_rows[#legend_rows + 1] = row
-      g = layout(0, 18 * #legend_rows + 8)
-    end
-  end
-  local left, right, top, pw, ph = g.left, g.right, g.top, g.pw, g.ph
-  local yt, ystep, runs_list = g.yt, g.ystep, g.runs
-  local xt, xstep = ticks(P.xs.lo, P.xs.hi, P.xs.log, math.max(2, floor(pw / 75)))
+  out[#out + 1] = '<g class="panel">'
+  local g, L = plan_legend(P, x0, y0, w, h)
+  g.xt, g.xstep = axis_ticks(P.xs, math.max(2, floor(g.pw / 75)))
   if P.title then
     out[#out + 1] = fmt('<text x="%s" y="%s" text-anchor="middle" font-size="15" font-weight="bold" fill="#111111">%s</text>',
       n1(x0 + w / 2), n1(y0 + 22), escape(P.title))
   end
-  -- plot area and grid
   out[#out + 1] = fmt('<defs><clipPath id="%s"><rect x="%s" y="%s" width="%s" height="%s"/></clipPath></defs>',
-    clip, n1(left - 4), n1(top - 4), n1(pw + 8), n1(ph + 8)) -- a line on the border stays whole
-  if P.kind ~= "bar" then
-    svg_axes_text(out, P, left, top, pw, ph, xt, xstep, yt, ystep)
-  else
-    svg_axes_text(out, P, left, top, pw, ph, xt, xstep, nil, nil)
-  end
+    clip, n1(g.left - 6), n1(g.top - 6), n1(g.pw + 12), n1(g.ph + 12)) -- a line or marker on the border stays whole
+  svg_grid_lines(out, P, g)
   out[#out + 1] = fmt('<g clip-path="url(#%s)">', clip)
-  if P.kind == "line" then
-    for i, s in ipairs(P.series) do
-      local st = s.style
-      local d = {}
-      for _, r in ipairs(runs_list[i]) do
-        d[#d + 1] = "M" .. n1(r[1]) .. " " .. n1(r[2])
-        if #r == 2 then d[#d + 1] = "h0.01" end -- a lone point still shows (round cap)
-        for k = 3, #r - 1, 2 do d[#d + 1] = "L" .. n1(r[k]) .. " " .. n1(r[k + 1]) end
-      end
-      out[#out + 1] = fmt('<path class="series" fill="none" stroke="%s" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"%s d="%s"><title>%s</title></path>',
-        st.color, st.dash and fmt(' stroke-dasharray="%s"', st.dash) or "", table.concat(d, ""), escape(s.label or ("series " .. i)))
-      if P.markers then
-        local m = {}
-        for _, r in ipairs(runs_list[i]) do
-          for k = 1, #r - 1, 2 do m[#m + 1] = marker_path(i, r[k], r[k + 1]) end
-        end
-        out[#out + 1] = fmt('<path class="markers" fill="%s" stroke="#ffffff" stroke-width="0.8" d="%s"/>', st.color, table.concat(m))
-      end
-    end
-  elseif P.kind == "hist" then
-    local base = P.ys.log and 0 or unit(P.ys, 0)
-    local d = {}
-    for i, c in ipairs(P.counts) do
-      local u = unit(P.ys, c)
-      if u and c > 0 then
-        local xa = left + unit(P.xs, P.edges[i]) * pw
-        local xb = left + unit(P.xs, P.edges[i + 1]) * pw
-        local ya, yb = top + (1 - u) * ph, top + (1 - base) * ph
-        d[#d + 1] = fmt("M%s %sH%sV%sH%sz", n1(xa), n1(yb), n1(xb), n1(ya), n1(xa))
-      end
-    end
-    out[#out + 1] = fmt('<path class="bars" fill="%s" fill-opacity="0.85" stroke="#ffffff" stroke-width="%s" d="%s"/>',
-      COLORS[1], #P.counts > pw / 3 and "0" or "0.6", table.concat(d))
-  end
+  if P.kind == "line" then svg_lines(out, P, g)
+  elseif P.kind == "hist" then svg_hist(out, P, g) end
   out[#out + 1] = '</g>'
-  if P.kind == "bar" then
-    local n = #P.values
-    local slot = ph / n
-    local bh = math.min(28, slot * 0.72)
-    local base = P.xs.log and 0 or unit(P.xs, 0)
-    out[#out + 1] = '<g font-size="12" fill="#222222">'
-    for i, v in ipairs(P.values) do
-      local cy = top + slot * (i - 0.5)
-      local label = P.labels[i]
-      out[#out + 1] = fmt('<text x="%s" y="%s" text-anchor="end">%s</text>', n1(left - 8), n1(cy + 4), escape(label))
-      local u = unit(P.xs, v)
-      if u then
-        local xa, xb = left + base * pw, left + u * pw
-        if xb < xa then xa, xb = xb, xa end
-        out[#out + 1] = fmt('<rect class="bar" x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s</title></rect>',
-          n1(xa), n1(cy - bh / 2), n1(math.max(xb - xa, 0.5)), n1(bh), v < 0 and COLORS[2] or COLORS[1], escape(label .. ": " .. value_label(v)))
-        local vl = value_label(v)
-        local outside_room = right - (left + u * pw)
-        if v >= 0 and outside_room > text_w(vl, 11) + 6 then
-          out[#out + 1] = fmt('<text x="%s" y="%s" font-size="11" fill="#444444">%s</text>', n1(left + u * pw + 4), n1(cy + 4), escape(vl))
-        elseif v >= 0 then
-          out[#out + 1] = fmt('<text x="%s" y="%s" font-size="11" fill="#ffffff" text-anchor="end">%s</text>', n1(left + u * pw - 4), n1(cy + 4), escape(vl))
-        else
-          out[#out + 1] = fmt('<text x="%s" y="%s" font-size="11" fill="#444444" text-anchor="end">%s</text>', n1(math.max(left + u * pw - 4, left + 30)), n1(cy + 4), escape(vl))
-        end
-      end
-    end
-    out[#out + 1] = '</g>'
-    if base > 0 and base < 1 then
-      out[#out + 1] = fmt('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#333333"/>', n1(left + base * pw), n1(top), n1(left + base * pw), n1(top + ph))
-    end
-  end
-  -- frame, ticks, labels
-  out[#out + 1] = fmt('<rect x="%s" y="%s" width="%s" height="%s" fill="none" stroke="#333333" stroke-width="1"/>',
-    n1(left), n1(top), n1(pw), n1(ph))
-  svg_ticks(out, P, left, top, pw, ph, xt, xstep, P.kind ~= "bar" and yt or nil, ystep)
-  if P.xlabel then
-    out[#out + 1] = fmt('<text x="%s" y="%s" text-anchor="middle" fill="#111111">%s</text>',
-      n1(left + pw / 2), n1(top + ph + 40), escape(P.xlabel))
-  end
-  if P.ylabel and P.kind ~= "bar" then
-    local cx, cy = x0 + 16, top + ph / 2
-    out[#out + 1] = fmt('<text x="%s" y="%s" text-anchor="middle" fill="#111111" transform="rotate(-90 %s %s)">%s</text>',
-      n1(cx), n1(cy), n1(cx), n1(cy), escape(P.ylabel))
-  end
-  for i, note in ipairs(P.notes) do
-    out[#out + 1] = fmt('<text class="note" x="%s" y="%s" font-size="11" fill="#666666">%s</text>',
-      n1(left), n1(top + ph + (P.xlabel and 40 or 22) + 15 * i), escape(note))
-  end
-  if legend_rows then
-    out[#out + 1] = '<g class="legend" font-size="12">'
-    local base = top + ph + (P.xlabel and 40 or 22) + 15 * #P.notes + 18
-    for r, row in ipairs(legend_rows) do
-      local yy = base + 18 * (r - 1)
-      for _, item in ipairs(row) do
-        local st, xx = item.s.style, x0 + 20 + item.x
-        out[#out + 1] = fmt('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2.2" stroke-linecap="round"%s/>',
-          n1(xx), n1(yy), n1(xx + 28), n1(yy), st.color, st.dash and fmt(' stroke-dasharray="%s"', st.dash) or "")
-        if P.markers then
-          out[#out + 1] = fmt('<path fill="%s" stroke="#ffffff" stroke-width="0.8" d="%s"/>', st.color, marker_path(st.index, xx + 14, yy))
-        end
-        out[#out + 1] = fmt('<text x="%s" y="%s" fill="#222222">%s</text>', n1(xx + 34), n1(yy + 4), escape(item.s.label))
-      end
-    end
-    out[#out + 1] = '</g>'
-  end
-  if lx then
-    out[#out + 1] = '<g class="legend" font-size="12">'
-    out[#out + 1] = fmt('<rect x="%s" y="%s" width="%s" height="%s" rx="3" fill="#ffffff" fill-opacity="0.9" stroke="#cccccc"/>',
-      n1(lx), n1(ly), n1(legend_w), n1(legend_h))
-    for k, s in ipairs(labels) do
-      local yy = ly + 14 + 18 * (k - 1)
-      local st = s.style
-      out[#out + 1] = fmt('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2.2" stroke-linecap="round"%s/>',
-        n1(lx + 8), n1(yy), n1(lx + 36), n1(yy), st.color, st.dash and fmt(' stroke-dasharray="%s"', st.dash) or "")
-      if P.markers then
-        out[#out + 1] = fmt('<path fill="%s" stroke="#ffffff" stroke-width="0.8" d="%s"/>', st.color, marker_path(st.index, lx + 22, yy))
-      end
-      out[#out + 1] = fmt('<text x="%s" y="%s" fill="#222222">%s</text>', n1(lx + 42), n1(yy + 4), escape(s.label))
-    end
-    out[#out + 1] = '</g>'
-  end
+  if P.kind == "bar" then svg_bars(out, P, g)
+  elseif P.kind == "interval" then svg_intervals(out, P, g) end
+  svg_frame(out, P, g, x0)
+  svg_legend(out, P, g, L, x0)
   out[#out + 1] = '</g>'
 end
 
@@ -1079,7 +1317,7 @@ end
 -- any that would overlap the previous one) and the axis label, appended to out. colof
 -- maps a tick's position in [0, 1] to its column (1..cols).
 local function x_axis(out, P, T, m, cols, W, colof)
-  local xt, xstep = ticks(P.xs.lo, P.xs.hi, P.xs.log, math.max(2, floor(cols / 12)))
+  local xt, xstep = axis_ticks(P.xs, math.max(2, floor(cols / 12)))
   local axis, lab_line = {}, {}
   for k = 1, cols do axis[k] = T.ascii and "-" or "─" end
   for k = 1, W do lab_line[k] = " " end
@@ -1255,8 +1493,43 @@ local function term_bar_panel(P, T)
   return out
 end
 
+-- Interval rows in the terminal: the error bar as a rule, the estimate as a dot, the
+-- numbers after it.
+local function term_interval_panel(P, T)
+  local W = T.width
+  local out = {}
+  if P.title then out[#out + 1] = center(P.title, W) end
+  local m, tw = 1, 0
+  for i, l in ipairs(P.labels) do
+    m = math.max(m, visible_len(l))
+    tw = math.max(tw, visible_len(interval_text(P, i)))
+  end
+  m = math.min(m, math.max(8, W // 3))
+  local cols = math.max(4, W - m - 3 - tw)
+  local function col(v)
+    local u = unit(P.xs, v)
+    return u and math.max(1, math.min(cols, floor(u * (cols - 1) + 0.5) + 1)) or nil
+  end
+  for i, v in ipairs(P.values) do
+    local st = style(i)
+    local cells = {}
+    for k = 1, cols do cells[k] = " " end
+    local a, b, c = col(P.lo[i]), col(P.hi[i]), col(v)
+    if a and b then for k = a, b do cells[k] = T.ascii and "-" or "─" end end
+    if c then cells[c] = ansi(st.ansi, T.ascii and st.mark or "●", T.color) end
+    local label = P.labels[i]
+    if visible_len(label) > m then label = label:sub(1, m - 1) .. "~" end
+    out[#out + 1] = string.rep(" ", m - visible_len(label)) .. label .. " " .. (T.ascii and "|" or "│")
+      .. table.concat(cells) .. " " .. interval_text(P, i)
+  end
+  x_axis(out, P, T, m, cols, W, function(u) return math.max(1, math.min(cols, floor(u * (cols - 1) + 0.5) + 1)) end)
+  for _, n in ipairs(P.notes) do out[#out + 1] = string.rep(" ", m + 2) .. n end
+  return out
+end
+
 local function term_panel(P, T)
   if P.kind == "bar" then return term_bar_panel(P, T) end
+  if P.kind == "interval" then return term_interval_panel(P, T) end
   return term_xy_panel(P, T)
 end
 
@@ -1313,7 +1586,7 @@ local function render(fname, panels, columns, o, title)
     local head, foot = 0, 0
     for c = 0, columns - 1 do
       local P = panels[r * columns + c + 1]
-      if P and P.kind ~= "bar" then
+      if P and P.kind ~= "bar" and P.kind ~= "interval" then
         local h, f = term_xy_measure(P, {width = pw, color = T.color, ascii = T.ascii})
         head, foot = math.max(head, h), math.max(foot, f)
       end
@@ -1388,8 +1661,9 @@ local function prepare_panel(fname, spec, i)
     local P = prepare_hist(pname, spec.data, spec)
     return P
   elseif t == "bar" then return prepare_bar(pname, spec)
+  elseif t == "interval" then return prepare_interval(pname, spec)
   end
-  fail(fname, "panel %d: unknown type '%s' (line, hist or bar)", i, tostring(t))
+  fail(fname, "panel %d: unknown type '%s' (line, hist, bar or interval)", i, tostring(t))
 end
 
 local GRID_SET = make_set({"plots", "columns", "file", "title", "width", "height", "ascii", "print", "color"})

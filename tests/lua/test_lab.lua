@@ -480,19 +480,32 @@ test("plots: compare's panels and plot_depth's log10 lines reach actrun.plot", f
   eq(#calls, 1)
   eq(calls[1][1], "grid")
   eq(calls[1][2].file, "cmp.svg")
-  local line, bar = calls[1][2].plots[1], calls[1][2].plots[2]
-  eq(#line.series, 2)
-  eq(line.series[1].label, summary[1].activation)
-  eq(line.series[1].x, {1, 2, 3})
+  local acc, train, testl = table.unpack(calls[1][2].plots)
+  -- accuracy in % with the summary's 95% CI, best first
+  eq(acc.type, "interval")
+  eq(acc.labels, {summary[1].activation, summary[2].activation})
+  near(acc.values[1], 100 * summary[1].mean, 1e-9)
+  near(acc.lo[1], 100 * summary[1].ci95[1], 1e-9)
+  near(acc.hi[2], 100 * summary[2].ci95[2], 1e-9)
+  eq(acc.tags[1], "best")
+  eq(acc.tags[2], summary[2].tied_with_best and "= best" or "")
+  -- per-epoch means over seeds, a min-max band with 2 seeds
+  eq(train.type, "line")
+  eq(#train.series, 2)
+  eq(train.series[1].label, summary[1].activation)
+  eq(train.series[1].x, {1, 2, 3})
   local a = summary[1].activation
   local r1, r2
   for _, r in ipairs(rows) do
     if r.activation == a then if r1 then r2 = r else r1 = r end end
   end
-  near(line.series[1].y[2], (r1.history[2].loss + r2.history[2].loss) / 2, 1e-12)
-  eq(bar.labels, {summary[1].activation, summary[2].activation})
-  eq(bar.values[1], summary[1].test_accuracy)
-  -- without plot.grid: the curves in the file, the bars beside it
+  near(train.series[1].y[2], (r1.history[2].loss + r2.history[2].loss) / 2, 1e-12)
+  near(train.series[1].band.lo[2], math.min(r1.history[2].loss, r2.history[2].loss), 1e-12)
+  near(train.series[1].band.hi[2], math.max(r1.history[2].loss, r2.history[2].loss), 1e-12)
+  -- the test loss after each epoch: the last one is the run's final test loss
+  eq(testl.title, "test loss")
+  near(testl.series[1].y[3], (r1.test_loss + r2.test_loss) / 2, 1e-9)
+  -- without plot.grid: the curves in the file, the accuracies beside it
   local calls2 = with_fake_plot(function()
     lab.compare{activations = {"relu"}, model = function(a) return nn.mlp{2, 4, 2, activation = a} end,
       data = {train = {X = X, y = y}, test = {X = X, y = y}}, plot = "c.svg", quiet = true}

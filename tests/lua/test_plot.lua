@@ -149,7 +149,7 @@ test("line SVG: well-formed, title, escaped legend labels, one path per series",
   T.truthy(svg:find(">relu<", 1, true), "legend label")
   T.truthy(svg:find(">epoch<", 1, true) and svg:find(">loss<", 1, true), "axis labels")
   eq(count(svg, '<path class="series"'), 2, "series paths")
-  eq(count(svg, '<path class="markers"'), 2, "marker paths")
+  eq(count(svg, 'marker%-mid="url%(#actrun%-mk%-'), 2, "markers at every point (markers=true)")
   T.truthy(svg:find('stroke-dasharray', 1, true), "the second series is dashed")
   -- the NaN splits series 2 in two pieces: points 1-3 and 5-6
   local paths = series_paths(svg)
@@ -495,6 +495,141 @@ test("grid: panels side by side in one SVG, a line option table reused as a pane
   T.truthy(lines <= 14, "fits the height")
 end)
 
+---------------------------------------------------------------------------------------
+-- Figures a reader can trust: every series its own style, estimates with error bars on
+-- a zoomed axis, spreads as bands that are not series.
+
+-- The elements of an SVG with class="series" (any tag) and their attributes.
+local function series_elements(svg)
+  local list = {}
+  for tag in svg:gmatch("<%a+[^>]-%sclass=\"series\"[^>]*>") do
+    local attrs = {}
+    for k, v in tag:gmatch('([%w:%-]+)="([^"]*)"') do attrs[k] = v end
+    list[#list + 1] = attrs
+  end
+  return list
+end
+
+-- The shape a <marker> draws, by the id a series refers to with url(#id).
+local function marker_shape(svg, ref)
+  local id = ref and ref:match("^url%(#(.-)%)$")
+  if not id then return nil end
+  local a = svg:find('<marker id="' .. id:gsub("%-", "%%-") .. '"')
+  if not a then return nil end
+  return svg:match('<path d="([^"]*)"', a)
+end
+
+-- (stroke, dash, marker shape) of every series element; the shape comes from the
+-- <marker> the series refers to.
+local function style_triples(svg)
+  local triples = {}
+  for _, e in ipairs(series_elements(svg)) do
+    local shape = marker_shape(svg, e["marker-start"] or e["marker-mid"] or e["marker-end"])
+    T.truthy(shape, "the series' marker is defined in <defs>")
+    triples[#triples + 1] = {stroke = e.stroke, dash = e["stroke-dasharray"] or "", marker = shape}
+  end
+  return triples
+end
+
+local function many_series(n, band)
+  local series = {}
+  for i = 1, n do
+    local y, lo, hi = {}, {}, {}
+    for e = 1, 6 do
+      y[e] = 2 / e + 0.02 * i
+      lo[e], hi[e] = y[e] - 0.01, y[e] + 0.01
+    end
+    series[i] = {x = {1, 2, 3, 4, 5, 6}, y = y, label = "act" .. i, band = band and {lo = lo, hi = hi} or nil}
+  end
+  return series
+end
+
+test("styles: 13 series are 13 class=\"series\" paths with distinct (stroke, dash, marker)", function()
+  local path = tmp("thirteen.svg")
+  plot.line{series = many_series(13, true), title = "loss", xlabel = "epoch", pad = true, file = path}
+  local svg = read(path)
+  T.truthy(check_xml(svg))
+  local triples = style_triples(svg)
+  eq(#triples, 13, "one series element per curve (bands and legend swatches are not series)")
+  for i = 1, 13 do
+    for j = i + 1, 13 do
+      local a, b = triples[i], triples[j]
+      T.truthy(a.stroke ~= b.stroke or a.dash ~= b.dash or a.marker ~= b.marker,
+        ("series %d and %d share stroke, dash and marker"):format(i, j))
+    end
+  end
+  -- every series has a marker and its legend entry
+  for _, e in ipairs(series_elements(svg)) do
+    T.truthy(e["marker-start"] and e["marker-end"], "markers at the ends")
+  end
+  for i = 1, 13 do T.truthy(svg:find(">act" .. i .. "<", 1, true), "legend names act" .. i) end
+  -- bands: one per series, filled, never a series
+  eq(count(svg, 'class="band"'), 13)
+  for tag in svg:gmatch('<[^>]-class="band"[^>]*>') do
+    T.truthy(not tag:find("series", 1, true), "a band is not a series")
+  end
+end)
+
+test("styles: the palette keeps 24 series apart, and series of one colour differ in dash and marker", function()
+  local path = tmp("many.svg")
+  plot.line{series = many_series(24), file = path, width = 1000, height = 700}
+  local svg = read(path)
+  local triples = style_triples(svg)
+  eq(#triples, 24)
+  local seen = {}
+  for i, t in ipairs(triples) do
+    local key = t.stroke .. "|" .. t.dash .. "|" .. t.marker
+    T.truthy(not seen[key], "series " .. i .. " repeats series " .. tostring(seen[key]))
+    seen[key] = i
+    for j = 1, i - 1 do
+      if triples[j].stroke == t.stroke then
+        T.truthy(triples[j].dash ~= t.dash and triples[j].marker ~= t.marker,
+          ("series %d and %d: one colour, so dash and marker must both differ"):format(j, i))
+      end
+    end
+  end
+  eq(#plot.palette.colors, 8)
+  T.truthy(#plot.palette.dashes >= 4 and #plot.palette.markers >= 6)
+end)
+
+test("interval: estimates with error bars on a zoomed axis, tags, terminal", function()
+  local path = tmp("acc.svg")
+  local values, lo, hi, labels = {}, {}, {}, {}
+  for i = 1, 13 do
+    values[i] = 88.6 - 0.2 * i
+    lo[i], hi[i] = values[i] - 0.3, values[i] + 0.3
+    labels[i] = "act" .. i
+  end
+  local tags = {}
+  for i = 1, 13 do tags[i] = i == 1 and "best" or i <= 3 and "= best" or "" end
+  plot.grid{plots = {{type = "interval", labels = labels, values = values, lo = lo, hi = hi,
+    tags = tags, title = "test accuracy", xlabel = "test accuracy (%)",
+    note = {"error bars: 95% CI", "= best: tied with the best"}}},
+    columns = 1, file = path}
+  local svg = read(path)
+  T.truthy(check_xml(svg))
+  eq(count(svg, 'class="errorbar"'), 13, "an error bar per estimate")
+  eq(#series_elements(svg), 0, "error bars and points are not series")
+  eq(count(svg, ">[%d.]+ ± 0%.30  = best<"), 2, "tie marker on the tied rows")
+  T.truthy(svg:find(" best</text>", 1, true))
+  -- the axis is zoomed to the data: its tick labels stay within the intervals' span
+  local f = frames(svg)[1]
+  local ticks = {}
+  for x, y, label in svg:gmatch('<text x="([%d.]+)" y="([%d.]+)" text%-anchor="middle">([%d.]+)</text>') do
+    if math.abs(tonumber(y) - (f.y + f.h + 19)) < 0.5 then ticks[#ticks + 1] = tonumber(label) end
+  end
+  T.truthy(#ticks >= 2, "x tick labels found")
+  for _, v in ipairs(ticks) do
+    T.truthy(v > 80 and v < 90, "tick " .. v .. " inside the zoomed 80-90 axis (not from 0)")
+  end
+  -- an error bar is one path from lo to hi with caps
+  local d = svg:match('class="errorbar"[^>]- d="M([%d.]+) [%d.]+H([%d.]+)')
+  T.truthy(d, "error bar path")
+  local text = plot.grid{plots = {{type = "interval", labels = {"a", "b"}, values = {85, 86},
+    lo = {84, 85.5}, hi = {86, 86.5}}}, width = 60, height = 10, print = false, color = false}
+  T.truthy(text:find("a │", 1, true) and text:find("86.00 ± 0.50", 1, true), text)
+end)
+
 test("files: written atomically, overwritten, no temporaries left", function()
   local path = tmp("atomic.svg")
   plot.line{series = {{y = {1, 2}}}, file = path}
@@ -527,12 +662,12 @@ test("errors: plot.line arguments", function()
   expect_error(function() plot.line{series = {{y = "abc"}}} end,
     L .. "series 1 y expected an array of numbers or a 1-D tensor, got a string")
   expect_error(function() plot.line{series = {{y = {1}, colour = "red"}}} end,
-    L .. "series 1: unknown field 'colour' (allowed: label, x, y)")
+    L .. "series 1: unknown field 'colour' (allowed: band, label, x, y)")
   expect_error(function() plot.line{series = {{y = {1}, label = {}}}} end,
     L .. "series 1 label expected a string, got a table")
   expect_error(function() plot.line{series = {{y = {1}}}, titel = "x"} end,
-    L .. "unknown option 'titel' (allowed: ascii, color, file, height, legend, markers, print,"
-      .. " series, title, type, width, xlabel, xlog, xrange, ylabel, ylog, yrange)")
+    L .. "unknown option 'titel' (allowed: ascii, color, file, height, legend, markers, pad,"
+      .. " print, series, title, type, width, xlabel, xlog, xrange, ylabel, ylog, yrange)")
   expect_error(function() plot.line{series = {{y = {nan, 1 / 0}}}} end, L .. "no finite values to plot")
   expect_error(function() plot.line{series = {{y = {-1, 0}}}, ylog = true} end,
     L .. "no finite values to plot (log axes show only positive values)")
@@ -600,7 +735,7 @@ test("errors: hist, bar, grid, activations, ticks", function()
   expect_error(function() plot.bar{values = {1}, labels = {{}}} end, B .. "label 1 expected a string, got a table")
   local G = "actrun.plot.grid: "
   expect_error(function() plot.grid{} end, G .. "option 'plots' expected a non-empty list of panels, got nil")
-  expect_error(function() plot.grid{plots = {{type = "pie"}}} end, G .. "panel 1: unknown type 'pie' (line, hist or bar)")
+  expect_error(function() plot.grid{plots = {{type = "pie"}}} end, G .. "panel 1: unknown type 'pie' (line, hist, bar or interval)")
   expect_error(function() plot.grid{plots = {{series = {{y = {1}}}}, 7}} end, G .. "panel 2 expected an options table, got 7")
   expect_error(function() plot.grid{plots = {{series = {{y = {1, "a"}}}}}} end,
     G .. "panel 1: series 1 y value 2 is a string, expected a number")
