@@ -1,12 +1,12 @@
 /* Elementwise ops: fill, copy, range/linspace/eye, binary and unary math, clamp, where.
  *
- * Every op is a set of flat kernels over contiguous rows, explicit vector code compiled
- * once per SIMD level (ew_kernels.h; the level's table is looked up once per op call,
- * ew_level_at(ar_simd_level())). Strided and broadcast
- * operands reach the same kernels row by row through ar_iter: an inner stride of 1 is used
- * in place, 0 becomes a scalar operand, anything else is gathered into a small stack
- * buffer. Work is split over flat element ranges, so results never depend on the thread
- * count: each element is computed by the same code whichever chunk it falls in. */
+ * Every op is a set of flat kernels over contiguous rows: explicit vector code compiled
+ * once per SIMD level (ew_kernels.h), the level's table looked up once per op call.
+ * Strided and broadcast operands reach the same kernels row by row through ar_iter: an
+ * inner stride of 1 is used in place, 0 becomes a scalar operand, anything else is
+ * gathered into a small stack buffer. Work is split over flat element ranges, so results
+ * never depend on the thread count: each element is computed by the same code whichever
+ * chunk it falls in. */
 #include <math.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -33,8 +33,20 @@ const ew_level *ew_level_at(int level) {
   }
 }
 
-/* the kernels at the level in use (ACTRUN_SIMD may lower it) */
-static const ew_level *cur(void) { return ew_level_at(ar_simd_level()); }
+/* the kernels at the level in use (ACTRUN_SIMD may lower it); ar_simd_level() is always
+ * available, so no check here (this runs once per op, tiny ops included) */
+static const ew_level *cur(void) {
+  switch (ar_simd_level()) {
+#ifdef ACTRUN_X86_LEVELS
+  case AR_SIMD_AVX512:
+    return &ew_level_avx512;
+  case AR_SIMD_AVX2:
+    return &ew_level_avx2;
+#endif
+  default:
+    return &ew_level_baseline;
+  }
+}
 
 /* Elements per thread before work is split. Waking a sleeping worker costs tens of
  * microseconds (measured 20-40 us round trip on the 2-core development VM), while a
@@ -808,7 +820,8 @@ int ar_binary_scalar_(ar_ctx *C, ar_binop op, ar_tensor *a, float s) {
   int rc = check_binop(C, op);
   if (!rc) rc = check_writable(C, a);
   if (rc || ar_numel(a) == 0) return rc;
-  ew_job J = {.L = cur(), .row = row_binary_inplace_scalar, .op = op, .s = s, .grain = bin_grain(op)};
+  ew_job J = {.L = cur(), .row = row_binary_inplace_scalar, .op = op, .s = s,
+              .grain = bin_grain(op)};
   if (ar_is_contiguous(a)) {
     float *p[1] = {ar_data(a)};
     int64_t st[1] = {1};

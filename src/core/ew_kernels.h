@@ -4,10 +4,11 @@
  * ew_level (ew_level.h): the binary, unary, clamp, where and fill loops that
  * elementwise.c runs over contiguous rows.
  *
- * Every kernel is one pass in whole vectors, with one padded vector for a ragged tail, so
- * each element takes the same code path wherever a chunk boundary falls (SLEEF's result
- * for a lane can depend on its neighbours: its slow path for huge arguments is taken per
- * vector; elementwise.c starts chunks at multiples of 16, a multiple of every VL). The
+ * Every kernel is one pass in whole vectors, with one padded vector for a ragged tail
+ * (vld_part/vst_part), so each element takes the same code path wherever a chunk
+ * boundary falls (SLEEF's result for a lane can depend on its neighbours: its slow path
+ * for huge arguments is taken per vector; elementwise.c starts chunks at multiples of 16,
+ * a multiple of every VL). The
  * IEEE operations give the same bits at every level; the transcendentals are SLEEF's
  * per-level functions, which agree to their error bounds. */
 #include <math.h>
@@ -69,18 +70,6 @@ VINL vf sl_pow(vf a, vf b) {
 #define sl_pow SLEEF(pow, u10)
 #endif
 
-/* ---------- ragged tails: m < VL elements through a padded vector on the stack ---------- */
-VINL vf ld_tail(const float *p, int64_t m, float pad) {
-  float t[VL];
-  for (int i = 0; i < VL; i++) t[i] = i < m ? p[i] : pad;
-  return vld(t);
-}
-VINL void st_tail(float *p, vf v, int64_t m) {
-  float t[VL];
-  vst(t, v);
-  memcpy(p, t, (size_t)m * sizeof(float));
-}
-
 /* ---------- binary ops: f(x, y), al the axpy factor ---------- */
 VINL vf b_add(vf x, vf y, vf al) { return (void)al, vadd(x, y); }
 VINL vf b_sub(vf x, vf y, vf al) { return (void)al, vsub(x, y); }
@@ -108,33 +97,35 @@ VINL vf b_axpy(vf x, vf y, vf al) { return vfmaf(al, y, x); }
     vf va = K(al);                                                                           \
     int64_t i = 0;                                                                           \
     for (; i + VL <= n; i += VL) vst(o + i, F(vld(a + i), vld(b + i), va));                 \
-    if (i < n) st_tail(o + i, F(ld_tail(a + i, n - i, 1.0f), ld_tail(b + i, n - i, 1.0f), va), n - i); \
+    if (i < n) vst_part(o + i, F(vld_part(a + i, n - i, 1.0f), vld_part(b + i, n - i, 1.0f), va), \
+                       n - i);                                                               \
   }                                                                                          \
   static void NAME##_vs(float *restrict o, const float *restrict a, float y, int64_t n,      \
                         float al) {                                                          \
     vf va = K(al), vy = K(y);                                                                \
     int64_t i = 0;                                                                           \
     for (; i + VL <= n; i += VL) vst(o + i, F(vld(a + i), vy, va));                          \
-    if (i < n) st_tail(o + i, F(ld_tail(a + i, n - i, 1.0f), vy, va), n - i);                \
+    if (i < n) vst_part(o + i, F(vld_part(a + i, n - i, 1.0f), vy, va), n - i);                \
   }                                                                                          \
   static void NAME##_sv(float *restrict o, float x, const float *restrict b, int64_t n,      \
                         float al) {                                                          \
     vf va = K(al), vx = K(x);                                                                \
     int64_t i = 0;                                                                           \
     for (; i + VL <= n; i += VL) vst(o + i, F(vx, vld(b + i), va));                          \
-    if (i < n) st_tail(o + i, F(vx, ld_tail(b + i, n - i, 1.0f), va), n - i);                \
+    if (i < n) vst_part(o + i, F(vx, vld_part(b + i, n - i, 1.0f), va), n - i);                \
   }                                                                                          \
   static void NAME##_ivv(float *restrict o, const float *restrict b, int64_t n, float al) {  \
     vf va = K(al);                                                                           \
     int64_t i = 0;                                                                           \
     for (; i + VL <= n; i += VL) vst(o + i, F(vld(o + i), vld(b + i), va));                  \
-    if (i < n) st_tail(o + i, F(ld_tail(o + i, n - i, 1.0f), ld_tail(b + i, n - i, 1.0f), va), n - i); \
+    if (i < n) vst_part(o + i, F(vld_part(o + i, n - i, 1.0f), vld_part(b + i, n - i, 1.0f), va), \
+                       n - i);                                                               \
   }                                                                                          \
   static void NAME##_ivs(float *restrict o, float y, int64_t n, float al) {                  \
     vf va = K(al), vy = K(y);                                                                \
     int64_t i = 0;                                                                           \
     for (; i + VL <= n; i += VL) vst(o + i, F(vld(o + i), vy, va));                          \
-    if (i < n) st_tail(o + i, F(ld_tail(o + i, n - i, 1.0f), vy, va), n - i);                \
+    if (i < n) vst_part(o + i, F(vld_part(o + i, n - i, 1.0f), vy, va), n - i);                \
   }
 
 BIN(k_add, b_add)
@@ -208,8 +199,8 @@ VINL vf u_sigmoid_f(vf x) {
       vst(o + i, (EXPR));                                                                 \
     }                                                                                     \
     if (i < n) {                                                                          \
-      vf x = ld_tail(a + i, n - i, 0.0f);                                                 \
-      st_tail(o + i, (EXPR), n - i);                                                      \
+      vf x = vld_part(a + i, n - i, 0.0f);                                                 \
+      vst_part(o + i, (EXPR), n - i);                                                      \
     }                                                                                     \
   }                                                                                       \
   static void NAME##_k(float *restrict o, const float *restrict a, int64_t n) {           \
@@ -239,7 +230,7 @@ static void k_clamp(float *restrict o, const float *restrict a, int64_t n, float
   vf vlo = K(lo), vhi = K(hi);
   int64_t i = 0;
   for (; i + VL <= n; i += VL) vst(o + i, vminx(vhi, vmaxx(vlo, vld(a + i))));
-  if (i < n) st_tail(o + i, vminx(vhi, vmaxx(vlo, ld_tail(a + i, n - i, 0.0f))), n - i);
+  if (i < n) vst_part(o + i, vminx(vhi, vmaxx(vlo, vld_part(a + i, n - i, 0.0f))), n - i);
 }
 /* o = c != 0 ? a : o */
 static void k_select_vv(float *restrict o, const float *restrict c, const float *restrict a,

@@ -17,6 +17,7 @@
  *   the documented error bounds, tested per level). vfma_x is always exact (the exact
  *   products of split arithmetic need it): on baseline x86 through double. vfmaf(a, b, c)
  *   is fmaf(a, b, c) bit for bit at every level, for any operands (slower on baseline x86).
+ * - vld_part(p, m, pad)/vst_part(p, a, m) touch only p[0..m) (m < VL): ragged tails.
  * - vround/vfloor/vceil are nearbyintf (half to even)/floorf/ceilf exactly, NaN and
  *   signed zeros included; vsqrt is sqrtf.
  * Kernel files are compiled with -ffp-contract=off, so no other a * b + c is fused and the
@@ -80,11 +81,20 @@ VINL vi vior(vi a, vi b) { return _mm512_or_si512(a, b); }
 VINL vi viandnot(vi a, vi b) { return _mm512_andnot_si512(a, b); } /* ~a & b */
 VINL vi vixor(vi a, vi b) { return _mm512_xor_si512(a, b); }
 VINL vf vsqrt(vf a) { return _mm512_sqrt_ps(a); }
+/* the first m < VL lanes of p, the others pad (masked: no access past p + m) */
+VINL vf vld_part(const float *p, int64_t m, float pad) {
+  return _mm512_mask_loadu_ps(_mm512_set1_ps(pad), (__mmask16)((1u << m) - 1), p);
+}
+VINL void vst_part(float *p, vf a, int64_t m) {
+  _mm512_mask_storeu_ps(p, (__mmask16)((1u << m) - 1), a);
+}
 VINL vf vfmaf(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
 #define AR_SIMD_HAVE_ROUND 1
-VINL vf vfloor(vf a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
-VINL vf vceil(vf a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC); }
-VINL vf vround(vf a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+#define RND_(a, mode) _mm512_roundscale_ps(a, mode | _MM_FROUND_NO_EXC)
+VINL vf vfloor(vf a) { return RND_(a, _MM_FROUND_TO_NEG_INF); }
+VINL vf vceil(vf a) { return RND_(a, _MM_FROUND_TO_POS_INF); }
+VINL vf vround(vf a) { return RND_(a, _MM_FROUND_TO_NEAREST_INT); }
+#undef RND_
 
 /* ======================================================================== AVX2 + FMA */
 #elif AR_SIMD_LEVEL == AR_SIMD_AVX2
@@ -130,11 +140,21 @@ VINL vi vior(vi a, vi b) { return _mm256_or_si256(a, b); }
 VINL vi viandnot(vi a, vi b) { return _mm256_andnot_si256(a, b); }
 VINL vi vixor(vi a, vi b) { return _mm256_xor_si256(a, b); }
 VINL vf vsqrt(vf a) { return _mm256_sqrt_ps(a); }
+VINL __m256i part_mask_(int64_t m) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)m), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+VINL vf vld_part(const float *p, int64_t m, float pad) {
+  __m256i k = part_mask_(m);
+  return _mm256_blendv_ps(_mm256_set1_ps(pad), _mm256_maskload_ps(p, k), _mm256_castsi256_ps(k));
+}
+VINL void vst_part(float *p, vf a, int64_t m) { _mm256_maskstore_ps(p, part_mask_(m), a); }
 VINL vf vfmaf(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
 #define AR_SIMD_HAVE_ROUND 1
-VINL vf vfloor(vf a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
-VINL vf vceil(vf a) { return _mm256_round_ps(a, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC); }
-VINL vf vround(vf a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+#define RND_(a, mode) _mm256_round_ps(a, mode | _MM_FROUND_NO_EXC)
+VINL vf vfloor(vf a) { return RND_(a, _MM_FROUND_TO_NEG_INF); }
+VINL vf vceil(vf a) { return RND_(a, _MM_FROUND_TO_POS_INF); }
+VINL vf vround(vf a) { return RND_(a, _MM_FROUND_TO_NEAREST_INT); }
+#undef RND_
 
 /* ======================================================================== baseline */
 #elif AR_SIMD_LEVEL == AR_SIMD_BASELINE && (defined(__x86_64__) || defined(__SSE2__))
@@ -280,6 +300,19 @@ VINL vf vfmaf(vf a, vf b, vf c) { return vfma_x(a, b, c); }
 #endif
 
 /* ---------------------------------------------------------- shared by every level */
+#if AR_SIMD_LEVEL == AR_SIMD_BASELINE
+/* the first m < VL lanes of p, the others pad; and their store (through the stack) */
+VINL vf vld_part(const float *p, int64_t m, float pad) {
+  float t[VL];
+  for (int i = 0; i < VL; i++) t[i] = i < m ? p[i] : pad;
+  return vld(t);
+}
+VINL void vst_part(float *p, vf a, int64_t m) {
+  float t[VL];
+  vst(t, a);
+  memcpy(p, t, (size_t)m * sizeof(float));
+}
+#endif
 /* -a (the sign bit flipped: -0 for 0, NaN stays NaN) */
 VINL vf vneg(vf a) { return vfrombits(vixor(vbits(a), viset1(INT32_MIN))); }
 VINL vf vabs(vf a) { return vfrombits(viandnot(viset1(INT32_MIN), vbits(a))); }
