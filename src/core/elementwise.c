@@ -183,9 +183,9 @@ struct ew_job {
 
 /* ---------- non-temporal output (see core.h) ---------- */
 
-/* every x86-64 CPU has SSE2's movntps: the portable build streams too (the write-combining
- * buffers merge its 16-byte stores into whole lines) */
-#if defined(__AVX512F__) || defined(__AVX__) || defined(__SSE2__)
+/* every x86-64 CPU has non-temporal stores (SSE2's movntps); the copy itself is the
+ * level's (ew_kernels.h: k_stream), full-width stores as in a native build */
+#if defined(__x86_64__) || defined(__SSE2__)
 #include <immintrin.h>
 #define HAVE_STREAM 1
 #else
@@ -197,15 +197,7 @@ bool ar_stream_ok(const float *y, int64_t n) {
 }
 
 void ar_stream_store(float *restrict y, const float *restrict buf, int64_t m) {
-#if defined(__AVX512F__)
-  for (int64_t j = 0; j < m; j += 16) _mm512_stream_ps(y + j, _mm512_load_ps(buf + j));
-#elif defined(__AVX__)
-  for (int64_t j = 0; j < m; j += 8) _mm256_stream_ps(y + j, _mm256_load_ps(buf + j));
-#elif defined(__SSE2__)
-  for (int64_t j = 0; j < m; j += 4) _mm_stream_ps(y + j, _mm_load_ps(buf + j));
-#else
-  memcpy(y, buf, sizeof(float) * (size_t)m);
-#endif
+  cur()->stream(y, buf, m);
 }
 
 void ar_stream_fence(void) {

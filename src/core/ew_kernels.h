@@ -246,6 +246,11 @@ static void k_select_vs(float *restrict o, const float *restrict c, float v, int
   for (; i + VL <= n; i += VL) vst(o + i, vsel(mnot(veq(vld(c + i), K(0.0f))), vv, vld(o + i)));
   for (; i < n; i++) o[i] = c[i] != 0 ? v : o[i];
 }
+/* y = buf with non-temporal stores (core.h: ar_stream_store; m a multiple of 16, y and
+ * buf 64-byte aligned): the level's full-width stores, whole cache lines at a time */
+static void k_stream(float *restrict y, const float *restrict buf, int64_t m) {
+  for (int64_t j = 0; j < m; j += VL) vst_nt(y + j, vld(buf + j));
+}
 static void k_fill(float *o, float v, int64_t n) {
   vf vv = K(v);
   int64_t i = 0;
@@ -282,4 +287,5 @@ const ew_level LEVEL_NAME = {
     .select_vv = k_select_vv,
     .select_vs = k_select_vs,
     .fill = k_fill,
+    .stream = k_stream,
 };

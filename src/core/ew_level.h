@@ -46,6 +46,7 @@ typedef struct {
                     int64_t n);
   void (*select_vs)(float *restrict o, const float *restrict c, float v, int64_t n);
   void (*fill)(float *o, float v, int64_t n);
+  void (*stream)(float *restrict y, const float *restrict buf, int64_t m); /* ar_stream_store */
 } ew_level;
 
 extern const ew_level ew_level_baseline;

@@ -17,6 +17,7 @@
  *   the documented error bounds, tested per level). vfma_x is always exact (the exact
  *   products of split arithmetic need it): on baseline x86 through double. vfmaf(a, b, c)
  *   is fmaf(a, b, c) bit for bit at every level, for any operands (slower on baseline x86).
+ * - vst_nt(p, a): a non-temporal store where the level has one (p aligned to VL floats).
  * - vld_part(p, m, pad)/vst_part(p, a, m) touch only p[0..m) (m < VL): ragged tails.
  * - vround/vfloor/vceil are nearbyintf (half to even)/floorf/ceilf exactly, NaN and
  *   signed zeros included; vsqrt is sqrtf.
@@ -51,6 +52,7 @@ typedef __mmask16 vm;
 VINL vf vset1(float a) { return _mm512_set1_ps(a); }
 VINL vf vld(const float *p) { return _mm512_loadu_ps(p); }
 VINL void vst(float *p, vf a) { _mm512_storeu_ps(p, a); }
+VINL void vst_nt(float *p, vf a) { _mm512_stream_ps(p, a); }
 VINL vf vadd(vf a, vf b) { return _mm512_add_ps(a, b); }
 VINL vf vsub(vf a, vf b) { return _mm512_sub_ps(a, b); }
 VINL vf vmul(vf a, vf b) { return _mm512_mul_ps(a, b); }
@@ -110,6 +112,7 @@ typedef __m256 vm; /* all-ones / all-zeros lanes */
 VINL vf vset1(float a) { return _mm256_set1_ps(a); }
 VINL vf vld(const float *p) { return _mm256_loadu_ps(p); }
 VINL void vst(float *p, vf a) { _mm256_storeu_ps(p, a); }
+VINL void vst_nt(float *p, vf a) { _mm256_stream_ps(p, a); }
 VINL vf vadd(vf a, vf b) { return _mm256_add_ps(a, b); }
 VINL vf vsub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 VINL vf vmul(vf a, vf b) { return _mm256_mul_ps(a, b); }
@@ -168,6 +171,7 @@ typedef __m128 vm;
 VINL vf vset1(float a) { return _mm_set1_ps(a); }
 VINL vf vld(const float *p) { return _mm_loadu_ps(p); }
 VINL void vst(float *p, vf a) { _mm_storeu_ps(p, a); }
+VINL void vst_nt(float *p, vf a) { _mm_stream_ps(p, a); }
 VINL vf vadd(vf a, vf b) { return _mm_add_ps(a, b); }
 VINL vf vsub(vf a, vf b) { return _mm_sub_ps(a, b); }
 VINL vf vmul(vf a, vf b) { return _mm_mul_ps(a, b); }
@@ -247,6 +251,7 @@ VINL vf vld(const float *p) {
   return v;
 }
 VINL void vst(float *p, vf a) { memcpy(p, &a, sizeof a); }
+VINL void vst_nt(float *p, vf a) { vst(p, a); }
 VINL vf vadd(vf a, vf b) { return a + b; }
 VINL vf vsub(vf a, vf b) { return a - b; }
 VINL vf vmul(vf a, vf b) { return a * b; }
