@@ -1,11 +1,12 @@
 /* Elementwise ops: fill, copy, range/linspace/eye, binary and unary math, clamp, where.
  *
- * Every op is a set of flat kernels over contiguous rows (restrict-qualified loops the
- * compiler vectorises, or SLEEF vector calls for transcendentals). Strided and broadcast
- * operands reach the same kernels row by row through ar_iter: an inner stride of 1 is used
- * in place, 0 becomes a scalar operand, anything else is gathered into a small stack
- * buffer. Work is split over flat element ranges, so results never depend on the thread
- * count: each element is computed by the same code whichever chunk it falls in. */
+ * Every op is a set of flat kernels over contiguous rows: explicit vector code compiled
+ * once per SIMD level (ew_kernels.h), the level's table looked up once per op call.
+ * Strided and broadcast operands reach the same kernels row by row through ar_iter: an
+ * inner stride of 1 is used in place, 0 becomes a scalar operand, anything else is
+ * gathered into a small stack buffer. Work is split over flat element ranges, so results
+ * never depend on the thread count: each element is computed by the same code whichever
+ * chunk it falls in. */
 #include <math.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -13,331 +14,39 @@
 
 #include "core/ctx.h"
 
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-#define AR_SIMD 1
-#include <immintrin.h>
-#include <sleef.h>
-#endif
+#include "core/ew_level.h"
 
 /* Elements per gather buffer: small enough for the stack and L1. */
 #define BLK 512
 
-/* ---------- vector primitives ---------- */
-
-#if defined(__AVX512F__)
-#define VW 16
-typedef __m512 vf;
-static inline vf v_ld(const float *p) { return _mm512_loadu_ps(p); }
-static inline void v_st(float *p, vf v) { _mm512_storeu_ps(p, v); }
-static inline vf v_set1(float s) { return _mm512_set1_ps(s); }
-static inline vf v_exp(vf x) { return Sleef_expf16_u10avx512f(x); }
-/* The 3.5-ulp variants run about twice as fast as the 1-ulp ones and stay within 2.5e-7
- * relative error in the tests; exp only comes as 1 ulp and is already fast. */
-static inline vf v_log(vf x) { return Sleef_logf16_u35avx512f(x); }
-static inline vf v_sin(vf x) { return Sleef_sinf16_u35avx512f(x); }
-static inline vf v_cos(vf x) { return Sleef_cosf16_u35avx512f(x); }
-static inline vf v_tanh(vf x) { return Sleef_tanhf16_u35avx512f(x); }
-static inline vf v_pow(vf x, vf y) { return Sleef_powf16_u10avx512f(x, y); }
-static inline vf v_sqrt(vf x) { return _mm512_sqrt_ps(x); }
-static inline vf v_floor(vf x) {
-  return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-}
-static inline vf v_ceil(vf x) {
-  return _mm512_roundscale_ps(x, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
-}
-static inline vf v_round(vf x) { /* half to even, as torch.round */
-  return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-}
-/* exp of -|x| never overflows: 1/(1+e) for x >= 0, e/(1+e) for x < 0. */
-static inline vf v_sigmoid(vf x) {
-  const vf one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
-  vf e = v_exp(_mm512_sub_ps(zero, _mm512_abs_ps(x)));
-  vf r = _mm512_div_ps(one, _mm512_add_ps(one, e));
-  __mmask16 pos = _mm512_cmp_ps_mask(x, zero, _CMP_GE_OQ);
-  return _mm512_mask_blend_ps(pos, _mm512_mul_ps(e, r), r);
-}
-#elif defined(AR_SIMD)
-#define VW 8
-typedef __m256 vf;
-static inline vf v_ld(const float *p) { return _mm256_loadu_ps(p); }
-static inline void v_st(float *p, vf v) { _mm256_storeu_ps(p, v); }
-static inline vf v_set1(float s) { return _mm256_set1_ps(s); }
-static inline vf v_exp(vf x) { return Sleef_expf8_u10avx2(x); }
-static inline vf v_log(vf x) { return Sleef_logf8_u35avx2(x); }
-static inline vf v_sin(vf x) { return Sleef_sinf8_u35avx2(x); }
-static inline vf v_cos(vf x) { return Sleef_cosf8_u35avx2(x); }
-static inline vf v_tanh(vf x) { return Sleef_tanhf8_u35avx2(x); }
-static inline vf v_pow(vf x, vf y) { return Sleef_powf8_u10avx2(x, y); }
-static inline vf v_sqrt(vf x) { return _mm256_sqrt_ps(x); }
-static inline vf v_floor(vf x) {
-  return _mm256_round_ps(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-}
-static inline vf v_ceil(vf x) {
-  return _mm256_round_ps(x, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
-}
-static inline vf v_round(vf x) {
-  return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-}
-static inline vf v_sigmoid(vf x) {
-  const vf one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
-  vf e = v_exp(_mm256_sub_ps(zero, _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x)));
-  vf r = _mm256_div_ps(one, _mm256_add_ps(one, e));
-  vf pos = _mm256_cmp_ps(x, zero, _CMP_GE_OQ);
-  return _mm256_blendv_ps(_mm256_mul_ps(e, r), r, pos);
-}
-#else
-static inline float s_sigmoid(float x) {
-  float e = expf(-fabsf(x));
-  float r = 1.0f / (1.0f + e);
-  return x >= 0 ? r : e * r;
-}
+const ew_level *ew_level_at(int level) {
+  if (!ar_simd_available(level)) return NULL;
+  switch (level) {
+#ifdef ACTRUN_X86_LEVELS
+  case AR_SIMD_AVX512:
+    return &ew_level_avx512;
+  case AR_SIMD_AVX2:
+    return &ew_level_avx2;
 #endif
+  default:
+    return &ew_level_baseline;
+  }
+}
 
-/* o[i] = F(a[i]); o may equal a. The tail goes through a zero-padded vector so every
- * element takes the same code path wherever a chunk boundary falls. */
-#ifdef AR_SIMD
-#define VMAP1(NAME, VF, SF)                                    \
-  static void NAME(float *o, const float *a, int64_t n) {      \
-    int64_t i = 0;                                             \
-    for (; i + VW <= n; i += VW) v_st(o + i, VF(v_ld(a + i))); \
-    if (i < n) {                                               \
-      float t[VW] = {0};                                       \
-      memcpy(t, a + i, (size_t)(n - i) * sizeof(float));       \
-      v_st(t, VF(v_ld(t)));                                    \
-      memcpy(o + i, t, (size_t)(n - i) * sizeof(float));       \
-    }                                                          \
-  }
-#else
-#define VMAP1(NAME, VF, SF)                               \
-  static void NAME(float *o, const float *a, int64_t n) { \
-    for (int64_t i = 0; i < n; i++) o[i] = SF(a[i]);      \
-  }
+/* the kernels at the level in use (ACTRUN_SIMD may lower it); ar_simd_level() is always
+ * available, so no check here (this runs once per op, tiny ops included) */
+static const ew_level *cur(void) {
+  switch (ar_simd_level()) {
+#ifdef ACTRUN_X86_LEVELS
+  case AR_SIMD_AVX512:
+    return &ew_level_avx512;
+  case AR_SIMD_AVX2:
+    return &ew_level_avx2;
 #endif
-
-VMAP1(map_exp, v_exp, expf)
-VMAP1(map_log, v_log, logf)
-VMAP1(map_sin, v_sin, sinf)
-VMAP1(map_cos, v_cos, cosf)
-VMAP1(map_tanh, v_tanh, tanhf)
-VMAP1(map_sigmoid, v_sigmoid, s_sigmoid)
-VMAP1(map_sqrt, v_sqrt, sqrtf)
-VMAP1(map_floor, v_floor, floorf)
-VMAP1(map_ceil, v_ceil, ceilf)
-VMAP1(map_round, v_round, nearbyintf)
-
-/* pow with a tensor or scalar on either side; o may equal a or b. */
-#ifdef AR_SIMD
-static void pow_tail(float *o, const float *a, const float *b, float sa, float sb, int64_t n) {
-  float ta[VW], tb[VW];
-  for (int i = 0; i < VW; i++) {
-    ta[i] = i < n ? (a ? a[i] : sa) : 1.0f;
-    tb[i] = i < n ? (b ? b[i] : sb) : 1.0f;
-  }
-  v_st(ta, v_pow(v_ld(ta), v_ld(tb)));
-  memcpy(o, ta, (size_t)n * sizeof(float));
-}
-static void map_pow_vv(float *o, const float *a, const float *b, int64_t n) {
-  int64_t i = 0;
-  for (; i + VW <= n; i += VW) v_st(o + i, v_pow(v_ld(a + i), v_ld(b + i)));
-  if (i < n) pow_tail(o + i, a + i, b + i, 0, 0, n - i);
-}
-static void map_pow_vs(float *o, const float *a, float y, int64_t n) {
-  int64_t i = 0;
-  vf vy = v_set1(y);
-  for (; i + VW <= n; i += VW) v_st(o + i, v_pow(v_ld(a + i), vy));
-  if (i < n) pow_tail(o + i, a + i, NULL, 0, y, n - i);
-}
-static void map_pow_sv(float *o, float x, const float *b, int64_t n) {
-  int64_t i = 0;
-  vf vx = v_set1(x);
-  for (; i + VW <= n; i += VW) v_st(o + i, v_pow(vx, v_ld(b + i)));
-  if (i < n) pow_tail(o + i, NULL, b + i, x, 0, n - i);
-}
-#else
-static void map_pow_vv(float *o, const float *a, const float *b, int64_t n) {
-  for (int64_t i = 0; i < n; i++) o[i] = powf(a[i], b[i]);
-}
-static void map_pow_vs(float *o, const float *a, float y, int64_t n) {
-  for (int64_t i = 0; i < n; i++) o[i] = powf(a[i], y);
-}
-static void map_pow_sv(float *o, float x, const float *b, int64_t n) {
-  for (int64_t i = 0; i < n; i++) o[i] = powf(x, b[i]);
-}
-#endif
-
-/* ---------- binary kernels ----------
- * vv/vs/sv: out-of-place into a fresh output (never aliases the inputs).
- * ivv/ivs: in place, o op= b; callers guarantee b does not overlap o.
- * al is the axpy factor, unused by the other ops. */
-typedef void (*bin_vv_fn)(float *restrict o, const float *restrict a, const float *restrict b,
-                          int64_t n, float al);
-typedef void (*bin_vs_fn)(float *restrict o, const float *restrict a, float y, int64_t n, float al);
-typedef void (*bin_sv_fn)(float *restrict o, float x, const float *restrict b, int64_t n, float al);
-typedef void (*bin_ivv_fn)(float *restrict o, const float *restrict b, int64_t n, float al);
-typedef void (*bin_ivs_fn)(float *restrict o, float y, int64_t n, float al);
-typedef struct {
-  bin_vv_fn vv;
-  bin_vs_fn vs;
-  bin_sv_fn sv;
-  bin_ivv_fn ivv;
-  bin_ivs_fn ivs;
-} bin_kernels;
-
-#define BIN_C(NAME, EXPR)                                                                    \
-  static void NAME##_vv(float *restrict o, const float *restrict a, const float *restrict b, \
-                        int64_t n, float al) {                                               \
-    (void)al;                                                                                \
-    for (int64_t i = 0; i < n; i++) {                                                        \
-      float x = a[i], y = b[i];                                                              \
-      o[i] = (EXPR);                                                                         \
-    }                                                                                        \
-  }                                                                                          \
-  static void NAME##_vs(float *restrict o, const float *restrict a, float y, int64_t n,      \
-                        float al) {                                                          \
-    (void)al;                                                                                \
-    for (int64_t i = 0; i < n; i++) {                                                        \
-      float x = a[i];                                                                        \
-      o[i] = (EXPR);                                                                         \
-    }                                                                                        \
-  }                                                                                          \
-  static void NAME##_sv(float *restrict o, float x, const float *restrict b, int64_t n,      \
-                        float al) {                                                          \
-    (void)al;                                                                                \
-    for (int64_t i = 0; i < n; i++) {                                                        \
-      float y = b[i];                                                                        \
-      o[i] = (EXPR);                                                                         \
-    }                                                                                        \
-  }                                                                                          \
-  static void NAME##_ivv(float *restrict o, const float *restrict b, int64_t n, float al) {  \
-    (void)al;                                                                                \
-    for (int64_t i = 0; i < n; i++) {                                                        \
-      float x = o[i], y = b[i];                                                              \
-      o[i] = (EXPR);                                                                         \
-    }                                                                                        \
-  }                                                                                          \
-  static void NAME##_ivs(float *restrict o, float y, int64_t n, float al) {                  \
-    (void)al;                                                                                \
-    for (int64_t i = 0; i < n; i++) {                                                        \
-      float x = o[i];                                                                        \
-      o[i] = (EXPR);                                                                         \
-    }                                                                                        \
-  }
-
-BIN_C(k_add, x + y)
-BIN_C(k_sub, x - y)
-BIN_C(k_mul, x *y)
-BIN_C(k_div, x / y)
-BIN_C(k_gt, x > y ? 1.0f : 0.0f)
-BIN_C(k_lt, x < y ? 1.0f : 0.0f)
-BIN_C(k_ge, x >= y ? 1.0f : 0.0f)
-BIN_C(k_le, x <= y ? 1.0f : 0.0f)
-BIN_C(k_eq, x == y ? 1.0f : 0.0f)
-BIN_C(k_ne, x != y ? 1.0f : 0.0f)
-/* NaN on either side wins, as torch.maximum/minimum. */
-BIN_C(k_max, (x > y || x != x) ? x : y)
-BIN_C(k_min, (x < y || x != x) ? x : y)
-/* One rounding (fused), the same in every code path. */
-BIN_C(k_axpy, fmaf(al, y, x))
-
-/* x^2 and x^1 are exact and common (squares in losses and norms). */
-static void k_pow_vv(float *restrict o, const float *restrict a, const float *restrict b, int64_t n,
-                     float al) {
-  (void)al;
-  map_pow_vv(o, a, b, n);
-}
-static void k_pow_vs(float *restrict o, const float *restrict a, float y, int64_t n, float al) {
-  (void)al;
-  if (y == 2.0f) {
-    for (int64_t i = 0; i < n; i++) o[i] = a[i] * a[i];
-  } else if (y == 1.0f) {
-    memcpy(o, a, (size_t)n * sizeof(float));
-  } else {
-    map_pow_vs(o, a, y, n);
+  default:
+    return &ew_level_baseline;
   }
 }
-static void k_pow_sv(float *restrict o, float x, const float *restrict b, int64_t n, float al) {
-  (void)al;
-  map_pow_sv(o, x, b, n);
-}
-static void k_pow_ivv(float *restrict o, const float *restrict b, int64_t n, float al) {
-  (void)al;
-  map_pow_vv(o, o, b, n);
-}
-static void k_pow_ivs(float *restrict o, float y, int64_t n, float al) {
-  (void)al;
-  if (y == 2.0f) {
-    for (int64_t i = 0; i < n; i++) o[i] = o[i] * o[i];
-  } else if (y != 1.0f) {
-    map_pow_vs(o, o, y, n);
-  }
-}
-
-/* Internal op after the public ones: a += al * b. */
-#define OP_AXPY AR_BINOP_COUNT
-#define BIN_ENTRY(K) \
-  { K##_vv, K##_vs, K##_sv, K##_ivv, K##_ivs }
-static const bin_kernels bin_tab[AR_BINOP_COUNT + 1] = {
-    [AR_ADD] = BIN_ENTRY(k_add),     [AR_SUB] = BIN_ENTRY(k_sub),   [AR_MUL] = BIN_ENTRY(k_mul),
-    [AR_DIV] = BIN_ENTRY(k_div),     [AR_POW] = BIN_ENTRY(k_pow),   [AR_GT] = BIN_ENTRY(k_gt),
-    [AR_LT] = BIN_ENTRY(k_lt),       [AR_GE] = BIN_ENTRY(k_ge),     [AR_LE] = BIN_ENTRY(k_le),
-    [AR_EQ] = BIN_ENTRY(k_eq),       [AR_NE] = BIN_ENTRY(k_ne),     [AR_MAXIMUM] = BIN_ENTRY(k_max),
-    [AR_MINIMUM] = BIN_ENTRY(k_min), [OP_AXPY] = BIN_ENTRY(k_axpy),
-};
-
-/* ---------- unary kernels: k out-of-place (fresh output), ki in place ---------- */
-typedef void (*un_fn)(float *restrict o, const float *restrict a, int64_t n);
-typedef void (*un_i_fn)(float *restrict o, int64_t n);
-typedef struct {
-  un_fn k;
-  un_i_fn ki;
-} un_kernels;
-
-#define UN_C(NAME, EXPR)                                                        \
-  static void NAME##_k(float *restrict o, const float *restrict a, int64_t n) { \
-    for (int64_t i = 0; i < n; i++) {                                           \
-      float x = a[i];                                                           \
-      o[i] = (EXPR);                                                            \
-    }                                                                           \
-  }                                                                             \
-  static void NAME##_ki(float *restrict o, int64_t n) {                         \
-    for (int64_t i = 0; i < n; i++) {                                           \
-      float x = o[i];                                                           \
-      o[i] = (EXPR);                                                            \
-    }                                                                           \
-  }
-#define UN_V(NAME, MAP)                                                                         \
-  static void NAME##_k(float *restrict o, const float *restrict a, int64_t n) { MAP(o, a, n); } \
-  static void NAME##_ki(float *restrict o, int64_t n) { MAP(o, o, n); }
-
-UN_C(u_neg, -x)
-UN_C(u_abs, fabsf(x))
-/* sign(+-0) = 0 and sign(NaN) = NaN. */
-UN_C(u_sign, x > 0 ? 1.0f : (x < 0 ? -1.0f : (x == 0 ? 0.0f : x)))
-UN_C(u_recip, 1.0f / x)
-UN_C(u_square, x *x)
-UN_V(u_exp, map_exp)
-UN_V(u_log, map_log)
-UN_V(u_sqrt, map_sqrt)
-UN_V(u_sin, map_sin)
-UN_V(u_cos, map_cos)
-UN_V(u_tanh, map_tanh)
-UN_V(u_sigmoid, map_sigmoid)
-UN_V(u_floor, map_floor)
-UN_V(u_ceil, map_ceil)
-UN_V(u_round, map_round)
-
-#define UN_ENTRY(K) \
-  { K##_k, K##_ki }
-static const un_kernels un_tab[AR_UNOP_COUNT] = {
-    [AR_NEG] = UN_ENTRY(u_neg),         [AR_EXP] = UN_ENTRY(u_exp),
-    [AR_LOG] = UN_ENTRY(u_log),         [AR_SQRT] = UN_ENTRY(u_sqrt),
-    [AR_ABS] = UN_ENTRY(u_abs),         [AR_SIN] = UN_ENTRY(u_sin),
-    [AR_COS] = UN_ENTRY(u_cos),         [AR_TANH] = UN_ENTRY(u_tanh),
-    [AR_SIGMOID] = UN_ENTRY(u_sigmoid), [AR_SIGN] = UN_ENTRY(u_sign),
-    [AR_FLOOR] = UN_ENTRY(u_floor),     [AR_CEIL] = UN_ENTRY(u_ceil),
-    [AR_ROUND] = UN_ENTRY(u_round),     [AR_RECIP] = UN_ENTRY(u_recip),
-    [AR_SQUARE] = UN_ENTRY(u_square),
-};
 
 /* Elements per thread before work is split. Waking a sleeping worker costs tens of
  * microseconds (measured 20-40 us round trip on the 2-core development VM), while a
@@ -381,21 +90,22 @@ static const float *gather(float *restrict buf, const float *restrict p, int64_t
 static void scatter(float *restrict p, int64_t s, const float *restrict buf, int64_t n) {
   for (int64_t i = 0; i < n; i++) p[i * s] = buf[i];
 }
-static void fill_strided(float *p, int64_t s, float v, int64_t n) {
+static void fill_strided(const ew_level *L, float *p, int64_t s, float v, int64_t n) {
   if (s == 1) {
-    for (int64_t i = 0; i < n; i++) p[i] = v;
+    L->fill(p, v, n);
   } else {
     for (int64_t i = 0; i < n; i++) p[i * s] = v;
   }
 }
 
 /* o = a op b over one row; a stride of 0 means a scalar operand. o is fresh. */
-static void bin_row(const bin_kernels *K, float al, float *o, int64_t os, const float *a,
+static void bin_row(const ew_level *L, int op, float al, float *o, int64_t os, const float *a,
                     int64_t as, const float *b, int64_t bs, int64_t n) {
+  const ew_bin_kernels *K = &L->bin[op];
   if (as == 0 && bs == 0) {
     float v;
     K->vv(&v, a, b, 1, al);
-    fill_strided(o, os, v, n);
+    fill_strided(L, o, os, v, n);
     return;
   }
   if (os == 1 && (as | 1) == 1 && (bs | 1) == 1) {
@@ -424,8 +134,9 @@ static void bin_row(const bin_kernels *K, float al, float *o, int64_t os, const 
 }
 
 /* o op= b over one row; b (stride 0: a scalar) does not overlap o. */
-static void ibin_row(const bin_kernels *K, float al, float *o, int64_t os, const float *b,
+static void ibin_row(const ew_level *L, int op, float al, float *o, int64_t os, const float *b,
                      int64_t bs, int64_t n) {
+  const ew_bin_kernels *K = &L->bin[op];
   float bo[BLK], bb[BLK];
   if (os == 1 && bs == 0) {
     K->ivs(o, *b, n, al);
@@ -453,6 +164,7 @@ typedef void (*ew_row_fn)(const ew_job *J, float *const *p, const int64_t *s, in
 struct ew_job {
   ar_iter it;
   ew_row_fn row;
+  const ew_level *L; /* the kernels of the level in use */
   int op;
   bool scalar_left;
   float s;      /* scalar operand (read through a stride-0 pointer to it) */
@@ -471,7 +183,9 @@ struct ew_job {
 
 /* ---------- non-temporal output (see core.h) ---------- */
 
-#if defined(__AVX512F__) || defined(__AVX__)
+/* every x86-64 CPU has non-temporal stores (SSE2's movntps); the copy itself is the
+ * level's (ew_kernels.h: k_stream), full-width stores as in a native build */
+#if defined(__x86_64__) || defined(__SSE2__)
 #include <immintrin.h>
 #define HAVE_STREAM 1
 #else
@@ -483,13 +197,7 @@ bool ar_stream_ok(const float *y, int64_t n) {
 }
 
 void ar_stream_store(float *restrict y, const float *restrict buf, int64_t m) {
-#if defined(__AVX512F__)
-  for (int64_t j = 0; j < m; j += 16) _mm512_stream_ps(y + j, _mm512_load_ps(buf + j));
-#elif defined(__AVX__)
-  for (int64_t j = 0; j < m; j += 8) _mm256_stream_ps(y + j, _mm256_load_ps(buf + j));
-#else
-  memcpy(y, buf, sizeof(float) * (size_t)m);
-#endif
+  cur()->stream(y, buf, m);
 }
 
 void ar_stream_fence(void) {
@@ -786,7 +494,7 @@ static bool dense_as(const ar_tensor *t, const ar_tensor *like) {
 /* ---------- fill and copy ---------- */
 
 static void row_fill(const ew_job *J, float *const *p, const int64_t *s, int64_t n) {
-  fill_strided(p[0], s[0], J->s, n);
+  fill_strided(J->L, p[0], s[0], J->s, n);
 }
 
 int ar_fill(ar_ctx *C, ar_tensor *t, float v) {
@@ -794,7 +502,7 @@ int ar_fill(ar_ctx *C, ar_tensor *t, float v) {
   if (rc) return rc;
   int64_t n = ar_numel(t);
   if (n == 0) return AR_OK;
-  ew_job J = {.row = row_fill, .s = v, .overwrite = true};
+  ew_job J = {.L = cur(), .row = row_fill, .s = v, .overwrite = true};
   if (ar_is_contiguous(t)) {
     float *p[1] = {ar_data(t)};
     int64_t s[1] = {1};
@@ -813,7 +521,7 @@ static void row_copy(const ew_job *J, float *const *p, const int64_t *s, int64_t
   const float *restrict a = p[1];
   int64_t os = s[0], as = s[1];
   if (as == 0)
-    fill_strided(o, os, *a, n);
+    fill_strided(J->L, o, os, *a, n);
   else if (os == 1 && as == 1)
     memcpy(o, a, (size_t)n * sizeof(float));
   else if (os == 1)
@@ -838,7 +546,7 @@ int ar_copy_(ar_ctx *C, ar_tensor *dst, const ar_tensor *src) {
     rc = ar_broadcast_to(C, &vs, &tmp, dst->ndim, dst->shape);
     if (rc) goto done;
   }
-  ew_job J = {.row = row_copy, .overwrite = true};
+  ew_job J = {.L = cur(), .row = row_copy, .overwrite = true};
   if (ar_is_contiguous(dst) && (dense_as(&vs, dst) || ar_numel(src) == 1)) {
     float *p[2] = {ar_data(dst), ar_data(&vs)};
     int64_t s[2] = {1, dense_as(&vs, dst) ? 1 : 0};
@@ -939,24 +647,23 @@ int ar_eye(ar_ctx *C, ar_tensor *out, int64_t n, int64_t m) {
 /* ---------- binary ops ---------- */
 
 static void row_binary(const ew_job *J, float *const *p, const int64_t *s, int64_t n) {
-  bin_row(&bin_tab[J->op], J->alpha, p[0], s[0], p[1], s[1], p[2], s[2], n);
+  bin_row(J->L, J->op, J->alpha, p[0], s[0], p[1], s[1], p[2], s[2], n);
 }
 
 static void row_binary_scalar(const ew_job *J, float *const *p, const int64_t *s, int64_t n) {
-  const bin_kernels *K = &bin_tab[J->op];
   if (J->scalar_left)
-    bin_row(K, J->alpha, p[0], s[0], &J->s, 0, p[1], s[1], n);
+    bin_row(J->L, J->op, J->alpha, p[0], s[0], &J->s, 0, p[1], s[1], n);
   else
-    bin_row(K, J->alpha, p[0], s[0], p[1], s[1], &J->s, 0, n);
+    bin_row(J->L, J->op, J->alpha, p[0], s[0], p[1], s[1], &J->s, 0, n);
 }
 
 static void row_binary_inplace(const ew_job *J, float *const *p, const int64_t *s, int64_t n) {
-  ibin_row(&bin_tab[J->op], J->alpha, p[0], s[0], p[1], s[1], n);
+  ibin_row(J->L, J->op, J->alpha, p[0], s[0], p[1], s[1], n);
 }
 
 static void row_binary_inplace_scalar(const ew_job *J, float *const *p, const int64_t *s,
                                       int64_t n) {
-  ibin_row(&bin_tab[J->op], J->alpha, p[0], s[0], &J->s, 0, n);
+  ibin_row(J->L, J->op, J->alpha, p[0], s[0], &J->s, 0, n);
 }
 
 static int64_t bin_grain(int op) { return op == AR_POW ? COSTLY_GRAIN : CHEAP_GRAIN; }
@@ -995,7 +702,7 @@ int ar_binary(ar_ctx *C, ar_binop op, ar_tensor *out, const ar_tensor *a, const 
   if (!rc && out != a && out != b && (n = small_dense_pair(a, b, bin_grain(op))) >= 0) {
     /* straight into out: a copy through a local here stalled on store forwarding */
     rc = ar_empty_dense(C, out, a, n);
-    if (!rc) bin_row(&bin_tab[op], 0.0f, ar_data(out), 1, ar_data(a), 1, ar_data(b), 1, n);
+    if (!rc) bin_row(cur(), op, 0.0f, ar_data(out), 1, ar_data(a), 1, ar_data(b), 1, n);
     return rc;
   }
   ar_tensor r = {0}, va = {0}, vb = {0};
@@ -1004,7 +711,7 @@ int ar_binary(ar_ctx *C, ar_binop op, ar_tensor *out, const ar_tensor *a, const 
   if (!rc) rc = ar_broadcast_shape(C, a, b, &nd, shape);
   if (!rc) rc = ar_empty(C, &r, nd, shape);
   if (rc || ar_numel(&r) == 0) goto done;
-  ew_job J = {.row = row_binary, .op = op, .grain = bin_grain(op)};
+  ew_job J = {.L = cur(), .row = row_binary, .op = op, .grain = bin_grain(op)};
   J.stream = bin_cheap(op) && ar_stream_ok(ar_data(&r), ar_numel(&r));
   bool ad = dense_as(a, &r), bd = dense_as(b, &r);
   if ((ad || ar_numel(a) == 1) && (bd || ar_numel(b) == 1)) {
@@ -1034,15 +741,15 @@ int ar_binary_scalar(ar_ctx *C, ar_binop op, ar_tensor *out, const ar_tensor *a,
   if (!rc) rc = ar_empty(C, &r, a->ndim, a->shape);
   if (rc || ar_numel(&r) == 0) goto done;
   if (small_dense(a, bin_grain(op))) {
-    const bin_kernels *K = &bin_tab[op];
+    const ew_level *L = cur();
     int64_t n = ar_numel(a);
     if (scalar_left)
-      bin_row(K, 0.0f, ar_data(&r), 1, &s, 0, ar_data(a), 1, n);
+      bin_row(L, op, 0.0f, ar_data(&r), 1, &s, 0, ar_data(a), 1, n);
     else
-      bin_row(K, 0.0f, ar_data(&r), 1, ar_data(a), 1, &s, 0, n);
+      bin_row(L, op, 0.0f, ar_data(&r), 1, ar_data(a), 1, &s, 0, n);
     goto done;
   }
-  ew_job J = {.row = row_binary_scalar,
+  ew_job J = {.L = cur(), .row = row_binary_scalar,
               .op = op,
               .s = s,
               .scalar_left = scalar_left,
@@ -1062,7 +769,7 @@ done:
   return rc;
 }
 
-/* a = a op b (op may be OP_AXPY with factor al). */
+/* a = a op b (op may be EW_OP_AXPY with factor al). */
 static int binary_inplace(ar_ctx *C, int op, float al, ar_tensor *a, const ar_tensor *b) {
   ar_tensor vb = {0}, tmp = {0};
   int rc = ar_broadcast_to(C, &vb, b, a->ndim, a->shape);
@@ -1075,7 +782,7 @@ static int binary_inplace(ar_ctx *C, int op, float al, ar_tensor *a, const ar_te
     if (!rc) rc = ar_broadcast_to(C, &vb, &tmp, a->ndim, a->shape);
     if (rc) goto done;
   }
-  ew_job J = {.row = row_binary_inplace, .op = op, .alpha = al, .grain = bin_grain(op)};
+  ew_job J = {.L = cur(), .row = row_binary_inplace, .op = op, .alpha = al, .grain = bin_grain(op)};
   bool bd = dense_as(&vb, a);
   if (ar_is_contiguous(a) && (bd || ar_numel(b) == 1)) {
     float *p[2] = {ar_data(a), ar_data(&vb)};
@@ -1098,14 +805,15 @@ int ar_binary_(ar_ctx *C, ar_binop op, ar_tensor *a, const ar_tensor *b) {
 }
 
 int ar_axpy_(ar_ctx *C, ar_tensor *a, float alpha, const ar_tensor *b) {
-  return binary_inplace(C, OP_AXPY, alpha, a, b);
+  return binary_inplace(C, EW_OP_AXPY, alpha, a, b);
 }
 
 int ar_binary_scalar_(ar_ctx *C, ar_binop op, ar_tensor *a, float s) {
   int rc = check_binop(C, op);
   if (!rc) rc = check_writable(C, a);
   if (rc || ar_numel(a) == 0) return rc;
-  ew_job J = {.row = row_binary_inplace_scalar, .op = op, .s = s, .grain = bin_grain(op)};
+  ew_job J = {.L = cur(), .row = row_binary_inplace_scalar, .op = op, .s = s,
+              .grain = bin_grain(op)};
   if (ar_is_contiguous(a)) {
     float *p[1] = {ar_data(a)};
     int64_t st[1] = {1};
@@ -1121,7 +829,7 @@ int ar_binary_scalar_(ar_ctx *C, ar_binop op, ar_tensor *a, float s) {
 /* ---------- unary ops ---------- */
 
 static void row_unary(const ew_job *J, float *const *p, const int64_t *s, int64_t n) {
-  const un_kernels *U = &un_tab[J->op];
+  const ew_un_kernels *U = &J->L->un[J->op];
   float *o = p[0];
   const float *a = p[1];
   int64_t os = s[0], as = s[1];
@@ -1132,7 +840,7 @@ static void row_unary(const ew_job *J, float *const *p, const int64_t *s, int64_
   if (as == 0) {
     float v;
     U->k(&v, a, 1);
-    fill_strided(o, os, v, n);
+    fill_strided(J->L, o, os, v, n);
     return;
   }
   float bo[BLK], ba[BLK];
@@ -1146,7 +854,7 @@ static void row_unary(const ew_job *J, float *const *p, const int64_t *s, int64_
 }
 
 static void row_unary_inplace(const ew_job *J, float *const *p, const int64_t *s, int64_t n) {
-  const un_kernels *U = &un_tab[J->op];
+  const ew_un_kernels *U = &J->L->un[J->op];
   float *o = p[0];
   int64_t os = s[0];
   if (os == 1) {
@@ -1198,7 +906,7 @@ int ar_unary(ar_ctx *C, ar_unop op, ar_tensor *out, const ar_tensor *a) {
     out->st = NULL;
     return rc;
   }
-  ew_job J = {.row = row_unary, .op = op, .grain = un_grain(op)};
+  ew_job J = {.L = cur(), .row = row_unary, .op = op, .grain = un_grain(op)};
   return map_new(C, out, a, &J);
 }
 
@@ -1206,7 +914,7 @@ int ar_unary_(ar_ctx *C, ar_unop op, ar_tensor *a) {
   int rc = check_unop(C, op);
   if (!rc) rc = check_writable(C, a);
   if (rc || ar_numel(a) == 0) return rc;
-  ew_job J = {.row = row_unary_inplace, .op = op, .grain = un_grain(op)};
+  ew_job J = {.L = cur(), .row = row_unary_inplace, .op = op, .grain = un_grain(op)};
   if (ar_is_contiguous(a)) {
     float *p[1] = {ar_data(a)};
     int64_t s[1] = {1};
@@ -1221,21 +929,12 @@ int ar_unary_(ar_ctx *C, ar_unop op, ar_tensor *a) {
 
 /* ---------- clamp ---------- */
 
-/* max then min, as PyTorch: NaN stays NaN, and lo > hi gives hi everywhere. */
-static void clamp_k(float *restrict o, const float *restrict a, int64_t n, float lo, float hi) {
-  for (int64_t i = 0; i < n; i++) {
-    float x = a[i];
-    x = x < lo ? lo : x;
-    o[i] = x > hi ? hi : x;
-  }
-}
-
 static void row_clamp(const ew_job *J, float *const *p, const int64_t *s, int64_t n) {
   float *o = p[0];
   const float *a = p[1];
   int64_t os = s[0], as = s[1];
   if (os == 1 && as == 1) {
-    clamp_k(o, a, n, J->lo, J->hi);
+    J->L->clamp(o, a, n, J->lo, J->hi);
     return;
   }
   float bo[BLK], ba[BLK];
@@ -1243,43 +942,34 @@ static void row_clamp(const ew_job *J, float *const *p, const int64_t *s, int64_
     int64_t m = n - j < BLK ? n - j : BLK;
     const float *pa = as == 1 ? a + j : gather(ba, a + j * as, as, m);
     float *po = os == 1 ? o + j : bo;
-    clamp_k(po, pa, m, J->lo, J->hi);
+    J->L->clamp(po, pa, m, J->lo, J->hi);
     if (os != 1) scatter(o + j * os, os, po, m);
   }
 }
 
 static void row_nan(const ew_job *J, float *const *p, const int64_t *s, int64_t n) {
   (void)J;
-  fill_strided(p[0], s[0], NAN, n);
+  fill_strided(J->L, p[0], s[0], NAN, n);
 }
 
 int ar_clamp(ar_ctx *C, ar_tensor *out, const ar_tensor *a, float lo, float hi) {
   /* a NaN bound makes every result NaN, as in PyTorch */
-  ew_job J = {.row = (isnan(lo) || isnan(hi)) ? row_nan : row_clamp, .lo = lo, .hi = hi,
+  ew_job J = {.L = cur(), .row = (isnan(lo) || isnan(hi)) ? row_nan : row_clamp, .lo = lo, .hi = hi,
               .stream = true}; /* (map_new keeps it for a large dense result only) */
   return map_new(C, out, a, &J);
 }
 
 /* ---------- where ---------- */
 
-__attribute__((noinline)) static void select_vv(float *restrict o, const float *restrict c,
-                                                const float *restrict a, int64_t n) {
-  for (int64_t i = 0; i < n; i++) o[i] = c[i] != 0 ? a[i] : o[i];
-}
-static void select_vs(float *restrict o, const float *restrict c, float v, int64_t n) {
-  for (int64_t i = 0; i < n; i++) o[i] = c[i] != 0 ? v : o[i];
-}
-
 /* o = cond ? a : o over one row (o already holds b). */
 static void row_select(const ew_job *J, float *const *p, const int64_t *s, int64_t n) {
-  (void)J;
   float *o = p[0];
   const float *c = p[1], *a = p[2];
   int64_t os = s[0], cs = s[1], as = s[2];
   if (os == 1 && cs == 1 && as == 1) {
-    select_vv(o, c, a, n);
+    J->L->select_vv(o, c, a, n);
   } else if (os == 1 && cs == 1 && as == 0) {
-    select_vs(o, c, *a, n);
+    J->L->select_vs(o, c, *a, n);
   } else {
     for (int64_t i = 0; i < n; i++)
       if (c[i * cs] != 0) o[i * os] = a[i * as];
@@ -1300,7 +990,7 @@ int ar_where(ar_ctx *C, ar_tensor *out, const ar_tensor *cond, const ar_tensor *
    * four-operand iterator. */
   rc = ar_copy_(C, &r, b);
   if (rc) goto done;
-  ew_job J = {.row = row_select};
+  ew_job J = {.L = cur(), .row = row_select};
   bool cd = dense_as(cond, &r), ad = dense_as(a, &r);
   if ((cd || ar_numel(cond) == 1) && (ad || ar_numel(a) == 1)) {
     float *p[3] = {ar_data(&r), ar_data(cond), ar_data(a)};

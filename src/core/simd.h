@@ -15,7 +15,12 @@
  * - vfma(a, b, c) = a b + c, one rounding where the level has FMA (AVX2, AVX-512,
  *   AArch64); the baseline x86 level has none and rounds twice (its results stay within
  *   the documented error bounds, tested per level). vfma_x is always exact (the exact
- *   products of split arithmetic need it): on baseline x86 through double.
+ *   products of split arithmetic need it): on baseline x86 through double. vfmaf(a, b, c)
+ *   is fmaf(a, b, c) bit for bit at every level, for any operands (slower on baseline x86).
+ * - vst_nt(p, a): a non-temporal store where the level has one (p aligned to VL floats).
+ * - vld_part(p, m, pad)/vst_part(p, a, m) touch only p[0..m) (m < VL): ragged tails.
+ * - vround/vfloor/vceil are nearbyintf (half to even)/floorf/ceilf exactly, NaN and
+ *   signed zeros included; vsqrt is sqrtf.
  * Kernel files are compiled with -ffp-contract=off, so no other a * b + c is fused and the
  * bits of a kernel are exactly what its source says. */
 #ifndef ACTRUN_CORE_SIMD_H
@@ -47,6 +52,7 @@ typedef __mmask16 vm;
 VINL vf vset1(float a) { return _mm512_set1_ps(a); }
 VINL vf vld(const float *p) { return _mm512_loadu_ps(p); }
 VINL void vst(float *p, vf a) { _mm512_storeu_ps(p, a); }
+VINL void vst_nt(float *p, vf a) { _mm512_stream_ps(p, a); }
 VINL vf vadd(vf a, vf b) { return _mm512_add_ps(a, b); }
 VINL vf vsub(vf a, vf b) { return _mm512_sub_ps(a, b); }
 VINL vf vmul(vf a, vf b) { return _mm512_mul_ps(a, b); }
@@ -76,6 +82,21 @@ VINL vi viand(vi a, vi b) { return _mm512_and_si512(a, b); }
 VINL vi vior(vi a, vi b) { return _mm512_or_si512(a, b); }
 VINL vi viandnot(vi a, vi b) { return _mm512_andnot_si512(a, b); } /* ~a & b */
 VINL vi vixor(vi a, vi b) { return _mm512_xor_si512(a, b); }
+VINL vf vsqrt(vf a) { return _mm512_sqrt_ps(a); }
+/* the first m < VL lanes of p, the others pad (masked: no access past p + m) */
+VINL vf vld_part(const float *p, int64_t m, float pad) {
+  return _mm512_mask_loadu_ps(_mm512_set1_ps(pad), (__mmask16)((1u << m) - 1), p);
+}
+VINL void vst_part(float *p, vf a, int64_t m) {
+  _mm512_mask_storeu_ps(p, (__mmask16)((1u << m) - 1), a);
+}
+VINL vf vfmaf(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+#define AR_SIMD_HAVE_ROUND 1
+#define RND_(a, mode) _mm512_roundscale_ps(a, mode | _MM_FROUND_NO_EXC)
+VINL vf vfloor(vf a) { return RND_(a, _MM_FROUND_TO_NEG_INF); }
+VINL vf vceil(vf a) { return RND_(a, _MM_FROUND_TO_POS_INF); }
+VINL vf vround(vf a) { return RND_(a, _MM_FROUND_TO_NEAREST_INT); }
+#undef RND_
 
 /* ======================================================================== AVX2 + FMA */
 #elif AR_SIMD_LEVEL == AR_SIMD_AVX2
@@ -91,6 +112,7 @@ typedef __m256 vm; /* all-ones / all-zeros lanes */
 VINL vf vset1(float a) { return _mm256_set1_ps(a); }
 VINL vf vld(const float *p) { return _mm256_loadu_ps(p); }
 VINL void vst(float *p, vf a) { _mm256_storeu_ps(p, a); }
+VINL void vst_nt(float *p, vf a) { _mm256_stream_ps(p, a); }
 VINL vf vadd(vf a, vf b) { return _mm256_add_ps(a, b); }
 VINL vf vsub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 VINL vf vmul(vf a, vf b) { return _mm256_mul_ps(a, b); }
@@ -120,6 +142,22 @@ VINL vi viand(vi a, vi b) { return _mm256_and_si256(a, b); }
 VINL vi vior(vi a, vi b) { return _mm256_or_si256(a, b); }
 VINL vi viandnot(vi a, vi b) { return _mm256_andnot_si256(a, b); }
 VINL vi vixor(vi a, vi b) { return _mm256_xor_si256(a, b); }
+VINL vf vsqrt(vf a) { return _mm256_sqrt_ps(a); }
+VINL __m256i part_mask_(int64_t m) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)m), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+VINL vf vld_part(const float *p, int64_t m, float pad) {
+  __m256i k = part_mask_(m);
+  return _mm256_blendv_ps(_mm256_set1_ps(pad), _mm256_maskload_ps(p, k), _mm256_castsi256_ps(k));
+}
+VINL void vst_part(float *p, vf a, int64_t m) { _mm256_maskstore_ps(p, part_mask_(m), a); }
+VINL vf vfmaf(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+#define AR_SIMD_HAVE_ROUND 1
+#define RND_(a, mode) _mm256_round_ps(a, mode | _MM_FROUND_NO_EXC)
+VINL vf vfloor(vf a) { return RND_(a, _MM_FROUND_TO_NEG_INF); }
+VINL vf vceil(vf a) { return RND_(a, _MM_FROUND_TO_POS_INF); }
+VINL vf vround(vf a) { return RND_(a, _MM_FROUND_TO_NEAREST_INT); }
+#undef RND_
 
 /* ======================================================================== baseline */
 #elif AR_SIMD_LEVEL == AR_SIMD_BASELINE && (defined(__x86_64__) || defined(__SSE2__))
@@ -133,6 +171,7 @@ typedef __m128 vm;
 VINL vf vset1(float a) { return _mm_set1_ps(a); }
 VINL vf vld(const float *p) { return _mm_loadu_ps(p); }
 VINL void vst(float *p, vf a) { _mm_storeu_ps(p, a); }
+VINL void vst_nt(float *p, vf a) { _mm_stream_ps(p, a); }
 VINL vf vadd(vf a, vf b) { return _mm_add_ps(a, b); }
 VINL vf vsub(vf a, vf b) { return _mm_sub_ps(a, b); }
 VINL vf vmul(vf a, vf b) { return _mm_mul_ps(a, b); }
@@ -170,6 +209,28 @@ VINL vi viand(vi a, vi b) { return _mm_and_si128(a, b); }
 VINL vi vior(vi a, vi b) { return _mm_or_si128(a, b); }
 VINL vi viandnot(vi a, vi b) { return _mm_andnot_si128(a, b); }
 VINL vi vixor(vi a, vi b) { return _mm_xor_si128(a, b); }
+VINL vf vsqrt(vf a) { return _mm_sqrt_ps(a); }
+/* fmaf exactly, without FMA: a b + c in double (a b is exact there), rounded to odd
+ * (the truncation with its last bit set when inexact, found by TwoSum), then to float:
+ * round-to-odd with 29 spare bits makes the double rounding a single one (Boldo and
+ * Melquiond). Inf/NaN lanes have a NaN error term and stay as computed. */
+VINL __m128d fmaf_pd(__m128d a, __m128d b, __m128d c) {
+  __m128d p = _mm_mul_pd(a, b), s = _mm_add_pd(p, c), bb = _mm_sub_pd(s, p);
+  __m128d e = _mm_add_pd(_mm_sub_pd(p, _mm_sub_pd(s, bb)), _mm_sub_pd(c, bb));
+  __m128d z = _mm_setzero_pd();
+  __m128i inexact = _mm_castpd_si128(_mm_or_pd(_mm_cmplt_pd(e, z), _mm_cmpgt_pd(e, z)));
+  __m128i sb = _mm_castpd_si128(s);
+  /* truncation: one step toward zero when the error points there (signs differ) */
+  __m128i t = _mm_sub_epi64(sb, _mm_srli_epi64(_mm_xor_si128(_mm_castpd_si128(e), sb), 63));
+  t = _mm_or_si128(t, _mm_set_epi32(0, 1, 0, 1));
+  return _mm_castsi128_pd(_mm_or_si128(_mm_and_si128(inexact, t), _mm_andnot_si128(inexact, sb)));
+}
+VINL vf vfmaf(vf a, vf b, vf c) {
+  __m128d lo = fmaf_pd(_mm_cvtps_pd(a), _mm_cvtps_pd(b), _mm_cvtps_pd(c));
+  __m128 ah = _mm_movehl_ps(a, a), bh = _mm_movehl_ps(b, b), ch = _mm_movehl_ps(c, c);
+  __m128d hi = fmaf_pd(_mm_cvtps_pd(ah), _mm_cvtps_pd(bh), _mm_cvtps_pd(ch));
+  return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi));
+}
 
 /* ================================================ baseline elsewhere: generic vectors */
 #elif AR_SIMD_LEVEL == AR_SIMD_BASELINE
@@ -190,6 +251,7 @@ VINL vf vld(const float *p) {
   return v;
 }
 VINL void vst(float *p, vf a) { memcpy(p, &a, sizeof a); }
+VINL void vst_nt(float *p, vf a) { vst(p, a); }
 VINL vf vadd(vf a, vf b) { return a + b; }
 VINL vf vsub(vf a, vf b) { return a - b; }
 VINL vf vmul(vf a, vf b) { return a * b; }
@@ -231,11 +293,31 @@ VINL vi viand(vi a, vi b) { return a & b; }
 VINL vi vior(vi a, vi b) { return a | b; }
 VINL vi viandnot(vi a, vi b) { return ~a & b; }
 VINL vi vixor(vi a, vi b) { return a ^ b; }
+#if defined(__aarch64__)
+VINL vf vsqrt(vf a) { return (vf)vsqrtq_f32((float32x4_t)a); }
+VINL vf vfmaf(vf a, vf b, vf c) { return vfma(a, b, c); }
+#else
+VINL vf vsqrt(vf a) { return (vf){sqrtf(a[0]), sqrtf(a[1]), sqrtf(a[2]), sqrtf(a[3])}; }
+VINL vf vfmaf(vf a, vf b, vf c) { return vfma_x(a, b, c); }
+#endif
 #else
 #error "unknown AR_SIMD_LEVEL"
 #endif
 
 /* ---------------------------------------------------------- shared by every level */
+#if AR_SIMD_LEVEL == AR_SIMD_BASELINE
+/* the first m < VL lanes of p, the others pad; and their store (through the stack) */
+VINL vf vld_part(const float *p, int64_t m, float pad) {
+  float t[VL];
+  for (int i = 0; i < VL; i++) t[i] = i < m ? p[i] : pad;
+  return vld(t);
+}
+VINL void vst_part(float *p, vf a, int64_t m) {
+  float t[VL];
+  vst(t, a);
+  memcpy(p, t, (size_t)m * sizeof(float));
+}
+#endif
 /* -a (the sign bit flipped: -0 for 0, NaN stays NaN) */
 VINL vf vneg(vf a) { return vfrombits(vixor(vbits(a), viset1(INT32_MIN))); }
 VINL vf vabs(vf a) { return vfrombits(viandnot(viset1(INT32_MIN), vbits(a))); }
@@ -246,5 +328,25 @@ VINL vf vcopysign(vf mag, vf sgn) {
 }
 /* clamp that keeps NaN (lo <= hi) */
 VINL vf vclamp(vf x, vf lo, vf hi) { return vminx(hi, vmaxx(lo, x)); }
+
+#ifndef AR_SIMD_HAVE_ROUND
+/* nearbyintf, floorf, ceilf without a round instruction: below 2^23, |x| + 2^23 - 2^23 is
+ * |x| rounded half to even; floor/ceil step the result by one where it overshot. Each
+ * result has x's sign (floorf(-0.5) = -1, ceilf(-0.5) = -0); from 2^23 on (and inf, NaN)
+ * x is already integral and comes back as is. */
+VINL vm vsmall_(vf a) { return vlt(vabs(a), vset1(8388608.0f)); }
+VINL vf vrint_(vf a) { return vsub(vadd(vabs(a), vset1(8388608.0f)), vset1(8388608.0f)); }
+VINL vf vround(vf a) { return vsel(vsmall_(a), vcopysign(vrint_(a), a), a); }
+VINL vf vfloor(vf a) {
+  vf r = vcopysign(vrint_(a), a);
+  r = vsub(r, vsel(vgt(r, a), vset1(1.0f), vset1(0.0f)));
+  return vsel(vsmall_(a), vcopysign(r, a), a);
+}
+VINL vf vceil(vf a) {
+  vf r = vcopysign(vrint_(a), a);
+  r = vadd(r, vsel(vlt(r, a), vset1(1.0f), vset1(0.0f)));
+  return vsel(vsmall_(a), vcopysign(r, a), a);
+}
+#endif
 
 #endif

@@ -1,28 +1,31 @@
-/* Optimiser update kernels (see optim.h). Each loop has no calls and no aliasing, so gcc
- * vectorises it; the branches on options are hoisted out of the loops. */
+/* Optimiser updates (see optim.h): the constants here, the loops in explicit vector code
+ * per SIMD level (optim_kernels.h), the level's table looked up once per call. */
 #include "optim/optim.h"
 
 #include <math.h>
 
+#include "core/core.h"
+#include "optim/optim_level.h"
+
+static const optim_level *cur(void) {
+  switch (ar_simd_level()) {
+#ifdef ACTRUN_X86_LEVELS
+  case AR_SIMD_AVX512:
+    return &optim_level_avx512;
+  case AR_SIMD_AVX2:
+    return &optim_level_avx2;
+#endif
+  default:
+    return &optim_level_baseline;
+  }
+}
+
 void optim_sgd(float *restrict p, const float *restrict g, float *restrict buf, int64_t n,
                float lr, float momentum, float dampening, bool nesterov, float wd, bool first) {
-  if (momentum == 0.0f) {
-    for (int64_t i = 0; i < n; i++) p[i] -= lr * (g[i] + wd * p[i]);
-    return;
-  }
   /* PyTorch: the buffer starts as a copy of the first d_p (no dampening on that step).
    * The first step never reads buf, so it may be uninitialised memory. */
-  if (first) {
-    for (int64_t i = 0; i < n; i++) buf[i] = g[i] + wd * p[i];
-  } else {
-    const float take = 1.0f - dampening;
-    for (int64_t i = 0; i < n; i++) buf[i] = momentum * buf[i] + take * (g[i] + wd * p[i]);
-  }
-  if (nesterov) {
-    for (int64_t i = 0; i < n; i++) p[i] -= lr * ((g[i] + wd * p[i]) + momentum * buf[i]);
-  } else {
-    for (int64_t i = 0; i < n; i++) p[i] -= lr * buf[i];
-  }
+  cur()->sgd(p, g, momentum == 0.0f ? NULL : buf, n, lr, momentum, 1.0f - dampening, nesterov,
+             wd, first);
 }
 
 void optim_adam(float *restrict p, const float *restrict g, float *restrict m,
@@ -38,51 +41,18 @@ void optim_adam(float *restrict p, const float *restrict g, float *restrict m,
   const float b1 = (float)beta1, b2 = (float)beta2, c1 = (float)(1.0 - beta1),
               c2 = (float)(1.0 - beta2);
   const float shrink = decoupled ? 1.0f - lr * wd : 1.0f, l2 = decoupled ? 0.0f : wd;
-  for (int64_t i = 0; i < n; i++) {
-    float pi = p[i] * shrink;
-    float gi = g[i] + l2 * pi;
-    float mi = m[i] * b1 + c1 * gi;
-    float vi = v[i] * b2 + c2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    p[i] = pi - k * mi / (sqrtf(vi) + eps_s);
-  }
+  cur()->adam(p, g, m, v, n, k, eps_s, b1, b2, c1, c2, shrink, l2);
 }
 
 void optim_rmsprop(float *restrict p, const float *restrict g, float *restrict sq,
                    float *restrict gavg, float *restrict buf, int64_t n, float lr, float alpha,
                    float eps, float wd, float momentum) {
-  const float c = 1.0f - alpha;
-  for (int64_t i = 0; i < n; i++) {
-    float gi = g[i] + wd * p[i];
-    float s = sq[i] * alpha + c * gi * gi;
-    sq[i] = s;
-    float avg;
-    if (gavg) {
-      float a = gavg[i] * alpha + c * gi;
-      gavg[i] = a;
-      avg = sqrtf(s - a * a) + eps;
-    } else {
-      avg = sqrtf(s) + eps;
-    }
-    if (buf) {
-      float b = buf[i] * momentum + gi / avg;
-      buf[i] = b;
-      p[i] -= lr * b;
-    } else {
-      p[i] -= lr * (gi / avg);
-    }
-  }
+  cur()->rmsprop(p, g, sq, gavg, buf, n, lr, alpha, eps, wd, momentum);
 }
 
 void optim_adagrad(float *restrict p, const float *restrict g, float *restrict sum, int64_t n,
                    float clr, float eps, float wd) {
-  for (int64_t i = 0; i < n; i++) {
-    float gi = g[i] + wd * p[i];
-    float s = sum[i] + gi * gi;
-    sum[i] = s;
-    p[i] -= clr * (gi / (sqrtf(s) + eps));
-  }
+  cur()->adagrad(p, g, sum, n, clr, eps, wd);
 }
 
 double optim_sumsq(const float *x, int64_t n) {

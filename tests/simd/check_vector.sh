@@ -6,11 +6,18 @@
 # (SSE2 "ps" instructions). A kernel that is a thin wrapper (softplus, celu, rrelu pick
 # a variant) passes through the functions it jumps to or calls. No timing is involved,
 # so a CPU that cannot run a level still checks it.
+# The other kernel sets (src/core/ew_kern_LEVEL.c, src/optim/optim_kern_LEVEL.c) have a
+# simpler rule: every function whose name starts with k_ or u_ has packed arithmetic (or
+# packed stores, for fill) on the level's registers, or calls SLEEF's function of the
+# level's width, itself or through a local function it calls or jumps to.
 # Usage: check_vector.sh ACT_H "OBJECT;OBJECT;..."
 set -eu
 act_h=$1
-objs=$(printf '%s\n' "$2" | tr ';' '\n' | grep '/kern_[a-z0-9]*\.c\.o$' || true)
+all=$(printf '%s\n' "$2" | tr ';' '\n')
+objs=$(echo "$all" | grep '/kern_[a-z0-9]*\.c\.o$' || true)
 [ -n "$objs" ] || { echo "no kern_*.c.o among the objects"; exit 1; }
+sets=$(echo "$all" | grep '/[a-z]*_kern_[a-z0-9]*\.c\.o$' || true)
+[ -n "$sets" ] || { echo "no ew_kern_*.c.o or optim_kern_*.c.o among the objects"; exit 1; }
 command -v objdump >/dev/null || { echo "objdump not found (binutils)"; exit 1; }
 
 # the kernels every level must have: f_NAME and b_NAME, and fb_NAME for fused entries
@@ -69,5 +76,55 @@ for o in $objs; do
     checked=$((checked + 1))
   done
 done
-[ $status -eq 0 ] && echo "vector kernels: $checked kernels checked in $(echo "$objs" | wc -l) levels, all packed"
+
+for o in $sets; do
+  level=$(basename "$o" .c.o | sed 's/^[a-z]*_kern_//')
+  case $level in
+    avx512) reg=zmm; sleef='f16_[a-z0-9]*avx512f' ;;
+    avx2) reg=ymm; sleef='f8_[a-z0-9]*avx2' ;;
+    baseline) reg=xmm; sleef='f4_[a-z0-9]*sse2' ;;
+    *) echo "unknown level in $o"; exit 1 ;;
+  esac
+  # "address name packed targets...": relocations (-r) name the SLEEF calls
+  table=$(objdump -dr --no-show-raw-insn "$o" | awk -v reg="$reg" -v sleef="$sleef" '
+    /^[0-9a-f]+ <[^>]+>:$/ {
+      if (fn != "") print addr, fn, packed, targets
+      addr = $1; fn = $2; sub(/^</, "", fn); sub(/>:$/, "", fn)
+      packed = 0; targets = ""; next
+    }
+    fn != "" && /\t/ {
+      ins = $0
+      # (xorps %xmmN,%xmmN zeroes a register in scalar code too: not counted)
+      zero = ins ~ /\txorps +%xmm[0-9]+,%xmm[0-9]+$/ && split(ins, z, /[ ,%]+/) && z[3] == z[4]
+      if (!zero && ins ~ /\t(v)?(add|sub|mul|div|sqrt|max|min|round|rndscale|fmadd[0-9]*|fnmadd[0-9]*|fmsub[0-9]*|cmp[a-z_]*|blendv|blendm|and|andn|or|xor|cvtps2|cvtpd2)p[sd] / && ins ~ reg) packed++
+      if (ins ~ /\t(v)?mov(u|a|nt)ps +%/ && ins ~ reg && ins ~ /\(/) packed++
+      if (ins ~ ("R_X86_64_[A-Z0-9]+\tSleef_[a-z0-9]+" sleef)) packed++
+      if (ins ~ /(call|jmp)[a-z]* +[0-9a-f]+ <[a-z]/ && ins !~ /\+0x/) {
+        t = ins; sub(/.*</, "", t); sub(/>.*/, "", t); targets = targets " " t
+      }
+    }
+    END { if (fn != "") print addr, fn, packed, targets }')
+  # every k_/u_ symbol (identical functions may share an address under another name)
+  want=$(nm "$o" | awk '$2 ~ /^[tT]$/ && $3 ~ /^[ku]_/ { print $1, $3 }')
+  [ -n "$want" ] || { echo "$level: no k_/u_ kernels in $(basename "$o")"; status=1; continue; }
+  bad=$(echo "$want" | while read -r a k; do
+    ok=$(echo "$table" | awk -v a="$a" '
+      { addr[$2] = $1; packed[$2] += $3; for (i = 4; i <= NF; i++) tg[$2] = tg[$2] " " $i
+        if ($1 == a) me = $2 }
+      END {
+        if (me == "") { print 0; exit }
+        if (packed[me] > 0) { print 1; exit }
+        n = split(tg[me], t, " ")
+        for (i = 1; i <= n; i++) if (packed[t[i]] > 0) { print 1; exit }
+        print 0
+      }')
+    [ "$ok" = 1 ] || echo "$k"
+  done)
+  n=$(echo "$want" | wc -l)
+  checked=$((checked + n))
+  for k in $bad; do
+    echo "$level: $k in $(basename "$o") has no packed $reg arithmetic (scalar code?)"; status=1
+  done
+done
+[ $status -eq 0 ] && echo "vector kernels: $checked kernels checked in $(echo "$objs" | wc -l) levels (and $(echo "$sets" | wc -l) other kernel objects), all packed"
 exit $status
