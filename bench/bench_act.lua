@@ -99,8 +99,8 @@ end
 
 local function measure(out)
   local saved = actrun.get_num_threads()
-  out(("# bench_act.lua: actrun %s, %s; median of %d samples of ~%g s"):format(actrun.version,
-    _VERSION, opt.reps, opt.sample))
+  out(("# bench_act.lua: actrun %s, %s, SIMD %s; median of %d samples of ~%g s"):format(
+    actrun.version, _VERSION, actrun.build_info().simd, opt.reps, opt.sample))
   actrun.manual_seed(1)
   for _, n in ipairs(sizes) do
     local x = actrun.randn(n) * 3
