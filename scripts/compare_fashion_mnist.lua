@@ -38,6 +38,8 @@ local spec = {
     {"lr", "number", 1e-3, help = "learning rate (1e-2 on the synthetic fallback)", min = 0},
     {"optimizer", "string", "adam", choices = {"adam", "adamw", "sgd", "rmsprop", "adagrad"},
       help = "optimiser (sgd: momentum 0.9)"},
+    {"tune", "string", nil, arg = "LR1,LR2,...", help = "pick each activation's learning " ..
+      "rate from this grid on a 20% validation split of the training set (replaces --lr)"},
     {"seeds", "string", "5", arg = "N|a,b,c", help = "seeds 1..N, or a list (3 with --quick)"},
     {"activations", "string", DEFAULT_ACTS, arg = "a,b", help = "comma list"},
     {"init", "string", "recommended", choices = {"recommended", "same"},
@@ -81,12 +83,26 @@ else
 end
 if #seeds == 0 then fail("option --seeds expected at least one seed") end
 
+-- with --tune lab.compare passes each activation's chosen rate as lr; else --lr
+local tune_lrs
+if opt.tune then
+  tune_lrs = {}
+  for item in opt.tune:gmatch("[^,]+") do
+    local v = tonumber(item)
+    if not v or not (v > 0 and v < math.huge) then
+      fail("option --tune expected a comma list of learning rates > 0, got '" .. item .. "'")
+    end
+    tune_lrs[#tune_lrs + 1] = v
+  end
+  if #tune_lrs == 0 then fail("option --tune expected at least one learning rate") end
+end
+
 local OPTIMIZERS = {
-  adam = function(p) return optim.Adam(p, {lr = opt.lr}) end,
-  adamw = function(p) return optim.AdamW(p, {lr = opt.lr}) end,
-  sgd = function(p) return optim.SGD(p, {lr = opt.lr, momentum = 0.9}) end,
-  rmsprop = function(p) return optim.RMSprop(p, {lr = opt.lr}) end,
-  adagrad = function(p) return optim.Adagrad(p, {lr = opt.lr}) end,
+  adam = function(p, lr) return optim.Adam(p, {lr = lr or opt.lr}) end,
+  adamw = function(p, lr) return optim.AdamW(p, {lr = lr or opt.lr}) end,
+  sgd = function(p, lr) return optim.SGD(p, {lr = lr or opt.lr, momentum = 0.9}) end,
+  rmsprop = function(p, lr) return optim.RMSprop(p, {lr = lr or opt.lr}) end,
+  adagrad = function(p, lr) return optim.Adagrad(p, {lr = lr or opt.lr}) end,
 }
 
 -- data: Fashion-MNIST when installed, else spirals
@@ -175,8 +191,9 @@ local function mkdir(dir)
 end
 if root and not mkdir(opt.out) then fail("cannot create or write the folder " .. opt.out) end
 
-say(("actrun %s: %s MLP, %s lr %g, batch %d, %d epoch(s), seed(s) %s, init %s, " ..
-  "%d thread(s), on %s"):format(A.version, table.concat(sizes, "-"), opt.optimizer, opt.lr,
+say(("actrun %s: %s MLP, %s lr %s, batch %d, %d epoch(s), seed(s) %s, init %s, " ..
+  "%d thread(s), on %s"):format(A.version, table.concat(sizes, "-"), opt.optimizer,
+    tune_lrs and ("tuned from " .. opt.tune) or ("%g"):format(opt.lr),
     opt.batch, opt.epochs, table.concat(seeds, ","), opt.init, A.get_num_threads(), task))
 
 local t0 = A.clock()
@@ -187,8 +204,10 @@ local rows, summary = lab.compare{
   epochs = opt.epochs, batch = opt.batch, seeds = seeds,
   csv = opt.out .. "/compare.csv", plot = opt.out .. "/compare.svg",
   store = opt.store, verbose = opt.verbose,
+  tune = tune_lrs and {lrs = tune_lrs, fraction = 0.2},
   -- what decides a run besides the loop settings: written to the CSV and the store
-  provenance = {init = opt.init, optimizer = opt.optimizer, lr = opt.lr,
+  provenance = {init = opt.init, optimizer = opt.optimizer,
+    lr = tune_lrs and ("tuned from " .. opt.tune) or opt.lr,
     model = table.concat(sizes, "-"), task = task},
 }
 say(("init: %s (%s)"):format(opt.init, opt.init == "same" and "He for every activation" or

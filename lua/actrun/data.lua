@@ -101,6 +101,54 @@ function data.mnist(opts)
   return load_mnist_like(fname, opts, opts.dir, "mnist", "", classes)
 end
 
+-- data.split(X, y, {fraction=, seed=}) -> Xa, ya, Xb, yb: b holds round(fraction * N)
+-- rows, a the rest. The row order is the loader's seeded permutation: it has its own
+-- generator, so a split neither depends on nor moves the state set by manual_seed (a
+-- validation split must not change the runs it is carved from). The one full-size
+-- batch is a gathered copy; a and b are views of it.
+function data.split(X, y, opts)
+  local fname = "actrun.data.split"
+  if not actrun.is_tensor(X) then
+    error(string.format("%s: argument #1 (X) expected a tensor, got %s", fname,
+      util.typename(X)), 2)
+  end
+  if not actrun.is_tensor(y) then
+    error(string.format("%s: argument #2 (y) expected a tensor, got %s", fname,
+      util.typename(y)), 2)
+  end
+  if X:dim() < 1 or y:dim() < 1 then
+    error(string.format("%s: X and y expected at least 1 dimension (rows), got %d and %d",
+      fname, X:dim(), y:dim()), 2)
+  end
+  local n = X:size(1)
+  if y:size(1) ~= n then
+    error(string.format("%s: X and y have different numbers of rows (%d ~= %d)", fname, n,
+      y:size(1)), 2)
+  end
+  opts = check_opts(fname, opts, 3, {fraction = true, seed = true}, 3)
+  local fraction, seed = opts.fraction, opts.seed
+  if type(fraction) ~= "number" or not (fraction > 0 and fraction < 1) then
+    error(string.format("%s: argument #3 (options): 'fraction' expected a number strictly " ..
+      "between 0 and 1, got %s", fname,
+      type(fraction) == "number" and tostring(fraction) or util.typename(fraction)), 2)
+  end
+  if math.type(seed) ~= "integer" then
+    error(string.format("%s: argument #3 (options): 'seed' expected an integer, got %s", fname,
+      type(seed) == "number" and tostring(seed) or util.typename(seed)), 2)
+  end
+  local nb = math.floor(fraction * n + 0.5)
+  if nb < 1 or nb > n - 1 then
+    error(string.format("%s: a fraction of %g of %d rows leaves one side empty", fname,
+      fraction, n), 2)
+  end
+  local Xp, yp
+  for xb, yb in core.loader(X, y, {batch = n, shuffle = true, seed = seed}) do
+    Xp, yp = xb, yb
+  end
+  return Xp:narrow(1, nb + 1, n - nb), yp:narrow(1, nb + 1, n - nb),
+    Xp:narrow(1, 1, nb), yp:narrow(1, 1, nb)
+end
+
 -- Truth tables: the four corners of the unit square, labels 1 (false) and 2 (true).
 -- Options are accepted (and checked) for symmetry with the other sets; nothing is random.
 local CORNERS = {{0, 0}, {0, 1}, {1, 0}, {1, 1}}

@@ -52,4 +52,9 @@ actrun.data.loader(X, y [, {batch=1, shuffle=false, seed=, drop_last=false}]) ->
 Mini-batches of matching rows of X and y, each row once per pass, the last batch
 possibly smaller (dropped with drop_last). Without seed the shuffle follows manual_seed.
   for xb, yb in actrun.data.loader(X, y, {batch=64, shuffle=true}) do ... end]=],
+  ["actrun.data.split"] = [=[
+actrun.data.split(X, y, {fraction=, seed=}) -> Xa, ya, Xb, yb
+Rows split at random: b holds round(fraction * N) of them (0 < fraction < 1), a the
+rest. The same seed gives the same split; manual_seed's state is neither used nor moved.
+  local Xtr, ytr, Xval, yval = actrun.data.split(X, y, {fraction=0.2, seed=1})]=],
 }

@@ -32,9 +32,10 @@ without recording, in batches; the model's modes are restored afterwards.
 
   ["actrun.lab.compare"] = [=[
 actrun.lab.compare{activations=, model=function(act) ... end, data={train={X=,y=},
-  test={X=,y=}} [, optimizer=function(params) ... end, loss=, epochs=1, batch=64,
+  test={X=,y=}} [, optimizer=function(params [, lr]) ... end, loss=, epochs=1, batch=64,
   seeds=1, reference=NAME, test="t", alpha=0.05, csv=PATH, plot=PATH, store=PATH,
-  provenance={k=v}, verbose=false, progress=, quiet=false, cost=]} -> rows, summary
+  provenance={k=v}, verbose=false, progress=, quiet=false, cost=,
+  tune={lrs={...}, fraction=0.2}]} -> rows, summary
 Trains model(act) for every activation and seed (seeds: a list, or n for 1..n), with
 manual_seed(seed) before each model is made: runs of one seed start from the same
 weights and batches, so the comparison is paired over seeds. Row: activation seed
@@ -63,6 +64,14 @@ zoomed to the data ("best", and "= best" on ties), then training and test loss p
 epoch, mean over seeds with a 95% CI band (min-max under 3 seeds); each activation
 keeps one style (actrun.plot.palette) in every panel. The test loss after each epoch
 is history[e].val_loss (drawn only: nothing is chosen by it).
+tune: a learning rate per activation, so that none loses for want of its own rate.
+data.split (fixed seed) holds out fraction of the training set; each rate of lrs trains
+on the rest with the first seed only (to save time), and the best validation accuracy
+wins (validation loss breaks ties); then every seed runs on the full training set at
+that rate. The optimizer factory is called as optimizer(params, lr) when tuning (the
+default Adam takes lr too); rows and summary entries carry lr, the CSV an lr column,
+and the footer says "learning rate tuned per activation on a 20% validation split:
+relu 0.01, ...". Without tune nothing changes: optimizer(params), no lr field.
   local rows, summary = lab.compare{activations={"relu","tanh"}, model=function(a)
     return nn.mlp{784, 256, 10, activation=a} end, data=D, seeds=5, store="runs.jsonl"}
   for _, s in ipairs(summary) do print(s.activation, s.diff, s.p_adjusted) end]=],

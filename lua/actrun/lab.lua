@@ -939,14 +939,15 @@ end
 -- or a full disk never leaves a half CSV under the final name. consts: {name, value}
 -- pairs repeated on every line after the row's fields (provenance: a row read alone
 -- still says how it was made).
-local function write_csv(fname, path, rows, consts)
+local function write_csv(fname, path, rows, consts, fields)
   consts = consts or {}
-  local head = table.move(CSV_FIELDS, 1, #CSV_FIELDS, 1, {})
+  fields = fields or CSV_FIELDS
+  local head = table.move(fields, 1, #fields, 1, {})
   for _, c in ipairs(consts) do head[#head + 1] = c[1] end
   local lines = {table.concat(head, ",")}
   for _, r in ipairs(rows) do
     local vals = {}
-    for i, k in ipairs(CSV_FIELDS) do vals[i] = csv_value(r[k]) end
+    for i, k in ipairs(fields) do vals[i] = csv_value(r[k]) end
     for _, c in ipairs(consts) do vals[#vals + 1] = csv_value(c[2]) end
     lines[#lines + 1] = table.concat(vals, ",")
   end
@@ -978,7 +979,14 @@ end
 local COMPARE_OPTS = {activations = true, model = true, data = true, optimizer = true,
   epochs = true, batch = true, seeds = true, csv = true, plot = true, loss = true,
   progress = true, quiet = true, cost = true, reference = true, test = true, alpha = true,
-  verbose = true, store = true, provenance = true}
+  verbose = true, store = true, provenance = true, tune = true}
+
+-- lab.compare{tune=}: the validation split is drawn with this fixed seed, the same rows
+-- for every activation and learning rate, so they differ only in what they are tuned on
+-- by their own merit. Tuning trains on the first seed only: a grid of k rates costs k
+-- runs per activation, not k times the comparison.
+local TUNE_SEED = 1
+local TUNE_FIELDS = {lrs = true, fraction = true}
 
 -- The training loss is measured after the last step on at most this many training rows
 -- (the first ones: the same rows for every run), not averaged over the epoch while the
@@ -998,7 +1006,7 @@ local function summarize(rows)
   end
   local summary = {}
   for _, a in ipairs(order) do
-    local s = {activation = a, runs = #by[a], params = by[a][1].params}
+    local s = {activation = a, runs = #by[a], params = by[a][1].params, lr = by[a][1].lr}
     for _, k in ipairs{"test_accuracy", "test_loss", "train_loss", "train_accuracy", "seconds",
         "dead_fraction", "grad_norm_first", "grad_norm_last"} do
       local vals = {}
@@ -1167,6 +1175,13 @@ local function compare_table(summary, ctx)
       end
     end
     lines[#lines + 1] = "activations marked = are not distinguishable from the best at this n"
+  end
+  if ctx.tune then
+    -- the rates decide the result as much as the activations do: they go with the table
+    local chosen = {}
+    for i, a in ipairs(ctx.tune.order) do chosen[i] = fmt("%s %g", a, ctx.tune.lr_of[a]) end
+    lines[#lines + 1] = fmt("learning rate tuned per activation on a %g%% validation split: %s",
+      100 * ctx.tune.fraction, table.concat(chosen, ", "))
   end
   return table.concat(lines, "\n")
 end
@@ -1592,6 +1607,39 @@ function lab.compare(spec)
   if spec.loss ~= nil and not is_callable(spec.loss) then
     error(fmt("%s: option loss expected a function, got %s", fname, typename(spec.loss)), 2)
   end
+  local tune = spec.tune
+  if tune ~= nil then
+    if type(tune) ~= "table" or actrun.is_tensor(tune) then
+      error(fmt("%s: option tune expected a table {lrs={...} [, fraction=0.2]}, got %s", fname,
+        typename(tune)), 2)
+    end
+    for k in pairs(tune) do
+      if not TUNE_FIELDS[k] then
+        error(fmt("%s: option tune has unknown field '%s' (fields: fraction, lrs)", fname,
+          tostring(k)), 2)
+      end
+    end
+    if type(tune.lrs) ~= "table" or #tune.lrs == 0 then
+      error(fmt("%s: option tune field lrs expected a non-empty list of learning rates, got %s",
+        fname, type(tune.lrs) == "table" and "an empty table" or typename(tune.lrs)), 2)
+    end
+    local lrs = {}
+    for i, lr in ipairs(tune.lrs) do
+      if type(lr) ~= "number" or not (lr > 0 and lr < math.huge) then
+        error(fmt("%s: option tune field lrs entry %d expected a finite number > 0, got %s",
+          fname, i, type(lr) == "number" and tostring(lr) or typename(lr)), 2)
+      end
+      lrs[i] = lr
+    end
+    local fraction = tune.fraction
+    if fraction == nil then fraction = 0.2 end
+    if type(fraction) ~= "number" or not (fraction > 0 and fraction < 1) then
+      error(fmt("%s: option tune field fraction expected a number strictly between 0 and 1, " ..
+        "got %s", fname, type(fraction) == "number" and tostring(fraction) or
+        typename(fraction)), 2)
+    end
+    tune = {lrs = lrs, fraction = fraction}
+  end
   local epochs = opt_posint(fname, spec, "epochs", 1, 3)
   local batch = opt_posint(fname, spec, "batch", 64, 3)
   local seeds = spec.seeds
@@ -1700,6 +1748,60 @@ function lab.compare(spec)
   local options = canonical_options(epochs, batch, train, test, extra)
   local stored = storefile and read_store(storefile) or {}
   local reused = {}
+
+  -- the optimiser of a run: the factory gets the tuned rate as a second argument (and
+  -- only params without tuning, as always); the default Adam uses it too
+  local function make_model(a)
+    local model = spec.model(a)
+    if not is_module(model) then
+      error(fmt("%s: option model returned %s for activation '%s', expected an nn module",
+        fname, typename(model), a), 3)
+    end
+    return model
+  end
+  local function make_optimizer(params, lr)
+    if spec.optimizer then
+      if lr == nil then return spec.optimizer(params) end
+      return spec.optimizer(params, lr)
+    end
+    return optim().Adam(params, {lr = lr or 1e-3})
+  end
+
+  -- tune: each activation gets the rate of the grid with the best validation accuracy
+  -- (validation loss breaks ties and decides for a non-classification), trained on the
+  -- rest of the training set with the first seed; the test set plays no part. Every rank
+  -- tunes for itself: the choice is deterministic, so all ranks agree without messages.
+  local lr_of
+  if tune then
+    lr_of = {}
+    local fitX, fity, valX, valy = data().split(train.X, train.y,
+      {fraction = tune.fraction, seed = TUNE_SEED})
+    local fit, seed = {X = fitX, y = fity}, seeds[1]
+    for _, a in ipairs(acts) do
+      local best, best_acc, best_loss
+      for _, lr in ipairs(tune.lrs) do
+        actrun.manual_seed(seed)
+        local model = make_model(a)
+        lab.train(model, fit, {epochs = epochs, batch = batch,
+          optimizer = make_optimizer(model:parameters(), lr), loss = lossf, seed = seed,
+          progress = false})
+        local ev = lab.evaluate(model, valX, valy, lossf)
+        local acc, loss = ev.accuracy or -math.huge, ev.loss
+        if loss ~= loss then loss = math.huge end -- a diverged run never wins on loss
+        if best == nil or acc > best_acc or (acc == best_acc and loss < best_loss) then
+          best, best_acc, best_loss = lr, acc, loss
+        end
+        say(fmt("tune %s: lr %g: validation accuracy %s, loss %.4g", a, lr,
+          pct(ev.accuracy) or "-", ev.loss))
+      end
+      lr_of[a] = best
+    end
+  end
+  -- the store key of a run: a tuned run's rate is part of what decides its result
+  local function options_of(a)
+    if lr_of then return options .. ";lr=" .. fmt("%.17g", lr_of[a]) end
+    return options
+  end
   if W then
     -- expected cost of a run: spec.cost(activation, seed), else the model's parameter
     -- count (the GEMMs, which dominate a step, scale with it; seeds cost the same)
@@ -1735,8 +1837,9 @@ function lab.compare(spec)
       rows[run] = {activation = a, seed = seed} -- filled in by share_rows
       goto next_run
     end
-    if stored[a .. "\0" .. seed .. "\0" .. options] then
-      rows[run] = record_row(stored[a .. "\0" .. seed .. "\0" .. options])
+    if stored[a .. "\0" .. seed .. "\0" .. options_of(a)] then
+      rows[run] = record_row(stored[a .. "\0" .. seed .. "\0" .. options_of(a)])
+      if lr_of then rows[run].lr = lr_of[a] end
       reused[run] = true
       say(fmt("run %d/%d: %s seed %d: test accuracy %s, %.1f s (from the store)", run, total,
         a, seed, pct(rows[run].test_accuracy) or "-", rows[run].seconds or 0))
@@ -1744,14 +1847,8 @@ function lab.compare(spec)
     end
     do
       actrun.manual_seed(seed)
-      local model = spec.model(a)
-      if not is_module(model) then
-        error(fmt("%s: option model returned %s for activation '%s', expected an nn module",
-          fname, typename(model), a), 2)
-      end
-      local params = model:parameters()
-      local opt = spec.optimizer and spec.optimizer(params) or
-        optim().Adam(params, {lr = 1e-3})
+      local model = make_model(a)
+      local opt = make_optimizer(model:parameters(), lr_of and lr_of[a])
       -- the test loss after every epoch (history val_loss) is for the figure's curves
       -- only: nothing is chosen by it, so the test set stays unseen by the training
       local history = lab.train(model, train, {epochs = epochs, batch = batch, optimizer = opt,
@@ -1768,7 +1865,7 @@ function lab.compare(spec)
         epochs = #history, train_loss = tr.loss, train_accuracy = tr.accuracy,
         test_loss = ev.loss, test_accuracy = ev.accuracy, seconds = seconds,
         dead_fraction = dead.total, grad_norm_first = gfirst, grad_norm_last = glast,
-        history = history}
+        history = history, lr = lr_of and lr_of[a]}
       rows[run] = row
       say(fmt("run %d/%d: %s seed %d: test accuracy %s, %.1f s", run, total, a, seed,
         pct(row.test_accuracy) or "-", seconds))
@@ -1776,7 +1873,7 @@ function lab.compare(spec)
         -- appended as soon as the run ends: an interrupted comparison resumes from here
         local f = io.open(storefile, "a")
         if f then
-          f:write(json_object(row_record(row, options, prov)), "\n")
+          f:write(json_object(row_record(row, options_of(a), prov)), "\n")
           f:close()
         end
       end
@@ -1791,7 +1888,7 @@ function lab.compare(spec)
     if f then
       for run, r in ipairs(rows) do
         if owner[run] ~= 0 and not reused[run] then
-          f:write(json_object(row_record(r, options, prov)), "\n")
+          f:write(json_object(row_record(r, options_of(r.activation), prov)), "\n")
         end
       end
       f:close()
@@ -1801,7 +1898,8 @@ function lab.compare(spec)
   local summary = summarize(rows)
   add_statistics(summary, reference, ptest, alpha)
   say("")
-  say(compare_table(summary, {seeds = #seeds, test = ptest, alpha = alpha}))
+  say(compare_table(summary, {seeds = #seeds, test = ptest, alpha = alpha,
+    tune = lr_of and {order = acts, lr_of = lr_of, fraction = tune.fraction}}))
   if csv and rank == 0 then
     local consts = {{"batch", batch}, {"seeds", table.concat(seeds, ";")},
       {"actrun_version", prov.actrun_version}, {"simd", prov.simd}, {"threads", prov.threads}}
@@ -1809,7 +1907,13 @@ function lab.compare(spec)
     for k in pairs(extra) do keys[#keys + 1] = k end
     table.sort(keys)
     for _, k in ipairs(keys) do consts[#consts + 1] = {k, extra[k]} end
-    write_csv(fname, csv, rows, consts)
+    local fields
+    if lr_of then
+      -- a tuned comparison's rows say their rate; an untuned CSV keeps its columns
+      fields = table.move(CSV_FIELDS, 1, #CSV_FIELDS, 1, {})
+      fields[#fields + 1] = "lr"
+    end
+    write_csv(fname, csv, rows, consts, fields)
     say("wrote " .. csv)
   end
   if plotfile and rank == 0 then

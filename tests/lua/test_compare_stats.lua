@@ -123,6 +123,50 @@ test("compare: a store makes the second run train nothing and return the same ro
   os.remove(store)
 end)
 
+test("compare tune: picks a rate of the grid per activation, never a hopeless one", function()
+  -- separable blobs: any workable rate gets near 100%, 1e-6 leaves the initial weights
+  local X, y = data.blobs{n = 450, classes = 3, seed = 3}
+  local sets = {train = {X = X:narrow(1, 1, 300), y = y:narrow(1, 1, 300)},
+    test = {X = X:narrow(1, 301, 150), y = y:narrow(1, 301, 150)}}
+  local seen = {}
+  local s = spec({"relu", "tanh"}, 2, {epochs = 8, tune = {lrs = {1e-6, 0.02}, fraction = 0.25},
+    data = sets,
+    optimizer = function(p, lr)
+      seen[#seen + 1] = lr
+      return optim.Adam(p, {lr = lr})
+    end})
+  s.quiet = nil
+  local printed, saved = {}, io.stdout
+  io.stdout = {write = function(self, ...) for _, v in ipairs{...} do printed[#printed + 1] = v end
+    return self end, flush = function() end}
+  local ok, rows, summary = pcall(lab.compare, s)
+  io.stdout = saved
+  assert(ok, rows)
+  for _, r in ipairs(rows) do
+    eq(r.lr, 0.02, r.activation .. " seed " .. r.seed .. " lr")
+  end
+  for _, e in ipairs(summary) do eq(e.lr, 0.02, e.activation .. " summary lr") end
+  -- the factory got every rate of the grid while tuning, then the chosen one per run
+  for _, lr in ipairs(seen) do truthy(lr == 1e-6 or lr == 0.02, "factory lr " .. tostring(lr)) end
+  eq(#seen, 2 * 2 + 2 * 2)
+  local text = table.concat(printed)
+  truthy(text:find("learning rate tuned per activation on a 25% validation split: " ..
+    "relu 0.02, tanh 0.02", 1, true), "the footer names the rates")
+end)
+
+test("compare tune: bad values name the option", function()
+  local function err(tune)
+    local ok, e = pcall(lab.compare, spec({"relu"}, 1, {tune = tune}))
+    truthy(not ok, "an error")
+    return tostring(e)
+  end
+  truthy(err(0.1):find("actrun.lab.compare: option tune expected a table", 1, true))
+  truthy(err{lrs = {}}:find("option tune field lrs", 1, true))
+  truthy(err{lrs = {0.1, -1}}:find("option tune field lrs entry 2", 1, true))
+  truthy(err{lrs = {0.1}, fraction = 1}:find("option tune field fraction", 1, true))
+  truthy(err{lrs = {0.1}, frac = 0.2}:find("option tune has unknown field 'frac'", 1, true))
+end)
+
 test("store JSON: numbers round-trip, NaN is null, strings are escaped", function()
   local line = lab._json_object{a = 0.1, b = 0 / 0, c = 'q"\n', d = {1, 2.5}, e = true, f = 3}
   eq(line, '{"a":0.10000000000000001,"b":null,"c":"q\\"\\n","d":[1,2.5],"e":true,"f":3}')

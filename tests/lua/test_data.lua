@@ -328,6 +328,88 @@ test("fashion_mnist from the installed package (limit)", function()
   eq(first, 10.0) -- the first test image is an ankle boot
 end)
 
+-------------------------------------------------------------------------------------
+-- split
+
+-- X's rows carry their own number (column 1) so that a split's rows can be traced back
+local function numbered(n)
+  local X = actrun.range(1, n):view(n, 1) * actrun.ones(1, 3)
+  return X, actrun.range(1, n) * 10
+end
+
+local function column(t)
+  local out = {}
+  for i, r in ipairs(t:totable()) do out[i] = type(r) == "table" and r[1] or r end
+  return out
+end
+
+test("split: sizes, disjoint and complete, y follows X", function()
+  local X, y = numbered(50)
+  local Xa, ya, Xb, yb = data.split(X, y, {fraction = 0.2, seed = 7})
+  eq(Xa:shape(), {40, 3})
+  eq(ya:shape(), {40})
+  eq(Xb:shape(), {10, 3})
+  eq(yb:shape(), {10})
+  local seen = {}
+  for _, part in ipairs{{Xa, ya}, {Xb, yb}} do
+    local ids, labels = column(part[1]), column(part[2])
+    for i, id in ipairs(ids) do
+      T.truthy(not seen[id], "row " .. id .. " appears once")
+      seen[id] = true
+      eq(labels[i], id * 10, "label of row " .. id)
+    end
+  end
+  for i = 1, 50 do T.truthy(seen[i], "row " .. i .. " is in a or b") end
+end)
+
+test("split: same seed same split, another seed another split", function()
+  local X, y = numbered(100)
+  local _, _, Xb1 = data.split(X, y, {fraction = 0.3, seed = 1})
+  local _, _, Xb2 = data.split(X, y, {fraction = 0.3, seed = 1})
+  local _, _, Xb3 = data.split(X, y, {fraction = 0.3, seed = 2})
+  eq(column(Xb1), column(Xb2))
+  T.truthy(table.concat(column(Xb1), ",") ~= table.concat(column(Xb3), ","),
+    "seeds 1 and 2 choose different rows")
+end)
+
+test("split: leaves manual_seed's state alone", function()
+  local X, y = numbered(20)
+  actrun.manual_seed(3)
+  local before = actrun.randn(4):totable()
+  local after_plain = actrun.randn(4):totable()
+  actrun.manual_seed(3)
+  eq(actrun.randn(4):totable(), before)
+  data.split(X, y, {fraction = 0.5, seed = 9})
+  eq(actrun.randn(4):totable(), after_plain)
+  -- and the split does not follow the global state either
+  actrun.manual_seed(1)
+  local _, _, b1 = data.split(X, y, {fraction = 0.5, seed = 9})
+  actrun.manual_seed(2)
+  local _, _, b2 = data.split(X, y, {fraction = 0.5, seed = 9})
+  eq(column(b1), column(b2))
+end)
+
+test("split: bad input names the function and the argument", function()
+  local X, y = numbered(10)
+  local o = {fraction = 0.2, seed = 1}
+  local cases = {
+    {function() return data.split({}, y, o) end, "argument #1 (X)", "tensor"},
+    {function() return data.split(X, "y", o) end, "argument #2 (y)", "tensor"},
+    {function() return data.split(X, actrun.range(1, 9), o) end, "different numbers of rows"},
+    {function() return data.split(X, y, {fraction = 0, seed = 1}) end, "'fraction'"},
+    {function() return data.split(X, y, {fraction = 1, seed = 1}) end, "'fraction'"},
+    {function() return data.split(X, y, {fraction = "0.2", seed = 1}) end, "'fraction'"},
+    {function() return data.split(X, y, {fraction = 0.2}) end, "'seed'", "integer"},
+    {function() return data.split(X, y, {fraction = 0.2, seed = 1.5}) end, "'seed'", "1.5"},
+    {function() return data.split(X, y, {fraction = 0.2, seed = 1, sed = 2}) end,
+      "unknown option 'sed'"},
+    {function() return data.split(X, y, {fraction = 0.01, seed = 1}) end, "empty"},
+  }
+  for _, case in ipairs(cases) do
+    expect_error(case[1], "actrun.data.split", table.unpack(case, 2))
+  end
+end)
+
 test("every function of actrun.data has a help entry", function()
   local help = require "actrun.help"
   for name, f in pairs(data) do
