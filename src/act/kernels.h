@@ -20,52 +20,13 @@
 
 #include "act/act.h"
 #include "core/simd.h"
+#include "core/simd_math.h"
 
-#if defined(__x86_64__) || defined(__aarch64__)
-#include <sleef.h>
-#endif
-
-#define CAT3_(a, b, c) a##b##c
-#define CAT3(a, b, c) CAT3_(a, b, c)
-/* the exported name of this level's table: act_level_avx512, ... */
-#define LEVEL_NAME CAT3(act_level_, AR_SIMD_SUFFIX, )
+#define LEVEL_NAME AR_SIMD_NAME(act_level_) /* act_level_avx512, ... */
 
 #define K(v) vset1(v)
 #define INF ((float)INFINITY)
 
-/* ---------- SLEEF per level (sin/cos, and exp/expm1 of positive arguments) ---------- */
-#if AR_SIMD_LEVEL == AR_SIMD_AVX512
-#define SLEEF(fn, acc) Sleef_##fn##f16_##acc##avx512f
-#elif AR_SIMD_LEVEL == AR_SIMD_AVX2
-#define SLEEF(fn, acc) Sleef_##fn##f8_##acc##avx2
-#elif defined(__x86_64__)
-#define SLEEF(fn, acc) Sleef_##fn##f4_##acc##sse2
-#elif defined(__aarch64__)
-#define SLEEF(fn, acc) Sleef_##fn##f4_##acc##advsimd
-#else
-/* no SLEEF for this architecture: libm per lane */
-#define LANEWISE(NAME, F)                     \
-  VINL vf NAME(vf a) {                        \
-    float t[VL];                              \
-    vst(t, a);                                \
-    for (int i = 0; i < VL; i++) t[i] = F(t[i]); \
-    return vld(t);                            \
-  }
-LANEWISE(sl_sin_u35, sinf)
-LANEWISE(sl_sin_u10, sinf)
-LANEWISE(sl_cos_u35, cosf)
-LANEWISE(sl_cos_u10, cosf)
-LANEWISE(sl_exp, expf)
-LANEWISE(sl_expm1, expm1f)
-#endif
-#ifdef SLEEF
-#define sl_sin_u35 SLEEF(sin, u35)
-#define sl_sin_u10 SLEEF(sin, u10)
-#define sl_cos_u35 SLEEF(cos, u35)
-#define sl_cos_u10 SLEEF(cos, u10)
-#define sl_exp SLEEF(exp, u10)
-#define sl_expm1 SLEEF(expm1, u10)
-#endif
 
 /* ---------- exp, expm1, log1p for the one-pass kernels ----------
  * x = k ln2 + r with k = round(x / ln2) (the 1.5 * 2^23 trick, exact for

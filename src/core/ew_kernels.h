@@ -16,59 +16,12 @@
 
 #include "core/ew_level.h"
 #include "core/simd.h"
+#include "core/simd_math.h"
 
-#if defined(__x86_64__) || defined(__aarch64__)
-#include <sleef.h>
-#endif
-
-#define CAT3_(a, b, c) a##b##c
-#define CAT3(a, b, c) CAT3_(a, b, c)
-/* the exported name of this level's table: ew_level_avx512, ... */
-#define LEVEL_NAME CAT3(ew_level_, AR_SIMD_SUFFIX, )
+#define LEVEL_NAME AR_SIMD_NAME(ew_level_) /* ew_level_avx512, ... */
 
 #define K(v) vset1(v)
 
-/* ---------- SLEEF per level ----------
- * The 3.5-ulp variants run about twice as fast as the 1-ulp ones and stay within 2.5e-7
- * relative error in the tests; exp and pow only come as 1 ulp. */
-#if AR_SIMD_LEVEL == AR_SIMD_AVX512
-#define SLEEF(fn, acc) Sleef_##fn##f16_##acc##avx512f
-#elif AR_SIMD_LEVEL == AR_SIMD_AVX2
-#define SLEEF(fn, acc) Sleef_##fn##f8_##acc##avx2
-#elif defined(__x86_64__)
-#define SLEEF(fn, acc) Sleef_##fn##f4_##acc##sse2
-#elif defined(__aarch64__)
-#define SLEEF(fn, acc) Sleef_##fn##f4_##acc##advsimd
-#else
-/* no SLEEF for this architecture: libm per lane */
-#define LANEWISE(NAME, F)                        \
-  VINL vf NAME(vf a) {                           \
-    float t[VL];                                 \
-    vst(t, a);                                   \
-    for (int i = 0; i < VL; i++) t[i] = F(t[i]); \
-    return vld(t);                               \
-  }
-LANEWISE(sl_exp, expf)
-LANEWISE(sl_log, logf)
-LANEWISE(sl_sin, sinf)
-LANEWISE(sl_cos, cosf)
-LANEWISE(sl_tanh, tanhf)
-VINL vf sl_pow(vf a, vf b) {
-  float t[VL], u[VL];
-  vst(t, a);
-  vst(u, b);
-  for (int i = 0; i < VL; i++) t[i] = powf(t[i], u[i]);
-  return vld(t);
-}
-#endif
-#ifdef SLEEF
-#define sl_exp SLEEF(exp, u10)
-#define sl_log SLEEF(log, u35)
-#define sl_sin SLEEF(sin, u35)
-#define sl_cos SLEEF(cos, u35)
-#define sl_tanh SLEEF(tanh, u35)
-#define sl_pow SLEEF(pow, u10)
-#endif
 
 /* ---------- binary ops: f(x, y), al the axpy factor ---------- */
 VINL vf b_add(vf x, vf y, vf al) { return (void)al, vadd(x, y); }
@@ -216,8 +169,8 @@ UN(u_square, vmul(x, x))
 UN(u_exp, sl_exp(x))
 UN(u_log, sl_log(x))
 UN(u_sqrt, vsqrt(x))
-UN(u_sin, sl_sin(x))
-UN(u_cos, sl_cos(x))
+UN(u_sin, sl_sin_u35(x))
+UN(u_cos, sl_cos_u35(x))
 UN(u_tanh, sl_tanh(x))
 UN(u_sigmoid, u_sigmoid_f(x))
 UN(u_floor, vfloor(x))

@@ -305,6 +305,10 @@ VINL vf vfmaf(vf a, vf b, vf c) { return vfma_x(a, b, c); }
 #endif
 
 /* ---------------------------------------------------------- shared by every level */
+/* PREFIX followed by the level's suffix (act_level_avx512, ...): a kernel file's export */
+#define AR_SIMD_CAT_(a, b) a##b
+#define AR_SIMD_CAT(a, b) AR_SIMD_CAT_(a, b)
+#define AR_SIMD_NAME(prefix) AR_SIMD_CAT(prefix, AR_SIMD_SUFFIX)
 #if AR_SIMD_LEVEL == AR_SIMD_BASELINE
 /* the first m < VL lanes of p, the others pad; and their store (through the stack) */
 VINL vf vld_part(const float *p, int64_t m, float pad) {

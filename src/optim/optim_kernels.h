@@ -9,9 +9,7 @@
 #include "core/simd.h"
 #include "optim/optim_level.h"
 
-#define CAT3_(a, b, c) a##b##c
-#define CAT3(a, b, c) CAT3_(a, b, c)
-#define LEVEL_NAME CAT3(optim_level_, AR_SIMD_SUFFIX, )
+#define LEVEL_NAME AR_SIMD_NAME(optim_level_) /* optim_level_avx512, ... */
 
 #define K(v) vset1(v)
 /* x - a b, as x -= a * b */
