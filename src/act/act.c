@@ -25,8 +25,8 @@ extern const act_level act_level_baseline;
 extern const act_level act_level_avx2, act_level_avx512;
 #endif
 
-const act_level *act_level_at(int level) {
-  if (!ar_simd_available(level)) return NULL;
+/* the table of a level this build has (no check that the CPU runs it) */
+static const act_level *pick(int level) {
   switch (level) {
 #ifdef ACTRUN_X86_LEVELS
   case AR_SIMD_AVX512:
@@ -39,9 +39,12 @@ const act_level *act_level_at(int level) {
   }
 }
 
-const act_kernels *act_kern(const act_def *a) {
-  return &act_level_at(ar_simd_level())->k[a - act_table];
+const act_level *act_level_at(int level) {
+  return ar_simd_available(level) ? pick(level) : NULL;
 }
+
+/* ar_simd_level() is always a level the CPU runs: no check per call */
+const act_kernels *act_kern(const act_def *a) { return &pick(ar_simd_level())->k[a - act_table]; }
 
 const act_def *act_find(const char *name) {
   if (!name) return NULL;

@@ -19,8 +19,8 @@
 /* Elements per gather buffer: small enough for the stack and L1. */
 #define BLK 512
 
-const ew_level *ew_level_at(int level) {
-  if (!ar_simd_available(level)) return NULL;
+/* the table of a level this build has (no check that the CPU runs it) */
+static const ew_level *pick(int level) {
   switch (level) {
 #ifdef ACTRUN_X86_LEVELS
   case AR_SIMD_AVX512:
@@ -33,20 +33,11 @@ const ew_level *ew_level_at(int level) {
   }
 }
 
+const ew_level *ew_level_at(int level) { return ar_simd_available(level) ? pick(level) : NULL; }
+
 /* the kernels at the level in use (ACTRUN_SIMD may lower it); ar_simd_level() is always
  * available, so no check here (this runs once per op, tiny ops included) */
-static const ew_level *cur(void) {
-  switch (ar_simd_level()) {
-#ifdef ACTRUN_X86_LEVELS
-  case AR_SIMD_AVX512:
-    return &ew_level_avx512;
-  case AR_SIMD_AVX2:
-    return &ew_level_avx2;
-#endif
-  default:
-    return &ew_level_baseline;
-  }
-}
+static const ew_level *cur(void) { return pick(ar_simd_level()); }
 
 /* Elements per thread before work is split. Waking a sleeping worker costs tens of
  * microseconds (measured 20-40 us round trip on the 2-core development VM), while a
