@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Fits the polynomials behind the inline exp/expm1 and log1p of the float kernels
-(src/act/vmath.h).
+(src/act/kernels.h).
 
 Both functions are written f(x) = x + x^2 P(x) on an interval, with P a polynomial of
 degree DEG - 2 (so f is approximated by one of degree DEG):
@@ -13,7 +13,7 @@ coefficients are rounded to float one at a time, from the lowest, each time refi
 the higher ones with the lower ones fixed (the higher coefficients absorb the rounding of
 the lower). The relative error of the rounded polynomial (evaluated in float64) is
 printed; the error of the float kernels (Horner with FMA) is measured separately against
-double expm1/exp/log1p (tests/c/test_act.c, act/vexp, and the comments in vmath.h).
+double expm1/exp/log1p (tests/c/test_act.c, act/vexp, and the comments in src/act/kernels.h).
 
     /usr/bin/python3 scripts/fit/fit_poly.py FUNC [DEG]
         FUNC expm1 (default DEG 6) or log1p (default DEG 10): the kernels' fits
