@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fits the rational function behind the float gelu kernels (src/act/registry.c).
+"""Fits the rational function behind the float gelu kernels (src/act/kernels.h).
 
 The normal lower tail is written Phi(-t) = exp(-t^2/2) R(t) for t = |x| >= 0, where
 R(t) = exp(t^2/2) erfc(t/sqrt2)/2 is smooth, 1/2 at 0 and ~ 1/(t sqrt(2 pi)) for large t.

@@ -238,7 +238,7 @@ Test(act, vexp) {
 }
 
 /* sin and cos take SLEEF's 3.5-ulp path for 16-element groups with every |x| <= 39000 and
- * the 1-ulp path otherwise (registry.c, TRIG_FAST_MAX): within 4 ulp for small arguments,
+ * the 1-ulp path otherwise (kernels.h, TRIG_FAST_MAX): within 4 ulp for small arguments,
  * 1.5 for large ones, forward and backward. */
 Test(act, trig_paths_accurate) {
   ar_ctx *C = ar_ctx_new();
