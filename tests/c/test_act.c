@@ -237,7 +237,7 @@ Test(act, vexp) {
   cr_expect(tested >= 1 && act_level_at(AR_SIMD_BASELINE));
 }
 
-/* sin and cos take SLEEF's 3.5-ulp path for 16-element groups with every |x| <= 39000 and
+/* sin and cos take SLEEF's 3.5-ulp path for vectors whose every |x| <= 39000 and
  * the 1-ulp path otherwise (kernels.h, TRIG_FAST_MAX): within 4 ulp for small arguments,
  * 1.5 for large ones, forward and backward. */
 Test(act, trig_paths_accurate) {
