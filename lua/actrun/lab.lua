@@ -1559,349 +1559,365 @@ local function share_rows(W, rows, owner, rank)
   for _, e in ipairs(W.allgather_rows(mine)) do rows[e.run] = e.row end
 end
 
-function lab.compare(spec)
+-- lab.compare's tune option, checked: {lrs=, fraction=} or nil
+local function check_tune(fname, tune)
+  if tune == nil then return nil end
+  if type(tune) ~= "table" or actrun.is_tensor(tune) then
+    error(fmt("%s: option tune expected a table {lrs={...} [, fraction=0.2]}, got %s", fname,
+      typename(tune)), 4)
+  end
+  for k in pairs(tune) do
+    if not TUNE_FIELDS[k] then
+      error(fmt("%s: option tune has unknown field '%s' (fields: fraction, lrs)", fname,
+        tostring(k)), 4)
+    end
+  end
+  if type(tune.lrs) ~= "table" or #tune.lrs == 0 then
+    error(fmt("%s: option tune field lrs expected a non-empty list of learning rates, got %s",
+      fname, type(tune.lrs) == "table" and "an empty table" or typename(tune.lrs)), 4)
+  end
+  local lrs = {}
+  for i, lr in ipairs(tune.lrs) do
+    if type(lr) ~= "number" or not (lr > 0 and lr < math.huge) then
+      error(fmt("%s: option tune field lrs entry %d expected a finite number > 0, got %s",
+        fname, i, type(lr) == "number" and tostring(lr) or typename(lr)), 4)
+    end
+    lrs[i] = lr
+  end
+  local fraction = tune.fraction
+  if fraction == nil then fraction = 0.2 end
+  if type(fraction) ~= "number" or not (fraction > 0 and fraction < 1) then
+    error(fmt("%s: option tune field fraction expected a number strictly between 0 and 1, " ..
+      "got %s", fname, type(fraction) == "number" and tostring(fraction) or
+      typename(fraction)), 4)
+  end
+  return {lrs = lrs, fraction = fraction}
+end
+
+-- The plan of a comparison: every option of the spec, checked (errors point at the
+-- caller of lab.compare).
+local function compare_plan(spec)
   local fname = "actrun.lab.compare"
   if type(spec) ~= "table" then
-    error(fmt("%s: argument #1 (spec) expected a table, got %s", fname, typename(spec)), 2)
+    error(fmt("%s: argument #1 (spec) expected a table, got %s", fname, typename(spec)), 3)
   end
-  check_opts(fname, spec, 1, COMPARE_OPTS, 3, "spec")
+  check_opts(fname, spec, 1, COMPARE_OPTS, 4, "spec")
   local acts = spec.activations
   if type(acts) ~= "table" or #acts == 0 then
     error(fmt("%s: option activations expected a non-empty list of names, got %s", fname,
-      type(acts) == "table" and "an empty table" or typename(acts)), 2)
+      type(acts) == "table" and "an empty table" or typename(acts)), 3)
   end
   local listed = {}
   for i, a in ipairs(acts) do
     if type(a) ~= "string" then
       error(fmt("%s: option activations entry %d expected a name, got %s", fname, i,
-        typename(a)), 2)
+        typename(a)), 3)
     end
     if listed[a] then
       error(fmt("%s: option activations lists '%s' twice (entries %d and %d)", fname, a,
-        listed[a], i), 2)
+        listed[a], i), 3)
     end
     listed[a] = i
   end
   if not is_callable(spec.model) then
     error(fmt("%s: option model expected a function(activation) -> module, got %s", fname,
-      typename(spec.model)), 2)
+      typename(spec.model)), 3)
   end
   local D = spec.data
   if type(D) ~= "table" then
     error(fmt("%s: option data expected a table {train={X=, y=}, test={X=, y=}}, got %s",
-      fname, typename(D)), 2)
+      fname, typename(D)), 3)
   end
   for _, part in ipairs{"train", "test"} do
     local set = D[part]
     if type(set) ~= "table" or actrun.is_tensor(set) then
       error(fmt("%s: option data field %s expected a table {X=, y=}, got %s", fname, part,
-        typename(set)), 2)
+        typename(set)), 3)
     end
     check_xy(fname, set.X, set.y, "option data." .. part .. " field X",
-      "option data." .. part .. " field y", 3)
+      "option data." .. part .. " field y", 4)
   end
   if spec.optimizer ~= nil and not is_callable(spec.optimizer) then
     error(fmt("%s: option optimizer expected a function(params) -> optimiser, got %s", fname,
-      typename(spec.optimizer)), 2)
+      typename(spec.optimizer)), 3)
   end
   if spec.loss ~= nil and not is_callable(spec.loss) then
-    error(fmt("%s: option loss expected a function, got %s", fname, typename(spec.loss)), 2)
+    error(fmt("%s: option loss expected a function, got %s", fname, typename(spec.loss)), 3)
   end
-  local tune = spec.tune
-  if tune ~= nil then
-    if type(tune) ~= "table" or actrun.is_tensor(tune) then
-      error(fmt("%s: option tune expected a table {lrs={...} [, fraction=0.2]}, got %s", fname,
-        typename(tune)), 2)
-    end
-    for k in pairs(tune) do
-      if not TUNE_FIELDS[k] then
-        error(fmt("%s: option tune has unknown field '%s' (fields: fraction, lrs)", fname,
-          tostring(k)), 2)
-      end
-    end
-    if type(tune.lrs) ~= "table" or #tune.lrs == 0 then
-      error(fmt("%s: option tune field lrs expected a non-empty list of learning rates, got %s",
-        fname, type(tune.lrs) == "table" and "an empty table" or typename(tune.lrs)), 2)
-    end
-    local lrs = {}
-    for i, lr in ipairs(tune.lrs) do
-      if type(lr) ~= "number" or not (lr > 0 and lr < math.huge) then
-        error(fmt("%s: option tune field lrs entry %d expected a finite number > 0, got %s",
-          fname, i, type(lr) == "number" and tostring(lr) or typename(lr)), 2)
-      end
-      lrs[i] = lr
-    end
-    local fraction = tune.fraction
-    if fraction == nil then fraction = 0.2 end
-    if type(fraction) ~= "number" or not (fraction > 0 and fraction < 1) then
-      error(fmt("%s: option tune field fraction expected a number strictly between 0 and 1, " ..
-        "got %s", fname, type(fraction) == "number" and tostring(fraction) or
-        typename(fraction)), 2)
-    end
-    tune = {lrs = lrs, fraction = fraction}
-  end
-  local epochs = opt_posint(fname, spec, "epochs", 1, 3)
-  local batch = opt_posint(fname, spec, "batch", 64, 3)
+  local tune = check_tune(fname, spec.tune)
+  local epochs = opt_posint(fname, spec, "epochs", 1, 4)
+  local batch = opt_posint(fname, spec, "batch", 64, 4)
   local seeds = spec.seeds
   if seeds == nil then seeds = {1} end
   if type(seeds) == "number" then
     if math.type(seeds) ~= "integer" and seeds ~= math.floor(seeds) or seeds < 1 then
       error(fmt("%s: option seeds expected a list of seeds or a count >= 1, got %s", fname,
-        tostring(seeds)), 2)
+        tostring(seeds)), 3)
     end
     local list = {}
     for i = 1, math.tointeger(seeds) do list[i] = i end
     seeds = list
   elseif type(seeds) ~= "table" or #seeds == 0 then
     error(fmt("%s: option seeds expected a list of seeds or a count >= 1, got %s", fname,
-      typename(seeds)), 2)
+      typename(seeds)), 3)
   end
   for i, sd in ipairs(seeds) do
     if math.type(sd) ~= "integer" then
       error(fmt("%s: option seeds entry %d expected an integer, got %s", fname, i,
-        type(sd) == "number" and tostring(sd) or typename(sd)), 2)
+        type(sd) == "number" and tostring(sd) or typename(sd)), 3)
     end
   end
-  local csv = opt_type(fname, spec, "csv", "string", 3)
-  local plotfile = opt_type(fname, spec, "plot", "string", 3)
-  local quiet = opt_type(fname, spec, "quiet", "boolean", 3)
-  local show = opt_type(fname, spec, "progress", "boolean", 3)
-  local verbose = opt_type(fname, spec, "verbose", "boolean", 3)
-  local storefile = opt_type(fname, spec, "store", "string", 3)
+  local csv = opt_type(fname, spec, "csv", "string", 4)
+  local plotfile = opt_type(fname, spec, "plot", "string", 4)
+  local quiet = opt_type(fname, spec, "quiet", "boolean", 4)
+  local show = opt_type(fname, spec, "progress", "boolean", 4)
+  local verbose = opt_type(fname, spec, "verbose", "boolean", 4)
+  local storefile = opt_type(fname, spec, "store", "string", 4)
   local reference = spec.reference
   if reference ~= nil and (type(reference) ~= "string" or not listed[reference]) then
     error(fmt("%s: option reference expected one of the activations (%s), got %s", fname,
       table.concat(acts, ", "), type(reference) == "string" and ("'" .. reference .. "'") or
-      typename(reference)), 2)
+      typename(reference)), 3)
   end
   local ptest = spec.test or "t"
   if not TEST_NAMES[ptest] then
     error(fmt("%s: option test expected \"t\", \"wilcoxon\" or \"permutation\", got %s",
-      fname, type(ptest) == "string" and ("'" .. ptest .. "'") or typename(ptest)), 2)
+      fname, type(ptest) == "string" and ("'" .. ptest .. "'") or typename(ptest)), 3)
   end
   local alpha = spec.alpha or 0.05
   if type(alpha) ~= "number" or not (alpha > 0 and alpha < 1) then
     error(fmt("%s: option alpha expected a number strictly between 0 and 1, got %s", fname,
-      type(alpha) == "number" and tostring(alpha) or typename(alpha)), 2)
+      type(alpha) == "number" and tostring(alpha) or typename(alpha)), 3)
   end
   local extra = spec.provenance or {}
   if type(extra) ~= "table" then
     error(fmt("%s: option provenance expected a table of names to strings or numbers, " ..
-      "got %s", fname, typename(extra)), 2)
+      "got %s", fname, typename(extra)), 3)
   end
   for k, v in pairs(extra) do
     if type(k) ~= "string" or (type(v) ~= "string" and type(v) ~= "number" and
         type(v) ~= "boolean") then
       error(fmt("%s: option provenance entry %s expected a string, number or boolean, got %s",
-        fname, tostring(k), typename(v)), 2)
+        fname, tostring(k), typename(v)), 3)
     end
   end
   if spec.cost ~= nil and not is_callable(spec.cost) then
     error(fmt("%s: option cost expected a function(activation, seed) -> number, got %s",
-      fname, typename(spec.cost)), 2)
+      fname, typename(spec.cost)), 3)
   end
-  -- with several MPI ranks (actrun.dist), each run belongs to one rank (plan_runs); the
-  -- rows are shared at the end, and only rank 0 prints, shows progress and writes files
+  return {fname = fname, spec = spec, acts = acts, listed = listed, D = D, tune = tune,
+    epochs = epochs, batch = batch, seeds = seeds, csv = csv, plotfile = plotfile,
+    quiet = quiet, show = show, verbose = verbose, storefile = storefile,
+    reference = reference, ptest = ptest, alpha = alpha, extra = extra}
+end
+
+-- The state a comparison runs in: MPI ranks (with several, each run belongs to one rank,
+-- the rows are shared at the end, and only rank 0 prints, shows progress and writes
+-- files), output, the evaluation subsets, the run list, provenance and the run store.
+local function compare_context(P)
+  local fname, spec, D = P.fname, P.spec, P.D
   local W, rank, size = dist_module(), 0, 1
   if W then rank, size = W.rank(), W.size() end
   if size <= 1 then W = nil end
-  if csv and rank == 0 then
-    -- fail now rather than after hours of training
-    local f, err = io.open(csv, "a")
-    if not f then error(fmt("%s: option csv: cannot write %s", fname, tostring(err)), 2) end
-    f:close()
+  for _, f in ipairs{{P.csv, "csv"}, {P.storefile, "store"}} do
+    if f[1] and rank == 0 then
+      -- fail now rather than after hours of training
+      local h, err = io.open(f[1], "a")
+      if not h then error(fmt("%s: option %s: cannot write %s", fname, f[2], tostring(err)), 3) end
+      h:close()
+    end
   end
-  if storefile and rank == 0 then
-    local f, err = io.open(storefile, "a")
-    if not f then error(fmt("%s: option store: cannot write %s", fname, tostring(err)), 2) end
-    f:close()
-  end
-  local say = (quiet or rank ~= 0) and function() end or function(...)
+  local say = (P.quiet or rank ~= 0) and function() end or function(...)
     io.stdout:write(...)
     io.stdout:write("\n")
     io.stdout:flush()
   end
-  local lossf = spec.loss or nn().cross_entropy
   local train, test = D.train, D.test
+  local C = {W = W, rank = rank, size = size, say = say, train = train, test = test,
+    lossf = spec.loss or nn().cross_entropy, runs = {}, owner = {}}
   -- gradient norms from one batch of the test set (at most EVAL_BATCH rows)
   local ng = math.min(EVAL_BATCH, test.X:size(1))
-  local gX, gy = test.X:narrow(1, 1, ng), test.y:narrow(1, 1, ng)
-
-  local rows, runs = {}, {}
-  for _, a in ipairs(acts) do
-    for _, seed in ipairs(seeds) do runs[#runs + 1] = {a = a, seed = seed} end
+  C.gX, C.gy = test.X:narrow(1, 1, ng), test.y:narrow(1, 1, ng)
+  for _, a in ipairs(P.acts) do
+    for _, seed in ipairs(P.seeds) do C.runs[#C.runs + 1] = {a = a, seed = seed} end
   end
-  local total = #runs
-  local owner = {}
   -- progress of each run's training: as asked on rank 0, off elsewhere; by default a bar
   -- on a terminal only (a log gets one line per run, not one per epoch), and per-epoch
   -- lines too with verbose
-  local run_progress = show
-  if run_progress == nil and not verbose and progress().mode(nil) ~= "tty" then
+  local run_progress = P.show
+  if run_progress == nil and not P.verbose and progress().mode(nil) ~= "tty" then
     run_progress = false
   end
-  if quiet or rank ~= 0 then run_progress = false end
+  if P.quiet or rank ~= 0 then run_progress = false end
+  C.run_progress = run_progress
   -- the training loss after the last step, on the same first rows for every run
   local ntr = math.min(TRAIN_EVAL_MAX, train.X:size(1))
-  local tX, ty = train.X:narrow(1, 1, ntr), train.y:narrow(1, 1, ntr)
-  local prov = provenance()
-  local options = canonical_options(epochs, batch, train, test, extra)
-  local stored = storefile and read_store(storefile) or {}
-  local reused = {}
+  C.tX, C.ty = train.X:narrow(1, 1, ntr), train.y:narrow(1, 1, ntr)
+  C.prov = provenance()
+  C.options = canonical_options(P.epochs, P.batch, train, test, P.extra)
+  C.stored = P.storefile and read_store(P.storefile) or {}
+  C.reused = {}
+  return C
+end
 
-  -- the optimiser of a run: the factory gets the tuned rate as a second argument (and
-  -- only params without tuning, as always); the default Adam uses it too
-  local function make_model(a)
-    local model = spec.model(a)
-    if not is_module(model) then
-      error(fmt("%s: option model returned %s for activation '%s', expected an nn module",
-        fname, typename(model), a), 3)
-    end
-    return model
+local function make_model(P, a)
+  local model = P.spec.model(a)
+  if not is_module(model) then
+    error(fmt("%s: option model returned %s for activation '%s', expected an nn module",
+      P.fname, typename(model), a), 4)
   end
-  local function make_optimizer(params, lr)
-    if spec.optimizer then
-      if lr == nil then return spec.optimizer(params) end
-      return spec.optimizer(params, lr)
-    end
-    return optim().Adam(params, {lr = lr or 1e-3})
+  return model
+end
+-- the optimiser of a run: the factory gets the tuned rate as a second argument (and only
+-- params without tuning, as always); the default Adam uses it too
+local function make_optimizer(P, params, lr)
+  if P.spec.optimizer then
+    if lr == nil then return P.spec.optimizer(params) end
+    return P.spec.optimizer(params, lr)
   end
+  return optim().Adam(params, {lr = lr or 1e-3})
+end
 
-  -- tune: each activation gets the rate of the grid with the best validation accuracy
-  -- (validation loss breaks ties and decides for a non-classification), trained on the
-  -- rest of the training set with the first seed; the test set plays no part. Every rank
-  -- tunes for itself: the choice is deterministic, so all ranks agree without messages.
-  local lr_of
-  if tune then
-    lr_of = {}
-    local fitX, fity, valX, valy = data().split(train.X, train.y,
-      {fraction = tune.fraction, seed = TUNE_SEED})
-    local fit, seed = {X = fitX, y = fity}, seeds[1]
-    for _, a in ipairs(acts) do
-      local best, best_acc, best_loss
-      for _, lr in ipairs(tune.lrs) do
-        actrun.manual_seed(seed)
-        local model = make_model(a)
-        lab.train(model, fit, {epochs = epochs, batch = batch,
-          optimizer = make_optimizer(model:parameters(), lr), loss = lossf, seed = seed,
-          progress = false})
-        local ev = lab.evaluate(model, valX, valy, lossf)
-        local acc, loss = ev.accuracy or -math.huge, ev.loss
-        if loss ~= loss then loss = math.huge end -- a diverged run never wins on loss
-        if best == nil or acc > best_acc or (acc == best_acc and loss < best_loss) then
-          best, best_acc, best_loss = lr, acc, loss
-        end
-        say(fmt("tune %s: lr %g: validation accuracy %s, loss %.4g", a, lr,
-          pct(ev.accuracy) or "-", ev.loss))
-      end
-      lr_of[a] = best
-    end
-  end
-  -- the store key of a run: a tuned run's rate is part of what decides its result
-  local function options_of(a)
-    if lr_of then return options .. ";lr=" .. fmt("%.17g", lr_of[a]) end
-    return options
-  end
-  if W then
-    -- expected cost of a run: spec.cost(activation, seed), else the model's parameter
-    -- count (the GEMMs, which dominate a step, scale with it; seeds cost the same)
-    local costs, params_of = {}, {}
-    for i, r in ipairs(runs) do
-      local c
-      if spec.cost then
-        c = spec.cost(r.a, r.seed)
-        if type(c) ~= "number" or c ~= c or c < 0 then
-          error(fmt("%s: option cost returned %s for activation '%s', seed %d, expected a " ..
-            "number >= 0", fname, tostring(c), r.a, r.seed), 2)
-        end
-      else
-        if not params_of[r.a] then
-          actrun.manual_seed(r.seed)
-          local m = spec.model(r.a)
-          params_of[r.a] = is_module(m) and m:num_parameters() or 1
-        end
-        c = params_of[r.a]
-      end
-      costs[i] = c
-    end
-    owner = plan_runs(costs, size)
-    local mine = 0
-    for i = 1, total do if owner[i] == 0 then mine = mine + 1 end end
-    say(fmt("%d runs over %d ranks (balanced by expected cost; rank 0 runs %d, reports its own)",
-      total, size, mine))
-  end
-
-  for run, r in ipairs(runs) do
-    local a, seed = r.a, r.seed
-    if W and owner[run] ~= rank then
-      rows[run] = {activation = a, seed = seed} -- filled in by share_rows
-      goto next_run
-    end
-    if stored[a .. "\0" .. seed .. "\0" .. options_of(a)] then
-      rows[run] = record_row(stored[a .. "\0" .. seed .. "\0" .. options_of(a)])
-      if lr_of then rows[run].lr = lr_of[a] end
-      reused[run] = true
-      say(fmt("run %d/%d: %s seed %d: test accuracy %s, %.1f s (from the store)", run, total,
-        a, seed, pct(rows[run].test_accuracy) or "-", rows[run].seconds or 0))
-      goto next_run
-    end
-    do
+-- tune: each activation gets the rate of the grid with the best validation accuracy
+-- (validation loss breaks ties and decides for a non-classification), trained on the
+-- rest of the training set with the first seed; the test set plays no part. Every rank
+-- tunes for itself: the choice is deterministic, so all ranks agree without messages.
+local function tune_rates(P, C)
+  local tune = P.tune
+  local lr_of = {}
+  local fitX, fity, valX, valy = data().split(C.train.X, C.train.y,
+    {fraction = tune.fraction, seed = TUNE_SEED})
+  local fit, seed = {X = fitX, y = fity}, P.seeds[1]
+  for _, a in ipairs(P.acts) do
+    local best, best_acc, best_loss
+    for _, lr in ipairs(tune.lrs) do
       actrun.manual_seed(seed)
-      local model = make_model(a)
-      local opt = make_optimizer(model:parameters(), lr_of and lr_of[a])
-      -- the test loss after every epoch (history val_loss) is for the figure's curves
-      -- only: nothing is chosen by it, so the test set stays unseen by the training
-      local history = lab.train(model, train, {epochs = epochs, batch = batch, optimizer = opt,
-        loss = lossf, seed = seed, progress = run_progress, val = test,
-        label = fmt("%s seed %d", a, seed)})
-      -- training time: the epochs' own clocks leave out the per-epoch test loss
-      local seconds = 0
-      for _, h in ipairs(history) do seconds = seconds + h.seconds end
-      local ev = lab.evaluate(model, test.X, test.y, lossf)
-      local tr = lab.evaluate(model, tX, ty, lossf)
-      local dead = lab.dead_units(model, test.X)
-      local gfirst, glast = first_last_grad(lab.gradient_flow(model, gX, gy, lossf))
-      local row = {activation = a, seed = seed, params = model:num_parameters(),
-        epochs = #history, train_loss = tr.loss, train_accuracy = tr.accuracy,
-        test_loss = ev.loss, test_accuracy = ev.accuracy, seconds = seconds,
-        dead_fraction = dead.total, grad_norm_first = gfirst, grad_norm_last = glast,
-        history = history, lr = lr_of and lr_of[a]}
-      rows[run] = row
-      say(fmt("run %d/%d: %s seed %d: test accuracy %s, %.1f s", run, total, a, seed,
-        pct(row.test_accuracy) or "-", seconds))
-      if storefile and rank == 0 then
-        -- appended as soon as the run ends: an interrupted comparison resumes from here
-        local f = io.open(storefile, "a")
-        if f then
-          f:write(json_object(row_record(row, options_of(a), prov)), "\n")
-          f:close()
-        end
+      local model = make_model(P, a)
+      lab.train(model, fit, {epochs = P.epochs, batch = P.batch,
+        optimizer = make_optimizer(P, model:parameters(), lr), loss = C.lossf, seed = seed,
+        progress = false})
+      local ev = lab.evaluate(model, valX, valy, C.lossf)
+      local acc, loss = ev.accuracy or -math.huge, ev.loss
+      if loss ~= loss then loss = math.huge end -- a diverged run never wins on loss
+      if best == nil or acc > best_acc or (acc == best_acc and loss < best_loss) then
+        best, best_acc, best_loss = lr, acc, loss
       end
+      C.say(fmt("tune %s: lr %g: validation accuracy %s, loss %.4g", a, lr,
+        pct(ev.accuracy) or "-", ev.loss))
     end
-    ::next_run::
+    lr_of[a] = best
   end
-  if W then share_rows(W, rows, owner, rank) end
+  return lr_of
+end
 
-  if W and storefile and rank == 0 then
-    -- the other ranks' runs, now that rank 0 has them
-    local f = io.open(storefile, "a")
-    if f then
-      for run, r in ipairs(rows) do
-        if owner[run] ~= 0 and not reused[run] then
-          f:write(json_object(row_record(r, options_of(r.activation), prov)), "\n")
-        end
+-- the store key of a run: a tuned run's rate is part of what decides its result
+local function options_of(C, a)
+  if C.lr_of then return C.options .. ";lr=" .. fmt("%.17g", C.lr_of[a]) end
+  return C.options
+end
+
+-- With several ranks: which rank does each run, balanced by expected cost:
+-- spec.cost(activation, seed), else the model's parameter count (the GEMMs, which
+-- dominate a step, scale with it; seeds cost the same).
+local function assign_runs(P, C)
+  local spec, costs, params_of = P.spec, {}, {}
+  for i, r in ipairs(C.runs) do
+    local c
+    if spec.cost then
+      c = spec.cost(r.a, r.seed)
+      if type(c) ~= "number" or c ~= c or c < 0 then
+        error(fmt("%s: option cost returned %s for activation '%s', seed %d, expected a " ..
+          "number >= 0", P.fname, tostring(c), r.a, r.seed), 3)
       end
+    else
+      if not params_of[r.a] then
+        actrun.manual_seed(r.seed)
+        local m = spec.model(r.a)
+        params_of[r.a] = is_module(m) and m:num_parameters() or 1
+      end
+      c = params_of[r.a]
+    end
+    costs[i] = c
+  end
+  local owner = plan_runs(costs, C.size)
+  local mine = 0
+  for i = 1, #C.runs do if owner[i] == 0 then mine = mine + 1 end end
+  C.say(fmt("%d runs over %d ranks (balanced by expected cost; rank 0 runs %d, reports its own)",
+    #C.runs, C.size, mine))
+  return owner
+end
+
+-- One run (activation x seed): from the store when it holds it, else trained and
+-- evaluated, and appended to the store as soon as it ends (an interrupted comparison
+-- resumes from there).
+local function run_one(P, C, run, a, seed)
+  local total, lr_of = #C.runs, C.lr_of
+  local key = a .. "\0" .. seed .. "\0" .. options_of(C, a)
+  if C.stored[key] then
+    local row = record_row(C.stored[key])
+    if lr_of then row.lr = lr_of[a] end
+    C.reused[run] = true
+    C.say(fmt("run %d/%d: %s seed %d: test accuracy %s, %.1f s (from the store)", run, total,
+      a, seed, pct(row.test_accuracy) or "-", row.seconds or 0))
+    return row
+  end
+  actrun.manual_seed(seed)
+  local model = make_model(P, a)
+  local opt = make_optimizer(P, model:parameters(), lr_of and lr_of[a])
+  -- the test loss after every epoch (history val_loss) is for the figure's curves only:
+  -- nothing is chosen by it, so the test set stays unseen by the training
+  local test = C.test
+  local history = lab.train(model, C.train, {epochs = P.epochs, batch = P.batch,
+    optimizer = opt, loss = C.lossf, seed = seed, progress = C.run_progress, val = test,
+    label = fmt("%s seed %d", a, seed)})
+  -- training time: the epochs' own clocks leave out the per-epoch test loss
+  local seconds = 0
+  for _, h in ipairs(history) do seconds = seconds + h.seconds end
+  local ev = lab.evaluate(model, test.X, test.y, C.lossf)
+  local tr = lab.evaluate(model, C.tX, C.ty, C.lossf)
+  local dead = lab.dead_units(model, test.X)
+  local gfirst, glast = first_last_grad(lab.gradient_flow(model, C.gX, C.gy, C.lossf))
+  local row = {activation = a, seed = seed, params = model:num_parameters(),
+    epochs = #history, train_loss = tr.loss, train_accuracy = tr.accuracy,
+    test_loss = ev.loss, test_accuracy = ev.accuracy, seconds = seconds,
+    dead_fraction = dead.total, grad_norm_first = gfirst, grad_norm_last = glast,
+    history = history, lr = lr_of and lr_of[a]}
+  C.say(fmt("run %d/%d: %s seed %d: test accuracy %s, %.1f s", run, total, a, seed,
+    pct(row.test_accuracy) or "-", seconds))
+  if P.storefile and C.rank == 0 then
+    local f = io.open(P.storefile, "a")
+    if f then
+      f:write(json_object(row_record(row, options_of(C, a), C.prov)), "\n")
       f:close()
     end
   end
+  return row
+end
 
+-- After an MPI comparison rank 0 has every row: it stores the other ranks' runs.
+local function store_others(P, C, rows)
+  if not (C.W and P.storefile and C.rank == 0) then return end
+  local f = io.open(P.storefile, "a")
+  if not f then return end
+  for run, r in ipairs(rows) do
+    if C.owner[run] ~= 0 and not C.reused[run] then
+      f:write(json_object(row_record(r, options_of(C, r.activation), C.prov)), "\n")
+    end
+  end
+  f:close()
+end
+
+-- The report: summary statistics, the printed table, the CSV and the figure.
+local function compare_report(P, C, rows)
+  local say, lr_of = C.say, C.lr_of
   local summary = summarize(rows)
-  add_statistics(summary, reference, ptest, alpha)
+  add_statistics(summary, P.reference, P.ptest, P.alpha)
   say("")
-  say(compare_table(summary, {seeds = #seeds, test = ptest, alpha = alpha,
-    tune = lr_of and {order = acts, lr_of = lr_of, fraction = tune.fraction}}))
-  if csv and rank == 0 then
-    local consts = {{"batch", batch}, {"seeds", table.concat(seeds, ";")},
+  say(compare_table(summary, {seeds = #P.seeds, test = P.ptest, alpha = P.alpha,
+    tune = lr_of and {order = P.acts, lr_of = lr_of, fraction = P.tune.fraction}}))
+  if P.csv and C.rank == 0 then
+    local prov, extra = C.prov, P.extra
+    local consts = {{"batch", P.batch}, {"seeds", table.concat(P.seeds, ";")},
       {"actrun_version", prov.actrun_version}, {"simd", prov.simd}, {"threads", prov.threads}}
     local keys = {}
     for k in pairs(extra) do keys[#keys + 1] = k end
@@ -1913,16 +1929,36 @@ function lab.compare(spec)
       fields = table.move(CSV_FIELDS, 1, #CSV_FIELDS, 1, {})
       fields[#fields + 1] = "lr"
     end
-    write_csv(fname, csv, rows, consts, fields)
-    say("wrote " .. csv)
+    write_csv(P.fname, P.csv, rows, consts, fields)
+    say("wrote " .. P.csv)
   end
-  if plotfile and rank == 0 then
-    local ok, why = compare_plot(plotfile, summary, rows,
-      {seeds = #seeds, test_name = TEST_NAMES[ptest], alpha = alpha})
-    if ok then say("wrote " .. plotfile)
+  if P.plotfile and C.rank == 0 then
+    local ok, why = compare_plot(P.plotfile, summary, rows,
+      {seeds = #P.seeds, test_name = TEST_NAMES[P.ptest], alpha = P.alpha})
+    if ok then say("wrote " .. P.plotfile)
     else say("no plot written (" .. why .. ")") end
   end
-  return rows, summary
+  return summary
+end
+
+-- lab.compare: plan (check the spec), run (tune, assign ranks, train each activation x
+-- seed), report (statistics, table, files).
+function lab.compare(spec)
+  local P = compare_plan(spec)
+  local C = compare_context(P)
+  if P.tune then C.lr_of = tune_rates(P, C) end
+  if C.W then C.owner = assign_runs(P, C) end
+  local rows = {}
+  for run, r in ipairs(C.runs) do
+    if C.W and C.owner[run] ~= C.rank then
+      rows[run] = {activation = r.a, seed = r.seed} -- filled in by share_rows
+    else
+      rows[run] = run_one(P, C, run, r.a, r.seed)
+    end
+  end
+  if C.W then share_rows(C.W, rows, C.owner, C.rank) end
+  store_others(P, C, rows)
+  return rows, compare_report(P, C, rows)
 end
 
 -- lab.plot_depth(probes [, {file=, title=, field="grad_norm"}]): one line per probe

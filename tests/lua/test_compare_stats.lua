@@ -192,4 +192,20 @@ test("dead_units: a hand-written activation module is counted, not a false 0", f
   eq(summary[1].dead_fraction, nil)
 end)
 
+test("errors from every step of lab.compare point at the caller's line", function()
+  local this = arg[0]:match("([^/]+)$")
+  local cases = {
+    {"plan", {activations = {}}},
+    {"tune", {tune = {lrs = {}}}},
+    {"context", {csv = "/nonexistent-dir/x.csv"}},
+    {"run", {model = function() return 5 end}},
+  }
+  for _, c in ipairs(cases) do
+    local s = spec({"relu"}, 1, {epochs = 1})
+    for k, v in pairs(c[2]) do s[k] = v end
+    local ok, err = pcall(function() lab.compare(s) end)
+    truthy(not ok and err:find(this .. ":%d+: actrun%.lab%.compare"), c[1] .. ": " .. tostring(err))
+  end
+end)
+
 T.done()
