@@ -21,10 +21,10 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/rd_level.h"
 
 #define RD_BLK ((int64_t)1 << 15)     /* row kernel: reduce elements per partial */
 #define RD_COL_BLK ((int64_t)1 << 20) /* column kernel: elements per partial */
-#define RD_NACC 32                    /* double accumulators of the unit-stride kernels */
 #define RD_VW 16                      /* floats per vector in the max/min kernels */
 #define RD_TILE 4096                  /* output columns per group in column reductions */
 #define RD_ATILE 1024                 /* the same for arg max/min (values + indices on the stack) */
@@ -34,19 +34,6 @@
 /* GNU C vectors: compare-and-blend with NaN tracking, which plain loops do not vectorise. */
 typedef float rd_vf __attribute__((vector_size(RD_VW * sizeof(float))));
 typedef int32_t rd_vi __attribute__((vector_size(RD_VW * sizeof(float))));
-
-typedef enum {
-  K_SUM, K_SQ, K_ABS, K_POW, K_NNZ, K_SQDEV, K_PROD, K_MAX, K_MIN, K_MAXABS, K_MINABS,
-  K_COUNT
-} rd_kop;
-
-/* Reduces n elements x[0], x[s], ... to one accumulator; c is the centre (SQDEV), p the
- * norm order (POW). */
-typedef double (*rd_segfn)(const float *x, int64_t n, int64_t s, double c, double p);
-/* acc[i] = combine(acc[i], map(x[r * s + i])) for the nr rows r and i < w; cen[i] is the
- * centre of column i. */
-typedef void (*rd_colfn)(double *acc, const float *x, int64_t s, int64_t nr, int64_t w,
-                         const double *cen, double p);
 
 /* Fixed-order tree over the accumulators, so the kernel is deterministic too. */
 static double rd_hsum(const double *a)
@@ -142,12 +129,8 @@ static double rd_hprod(const double *a)
     }                                                                                    \
   }
 
-RD_SUMK(rd_sum, v, 0)
-RD_SUMK(rd_sq, v * v, 0)
-RD_SUMK(rd_abs, fabs(v), 0)
+/* sum, squares, abs, nonzeros and squared deviations: rd_kernels.h, per level */
 RD_SUMK(rd_pow, pow(fabs(v), p), 0)
-RD_SUMK(rd_nnz, (v != 0 ? 1.0 : 0.0), 0)
-RD_SUMK(rd_sqdev, (v - c) * (v - c), cen[i])
 
 static double rd_prod(const float *x, int64_t n, int64_t s, double c, double p)
 {
@@ -231,13 +214,22 @@ static const struct {
   rd_segfn seg;
   rd_colfn col;
 } rd_kernels[K_COUNT] = {
-    [K_SUM] = {rd_sum, rd_sum_col},          [K_SQ] = {rd_sq, rd_sq_col},
-    [K_ABS] = {rd_abs, rd_abs_col},          [K_POW] = {rd_pow, rd_pow_col},
-    [K_NNZ] = {rd_nnz, rd_nnz_col},          [K_SQDEV] = {rd_sqdev, rd_sqdev_col},
+    [K_POW] = {rd_pow, rd_pow_col},
     [K_PROD] = {rd_prod, rd_prod_col},       [K_MAX] = {rd_max, rd_max_col},
     [K_MIN] = {rd_min, rd_min_col},          [K_MAXABS] = {rd_maxabs, rd_maxabs_col},
     [K_MINABS] = {rd_minabs, rd_minabs_col},
 };
+
+static const rd_level *rd_pick(int level)
+{
+  switch (level) {
+#ifdef ACTRUN_X86_LEVELS
+  case AR_SIMD_AVX512: return &rd_level_avx512;
+  case AR_SIMD_AVX2: return &rd_level_avx2;
+#endif
+  default: return &rd_level_baseline;
+  }
+}
 
 static double rd_identity(rd_kop k)
 {
@@ -388,6 +380,7 @@ static inline int64_t rd_off(int n, const int64_t *sz, const int64_t *st, int64_
 typedef struct {
   rd_kop k;
   double p;
+  const rd_level *L;    /* the level's kernels, picked once per reduction */
   const float *x;
   const rd_geom *G;
   int on;               /* kept dims used for the group base (columns: without the last) */
@@ -404,8 +397,8 @@ static void rd_items(void *arg, int64_t lo, int64_t hi)
 {
   const rd_plan *P = arg;
   const rd_geom *G = P->G;
-  const rd_segfn seg = rd_kernels[P->k].seg;
-  const rd_colfn colf = rd_kernels[P->k].col;
+  const rd_segfn seg = P->L->seg[P->k] ? P->L->seg[P->k] : rd_kernels[P->k].seg;
+  const rd_colfn colf = P->L->col[P->k] ? P->L->col[P->k] : rd_kernels[P->k].col;
   const double id = rd_identity(P->k);
 
   if (!P->col && P->nb == 1 && G->rn == 1) {
@@ -448,10 +441,10 @@ static void rd_items(void *arg, int64_t lo, int64_t hi)
 }
 
 /* Accumulates op k over the reduce space of every output into acc[O]. */
-static int rd_run(ar_ctx *C, const ar_tensor *a, const rd_geom *G, rd_kop k, double p,
-                  const double *cen, double *acc)
+static int rd_run(ar_ctx *C, const rd_level *L, const ar_tensor *a, const rd_geom *G,
+                  rd_kop k, double p, const double *cen, double *acc)
 {
-  rd_plan P = {.k = k, .p = p, .x = ar_data(a), .G = G, .cen = cen, .acc = acc};
+  rd_plan P = {.k = k, .p = p, .L = L, .x = ar_data(a), .G = G, .cen = cen, .acc = acc};
   P.R0 = G->rsz[G->rn - 1];
   P.s0 = G->rst[G->rn - 1];
   P.on = G->on;
@@ -562,16 +555,17 @@ int ar_reduce(ar_ctx *C, ar_redop op, ar_tensor *out, const ar_tensor *a, int di
   }
   double *cen = NULL;
   const double R = (double)G.R;
+  const rd_level *L = rd_pick(ar_simd_level());
   if (G.R == 0) {
     for (int64_t o = 0; o < G.O; o++) acc[o] = rd_identity(k);
   } else {
     if (k == K_SQDEV) {
       /* two passes: the mean first, then squared deviations from it */
       cen = acc + G.O;
-      rc = rd_run(C, a, &G, K_SUM, 0, NULL, cen);
+      rc = rd_run(C, L, a, &G, K_SUM, 0, NULL, cen);
       for (int64_t o = 0; !rc && o < G.O; o++) cen[o] /= R;
     }
-    if (!rc) rc = rd_run(C, a, &G, k, p, cen, acc);
+    if (!rc) rc = rd_run(C, L, a, &G, k, p, cen, acc);
   }
   if (rc) {
     free(acc);

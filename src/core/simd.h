@@ -21,6 +21,8 @@
  * - vld_part(p, m, pad)/vst_part(p, a, m) touch only p[0..m) (m < VL): ragged tails.
  * - vround/vfloor/vceil are nearbyintf (half to even)/floorf/ceilf exactly, NaN and
  *   signed zeros included; vsqrt is sqrtf.
+ * - vd is a double vector of VD = VL / 2 lanes; vcvt_lo/vcvt_hi widen a vf's first/last
+ *   VD lanes (exact), vdnz is 1 where a lane != 0 (NaN included) and 0 elsewhere.
  * Kernel files are compiled with -ffp-contract=off, so no other a * b + c is fused and the
  * bits of a kernel are exactly what its source says. */
 #ifndef ACTRUN_CORE_SIMD_H
@@ -97,6 +99,26 @@ VINL vf vfloor(vf a) { return RND_(a, _MM_FROUND_TO_NEG_INF); }
 VINL vf vceil(vf a) { return RND_(a, _MM_FROUND_TO_POS_INF); }
 VINL vf vround(vf a) { return RND_(a, _MM_FROUND_TO_NEAREST_INT); }
 #undef RND_
+/* double vectors of VL / 2 lanes: float lanes widened half by half (the reductions) */
+#define VD 8
+typedef __m512d vd;
+VINL vd vdzero(void) { return _mm512_setzero_pd(); }
+VINL vd vdset1(double a) { return _mm512_set1_pd(a); }
+VINL vd vdld(const double *p) { return _mm512_loadu_pd(p); }
+VINL void vdst(double *p, vd a) { _mm512_storeu_pd(p, a); }
+VINL vd vdadd(vd a, vd b) { return _mm512_add_pd(a, b); }
+VINL vd vdsub(vd a, vd b) { return _mm512_sub_pd(a, b); }
+VINL vd vdmul(vd a, vd b) { return _mm512_mul_pd(a, b); }
+VINL vd vdabs(vd a) {
+  return _mm512_castsi512_pd(_mm512_and_epi64(_mm512_castpd_si512(a), _mm512_set1_epi64(INT64_MAX)));
+}
+VINL vd vdnz(vd a) { /* 1 where a != 0 (NaN included), else 0 */
+  return _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(a, _mm512_setzero_pd(), _CMP_NEQ_UQ), _mm512_set1_pd(1));
+}
+VINL vd vcvt_lo(vf a) { return _mm512_cvtps_pd(_mm512_castps512_ps256(a)); }
+VINL vd vcvt_hi(vf a) {
+  return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1)));
+}
 
 /* ======================================================================== AVX2 + FMA */
 #elif AR_SIMD_LEVEL == AR_SIMD_AVX2
@@ -158,6 +180,21 @@ VINL vf vfloor(vf a) { return RND_(a, _MM_FROUND_TO_NEG_INF); }
 VINL vf vceil(vf a) { return RND_(a, _MM_FROUND_TO_POS_INF); }
 VINL vf vround(vf a) { return RND_(a, _MM_FROUND_TO_NEAREST_INT); }
 #undef RND_
+#define VD 4
+typedef __m256d vd;
+VINL vd vdzero(void) { return _mm256_setzero_pd(); }
+VINL vd vdset1(double a) { return _mm256_set1_pd(a); }
+VINL vd vdld(const double *p) { return _mm256_loadu_pd(p); }
+VINL void vdst(double *p, vd a) { _mm256_storeu_pd(p, a); }
+VINL vd vdadd(vd a, vd b) { return _mm256_add_pd(a, b); }
+VINL vd vdsub(vd a, vd b) { return _mm256_sub_pd(a, b); }
+VINL vd vdmul(vd a, vd b) { return _mm256_mul_pd(a, b); }
+VINL vd vdabs(vd a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
+VINL vd vdnz(vd a) {
+  return _mm256_and_pd(_mm256_cmp_pd(a, _mm256_setzero_pd(), _CMP_NEQ_UQ), _mm256_set1_pd(1));
+}
+VINL vd vcvt_lo(vf a) { return _mm256_cvtps_pd(_mm256_castps256_ps128(a)); }
+VINL vd vcvt_hi(vf a) { return _mm256_cvtps_pd(_mm256_extractf128_ps(a, 1)); }
 
 /* ======================================================================== baseline */
 #elif AR_SIMD_LEVEL == AR_SIMD_BASELINE && (defined(__x86_64__) || defined(__SSE2__))
@@ -231,6 +268,19 @@ VINL vf vfmaf(vf a, vf b, vf c) {
   __m128d hi = fmaf_pd(_mm_cvtps_pd(ah), _mm_cvtps_pd(bh), _mm_cvtps_pd(ch));
   return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi));
 }
+#define VD 2
+typedef __m128d vd;
+VINL vd vdzero(void) { return _mm_setzero_pd(); }
+VINL vd vdset1(double a) { return _mm_set1_pd(a); }
+VINL vd vdld(const double *p) { return _mm_loadu_pd(p); }
+VINL void vdst(double *p, vd a) { _mm_storeu_pd(p, a); }
+VINL vd vdadd(vd a, vd b) { return _mm_add_pd(a, b); }
+VINL vd vdsub(vd a, vd b) { return _mm_sub_pd(a, b); }
+VINL vd vdmul(vd a, vd b) { return _mm_mul_pd(a, b); }
+VINL vd vdabs(vd a) { return _mm_andnot_pd(_mm_set1_pd(-0.0), a); }
+VINL vd vdnz(vd a) { return _mm_and_pd(_mm_cmpneq_pd(a, _mm_setzero_pd()), _mm_set1_pd(1)); }
+VINL vd vcvt_lo(vf a) { return _mm_cvtps_pd(a); }
+VINL vd vcvt_hi(vf a) { return _mm_cvtps_pd(_mm_movehl_ps(a, a)); }
 
 /* ================================================ baseline elsewhere: generic vectors */
 #elif AR_SIMD_LEVEL == AR_SIMD_BASELINE
@@ -300,6 +350,23 @@ VINL vf vfmaf(vf a, vf b, vf c) { return vfma(a, b, c); }
 VINL vf vsqrt(vf a) { return (vf){sqrtf(a[0]), sqrtf(a[1]), sqrtf(a[2]), sqrtf(a[3])}; }
 VINL vf vfmaf(vf a, vf b, vf c) { return vfma_x(a, b, c); }
 #endif
+#define VD 2
+typedef double vd __attribute__((vector_size(16)));
+VINL vd vdzero(void) { return (vd){0, 0}; }
+VINL vd vdset1(double a) { return (vd){a, a}; }
+VINL vd vdld(const double *p) {
+  vd v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+VINL void vdst(double *p, vd a) { memcpy(p, &a, sizeof a); }
+VINL vd vdadd(vd a, vd b) { return a + b; }
+VINL vd vdsub(vd a, vd b) { return a - b; }
+VINL vd vdmul(vd a, vd b) { return a * b; }
+VINL vd vdabs(vd a) { return (vd){fabs(a[0]), fabs(a[1])}; }
+VINL vd vdnz(vd a) { return (vd){a[0] != 0 ? 1.0 : 0.0, a[1] != 0 ? 1.0 : 0.0}; }
+VINL vd vcvt_lo(vf a) { return (vd){a[0], a[1]}; }
+VINL vd vcvt_hi(vf a) { return (vd){a[2], a[3]}; }
 #else
 #error "unknown AR_SIMD_LEVEL"
 #endif

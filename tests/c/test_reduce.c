@@ -2,6 +2,7 @@
  * count independence; arg max/min with ties and NaN. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -660,5 +661,138 @@ Test(reduce, maxmin_known)
   ar_release(&ix);
   cr_assert_eq(ar_maxmin_dim(C, true, &v, &ix, &a, 1, false), AR_ERANGE);
   ar_release(&a);
+  ar_ctx_release(C);
+}
+
+/* ---------- SIMD levels: the same bits at every level ---------- */
+
+/* The row kernel's summation order, as reduce.c has always done it: runs under 32 add
+ * in sequence; longer ones into 32 double lanes (lane j: elements j, j + 32, ...) and a
+ * halving tree; blocks of 2^15 elements combined in order. */
+static double ref_seg(const float *x, int64_t n)
+{
+  double t = 0, acc[32] = {0};
+  if (n < 32) {
+    for (int64_t i = 0; i < n; i++) t += x[i];
+    return t;
+  }
+  for (int64_t i = 0; i < n; i++) acc[i % 32] += x[i];
+  for (int w = 16; w >= 1; w /= 2)
+    for (int i = 0; i < w; i++) acc[i] += acc[i + w];
+  return acc[0];
+}
+
+static double ref_sum(const float *x, int64_t n)
+{
+  const int64_t blk = (int64_t)1 << 15;
+  if (n <= blk) return ref_seg(x, n);
+  double s = 0 + ref_seg(x, blk);
+  for (int64_t b = blk; b < n; b += blk) s += 0 + ref_seg(x + b, n - b < blk ? n - b : blk);
+  return s;
+}
+
+/* column sums of a contiguous r x c matrix (one block: r * c <= 2^20): four rows added
+ * in double, then into the column's accumulator */
+static double ref_colsum(const float *x, int64_t r, int64_t c, int64_t j)
+{
+  double acc = 0;
+  int64_t i = 0;
+  for (; i + 4 <= r; i += 4) {
+    double t = x[i * c + j];
+    t += x[(i + 1) * c + j];
+    t += x[(i + 2) * c + j];
+    t += x[(i + 3) * c + j];
+    acc += t;
+  }
+  for (; i < r; i++) acc += x[i * c + j];
+  return acc;
+}
+
+/* every reduction of a along dim, outputs (values, then indices for max/min) appended
+ * to buf; returns the count */
+static int64_t all_results(ar_ctx *C, const ar_tensor *a, int dim, float *buf)
+{
+  const struct { ar_redop op; double p; } rs[] = {
+      {AR_SUM, 2},  {AR_MEAN, 2}, {AR_VAR, 2},  {AR_STD, 2},  {AR_NORM, 2},
+      {AR_NORM, 1}, {AR_NORM, 0}, {AR_NORM, 3}, {AR_NORM, INFINITY}, {AR_PROD, 2},
+      {AR_RMAX, 2}, {AR_RMIN, 2}};
+  int64_t m = 0;
+  for (size_t r = 0; r < sizeof rs / sizeof rs[0]; r++) {
+    ar_tensor o;
+    cr_assert_eq(ar_reduce(C, rs[r].op, &o, a, dim, false, rs[r].p, 1), AR_OK, "%s", ar_errmsg(C));
+    memcpy(buf + m, ar_data(&o), (size_t)ar_numel(&o) * sizeof(float));
+    m += ar_numel(&o);
+    ar_release(&o);
+  }
+  for (int mx = 0; mx < 2; mx++) {
+    ar_tensor v, ix;
+    cr_assert_eq(ar_maxmin_dim(C, mx, &v, &ix, a, dim, false), AR_OK, "%s", ar_errmsg(C));
+    memcpy(buf + m, ar_data(&v), (size_t)ar_numel(&v) * sizeof(float));
+    m += ar_numel(&v);
+    memcpy(buf + m, ar_data(&ix), (size_t)ar_numel(&ix) * sizeof(float));
+    m += ar_numel(&ix);
+    ar_release(&v);
+    ar_release(&ix);
+  }
+  return m;
+}
+
+Test(reduce, simd_levels_give_identical_bits)
+{
+  ar_ctx *C = ar_ctx_new();
+  const int saved = ar_simd_level();
+  /* awkward sizes: under, at and past the 32 lanes, vector tails, partial blocks */
+  int64_t s1[] = {1}, s2[] = {31}, s3[] = {33}, s4[] = {1001}, s5[] = {32769},
+          s6[] = {100003}, s7[] = {37, 261}, s8[] = {261, 37}, s9[] = {4096, 35},
+          s10[] = {5, 70001};
+  const int64_t *shapes[] = {s1, s2, s3, s4, s5, s6, s7, s8, s9, s10};
+  const int nds[] = {1, 1, 1, 1, 1, 1, 2, 2, 2, 2};
+  const int levels[] = {AR_SIMD_AVX2, AR_SIMD_AVX512};
+  int compared = 0;
+  for (int s = 0; s < 10; s++) {
+    ar_tensor a;
+    cr_assert_eq(ar_empty(C, &a, nds[s], shapes[s]), AR_OK);
+    int64_t n = ar_numel(&a);
+    float *want = malloc((size_t)(40 * n + 64) * sizeof(float));
+    float *got = malloc((size_t)(40 * n + 64) * sizeof(float));
+    cr_assert(want && got);
+    for (int dim = -1; dim < nds[s]; dim++) {
+      hard_fill(&a, dim);
+      cr_assert_eq(ar_simd_set_level(AR_SIMD_BASELINE), AR_OK);
+      int64_t m = all_results(C, &a, dim, want);
+      /* sums and means against the summation order reduce.c always had */
+      const float *x = ar_data(&a);
+      if (dim < 0 || nds[s] == 1) {
+        double r = ref_sum(x, n);
+        cr_assert_eq(want[0], (float)r, "sum of %lld: %a vs %a", (long long)n, want[0], (float)r);
+        cr_assert_eq(want[1], (float)(r / (double)n), "mean of %lld", (long long)n);
+      } else if (dim == 0 && shapes[s][1] >= 8) {
+        for (int64_t j = 0; j < shapes[s][1]; j++)
+          cr_assert_eq(want[j], (float)ref_colsum(x, shapes[s][0], shapes[s][1], j),
+                       "column sum %lld of %lldx%lld", (long long)j, (long long)shapes[s][0],
+                       (long long)shapes[s][1]);
+      } else if (dim == 1) {
+        for (int64_t i = 0; i < shapes[s][0]; i++)
+          cr_assert_eq(want[i], (float)ref_sum(x + i * shapes[s][1], shapes[s][1]),
+                       "row sum %lld", (long long)i);
+      }
+      for (int l = 0; l < 2; l++) {
+        if (!ar_simd_available(levels[l])) continue;
+        cr_assert_eq(ar_simd_set_level(levels[l]), AR_OK);
+        cr_assert_eq(all_results(C, &a, dim, got), m);
+        for (int64_t i = 0; i < m; i++)
+          cr_assert_eq(memcmp(&got[i], &want[i], sizeof(float)), 0,
+                       "%s: result %lld of shape %d dim %d: %a, baseline %a",
+                       ar_simd_name(levels[l]), (long long)i, s, dim, got[i], want[i]);
+        compared++;
+      }
+    }
+    free(want);
+    free(got);
+    ar_release(&a);
+  }
+  cr_assert_eq(ar_simd_set_level(saved), AR_OK);
+  if (!ar_simd_available(AR_SIMD_AVX2)) cr_log_warn("no AVX2 here: only baseline checked");
+  (void)compared;
   ar_ctx_release(C);
 }

@@ -1,0 +1,3 @@
+/* The reduction kernels at the baseline level (compiled with its flags: CMakeLists.txt). */
+#define AR_SIMD_LEVEL AR_SIMD_BASELINE
+#include "core/rd_kernels.h"

@@ -1,0 +1,39 @@
+/* The reduction kernels of one SIMD level (src/core/rd_kernels.h compiled per level as
+ * rd_kern_LEVEL.c): per-element loops that src/core/reduce.c drives (planning, blocks,
+ * threads, combining partials). Every level gives the same bits: the accumulators see
+ * the same elements in the same order whatever the vector width. */
+#ifndef ACTRUN_CORE_RD_LEVEL_H
+#define ACTRUN_CORE_RD_LEVEL_H
+
+#include <stdint.h>
+
+#include "core/core.h"
+
+#define RD_NACC 32 /* double accumulators of the unit-stride kernels */
+
+typedef enum {
+  K_SUM, K_SQ, K_ABS, K_POW, K_NNZ, K_SQDEV, K_PROD, K_MAX, K_MIN, K_MAXABS, K_MINABS,
+  K_COUNT
+} rd_kop;
+
+/* Reduces n elements x[0], x[s], ... to one accumulator; c is the centre (SQDEV), p the
+ * norm order (POW). */
+typedef double (*rd_segfn)(const float *x, int64_t n, int64_t s, double c, double p);
+/* acc[i] = combine(acc[i], map(x[r * s + i])) for the nr rows r and i < w; cen[i] is the
+ * centre of column i. */
+typedef void (*rd_colfn)(double *acc, const float *x, int64_t s, int64_t nr, int64_t w,
+                         const double *cen, double p);
+
+/* Per op; NULL where reduce.c's portable kernel serves every level. */
+typedef struct {
+  rd_segfn seg[K_COUNT];
+  rd_colfn col[K_COUNT];
+} rd_level;
+
+extern const rd_level rd_level_baseline;
+#ifdef ACTRUN_X86_LEVELS
+extern const rd_level rd_level_avx2;
+extern const rd_level rd_level_avx512;
+#endif
+
+#endif
