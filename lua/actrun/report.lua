@@ -86,6 +86,14 @@ local RESULT = {activation = true, seed = true, params = true, train_loss = true
 local SETUP_ORDER = {"task", "model", "epochs", "batch", "seeds", "optimizer", "lr", "init",
   "actrun_version", "simd", "threads"}
 
+local SETUP_RANK = {}
+for i, k in ipairs(SETUP_ORDER) do SETUP_RANK[k] = i end
+local function setup_before(a, b)
+  local ra, rb = SETUP_RANK[a] or 50, SETUP_RANK[b] or 50
+  if ra ~= rb then return ra < rb end
+  return a < b
+end
+
 -- The rows' other scalar fields (the CSV's provenance columns, lr, epochs): a list of
 -- {name, value} for those equal on every row, and the names of those that vary (they go
 -- in the per-run table).
@@ -105,23 +113,17 @@ local function row_setup(rows)
       if r[k] == nil then varies[k] = true end
     end
   end
-  local rank = {}
-  for i, k in ipairs(SETUP_ORDER) do rank[k] = i end
-  local function before(a, b)
-    local ra, rb = rank[a] or 50, rank[b] or 50
-    if ra ~= rb then return ra < rb end
-    return a < b
-  end
   local const, var = {}, {}
   for k, v in pairs(seen) do
     if varies[k] then var[#var + 1] = k else const[#const + 1] = {k, v} end
   end
-  table.sort(const, function(a, b) return before(a[1], b[1]) end)
-  table.sort(var, before)
+  table.sort(const, function(a, b) return setup_before(a[1], b[1]) end)
+  table.sort(var, setup_before)
   return const, var
 end
 
--- setup entries from the caller (lab.compare) first; the rows' own fill in the rest.
+-- setup entries from the caller (lab.compare) win over the rows' own; one order for
+-- both, so a page from lab.compare and one from its CSV list the setup alike.
 local function merge_setup(given, from_rows)
   local out, have = {}, {}
   for _, e in ipairs(given or {}) do
@@ -131,6 +133,7 @@ local function merge_setup(given, from_rows)
   for _, e in ipairs(from_rows) do
     if not have[e[1]] then out[#out + 1] = e end
   end
+  table.sort(out, function(a, b) return setup_before(a[1], b[1]) end)
   return out
 end
 

@@ -162,6 +162,19 @@ test("actrun report CSV -o FILE: the tables from the CSV, and no curves said so"
   truthy(not p:close() and text:find("unknown option", 1, true), text)
 end)
 
+test("lab.report: a regression (no accuracy) gets a page without a paired test", function()
+  local X = actrun.randn(64, 3)
+  local y = X:sum(2, true)
+  local rrows = lab.compare{activations = {"relu", "tanh"}, seeds = 2, epochs = 2, batch = 16,
+    quiet = true, loss = nn.mse,
+    model = function(a) return nn.mlp{3, 8, 1, activation = a} end,
+    data = {train = {X = X, y = y}, test = {X = X, y = y}}}
+  local page = lab.report(rrows)
+  has(page, "No test accuracy")
+  has(page, ">tanh<")
+  self_contained(page)
+end)
+
 test("report.read_csv: quoted fields, numbers, and what is not lab.compare's CSV", function()
   local R = require "actrun.report"
   local f = dir .. "-q.csv"
