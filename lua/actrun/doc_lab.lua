@@ -88,7 +88,8 @@ table (mean test accuracy ± 95% CI half-width, the CI, "=" on ties with the bes
 difference to the reference [95% CI] in points, Holm-adjusted p, train loss, dead, grad
 ratio, time), a "how to read this" note (ties: not shown different at this n; the
 minimum detectable difference), the lab.compare figure as inline SVG (only the accuracy
-panel when the rows have no history: a CSV keeps no curves, and the page says so), test
+panel when the rows have no history: a CSV keeps no curves, and the page says so), f and
+f' of the activations (actrun.plot.activations; layers such as maxout left out), test
 accuracy per seed and every number of every run. summary: lab.compare's second result;
 without it the rows are summarised as lab.compare does (paired t test, alpha 0.05).
 source=: where the rows were read from (shown; the CPU is then the report's machine).

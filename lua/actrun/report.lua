@@ -214,10 +214,38 @@ end
 
 -- The SVG of the figure ready to sit inside HTML: no XML declaration, no namespace
 -- attribute (HTML puts <svg> in its namespace itself, and the page then names no URL).
-local function inline_svg(text)
+-- Element ids (clip paths, markers) and the references to them get the figure's own
+-- prefix: ids are global to the page, and two figures must not share or clip each other's.
+local function inline_svg(text, id, label)
   text = text:gsub("^%s*<%?xml[^>]*%?>%s*", "")
   text = text:gsub('(<svg[^>]-)%s+xmlns="[^"]*"', "%1", 1)
-  return (text:gsub("(<svg)", '%1 role="img" aria-label="comparison figure"', 1))
+  text = text:gsub('id="actrun%-', 'id="' .. id .. "-"):gsub("#actrun%-", "#" .. id .. "-")
+  return (text:gsub("(<svg)", fmt('%%1 role="img" aria-label="%s"', esc(label)), 1))
+end
+
+-- f and f' of the activations (plot.activations) as SVG text, in summary order so that
+-- each keeps its colour; names plot cannot evaluate alone (maxout: a layer, not a
+-- function) are left out. Returns text, the names drawn, and whether any was left out.
+local function activations_svg(names)
+  local ok, plot = pcall(require, "actrun.plot")
+  if not ok or type(plot) ~= "table" or type(plot.activations) ~= "function" then return nil end
+  local act = actrun.act
+  local drawn = {}
+  for _, n in ipairs(names) do
+    if pcall(act.scalar, n, 0.5) then drawn[#drawn + 1] = n end
+  end
+  if #drawn == 0 then return nil end
+  local tmp = os.tmpname()
+  os.remove(tmp)
+  local path = tmp .. ".svg"
+  local done = pcall(plot.activations, {names = drawn, file = path, from = -4, to = 4,
+    n = 401, width = 1040, height = 400})
+  local f = done and io.open(path, "rb")
+  local text = f and f:read("a")
+  if f then f:close() end
+  os.remove(path)
+  if not text then return nil end
+  return text, drawn, #drawn < #names
 end
 
 local function swatch(colors, i)
@@ -384,7 +412,7 @@ local function html(rows, summary, ctx)
     why = "nothing to draw"
   end
   if svg then
-    w('<figure>\n<div class="scroll">', inline_svg(svg), "</div>")
+    w('<figure>\n<div class="scroll">', inline_svg(svg, "cmp", "comparison figure"), "</div>")
     w("<figcaption>", curves and
       "Test accuracy with 95% CI error bars; training and test loss per epoch, mean " ..
       "over seeds with a band (95% CI, min–max under 3 seeds). Colours as in the tables." or
@@ -397,6 +425,15 @@ local function html(rows, summary, ctx)
     w('<p class="note">The training curves are not in the CSV these rows were read from ' ..
       "(it keeps one line per run): this report shows the tables and the accuracy only. " ..
       "lab.compare{report=} writes a report with the curves.</p>")
+  end
+  local fsvg, drawn, partial = activations_svg(acts)
+  if fsvg then
+    w('<figure>\n<div class="scroll">', inline_svg(fsvg, "act", "activation functions"),
+      "</div>")
+    w("<figcaption>The activations compared, f(x) and f'(x) on [-4, 4]",
+      partial and (" (only " .. esc(table.concat(drawn, ", ")) ..
+        ": the others are layers, not functions of one value; colours follow this " ..
+        "figure's legend)") or " (colours as in the tables)", ".</figcaption>\n</figure>")
   end
   w("</section>")
 

@@ -65,6 +65,15 @@ test("compare{report=} writes one self-contained page and says so", function()
   has(page, "Holm")
   has(page, 'class="tie"', "a tie mark")
   has(page, "<svg", "the inline figure")
+  has(page, "f(x) and f'(x)", "the activations' own figure")
+  local _, svgs = page:gsub("<svg", "")
+  eq(svgs, 2, "the comparison and the activations")
+  -- ids are the page's: the two figures' clip paths must not collide
+  local ids = {}
+  for id in page:gmatch(' id="([^"]+)"') do
+    truthy(not ids[id], "id " .. id .. " twice")
+    ids[id] = true
+  end
   has(page, "<style>")
   has(page, "@media print")
   has(page, "max-width")
