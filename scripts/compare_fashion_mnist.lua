@@ -4,7 +4,8 @@
 -- ranks them by mean test accuracy, gives each one's paired difference to the best with
 -- its 95% CI and Holm-adjusted p, and marks with "=" those not distinguishable from the
 -- best. It ends with a verdict on claim 3 ("ReLU usually beats sigmoid and tanh").
--- Writes DIR/compare.csv (one line per run, with provenance) and DIR/compare.svg.
+-- Writes DIR/compare.csv (one line per run, with provenance), DIR/compare.svg and
+-- DIR/report.html (all of it in one self-contained page, to share or to print).
 --
 -- Usage: actrun scripts/compare_fashion_mnist.lua [options] (--help lists them)
 -- Without the Debian package dataset-fashion-mnist it says how to get it and runs the
@@ -45,7 +46,7 @@ local spec = {
     {"init", "string", "recommended", choices = {"recommended", "same"},
       help = "each activation's usual init scheme, or He for all"},
     {"limit", "int", nil, help = "use the first N training images (and N/6 test images)", min = 1},
-    {"out", "string", "out", arg = "DIR", help = "where compare.csv and compare.svg go"},
+    {"out", "string", "out", arg = "DIR", help = "where compare.csv, compare.svg and report.html go"},
     {"store", "string", nil, arg = "FILE", help = "JSON lines of finished runs: reused " ..
       "when activation, seed and options match"},
     {"verbose", "flag", help = "one line per epoch as well as per run"},
@@ -203,6 +204,7 @@ local rows, summary = lab.compare{
   optimizer = OPTIMIZERS[opt.optimizer],
   epochs = opt.epochs, batch = opt.batch, seeds = seeds,
   csv = opt.out .. "/compare.csv", plot = opt.out .. "/compare.svg",
+  report = opt.out .. "/report.html",
   store = opt.store, verbose = opt.verbose,
   tune = tune_lrs and {lrs = tune_lrs, fraction = 0.2},
   -- what decides a run besides the loop settings: written to the CSV and the store

@@ -169,4 +169,60 @@ commands.plot = {
     return 0
   end,
 }
+commands.report = {
+  help = "write the HTML report of a comparison from the CSV lab.compare wrote",
+  usage = "actrun report CSV [-o FILE] [--title TEXT]",
+  description = table.concat({
+    "Reads the CSV of lab.compare{csv=} (one line per run) and writes one self-contained",
+    "HTML page (lab.report): the ranked table with 95% CIs, paired differences to the best,",
+    "Holm-adjusted p and ties, the per-seed results and the accuracy figure. The CSV has no",
+    "training curves: the page says so (lab.compare{report=} writes them too).",
+    "  -o FILE, --output FILE  where the page goes (default: report.html beside the CSV)",
+    "  --title TEXT            the page's title",
+  }, "\n"),
+  run = function(args, ctx)
+    local prog = program(ctx)
+    local function usage_error(msg)
+      io.stderr:write(("%s report: %s\nusage: %s\n"):format(prog, msg, commands.report.usage))
+      return 2
+    end
+    local csv, out, title
+    local i = 1
+    while i <= #args do
+      local a = args[i]
+      local key, inline = a:match("^(%-%-[%w%-]+)=(.*)$")
+      key = key or a
+      if key == "-o" or key == "--output" or key == "--title" then
+        local v = inline or args[i + 1]
+        if not inline then i = i + 1 end
+        if not v or v == "" then return usage_error(key .. " expects a value") end
+        if key == "--title" then title = v else out = v end
+      elseif a:sub(1, 1) == "-" and a ~= "-" then
+        return usage_error(("unknown option '%s'"):format(a))
+      elseif csv then
+        return usage_error(("one CSV file only (got '%s' and '%s')"):format(csv, a))
+      else
+        csv = a
+      end
+      i = i + 1
+    end
+    if not csv then return usage_error("name the CSV file lab.compare wrote") end
+    -- the page goes beside the CSV unless told otherwise, like compare.svg does
+    out = out or ((csv:match("^(.*)/[^/]*$") or ".") .. "/report.html")
+    local report = require "actrun.report"
+    local rows, err = report.read_csv(csv)
+    if not rows then
+      io.stderr:write(("%s report: cannot read %s\n"):format(prog, err))
+      return 1
+    end
+    local ok, res = pcall(require("actrun").lab.report, rows,
+      {file = out, title = title, source = csv})
+    if not ok then
+      io.stderr:write(("%s report: %s\n"):format(prog, (tostring(res):gsub("^[^\n]-:%d+: ", ""))))
+      return 1
+    end
+    print("wrote " .. res)
+    return 0
+  end,
+}
 return commands

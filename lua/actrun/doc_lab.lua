@@ -2,7 +2,7 @@
 return {
   ["actrun.lab"] = [=[
 actrun.lab: experiments over modules
-train, evaluate, compare (activations x seeds: table, CSV, plot), the probes
+train, evaluate, compare (activations x seeds: table, CSV, plot, HTML report), the probes
 gradient_flow, activation_stats, dead_units, depth_probe, plot_depth, gradcheck, and
 stats (is a difference between activations real?).
 Progress goes to stderr: a bar on a terminal, one line per epoch elsewhere,
@@ -33,7 +33,7 @@ without recording, in batches; the model's modes are restored afterwards.
   ["actrun.lab.compare"] = [=[
 actrun.lab.compare{activations=, model=function(act) ... end, data={train={X=,y=},
   test={X=,y=}} [, optimizer=function(params [, lr]) ... end, loss=, epochs=1, batch=64,
-  seeds=1, reference=NAME, test="t", alpha=0.05, csv=PATH, plot=PATH, store=PATH,
+  seeds=1, reference=NAME, test="t", alpha=0.05, csv=PATH, plot=PATH, report=PATH, store=PATH,
   provenance={k=v}, verbose=false, progress=, quiet=false, cost=,
   tune={lrs={...}, fraction=0.2}]} -> rows, summary
 Trains model(act) for every activation and seed (seeds: a list, or n for 1..n), with
@@ -64,6 +64,9 @@ zoomed to the data ("best", and "= best" on ties), then training and test loss p
 epoch, mean over seeds with a 95% CI band (min-max under 3 seeds); each activation
 keeps one style (actrun.plot.palette) in every panel. The test loss after each epoch
 is history[e].val_loss (drawn only: nothing is chosen by it).
+report: the whole comparison as one self-contained HTML page (see lab.report), with
+the setup (epochs, batch, seeds, provenance) and the machine; a path that cannot be
+written fails before any training.
 tune: a learning rate per activation, so that none loses for want of its own rate.
 data.split (fixed seed) holds out fraction of the training set; each rate of lrs trains
 on the rest with the first seed only (to save time), and the best validation accuracy
@@ -76,6 +79,27 @@ relu 0.01, ...". Without tune nothing changes: optimizer(params), no lr field.
     return nn.mlp{784, 256, 10, activation=a} end, data=D, seeds=5, store="runs.jsonl"}
   for _, s in ipairs(summary) do print(s.activation, s.diff, s.p_adjusted) end]=],
 
+  ["actrun.lab.report"] = [=[
+actrun.lab.report(rows [, {file=, title=, summary=, source=}]) -> path or HTML text
+One self-contained HTML page of a comparison (the path with file, else the text; rows: lab.compare's first result, or the
+rows of its CSV): title, date, actrun version, setup (the rows' constant fields: the
+CSV's provenance columns, epochs, lr...), machine (CPU, SIMD level, threads); the ranked
+table (mean test accuracy ± 95% CI half-width, the CI, "=" on ties with the best, paired
+difference to the reference [95% CI] in points, Holm-adjusted p, train loss, dead, grad
+ratio, time), a "how to read this" note (ties: not shown different at this n; the
+minimum detectable difference), the lab.compare figure as inline SVG (only the accuracy
+panel when the rows have no history: a CSV keeps no curves, and the page says so), f and
+f' of the activations (actrun.plot.activations; layers such as maxout left out), test
+accuracy per seed and every number of every run. summary: lab.compare's second result;
+without it the rows are summarised as lab.compare does (paired t test, alpha 0.05).
+source=: where the rows were read from (shown; the CPU is then the report's machine).
+Nothing is loaded from the network or another file: styles and figure are inline, the
+page reads the same with JavaScript off (a small inline script sorts a table by a click
+on a column header), prints cleanly (@media print) and fits a phone's width; colours are
+actrun.plot.palette's, as in the figures. All text is HTML-escaped. From the shell:
+`actrun report out/compare.csv [-o FILE]`.
+  local rows, summary = lab.compare{activations={"relu","tanh"}, model=m, data=D, seeds=5}
+  lab.report(rows, {file="report.html", summary=summary, title="relu vs tanh"})]=],
 
   ["actrun.lab.gradient_flow"] = [=[
 actrun.lab.gradient_flow(model, X, y [, loss]) -> {{layer=, name=, kind=, param=,

@@ -382,7 +382,8 @@ def("commands", [=[
 actrun COMMAND [args]: built-in commands
 A word that is not a file runs a command: `actrun help` lists them,
 `actrun help COMMAND` explains one, `actrun help NAME` shows this documentation.
-  actrun version;  actrun help actrun.zeros]=])
+`actrun report out/compare.csv [-o FILE]` writes a comparison's HTML page (lab.report).
+  actrun version;  actrun help actrun.zeros;  actrun report out/compare.csv -o r.html]=])
 
 def("repl", [=[
 The REPL: plain `actrun` on a terminal, or `actrun -i`

@@ -979,7 +979,7 @@ end
 local COMPARE_OPTS = {activations = true, model = true, data = true, optimizer = true,
   epochs = true, batch = true, seeds = true, csv = true, plot = true, loss = true,
   progress = true, quiet = true, cost = true, reference = true, test = true, alpha = true,
-  verbose = true, store = true, provenance = true, tune = true}
+  verbose = true, store = true, provenance = true, tune = true, report = true}
 
 -- lab.compare{tune=}: the validation split is drawn with this fixed seed, the same rows
 -- for every activation and learning rate, so they differ only in what they are tuned on
@@ -1097,8 +1097,11 @@ local function add_statistics(summary, reference, test, alpha)
     local b = vs_best[s.activation]
     s.p_best = b.p_adjusted
     s.tied_with_best = s == best or (b.p_adjusted ~= nil and b.p_adjusted >= alpha)
+    -- how the ties were decided travels with them (lab.report reads a summary alone)
+    s.test, s.alpha = test, alpha
   end
 end
+lab._add_statistics = add_statistics
 
 local function median(list)
   if #list == 0 then return nil end
@@ -1110,6 +1113,7 @@ end
 
 local TEST_NAMES = {t = "paired t test", wilcoxon = "Wilcoxon signed-rank test",
   permutation = "sign-flip permutation test"}
+lab._median, lab._TEST_NAMES = median, TEST_NAMES
 
 -- Percentage points with a sign; rounding noise of an exact tie shows as +0.00.
 local function points(v)
@@ -1316,6 +1320,26 @@ local function compare_plot(path, summary, rows, ctx)
     pcall(plot.bar, {labels = acc.labels, values = acc.values, title = acc.title, file = file})
   end
   return true
+end
+
+-- The comparison figure as SVG text (for lab.report), or nil and why: drawn by
+-- compare_plot into a temporary file, so the report and compare.svg are one figure.
+function lab._compare_svg(summary, rows, ctx)
+  local tmp = os.tmpname()
+  os.remove(tmp) -- only its name is wanted; plot writes NAME.svg atomically
+  local path = tmp .. ".svg"
+  local ok, why = compare_plot(path, summary, rows, ctx)
+  if not ok then
+    os.remove(path)
+    return nil, why
+  end
+  local f = io.open(path, "rb")
+  local text = f and f:read("a")
+  if f then f:close() end
+  os.remove(path)
+  os.remove((path:gsub("(%.%w+)$", "_accuracy%1")))
+  if not text then return nil, "the figure could not be read back" end
+  return text
 end
 
 ---------------------------------------------------------------------------------------
@@ -1669,6 +1693,7 @@ local function compare_plan(spec)
   end
   local csv = opt_type(fname, spec, "csv", "string", 4)
   local plotfile = opt_type(fname, spec, "plot", "string", 4)
+  local reportfile = opt_type(fname, spec, "report", "string", 4)
   local quiet = opt_type(fname, spec, "quiet", "boolean", 4)
   local show = opt_type(fname, spec, "progress", "boolean", 4)
   local verbose = opt_type(fname, spec, "verbose", "boolean", 4)
@@ -1707,6 +1732,7 @@ local function compare_plan(spec)
   end
   return {fname = fname, spec = spec, acts = acts, listed = listed, D = D, tune = tune,
     epochs = epochs, batch = batch, seeds = seeds, csv = csv, plotfile = plotfile,
+    reportfile = reportfile,
     quiet = quiet, show = show, verbose = verbose, storefile = storefile,
     reference = reference, ptest = ptest, alpha = alpha, extra = extra}
 end
@@ -1726,6 +1752,16 @@ local function compare_context(P)
       if not h then error(fmt("%s: option %s: cannot write %s", fname, f[2], tostring(err)), 3) end
       h:close()
     end
+  end
+  if P.reportfile and rank == 0 then
+    -- as for csv: a bad path fails before the training, not after it; a new file is
+    -- removed again, so a failed comparison leaves no empty report behind
+    local existed = io.open(P.reportfile, "r")
+    if existed then existed:close() end
+    local f, err = io.open(P.reportfile, "a")
+    if not f then error(fmt("%s: option report: cannot write %s", fname, tostring(err)), 3) end
+    f:close()
+    if not existed then os.remove(P.reportfile) end
   end
   local say = (P.quiet or rank ~= 0) and function() end or function(...)
     io.stdout:write(...)
@@ -1915,14 +1951,15 @@ local function compare_report(P, C, rows)
   say("")
   say(compare_table(summary, {seeds = #P.seeds, test = P.ptest, alpha = P.alpha,
     tune = lr_of and {order = P.acts, lr_of = lr_of, fraction = P.tune.fraction}}))
+  -- provenance: the CSV's constant columns and the report's setup list
+  local prov, extra = C.prov, P.extra
+  local consts = {{"batch", P.batch}, {"seeds", table.concat(P.seeds, ";")},
+    {"actrun_version", prov.actrun_version}, {"simd", prov.simd}, {"threads", prov.threads}}
+  local keys = {}
+  for k in pairs(extra) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do consts[#consts + 1] = {k, extra[k]} end
   if P.csv and C.rank == 0 then
-    local prov, extra = C.prov, P.extra
-    local consts = {{"batch", P.batch}, {"seeds", table.concat(P.seeds, ";")},
-      {"actrun_version", prov.actrun_version}, {"simd", prov.simd}, {"threads", prov.threads}}
-    local keys = {}
-    for k in pairs(extra) do keys[#keys + 1] = k end
-    table.sort(keys)
-    for _, k in ipairs(keys) do consts[#consts + 1] = {k, extra[k]} end
     local fields
     if lr_of then
       -- a tuned comparison's rows say their rate; an untuned CSV keeps its columns
@@ -1937,6 +1974,17 @@ local function compare_report(P, C, rows)
       {seeds = #P.seeds, test_name = TEST_NAMES[P.ptest], alpha = P.alpha})
     if ok then say("wrote " .. P.plotfile)
     else say("no plot written (" .. why .. ")") end
+  end
+  if P.reportfile and C.rank == 0 then
+    local setup = {{"epochs", P.epochs}}
+    for _, c in ipairs(consts) do setup[#setup + 1] = c end
+    if lr_of then
+      setup[#setup + 1] = {"lr", fmt("tuned per activation on a %g%% validation split",
+        100 * P.tune.fraction)}
+    end
+    require("actrun.report").write(P.fname, P.reportfile, rows, summary, {setup = setup,
+      seeds = #P.seeds, test = P.ptest, alpha = P.alpha})
+    say("wrote " .. P.reportfile)
   end
   return summary
 end
@@ -2015,4 +2063,8 @@ function lab.plot_depth(probes, opts)
   plot.line(spec)
   return series
 end
+-- lab.report(rows [, {file=, title=, summary=}]): the comparison as one self-contained
+-- HTML page (actrun.report; loaded on first use, it needs lab's statistics itself).
+function lab.report(...) return require("actrun.report").report(...) end
+
 return lab
