@@ -951,16 +951,7 @@ local function write_csv(fname, path, rows, consts, fields)
     for _, c in ipairs(consts) do vals[#vals + 1] = csv_value(c[2]) end
     lines[#lines + 1] = table.concat(vals, ",")
   end
-  local tmp = fmt("%s.tmp-%d-%d", path, os.time(), math.floor((os.clock() * 1e6) % 1e6))
-  local f, err = io.open(tmp, "w")
-  if not f then error(fmt("%s: cannot write the CSV file: %s", fname, tostring(err)), 0) end
-  local ok, werr = f:write(table.concat(lines, "\n"), "\n")
-  local cok, cerr = f:close()
-  if ok and cok then ok, werr = os.rename(tmp, path) end
-  if not (ok and cok) then
-    os.remove(tmp)
-    error(fmt("%s: cannot write the CSV file %s: %s", fname, path, tostring(werr or cerr)), 0)
-  end
+  util.write_atomic(fname, path, table.concat(lines, "\n") .. "\n", "CSV file")
 end
 
 -- actrun.plot when this build has it (nil and the reason otherwise).

@@ -525,17 +525,7 @@ end
 
 -- Atomic, like lab.compare's CSV: a crash never leaves half a page under the final name.
 local function write_file(fname, path, text)
-  local tmp = fmt("%s.tmp-%d-%d", path, os.time(), math.floor((os.clock() * 1e6) % 1e6))
-  local f, err = io.open(tmp, "wb")
-  if not f then error(fmt("%s: cannot write the report %s: %s", fname, path, tostring(err)), 0) end
-  local ok, werr = f:write(text)
-  local cok, cerr = f:close()
-  if ok and cok then ok, werr = os.rename(tmp, path) end
-  if not (ok and cok) then
-    os.remove(tmp)
-    error(fmt("%s: cannot write the report %s: %s", fname, path, tostring(werr or cerr)), 0)
-  end
-  return path
+  return util.write_atomic(fname, path, text, "report")
 end
 
 -- The summary lab.compare would have made of these rows (default test and alpha).
