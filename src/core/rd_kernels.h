@@ -19,16 +19,6 @@
 
 _Static_assert(RD_NACC % VL == 0 && VL == 2 * VD, "whole vectors of accumulators");
 
-/* Fixed-order tree over the accumulators, the same at every level. */
-static double rd_hsum(const double *a)
-{
-  double t[RD_NACC];
-  for (int i = 0; i < RD_NACC; i++) t[i] = a[i];
-  for (int w = RD_NACC / 2; w >= 1; w /= 2)
-    for (int i = 0; i < w; i++) t[i] += t[i + w];
-  return t[0];
-}
-
 /* ---------- maps of the widened element v (c: the centre), scalar and vector ---------- */
 VINL double s_sum(double v, double c) { return (void)c, v; }
 VINL double s_sq(double v, double c) { return (void)c, v * v; }

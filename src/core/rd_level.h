@@ -36,4 +36,14 @@ extern const rd_level rd_level_avx2;
 extern const rd_level rd_level_avx512;
 #endif
 
+/* Fixed-order tree over the RD_NACC accumulators: the same sum at every level and
+ * thread count. */
+static inline double rd_hsum(const double *a) {
+  double t[RD_NACC];
+  for (int i = 0; i < RD_NACC; i++) t[i] = a[i];
+  for (int w = RD_NACC / 2; w >= 1; w /= 2)
+    for (int i = 0; i < w; i++) t[i] += t[i + w];
+  return t[0];
+}
+
 #endif

@@ -35,16 +35,6 @@
 typedef float rd_vf __attribute__((vector_size(RD_VW * sizeof(float))));
 typedef int32_t rd_vi __attribute__((vector_size(RD_VW * sizeof(float))));
 
-/* Fixed-order tree over the accumulators, so the kernel is deterministic too. */
-static double rd_hsum(const double *a)
-{
-  double t[RD_NACC];
-  for (int i = 0; i < RD_NACC; i++) t[i] = a[i];
-  for (int w = RD_NACC / 2; w >= 1; w /= 2)
-    for (int i = 0; i < w; i++) t[i] += t[i + w];
-  return t[0];
-}
-
 static double rd_hprod(const double *a)
 {
   double t[RD_NACC];
