@@ -38,6 +38,12 @@ commands.version = {
   end,
 }
 
+-- A command's bad usage: the message and the usage line on stderr, exit status 2.
+local function usage_failure(prog, name, msg)
+  io.stderr:write(("%s %s: %s\nusage: %s\n"):format(prog, name, msg, commands[name].usage))
+  return 2
+end
+
 commands.props = {
   help = "print the measured properties of activations (act.table)",
   usage = "actrun props [NAME[,NAME...] ...] [--quick] [--no-cost]",
@@ -123,10 +129,7 @@ commands.plot = {
   }, "\n"),
   run = function(args, ctx)
     local prog = program(ctx)
-    local function usage_error(msg)
-      io.stderr:write(("%s plot: %s\nusage: %s\n"):format(prog, msg, commands.plot.usage))
-      return 2
-    end
+    local function usage_error(msg) return usage_failure(prog, "plot", msg) end
     local opts, names = {}, {}
     local numeric = {["--from"] = "from", ["--to"] = "to", ["--width"] = "width",
       ["--height"] = "height"}
@@ -182,10 +185,7 @@ commands.report = {
   }, "\n"),
   run = function(args, ctx)
     local prog = program(ctx)
-    local function usage_error(msg)
-      io.stderr:write(("%s report: %s\nusage: %s\n"):format(prog, msg, commands.report.usage))
-      return 2
-    end
+    local function usage_error(msg) return usage_failure(prog, "report", msg) end
     local csv, out, title
     local i = 1
     while i <= #args do
