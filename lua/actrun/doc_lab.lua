@@ -3,8 +3,8 @@ return {
   ["actrun.lab"] = [=[
 actrun.lab: experiments over modules
 train, evaluate, compare (activations x seeds: table, CSV, plot, HTML report), the probes
-gradient_flow, activation_stats, dead_units, depth_probe, plot_depth, gradcheck, and
-stats (is a difference between activations real?).
+gradient_flow, activation_stats, dead_units, depth_probe, plot_depth, gradcheck,
+gradgradcheck, and stats (is a difference between activations real?).
 Progress goes to stderr: a bar on a terminal, one line per epoch elsewhere,
 nothing with ACTRUN_PROGRESS=0 (=tty or =lines force a mode).
   local h = actrun.lab.train(model, {X=X, y=y}, {epochs=5, batch=64})]=],
@@ -146,6 +146,13 @@ Compares autograd's gradient of the one-element fn(table.unpack(inputs)) with ce
 differences, for every input that requires grad.
   local x = actrun.tensor({0.5, -1, 2}, {requires_grad=true})
   print(lab.gradcheck(function(a) return a:tanh():sum() end, {x}))]=],
+
+  ["actrun.lab.gradgradcheck"] = [=[
+actrun.lab.gradgradcheck(fn, inputs [, {eps=1e-3, tol=1e-2, seed=1}]) -> ok, max_error
+Checks second derivatives: the gradient of G = sum <d(u . fn)/dx, v> (fixed
+pseudo-random u, v) through create_graph against central differences of G.
+  local x = actrun.tensor({0.5, -1, 2}, {requires_grad=true})
+  print(lab.gradgradcheck(function(a) return a:tanh() * a end, {x}))]=],
 
   ["actrun.lab.stats"] = [=[
 actrun.lab.stats: is a difference between activations real?

@@ -131,6 +131,18 @@ x w^T + b for x {m, k}, w {n, k}, b {n}: nn.Linear's forward as one op (the GEMM
 from the bias) with one autograd node.
   actrun.linear(actrun.ones(4, 3), actrun.ones(2, 3), actrun.zeros(2))   -- 4x2 of 3s]=])
 
+def("actrun.grad", [=[
+actrun.grad(outputs, inputs [, {grad_outputs=, create_graph=false, retain_graph=,
+            allow_unused=false}]) -> list of gradients
+The gradients of the outputs (a tensor or a list; grad_outputs weights them, default 1
+for one-element outputs) with respect to each input, as torch.autograd.grad: .grad is
+left alone. With create_graph the gradients are differentiable again (Hessian-vector
+products, gradient penalties); an input the outputs do not use is an error, or nil with
+allow_unused.
+  local x = actrun.tensor({1, 2}, {requires_grad=true})
+  local g = actrun.grad((x * x * x):sum(), x, {create_graph=true})[1]   -- 3x^2
+  print(actrun.grad(g:sum(), x)[1])                                     -- 6x]=])
+
 def("actrun.no_grad", [=[
 actrun.no_grad(fn, ...) -> fn's results
 Runs fn(...) without recording operations for autograd.
@@ -349,8 +361,11 @@ compare("le", "<=")
 compare("eq", "==")
 
 method("backward", [=[
-t:backward([grad])
-Backpropagates from t (grad defaults to 1 for a 1-element t) into .grad of the leaves.
+t:backward([grad] [, {create_graph=false, retain_graph=false}])
+Backpropagates from t (grad defaults to 1 for a 1-element t) into .grad of the leaves,
+then frees the graph's saved tensors unless retain_graph. With create_graph the .grad
+are differentiable (second derivatives); that .grad refers back to the graph, so clear
+it (w.grad = nil) when done, or use actrun.grad instead.
   local loss = (w * x):sum(); loss:backward(); print(w.grad)]=])
 method("detach", [=[
 t:detach() -> Tensor

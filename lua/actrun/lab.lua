@@ -105,6 +105,100 @@ function lab.gradcheck(fn, inputs, opts)
   return max_err <= tol, max_err
 end
 
+-- lab.gradgradcheck(fn, inputs [, {eps=1e-3, tol=1e-2, seed=1}]) -> ok, max_error
+-- Checks second derivatives as PyTorch's gradgradcheck: with fixed pseudo-random weights
+-- u (on fn's output) and v (on each input), G = sum_i <d(u . fn)/d x_i, v_i> is a
+-- function of the inputs whose gradient is a Hessian-vector product. Autograd's gradient
+-- of G (through create_graph) is compared with central differences of G, each G taken
+-- with a first-order backward. Errors as in gradcheck.
+function lab.gradgradcheck(fn, inputs, opts)
+  local fname = "actrun.lab.gradgradcheck"
+  if type(fn) ~= "function" then
+    error(fname .. ": argument #1 (fn) expected a function, got " .. type(fn), 2)
+  end
+  if type(inputs) ~= "table" then
+    error(fname .. ": argument #2 (inputs) expected a list of inputs, got " .. type(inputs), 2)
+  end
+  opts = opts or {}
+  local eps, tol = opts.eps or 1e-3, opts.tol or 1e-2
+  local state = math.tointeger(opts.seed or 1) or 1
+  local function weights_like(t) -- in [-1, -0.25] and [0.25, 1]: no near-zero weight
+    local out = actrun.empty(t:shape())
+    local flat = out:view(out:numel())
+    for k = 1, out:numel() do
+      state = (state * 1103515245 + 12345) % 2147483648
+      local r = state / 2147483648
+      flat:set(k, (r < 0.5 and -1 or 1) * (0.25 + 1.5 * math.abs(r - 0.5)))
+    end
+    return out
+  end
+  local list, pos = {}, {}
+  for i, x in ipairs(inputs) do
+    if actrun.is_tensor(x) and x.requires_grad then
+      list[#list + 1] = x
+      pos[#list] = i
+    end
+  end
+  if #list == 0 then
+    error(fname .. ": no input requires grad (create one with {requires_grad=true})", 2)
+  end
+  local y0 = fn(table.unpack(inputs))
+  if not actrun.is_tensor(y0) then error(fname .. ": fn must return a tensor", 2) end
+  local u = weights_like(y0)
+  local v = {}
+  for j, x in ipairs(list) do v[j] = weights_like(x) end
+  local function G(create)
+    local y = fn(table.unpack(inputs))
+    if not y.requires_grad then return nil end
+    local gs = actrun.grad(y, list, {grad_outputs = u, create_graph = create,
+                                     allow_unused = true})
+    local total
+    for j = 1, #list do
+      if gs[j] then
+        local s = (gs[j] * v[j]):sum()
+        total = total and total + s or s
+      end
+    end
+    return total
+  end
+
+  local analytic = {}
+  local g = G(true)
+  local hs = (g and g.requires_grad) and actrun.grad(g, list, {allow_unused = true}) or {}
+  for j, x in ipairs(list) do analytic[j] = hs[j] or actrun.zeros(x:shape()) end
+  g, hs = nil, nil
+
+  local function set(x, idx, value)
+    idx[#idx + 1] = value
+    actrun.no_grad(function() x:set(table.unpack(idx)) end)
+    idx[#idx] = nil
+    return x:get(table.unpack(idx))
+  end
+  local function value()
+    local t = G(false)
+    return t and t:item() or 0
+  end
+  local max_err = 0
+  for j, x in ipairs(list) do
+    local shape = x:shape()
+    for k = 1, x:numel() do
+      local idx = unravel(k, shape)
+      local x0 = x:get(table.unpack(idx))
+      local xp = set(x, idx, x0 + eps)
+      local fp = value()
+      local xm = set(x, idx, x0 - eps)
+      local fm = value()
+      set(x, idx, x0)
+      local num = (fp - fm) / (xp - xm)
+      local ana = analytic[j]:get(table.unpack(idx))
+      local err = math.abs(ana - num) / math.max(1, math.abs(num))
+      if err ~= err then err = math.huge end
+      if err > max_err then max_err = err end
+    end
+  end
+  return max_err <= tol, max_err
+end
+
 ---------------------------------------------------------------------------------------
 -- Argument checks shared by the lab functions. `level` is the error level of the
 -- caller of the public function, seen from the helper (3 when the public function calls

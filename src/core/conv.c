@@ -643,3 +643,30 @@ int ar_maxpool2d_backward(ar_ctx *C, ar_tensor *dx, const ar_tensor *gy, const a
   ar_release(&cg);
   return AR_OK;
 }
+
+int ar_maxpool2d_gather(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *idx) {
+  out->st = NULL;
+  if (x->ndim != 4 || idx->ndim != 4 || x->shape[0] != idx->shape[0] ||
+      x->shape[1] != idx->shape[1]) {
+    char s1[200], s2[200];
+    return ar_seterr(C, AR_ESHAPE, "cannot gather pooling positions %s from %s",
+                     ar_shape_str(idx->ndim, idx->shape, s1, sizeof s1),
+                     ar_shape_str(x->ndim, x->shape, s2, sizeof s2));
+  }
+  ar_tensor cx;
+  int rc = ar_contiguous(C, &cx, x);
+  if (rc) return rc;
+  if ((rc = ar_empty(C, out, 4, idx->shape))) {
+    ar_release(&cx);
+    return rc;
+  }
+  const int64_t planes = idx->shape[0] * idx->shape[1], hw = x->shape[2] * x->shape[3];
+  const int64_t per = idx->shape[2] * idx->shape[3];
+  const int32_t *id = (const int32_t *)(const void *)ar_data(idx);
+  const float *xd = ar_data(&cx);
+  float *o = ar_data(out);
+  for (int64_t p = 0; p < planes; p++)
+    for (int64_t j = 0; j < per; j++) o[p * per + j] = xd[p * hw + id[p * per + j]];
+  ar_release(&cx);
+  return AR_OK;
+}

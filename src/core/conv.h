@@ -47,5 +47,8 @@ int ar_maxpool2d(ar_ctx *C, ar_tensor *out, ar_tensor *idx, const ar_tensor *x, 
 /* dx {N,C,H,W} (in_shape) from gy and the positions made by ar_maxpool2d. */
 int ar_maxpool2d_backward(ar_ctx *C, ar_tensor *dx, const ar_tensor *gy, const ar_tensor *idx,
                           const int64_t in_shape[4]);
+/* out (idx's shape) = x at the positions made by ar_maxpool2d: the adjoint of
+ * ar_maxpool2d_backward (what a pooling gradient's own gradient needs). */
+int ar_maxpool2d_gather(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *idx);
 
 #endif

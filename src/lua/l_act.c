@@ -12,7 +12,7 @@
 
 #include "act/act.h"
 #include "act/host.h"
-#include "autograd/autograd.h"
+#include "autograd/ops.h"
 #include "lua/binding.h"
 
 static int finish(lua_State *L, ar_ctx *C, int rc, const char *fname) {
@@ -21,49 +21,11 @@ static int finish(lua_State *L, ar_ctx *C, int rc, const char *fname) {
   return 1;
 }
 
-/* After a successful forward: the autograd node of an activation (nothing is allocated
- * when no input requires grad or under no_grad). */
-static ag_node *rec(lua_State *L, ar_ctx *C, ag_op op, ar_tensor *out, const ar_tensor *x,
-                    const ar_tensor *w, const char *fn) {
-  const ar_tensor *in[2] = {x, w};
-  ag_node *n;
-  if (ag_record(C, op, out, in, w ? 2 : 1, &n)) lt_core_error(L, fn);
-  return n;
-}
-
-/* out = f(x) for a registry entry, recorded with its parameters for act_backward. When x
- * requires grad and the entry has a fused kernel (and x is at most ACT_FUSED_MAX
- * elements), the forward also computes f'(x) and the node keeps that instead of x
- * (iv[0] = 1): its backward is then dx = dy * f'(x), the same bits as act_backward,
- * without recomputing the transcendental functions. */
+/* out = f(x) for a registry entry, differentiable (autograd's op_act.c). */
 static int act_call(lua_State *L, ar_ctx *C, const act_def *a, ar_tensor *x, const double *p,
                     const char *fn) {
   ar_tensor *out = lt_new(L);
-  if (act_kern(a)->fused && ar_numel(x) <= ACT_FUSED_MAX && ag_grad_enabled(C) && ag_requires_grad(x)) {
-    ar_tensor d;
-    int rc = act_forward_fused(C, a, out, &d, x, p);
-    ag_node *n = NULL;
-    if (rc == AR_OK) {
-      const ar_tensor *in[1] = {x};
-      rc = ag_record(C, AG_ACT, out, in, 1, &n);
-      if (n) {
-        n->ptr = a;
-        n->iv[0] = 1;
-        ag_save(n, 0, &d);
-        for (int i = 0; i < a->nparams; i++) n->dv[i] = p[i];
-      }
-      ar_release(&d); /* the node holds its own reference */
-    }
-    return finish(L, C, rc, fn);
-  }
-  int rc = act_forward(C, a, out, x, p);
-  ag_node *n = rc ? NULL : rec(L, C, AG_ACT, out, x, NULL, fn);
-  if (n) {
-    n->ptr = a;
-    ag_save(n, 0, x);
-    for (int i = 0; i < a->nparams; i++) n->dv[i] = p[i];
-  }
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_act(C, a, out, x, p), fn);
 }
 
 /* The host activation `name` of this state, pushed (its userdata) and returned; nothing
@@ -112,13 +74,7 @@ static void host_no_params(lua_State *L, int idx, const act_host *h, const char 
 /* out = f(x) through the host's kernel, recorded for autograd (dx = dy * df(x)). */
 static int host_call(lua_State *L, ar_ctx *C, const act_host *h, ar_tensor *x, const char *fn) {
   ar_tensor *out = lt_new(L);
-  int rc = act_host_forward(C, h, out, x);
-  ag_node *n = rc ? NULL : rec(L, C, AG_HOSTACT, out, x, NULL, fn);
-  if (n) {
-    n->ptr = h;
-    ag_save(n, 0, x);
-  }
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_host_act(C, h, out, x), fn);
 }
 
 /* act.NAME(x) of a host activation: upvalue 3 is its userdata. */
@@ -198,10 +154,7 @@ static int f_entry(lua_State *L) {
   if (a->learnable && lt_totensor(L, 2)) {
     ar_tensor *w = lt_check(L, 2, fn, 2, a->params[0].name);
     ar_tensor *out = lt_new(L);
-    int rc = act_prelu_forward(C, out, x, w);
-    ag_node *n = rc ? NULL : rec(L, C, AG_PRELU, out, x, w, fn);
-    if (n) ag_save(n, 0, x), ag_save(n, 1, w);
-    return finish(L, C, rc, fn);
+    return finish(L, C, ag_prelu(C, out, x, w), fn);
   }
   double p[ACT_MAXPARAMS];
   for (int i = 0; i < a->nparams; i++)
@@ -374,10 +327,7 @@ static int softmax_common(lua_State *L, bool log, const char *fn) {
   else
     dim = x->ndim ? lt_checkdim(L, 2, x->ndim, fn, 2) : (lt_checkint(L, 2, fn, 2, "dim"), 0);
   ar_tensor *out = lt_new(L);
-  int rc = act_softmax(C, out, x, dim, log);
-  ag_node *n = rc ? NULL : rec(L, C, AG_SOFTMAX, out, x, NULL, fn);
-  if (n) n->iv[0] = dim, n->iv[1] = log, ag_save(n, 0, out);
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_softmax(C, out, x, dim, log), fn);
 }
 static int f_softmax(lua_State *L) { return softmax_common(L, false, "actrun.act.softmax"); }
 static int f_log_softmax(lua_State *L) {

@@ -4,7 +4,7 @@
  * autograd node share. */
 #include <math.h>
 
-#include "autograd/autograd.h"
+#include "autograd/ops.h"
 #include "lua/binding.h"
 #include "optim/loss.h"
 
@@ -67,15 +67,7 @@ static int nll_common(lua_State *L, bool from_logits) {
     }
   }
   ar_tensor *out = lt_new(L);
-  if (ar_nll_loss(C, out, x, lab, from_logits)) return lt_core_error(L, fn);
-  const ar_tensor *in[1] = {x};
-  ag_node *node;
-  if (ag_record(C, AG_NLL_LOSS, out, in, 1, &node)) return lt_core_error(L, fn);
-  if (node) {
-    ag_save(node, 0, x);
-    ag_save(node, 1, lab);
-    node->iv[0] = from_logits;
-  }
+  if (ag_nll_loss(C, out, x, lab, from_logits)) return lt_core_error(L, fn);
   lt_account(L, C);
   return 1;
 }
@@ -104,14 +96,7 @@ static int f_mse(lua_State *L) {
   }
   lua_settop(L, 2);
   ar_tensor *out = lt_new(L);
-  if (ar_mse_loss(C, out, y, t)) return lt_core_error(L, fn);
-  const ar_tensor *in[2] = {y, t};
-  ag_node *node;
-  if (ag_record(C, AG_MSE_LOSS, out, in, 2, &node)) return lt_core_error(L, fn);
-  if (node) {
-    ag_save(node, 0, y);
-    ag_save(node, 1, t);
-  }
+  if (ag_mse_loss(C, out, y, t)) return lt_core_error(L, fn);
   lt_account(L, C);
   return 1;
 }

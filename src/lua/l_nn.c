@@ -2,7 +2,7 @@
  * actrun._safetensors, the C half of nn.save / nn.load (lua/actrun/nn_io.lua). */
 #include <string.h>
 
-#include "autograd/autograd.h"
+#include "autograd/ops.h"
 #include "core/conv.h"
 #include "io/io.h"
 #include "lua/binding.h"
@@ -77,15 +77,7 @@ static int f_conv2d(lua_State *L) {
   get_opts(L, opti, fn, stride, padding);
   ar_conv_params p = {stride[0], stride[1], padding[0], padding[1]};
   ar_tensor *out = lt_new(L);
-  if (ar_conv2d(C, out, x, w, b, &p)) return lt_core_error(L, fn);
-  const ar_tensor *in[3] = {x, w, b};
-  ag_node *n;
-  if (ag_record(C, AG_CONV2D, out, in, b ? 3 : 2, &n)) return lt_core_error(L, fn);
-  if (n) {
-    ag_save(n, 0, x);
-    ag_save(n, 1, w);
-    n->iv[0] = p.sh, n->iv[1] = p.sw, n->iv[2] = p.ph, n->iv[3] = p.pw;
-  }
+  if (ag_conv2d(C, out, x, w, b, &p)) return lt_core_error(L, fn);
   lt_account(L, C);
   return 1;
 }
@@ -106,20 +98,8 @@ static int f_max_pool2d(lua_State *L) {
   else
     get_opts(L, 3, fn, stride, padding);
   ar_conv_params p = {stride[0], stride[1], padding[0], padding[1]};
-  bool rec = ag_grad_enabled(C) && ag_requires_grad(x);
-  ar_tensor idx = {0};
   ar_tensor *out = lt_new(L);
-  if (ar_maxpool2d(C, out, rec ? &idx : NULL, x, k[0], k[1], &p)) return lt_core_error(L, fn);
-  if (rec) {
-    const ar_tensor *in[1] = {x};
-    ag_node *n;
-    if (ag_record(C, AG_MAXPOOL2D, out, in, 1, &n)) {
-      ar_release(&idx);
-      return lt_core_error(L, fn);
-    }
-    if (n) ag_save(n, 0, &idx);
-    ar_release(&idx);
-  }
+  if (ag_maxpool2d(C, out, x, k[0], k[1], &p)) return lt_core_error(L, fn);
   lt_account(L, C);
   return 1;
 }

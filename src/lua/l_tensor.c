@@ -9,7 +9,7 @@
 #include <cblas.h>
 
 #include "actrun.h"
-#include "autograd/autograd.h"
+#include "autograd/ops.h"
 #include "lua/binding.h"
 
 /* status of a core call -> the result on the stack, or a Lua error naming fname */
@@ -17,20 +17,6 @@ static int finish(lua_State *L, ar_ctx *C, int rc, const char *fname) {
   if (rc) return lt_core_error(L, fname);
   lt_account(L, C);
   return 1;
-}
-
-/* ---------- autograd recording ---------- */
-
-/* After a successful forward: records op for out when grad mode is on and a or b
- * requires grad (nothing is allocated otherwise). Raises on out-of-memory. */
-static ag_node *rec(lua_State *L, ar_ctx *C, ag_op op, ar_tensor *out, const ar_tensor *a,
-                    const ar_tensor *b, const char *fn) {
-  /* the common case, inline: no operand carries autograd state */
-  if (!ag_requires_grad(a) && (!b || !ag_requires_grad(b))) return NULL;
-  const ar_tensor *in[2] = {a, b};
-  ag_node *n;
-  if (ag_record(C, op, out, in, b ? 2 : 1, &n)) lt_core_error(L, fn);
-  return n;
 }
 
 /* PyTorch's rule: a leaf that requires grad may only be modified in place under no_grad
@@ -220,18 +206,8 @@ static int join(lua_State *L, const char *fn, bool stack) {
   int ndim = list[0]->ndim + (stack ? 1 : 0);
   int dim = lua_isnoneornil(L, 2) ? 0 : lt_checkdim(L, 2, ndim, fn, 2);
   ar_tensor *out = lt_new(L);
-  int rc = stack ? ar_stack(C, out, list, (int)n, dim) : ar_cat(C, out, list, (int)n, dim);
+  int rc = stack ? ag_stack(C, out, list, (int)n, dim) : ag_cat(C, out, list, (int)n, dim);
   if (rc) return lt_core_error(L, fn);
-  ag_node *node;
-  if (ag_record(C, stack ? AG_STACK : AG_CAT, out, list, (int)n, &node)) return lt_core_error(L, fn);
-  if (node) {
-    node->iv[0] = dim;
-    if (!stack) { /* each input's stretch along dim, for slicing the gradient back */
-      node->sizes = malloc(sizeof(int64_t) * (size_t)n);
-      if (!node->sizes) return lt_error(L, fn, "out of memory");
-      for (lua_Integer i = 0; i < n; i++) node->sizes[i] = list[i]->shape[dim];
-    }
-  }
   lua_remove(L, listi);
   return finish(L, C, rc, fn);
 }
@@ -467,9 +443,7 @@ static int m_clone(lua_State *L) {
   SELF(fn);
   ar_ctx *C = lt_ctx(L);
   ar_tensor *t = lt_new(L);
-  int rc = ar_clone(C, t, self);
-  if (!rc) rec(L, C, AG_IDENTITY, t, self, NULL, fn);
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_clone(C, t, self), fn);
 }
 
 static int m_contiguous(lua_State *L) {
@@ -481,9 +455,7 @@ static int m_contiguous(lua_State *L) {
     return 1;
   }
   ar_tensor *t = lt_new(L);
-  int rc = ar_clone(C, t, self);
-  if (!rc) rec(L, C, AG_IDENTITY, t, self, NULL, fn);
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_clone(C, t, self), fn);
 }
 
 static int reshape_like(lua_State *L, const char *fn, bool copy_ok) {
@@ -492,8 +464,7 @@ static int reshape_like(lua_State *L, const char *fn, bool copy_ok) {
   int64_t shape[AR_MAXDIM];
   int nd = lt_shape_args(L, 2, shape, fn, true);
   ar_tensor *t = lt_new(L);
-  int rc = copy_ok ? ar_reshape(C, t, self, nd, shape) : ar_view(C, t, self, nd, shape);
-  if (!rc) rec(L, C, AG_RESHAPE, t, self, NULL, fn);
+  int rc = copy_ok ? ag_reshape(C, t, self, nd, shape) : ag_view(C, t, self, nd, shape);
   return finish(L, C, rc, fn);
 }
 static int m_reshape(lua_State *L) { return reshape_like(L, "Tensor:reshape", true); }
@@ -506,9 +477,7 @@ static int m_expand(lua_State *L) {
   int64_t shape[AR_MAXDIM];
   int nd = lt_shape_args(L, 2, shape, fn, true);
   ar_tensor *t = lt_new(L);
-  int rc = ar_expand(C, t, self, nd, shape);
-  if (!rc) rec(L, C, AG_EXPAND, t, self, NULL, fn);
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_expand(C, t, self, nd, shape), fn);
 }
 
 static int m_transpose(lua_State *L) {
@@ -517,10 +486,7 @@ static int m_transpose(lua_State *L) {
   ar_ctx *C = lt_ctx(L);
   int d1 = lt_checkdim(L, 2, self->ndim, fn, 2), d2 = lt_checkdim(L, 3, self->ndim, fn, 3);
   ar_tensor *t = lt_new(L);
-  int rc = ar_transpose(C, t, self, d1, d2);
-  ag_node *n = rc ? NULL : rec(L, C, AG_TRANSPOSE, t, self, NULL, fn);
-  if (n) n->iv[0] = d1, n->iv[1] = d2;
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_transpose(C, t, self, d1, d2), fn);
 }
 
 static int m_t(lua_State *L) {
@@ -533,15 +499,8 @@ static int m_t(lua_State *L) {
                     ar_shape_str(self->ndim, self->shape, b, sizeof b));
   }
   ar_tensor *t = lt_new(L);
-  if (self->ndim < 2) {
-    ar_share(t, self);
-    rec(L, C, AG_IDENTITY, t, self, NULL, fn);
-    return 1;
-  }
-  int rc = ar_transpose(C, t, self, 0, 1);
-  ag_node *n = rc ? NULL : rec(L, C, AG_TRANSPOSE, t, self, NULL, fn);
-  if (n) n->iv[0] = 0, n->iv[1] = 1;
-  return finish(L, C, rc, fn);
+  if (self->ndim < 2) return finish(L, C, ag_alias(C, t, self), fn);
+  return finish(L, C, ag_transpose(C, t, self, 0, 1), fn);
 }
 
 static int m_narrow(lua_State *L) {
@@ -557,10 +516,7 @@ static int m_narrow(lua_State *L) {
     return lt_error(L, fn, "start %lld and length %lld out of range for dimension %d of size %lld",
                     (long long)start, (long long)len, d + 1, (long long)n);
   ar_tensor *t = lt_new(L);
-  int rc = ar_narrow(C, t, self, d, start - 1, len);
-  ag_node *node = rc ? NULL : rec(L, C, AG_NARROW, t, self, NULL, fn);
-  if (node) node->iv[0] = d, node->iv[1] = start - 1, node->iv[2] = len;
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_narrow(C, t, self, d, start - 1, len), fn);
 }
 
 static int m_select(lua_State *L) {
@@ -570,10 +526,7 @@ static int m_select(lua_State *L) {
   int d = lt_checkdim(L, 2, self->ndim, fn, 2);
   int64_t i = check_index(L, 3, self->shape[d], fn, 3, d);
   ar_tensor *t = lt_new(L);
-  int rc = ar_select(C, t, self, d, i);
-  ag_node *n = rc ? NULL : rec(L, C, AG_SELECT, t, self, NULL, fn);
-  if (n) n->iv[0] = d, n->iv[1] = i;
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_select(C, t, self, d, i), fn);
 }
 
 static int m_flatten(lua_State *L) {
@@ -581,9 +534,7 @@ static int m_flatten(lua_State *L) {
   SELF(fn);
   ar_ctx *C = lt_ctx(L);
   ar_tensor *t = lt_new(L);
-  int rc = ar_flatten(C, t, self);
-  if (!rc) rec(L, C, AG_RESHAPE, t, self, NULL, fn);
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_flatten(C, t, self), fn);
 }
 
 static int m_unsqueeze(lua_State *L) {
@@ -592,9 +543,7 @@ static int m_unsqueeze(lua_State *L) {
   ar_ctx *C = lt_ctx(L);
   int d = lt_checkdim(L, 2, self->ndim + 1, fn, 2);
   ar_tensor *t = lt_new(L);
-  int rc = ar_unsqueeze(C, t, self, d);
-  if (!rc) rec(L, C, AG_RESHAPE, t, self, NULL, fn);
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_unsqueeze(C, t, self, d), fn);
 }
 
 static int m_squeeze(lua_State *L) {
@@ -603,9 +552,7 @@ static int m_squeeze(lua_State *L) {
   ar_ctx *C = lt_ctx(L);
   int d = lua_isnoneornil(L, 2) ? -1 : lt_checkdim(L, 2, self->ndim, fn, 2);
   ar_tensor *t = lt_new(L);
-  int rc = ar_squeeze(C, t, self, d);
-  if (!rc) rec(L, C, AG_RESHAPE, t, self, NULL, fn);
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_squeeze(C, t, self, d), fn);
 }
 
 /* ---------- in place ---------- */
@@ -643,51 +590,20 @@ static int m_copy(lua_State *L) {
 
 /* ---------- arithmetic ---------- */
 
-/* The autograd op of each differentiable binop: tensor op tensor, tensor op scalar,
- * scalar op tensor (-1: comparisons, no gradient). */
-static const int bin_ag[AR_BINOP_COUNT][3] = {
-    [AR_ADD] = {AG_ADD, AG_ADD_S, AG_ADD_S},
-    [AR_SUB] = {AG_SUB, AG_SUB_S, AG_RSUB_S},
-    [AR_MUL] = {AG_MUL, AG_MUL_S, AG_MUL_S},
-    [AR_DIV] = {AG_DIV, AG_DIV_S, AG_RDIV_S},
-    [AR_POW] = {AG_POW, AG_POW_S, AG_RPOW_S},
-    [AR_GT] = {-1, -1, -1}, [AR_LT] = {-1, -1, -1}, [AR_GE] = {-1, -1, -1},
-    [AR_LE] = {-1, -1, -1}, [AR_EQ] = {-1, -1, -1}, [AR_NE] = {-1, -1, -1},
-    [AR_MAXIMUM] = {AG_MAXIMUM, AG_MAXIMUM_S, AG_MAXIMUM_S},
-    [AR_MINIMUM] = {AG_MINIMUM, AG_MINIMUM_S, AG_MINIMUM_S},
-};
-
-/* Saves what the backward of a binop needs (see autograd.c: bw_div, bw_pow ...). */
-static void save_binary(ag_node *n, const ar_tensor *a, const ar_tensor *b, const ar_tensor *out,
-                        double s) {
-  n->dv[0] = s;
-  switch (n->op) {
-  case AG_MUL: case AG_MAXIMUM: case AG_MINIMUM: ag_save(n, 0, a), ag_save(n, 1, b); break;
-  case AG_DIV: ag_save(n, 0, b), ag_save(n, 1, out); break;
-  case AG_POW: ag_save(n, 0, a), ag_save(n, 1, b), ag_save(n, 2, out); break;
-  case AG_RDIV_S: ag_save(n, 0, a), ag_save(n, 1, out); break;
-  case AG_POW_S: case AG_MAXIMUM_S: case AG_MINIMUM_S: ag_save(n, 0, a); break;
-  case AG_RPOW_S: ag_save(n, 1, out); break;
-  default: break;
-  }
-}
-
 /* a op b where either side may be a number (not both: Lua handles that itself). */
 static int binary(lua_State *L, ar_binop op, const char *fn) {
   ar_ctx *C = lt_ctx(L);
-  int rc, form;
+  int rc;
   ar_tensor *t, *a, *b = NULL;
   float s = 0;
   if ((a = lt_test(L, 1)) && (b = lt_test(L, 2))) { /* the common case first */
     t = lt_new(L);
-    rc = ar_binary(C, op, t, a, b);
-    form = 0;
+    rc = ag_binary(C, op, t, a, b);
   } else if (lua_type(L, 1) == LUA_TNUMBER) {
     s = (float)lua_tonumber(L, 1);
     a = lt_check(L, 2, fn, 2, "other");
     t = lt_new(L);
-    rc = ar_binary_scalar(C, op, t, a, s, true);
-    form = 2;
+    rc = ag_binary_scalar(C, op, t, a, s, true);
   } else {
     /* (a live tensor here means argument 2 is not one) */
     a = lt_check(L, 1, fn, 1, "self");
@@ -695,13 +611,7 @@ static int binary(lua_State *L, ar_binop op, const char *fn) {
       return lt_argerror(L, fn, 2, "other", "a tensor or a number");
     s = (float)lua_tonumber(L, 2);
     t = lt_new(L);
-    rc = ar_binary_scalar(C, op, t, a, s, false);
-    form = 1;
-  }
-  int agop = bin_ag[op][form];
-  if (!rc && agop >= 0) {
-    ag_node *n = rec(L, C, (ag_op)agop, t, a, b, fn);
-    if (n) save_binary(n, a, b, t, s);
+    rc = ag_binary_scalar(C, op, t, a, s, false);
   }
   return finish(L, C, rc, fn);
 }
@@ -725,10 +635,7 @@ static int m_matmul(lua_State *L) {
   ar_ctx *C = lt_ctx(L);
   ar_tensor *a = lt_check(L, 1, fn, 1, "a"), *b = lt_check(L, 2, fn, 2, "b");
   ar_tensor *t = lt_new(L);
-  int rc = ar_matmul(C, t, a, b);
-  ag_node *n = rc ? NULL : rec(L, C, AG_MATMUL, t, a, b, fn);
-  if (n) ag_save(n, 0, a), ag_save(n, 1, b);
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_matmul(C, t, a, b), fn);
 }
 
 /* actrun.linear(x, w [, b]) = x w^T + b, one node (nn.Linear's forward). */
@@ -738,38 +645,14 @@ static int m_linear(lua_State *L) {
   ar_tensor *x = lt_check(L, 1, fn, 1, "x"), *w = lt_check(L, 2, fn, 2, "weight");
   ar_tensor *b = lua_isnoneornil(L, 3) ? NULL : lt_check(L, 3, fn, 3, "bias");
   ar_tensor *t = lt_new(L);
-  int rc = ar_linear(C, t, x, w, b);
-  if (!rc) {
-    const ar_tensor *in[3] = {x, w, b};
-    ag_node *n;
-    if (ag_record(C, AG_LINEAR, t, in, b ? 3 : 2, &n)) return lt_core_error(L, fn);
-    if (n && n->in[1]) ag_save(n, 0, x); /* dw needs x */
-    if (n && n->in[0]) ag_save(n, 1, w); /* dx needs w */
-  }
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_linear(C, t, x, w, b), fn);
 }
-
-static const ag_op un_ag[AR_UNOP_COUNT] = {
-    [AR_NEG] = AG_NEG,   [AR_EXP] = AG_EXP,     [AR_LOG] = AG_LOG,
-    [AR_SQRT] = AG_SQRT, [AR_ABS] = AG_ABS,     [AR_SIN] = AG_SIN,
-    [AR_COS] = AG_COS,   [AR_TANH] = AG_TANH,   [AR_SIGMOID] = AG_SIGMOID,
-    [AR_SIGN] = AG_ZERO_GRAD, [AR_FLOOR] = AG_ZERO_GRAD, [AR_CEIL] = AG_ZERO_GRAD,
-    [AR_ROUND] = AG_ZERO_GRAD, [AR_RECIP] = AG_RECIP, [AR_SQUARE] = AG_SQUARE,
-};
 
 static int unary(lua_State *L, ar_unop op, const char *fn) {
   ar_ctx *C = lt_ctx(L);
   ar_tensor *a = lt_check(L, 1, fn, 1, "self");
   ar_tensor *t = lt_new(L);
-  int rc = ar_unary(C, op, t, a);
-  ag_node *n = rc ? NULL : rec(L, C, un_ag[op], t, a, NULL, fn);
-  if (n) { /* keep only what the derivative is computed from (see bw_unary) */
-    if (op == AR_LOG || op == AR_ABS || op == AR_SIN || op == AR_COS || op == AR_SQUARE)
-      ag_save(n, 0, a);
-    else if (op == AR_EXP || op == AR_SQRT || op == AR_TANH || op == AR_SIGMOID || op == AR_RECIP)
-      ag_save(n, 1, t);
-  }
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_unary(C, op, t, a), fn);
 }
 
 #define UNARY(name, op) \
@@ -798,10 +681,7 @@ static int m_clamp(lua_State *L) {
   double hi = lua_isnoneornil(L, 3) ? INFINITY : lt_checknum(L, 3, fn, 3, "max");
   if (isnan(lo) || isnan(hi)) return lt_error(L, fn, "bounds must not be NaN");
   ar_tensor *t = lt_new(L);
-  int rc = ar_clamp(C, t, self, (float)lo, (float)hi);
-  ag_node *n = rc ? NULL : rec(L, C, AG_CLAMP, t, self, NULL, fn);
-  if (n) ag_save(n, 0, self), n->dv[0] = lo, n->dv[1] = hi;
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_clamp(C, t, self, lo, hi), fn);
 }
 
 /* ---------- reductions ---------- */
@@ -815,15 +695,7 @@ static int reduce(lua_State *L, ar_redop op, const char *fn) {
   if ((op == AR_VAR || op == AR_STD) && !lua_isnoneornil(L, 4))
     correction = lua_toboolean(L, 4) ? 1 : 0; /* unbiased flag */
   ar_tensor *t = lt_new(L);
-  int rc = ar_reduce(C, op, t, self, dim, keepdim, 2.0, correction);
-  static const ag_op red_ag[] = {[AR_SUM] = AG_SUM, [AR_MEAN] = AG_MEAN, [AR_VAR] = AG_VAR,
-                                 [AR_STD] = AG_STD, [AR_PROD] = AG_PROD};
-  ag_node *n = rc ? NULL : rec(L, C, red_ag[op], t, self, NULL, fn);
-  if (n) {
-    n->iv[0] = dim, n->iv[2] = correction;
-    if (op != AR_SUM && op != AR_MEAN) ag_save(n, 0, self), ag_save(n, 1, t);
-  }
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_reduce(C, op, t, self, dim, keepdim, 2.0, correction), fn);
 }
 static int m_sum(lua_State *L) { return reduce(L, AR_SUM, "Tensor:sum"); }
 static int m_mean(lua_State *L) { return reduce(L, AR_MEAN, "Tensor:mean"); }
@@ -844,10 +716,7 @@ static int m_norm(lua_State *L) {
   if (isnan(p) || p < 0) return lt_error(L, fn, "argument #2 (p) expected a number >= 0, got %g", p);
   int dim = lua_isnoneornil(L, 3) ? -1 : lt_checkdim(L, 3, self->ndim, fn, 3);
   ar_tensor *t = lt_new(L);
-  int rc = ar_reduce(C, AR_NORM, t, self, dim, lua_toboolean(L, 4), p, 0);
-  ag_node *n = rc ? NULL : rec(L, C, AG_NORM, t, self, NULL, fn);
-  if (n) n->iv[0] = dim, n->dv[0] = p, ag_save(n, 0, self), ag_save(n, 1, t);
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_reduce(C, AR_NORM, t, self, dim, lua_toboolean(L, 4), p, 0), fn);
 }
 
 /* max()/min(): full -> 1-element tensor; max(dim [, keepdim]) -> values, indices;
@@ -858,18 +727,13 @@ static int maxmin(lua_State *L, bool is_max, const char *fn) {
   if (lua_type(L, 2) == LUA_TUSERDATA) return binary(L, is_max ? AR_MAXIMUM : AR_MINIMUM, fn);
   if (lua_isnoneornil(L, 2)) {
     ar_tensor *t = lt_new(L);
-    int rc = ar_reduce(C, is_max ? AR_RMAX : AR_RMIN, t, self, -1, false, 0, 0);
-    ag_node *n = rc ? NULL : rec(L, C, AG_MAXMIN_ALL, t, self, NULL, fn);
-    if (n) n->iv[0] = -1, ag_save(n, 0, self), ag_save(n, 1, t);
-    return finish(L, C, rc, fn);
+    return finish(L, C, ag_reduce(C, is_max ? AR_RMAX : AR_RMIN, t, self, -1, false, 0, 0), fn);
   }
   int dim = lt_checkdim(L, 2, self->ndim, fn, 2);
   bool keepdim = lua_toboolean(L, 3);
   ar_tensor *v = lt_new(L);
   ar_tensor *i = lt_new(L);
-  if (ar_maxmin_dim(C, is_max, v, i, self, dim, keepdim)) return lt_core_error(L, fn);
-  ag_node *n = rec(L, C, AG_MAXMIN_DIM, v, self, NULL, fn);
-  if (n) n->iv[0] = dim, ag_save(n, 0, i);
+  if (ag_maxmin_dim(C, is_max, v, i, self, dim, keepdim)) return lt_core_error(L, fn);
   lt_account(L, C);
   return 2;
 }
@@ -942,7 +806,8 @@ static int ag_field(lua_State *L, ar_tensor *self, const char *k) {
       lua_pushnil(L);
       return 1;
     }
-    ar_share(lt_new(L), g); /* shares storage: in-place edits reach the gradient */
+    ag_ref(lt_new(L), g); /* shares storage: in-place edits reach the gradient; under
+                           * create_graph it is differentiable */
     return 1;
   }
   if (strcmp(k, "is_leaf") == 0) {
@@ -974,23 +839,124 @@ static int mm_index(lua_State *L) {
   }
   ar_ctx *C = lt_ctx(L);
   ar_tensor *t = lt_new(L);
-  int rc = ar_select(C, t, self, 0, i);
-  ag_node *n = rc ? NULL : rec(L, C, AG_SELECT, t, self, NULL, fn);
-  if (n) n->iv[0] = 0, n->iv[1] = i;
-  return finish(L, C, rc, fn);
+  return finish(L, C, ag_select(C, t, self, 0, i), fn);
 }
 
 /* ---------- autograd methods ---------- */
 
+/* The options of backward and grad (the table at idx, may be none/nil): create_graph,
+ * retain_graph, and for grad allow_unused and grad_outputs (read by f_grad); other keys
+ * are an error. */
+static void backward_opts(lua_State *L, int idx, const char *fn, bool for_grad,
+                          ag_backward_opts *o) {
+  *o = (ag_backward_opts){0};
+  if (lua_isnoneornil(L, idx)) return;
+  if (lua_type(L, idx) != LUA_TTABLE) lt_argerror(L, fn, idx, "options", "a table");
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+    if (for_grad && strcmp(k, "grad_outputs") == 0) {
+      lua_pop(L, 1);
+      continue;
+    }
+    bool *field = strcmp(k, "create_graph") == 0   ? &o->create_graph
+                  : strcmp(k, "retain_graph") == 0 ? &o->retain_graph
+                  : for_grad && strcmp(k, "allow_unused") == 0 ? &o->allow_unused
+                                                                : NULL;
+    if (!field)
+      lt_error(L, fn, "unknown option '%s' (options: create_graph, retain_graph%s)", k,
+               for_grad ? ", allow_unused, grad_outputs" : "");
+    if (!lua_isboolean(L, -1))
+      lt_error(L, fn, "option '%s' expected a boolean, got %s", k, luaL_typename(L, -1));
+    *field = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+}
+
+/* t:backward([grad] [, {create_graph=, retain_graph=}]) */
 static int m_backward(lua_State *L) {
   const char *fn = "Tensor:backward";
   SELF(fn);
   ar_ctx *C = lt_ctx(L);
   ar_tensor *g = NULL;
-  if (!lua_isnoneornil(L, 2)) g = lt_check(L, 2, fn, 2, "grad");
-  if (ag_backward(C, self, g)) return lt_core_error(L, fn);
+  int opti = 2;
+  if (lua_type(L, 2) == LUA_TTABLE && !lt_totensor(L, 2)) {
+    if (!lua_isnone(L, 3)) return lt_error(L, fn, "too many arguments after the options table");
+  } else {
+    if (!lua_isnoneornil(L, 2)) g = lt_check(L, 2, fn, 2, "grad");
+    opti = 3;
+  }
+  ag_backward_opts o;
+  backward_opts(L, opti, fn, false, &o);
+  if (ag_backward(C, self, g, &o)) return lt_core_error(L, fn);
   lt_account(L, C);
   return 0;
+}
+
+/* A tensor or a list of tensors at idx -> a userdata array of pointers, pushed (the
+ * tensors stay referenced by the caller's arguments). */
+static const ar_tensor **tensor_list(lua_State *L, int idx, const char *fn, const char *name,
+                                     int *n, bool nil_ok) {
+  ar_tensor *one = lt_totensor(L, idx);
+  if (one) {
+    const ar_tensor **v = lua_newuserdatauv(L, sizeof *v, 0);
+    v[0] = one;
+    *n = 1;
+    return v;
+  }
+  if (lua_type(L, idx) != LUA_TTABLE)
+    lt_argerror(L, fn, idx, name, "a tensor or a list of tensors");
+  lua_Integer len = luaL_len(L, idx);
+  if (len < 1 || len > 1 << 16)
+    lt_error(L, fn, "argument #%d (%s) expected a non-empty list of tensors", idx, name);
+  const ar_tensor **v = lua_newuserdatauv(L, sizeof *v * (size_t)len, 0);
+  for (lua_Integer i = 1; i <= len; i++) {
+    lua_geti(L, idx, i);
+    v[i - 1] = lt_totensor(L, -1);
+    if (!v[i - 1] && !(nil_ok && lua_isnil(L, -1)))
+      lt_error(L, fn, "argument #%d (%s) entry %lld is %s, expected a tensor", idx, name,
+               (long long)i, luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  *n = (int)len;
+  return v;
+}
+
+/* actrun.grad(outputs, inputs [, {grad_outputs=, create_graph=, retain_graph=,
+ * allow_unused=}]) -> list of gradients (nil for unused inputs with allow_unused) */
+static int f_grad(lua_State *L) {
+  const char *fn = "actrun.grad";
+  ar_ctx *C = lt_ctx(L);
+  if (lua_gettop(L) > 3) return lt_error(L, fn, "too many arguments: expected outputs, inputs [, options]");
+  lua_settop(L, 3);
+  int nout, nin, nseed = 0;
+  const ar_tensor **outs = tensor_list(L, 1, fn, "outputs", &nout, false);
+  const ar_tensor **ins = tensor_list(L, 2, fn, "inputs", &nin, false);
+  const ar_tensor **seeds = NULL;
+  if (lua_type(L, 3) == LUA_TTABLE) {
+    lua_getfield(L, 3, "grad_outputs");
+    int gi = lua_gettop(L);
+    if (!lua_isnil(L, gi)) {
+      seeds = tensor_list(L, gi, fn, "grad_outputs", &nseed, true);
+      if (nseed != nout)
+        return lt_error(L, fn, "grad_outputs has %d entries for %d outputs", nseed, nout);
+    }
+  }
+  ag_backward_opts o;
+  backward_opts(L, 3, fn, true, &o);
+  ar_tensor *grads = lua_newuserdatauv(L, sizeof *grads * (size_t)nin, 0);
+  if (ag_grad_of(C, nout, (ar_tensor *const *)outs, seeds, nin, ins, grads, &o))
+    return lt_core_error(L, fn);
+  lua_createtable(L, nin, 0);
+  for (int j = 0; j < nin; j++) {
+    if (!grads[j].st) continue; /* allow_unused: nil */
+    ar_tensor *t = lt_new(L);
+    *t = grads[j]; /* the reference moves into the userdata */
+    grads[j] = (ar_tensor){0};
+    lua_seti(L, -2, j + 1);
+  }
+  lt_account(L, C);
+  return 1;
 }
 
 static int m_detach(lua_State *L) {
@@ -1244,7 +1210,7 @@ static const luaL_Reg functions[] = {
     {"cat", f_cat},             {"stack", f_stack},
     {"manual_seed", f_manual_seed}, {"is_tensor", f_is_tensor},
     {"matmul", m_matmul},       {"linear", m_linear},
-    {"no_grad", f_no_grad},
+    {"no_grad", f_no_grad},     {"grad", f_grad},
     {"set_num_threads", f_set_num_threads}, {"get_num_threads", f_get_num_threads},
     {"clock", f_clock},         {"memory", f_memory},
     {"build_info", f_build_info},

@@ -1,5 +1,6 @@
--- Autograd: lab.gradcheck (central differences) on every differentiable tensor op and
--- every activation of act.list(), at points away from kinks.
+-- Autograd: lab.gradcheck and lab.gradgradcheck (central differences of values and of
+-- gradients) on every differentiable op and every activation of act.list(), at points
+-- away from kinks.
 package.path = (arg[0]:match("^(.*)/") or ".") .. "/?.lua;" .. package.path
 local T = require "testlib"
 local actrun = T.actrun
@@ -31,11 +32,17 @@ local function weighted(y)
   return function(z) return (z * w):sum() end
 end
 
+-- Each op: its gradient (gradcheck) and its gradient's gradient (gradgradcheck: the
+-- backward recorded with create_graph, against central differences of gradients).
 local function check(name, fn, inputs, opts)
   test("gradcheck " .. name, function()
     local y = fn(table.unpack(inputs))
     local wsum = weighted(y)
     local ok, err = lab.gradcheck(function(...) return wsum(fn(...)) end, inputs, opts)
+    truthy(ok, string.format("%s: max error %.3g", name, err))
+  end)
+  test("gradgradcheck " .. name, function()
+    local ok, err = lab.gradgradcheck(fn, inputs, opts)
     truthy(ok, string.format("%s: max error %.3g", name, err))
   end)
 end
@@ -170,6 +177,20 @@ check("prelu: one shared slope", function(x, w) return act.prelu(x, w) end,
 check("softmax", function(a) return act.softmax(a, 2) end, {leaf{3, 4}})
 check("softmax dim 1", function(a) return act.softmax(a, 1) end, {leaf{3, 4}})
 check("log_softmax", function(a) return act.log_softmax(a) end, {leaf{3, 4}})
+
+-- ---------- layers and losses ----------
+check("linear", function(x, w, b) return actrun.linear(x, w, b) end,
+  {leaf{4, 3}, leaf{2, 3}, leaf{2}})
+check("linear without bias", function(x, w) return actrun.linear(x, w) end, {leaf{4, 3}, leaf{2, 3}})
+check("cross_entropy", function(x) return actrun.nn.cross_entropy(x, {1, 3, 2, 3}) end, {leaf{4, 3}})
+check("nll of log_softmax", function(x) return actrun.nn.nll(act.log_softmax(x, 2), {2, 1, 3}) end,
+  {leaf{3, 3}})
+check("mse", function(y, t) return actrun.nn.mse(y * y, t) end, {leaf{2, 3}, leaf{2, 3}})
+check("conv2d", function(x, w, b) return actrun.conv2d(x, w, b) end,
+  {leaf{2, 2, 4, 4}, leaf{3, 2, 3, 3}, leaf{3}})
+check("conv2d stride 2 padding 1", function(x, w) return actrun.conv2d(x, w, {stride = 2, padding = 1}) end,
+  {leaf{1, 2, 5, 5}, leaf{2, 2, 3, 3}})
+check("max_pool2d, squared", function(x) return actrun.max_pool2d(x, 2):square() end, {leaf{1, 2, 4, 4}})
 
 -- ---------- a small network ----------
 check("two-layer MLP with cross-entropy-like loss", function(x, w1, b1, w2)
