@@ -92,6 +92,13 @@ local function rethrow(level, msg)
 end
 
 local function guard(f, nret)
+  if nret == 3 then
+    return function(...)
+      local ok, a, b, c = pcall(f, ...)
+      if ok then return a, b, c end
+      rethrow(2, a)
+    end
+  end
   if nret == 2 then
     return function(...)
       local ok, a, b = pcall(f, ...)
@@ -1091,7 +1098,7 @@ function act.table(names, opts)
   return rows
 end
 
-for name, nret in pairs{define = 1, apply = 1, list = 1, info = 1, scalar = 2, derivative = 1,
+for name, nret in pairs{define = 1, apply = 1, list = 1, info = 1, scalar = 3, derivative = 1,
                         backward = 1, properties = 1, table = 1} do
   act[name] = guard(act[name], nret)
 end
