@@ -127,6 +127,11 @@ int ag_set_grad(ar_ctx *C, ar_tensor *t, const ar_tensor *g);
 /* Drops t's meta reference (when the tensor dies); frees the graph behind it when unused,
  * without recursion. */
 void ag_tensor_release(ar_tensor *t);
+/* The same for the user's handle on t (the Lua userdata): when t is a leaf, its .grad can
+ * no longer be read, and a differentiable .grad is dropped (it may hold the leaf through
+ * its graph: the cycle backward{create_graph=true} makes, as in PyTorch). A leaf's meta is
+ * held by one handle only: gradients handed out are never leaf metas. */
+void ag_handle_release(ar_tensor *t);
 
 typedef struct ag_backward_opts {
   bool create_graph; /* record the backward: gradients differentiable again */

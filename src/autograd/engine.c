@@ -151,6 +151,19 @@ void ag_tensor_release(ar_tensor *t) {
   meta_release(m);
 }
 
+void ag_handle_release(ar_tensor *t) {
+  ag_meta *m = t->ag;
+  if (m && !m->grad_fn && m->grad.ag && m->refcount > 1) {
+    /* a leaf the user can no longer reach: nothing can read its .grad, and a
+     * differentiable one (backward with create_graph) may hold the leaf through its own
+     * graph, a cycle that would keep both alive */
+    ar_tensor g = m->grad;
+    m->grad = (ar_tensor){0};
+    ag_drop(&g);
+  }
+  ag_tensor_release(t);
+}
+
 int ag_record(ar_ctx *C, const ag_opdef *op, ar_tensor *out, const ar_tensor *const *in, int nin,
               ag_node **node) {
   *node = NULL;
@@ -258,6 +271,7 @@ int ag_set_grad(ar_ctx *C, ar_tensor *t, const ar_tensor *g) {
   }
   ar_tensor s;
   ag_ref(&s, g);
+  if (s.ag && !((ag_meta *)s.ag)->grad_fn) ag_tensor_release(&s); /* see ag_handle_release */
   ag_drop(&m->grad);
   m->grad = s;
   return AR_OK;
@@ -316,6 +330,14 @@ static int leaf_first_grad(ar_ctx *C, ar_tensor *grad, ar_tensor *g) {
   return ar_clone(C, grad, g);
 }
 
+/* *dst = an alias of g recorded as an op (a meta of its own, never a leaf's: only the
+ * leaf's own handle holds a leaf meta, see ag_handle_release). Consumes g. */
+static int alias_into(ar_ctx *C, ar_tensor *dst, ar_tensor *g) {
+  int rc = ag_alias(C, dst, g);
+  ag_drop(g);
+  return rc;
+}
+
 /* A leaf's .grad += g. Without create_graph a plain .grad is summed in place (the user may
  * hold it: PyTorch accumulates in place too); with it, or when .grad is itself
  * differentiable, the sum is a new (recorded) tensor. Consumes g. */
@@ -323,6 +345,8 @@ static int leaf_accumulate(ar_ctx *C, ag_meta *m, ar_tensor *g, bool create) {
   int rc;
   if (!m->grad.st) {
     if (create && g->ag) {
+      if (!((ag_meta *)g->ag)->grad_fn) /* a seed that is a leaf: .grad gets its own meta */
+        return alias_into(C, &m->grad, g);
       m->grad = *g;
       g->st = NULL, g->ag = NULL;
       return AR_OK;
@@ -461,7 +485,13 @@ static int run_backward(ar_ctx *C, int nroot, ar_tensor *const *roots,
     ar_tensor g = m->gacc;
     m->gacc.st = NULL, m->gacc.ag = NULL;
     if (!g.st) TRY(ag_zeros(C, &g, m->ndim, m->shape));
-    if (m->capture) ag_ref(&grads[m->capture - 1], &g);
+    if (m->capture) {
+      ar_tensor *out = &grads[m->capture - 1];
+      if (create && g.ag && !((ag_meta *)g.ag)->grad_fn)
+        TRY(ag_alias(C, out, &g)); /* as leaf_accumulate: no second handle on a leaf */
+      else
+        ag_ref(out, &g);
+    }
     ag_node *n = m->grad_fn;
     if (!n) { /* a leaf: sum into .grad (unless actrun.grad asked for the gradients) */
       if (m->requires_grad && ncap == 0)

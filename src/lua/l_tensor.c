@@ -778,7 +778,7 @@ static int m_argmin(lua_State *L) { return argmaxmin(L, false, "Tensor:argmin");
 static int mm_gc(lua_State *L) {
   ar_tensor *t = lua_touserdata(L, 1);
   if (t) {
-    ag_tensor_release(t);
+    ag_handle_release(t);
     ar_release(t);
   }
   return 0;

@@ -159,7 +159,7 @@ static void *reclaim_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
       RECLAIM_DEFINED(&u->tag, sizeof u->tag + sizeof u->self);
       if (u->tag == LT_TAG && u->self == u) {
         u->self = NULL;
-        ag_tensor_release(&u->t);
+        ag_handle_release(&u->t);
         ar_release(&u->t);
       }
     } else if (ptr == W->lg) {

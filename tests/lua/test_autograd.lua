@@ -220,4 +220,39 @@ test("saved tensors are released right after backward", function()
   truthy(after < before, string.format("live bytes %d -> %d while y is alive", before, after))
 end)
 
+test("backward{create_graph=true}: .grad is differentiable, and the leaf still frees", function()
+  -- .grad refers back to w through its graph; when w's handle goes, so does that .grad
+  -- (the sanitizer build's leak check would see the cycle otherwise)
+  local g
+  do
+    local w = actrun.tensor({0.5, -1}, {requires_grad = true})
+    local loss = (w ^ 3):sum()
+    loss:backward({create_graph = true})
+    g = w.grad
+    T.truthy(g.requires_grad, "the gradient is differentiable")
+    T.tensor_near(g, {0.75, 3}, 1e-6)
+    w.grad = nil
+    g:sum():backward()
+    T.tensor_near(w.grad, {3, -6}, 1e-6) -- d/dw sum(3 w^2) = 6 w
+    loss = (w ^ 3):sum()
+    loss:backward({create_graph = true}) -- this .grad is left in place
+  end
+  g = nil
+  collectgarbage()
+  collectgarbage()
+end)
+
+test("backward options are checked", function()
+  local w = actrun.tensor({1}, {requires_grad = true})
+  T.expect_error(function() (w * 2):sum():backward({create_grpah = true}) end,
+    "unknown option 'create_grpah'")
+  T.expect_error(function() (w * 2):sum():backward({create_graph = 1}) end,
+    "option 'create_graph' expected a boolean")
+  local y = (w * w):sum()
+  y:backward({retain_graph = true})
+  y:backward()
+  T.tensor_near(w.grad, {4}, 0)
+  T.expect_error(function() y:backward() end, "retain_graph")
+end)
+
 T.done()
