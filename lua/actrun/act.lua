@@ -92,6 +92,13 @@ local function rethrow(level, msg)
 end
 
 local function guard(f, nret)
+  if nret == 3 then
+    return function(...)
+      local ok, a, b, c = pcall(f, ...)
+      if ok then return a, b, c end
+      rethrow(2, a)
+    end
+  end
   if nret == 2 then
     return function(...)
       local ok, a, b = pcall(f, ...)
@@ -335,8 +342,18 @@ function act.scalar(name, x, params)
   local fname = "actrun.act.scalar"
   if type(x) ~= "number" then argerror(2, fname, 2, "x", "a number", x) end
   local p = table_params(2, fname, d, params, 3)
-  local fs, ds = defined_points(2, fname, d, p, actrun.tensor{x})
-  return fs[1], ds[1]
+  -- f' and f'' by autograd (float32): the gradient, then the gradient of the gradient
+  return with_grad(function()
+    local xt = actrun.tensor{x}
+    xt.requires_grad = true
+    local y = run_defined(4, fname, d, xt, p, 2)
+    local f = y:item()
+    if not y.requires_grad then return f, 0, 0 end -- y does not depend on x
+    local g = actrun.grad(y, xt, {create_graph = true, allow_unused = true})[1]
+    if not g then return f, 0, 0 end
+    local h = g.requires_grad and actrun.grad(g, xt, {allow_unused = true})[1]
+    return f, g:item(), h and h:item() or 0
+  end)
 end
 
 -- dx = dy * f'(x) for a defined activation, by autograd on a detached copy of x.
@@ -1091,7 +1108,7 @@ function act.table(names, opts)
   return rows
 end
 
-for name, nret in pairs{define = 1, apply = 1, list = 1, info = 1, scalar = 2, derivative = 1,
+for name, nret in pairs{define = 1, apply = 1, list = 1, info = 1, scalar = 3, derivative = 1,
                         backward = 1, properties = 1, table = 1} do
   act[name] = guard(act[name], nret)
 end

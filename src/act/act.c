@@ -84,6 +84,7 @@ static int prep_params(ar_ctx *C, const act_def *a, const double *params, float 
 typedef struct {
   const act_def *a;
   const act_kernels *k; /* a's kernels at the SIMD level in use */
+  act_forward_fn map;   /* y = map(x): k->forward, or k->second for f'' */
   const float *x, *dy;
   float *y, *d;
   int64_t n;
@@ -109,12 +110,12 @@ static void fwd_range(void *arg, int64_t lo, int64_t hi) {
   if (J->stream) {
     _Alignas(64) float buf[AR_STREAM_CH];
     for (; b + AR_STREAM_CH <= e; b += AR_STREAM_CH) {
-      J->k->forward(J->x + b, buf, AR_STREAM_CH, J->p);
+      J->map(J->x + b, buf, AR_STREAM_CH, J->p);
       ar_stream_store(J->y + b, buf, AR_STREAM_CH);
     }
     ar_stream_fence();
   }
-  if (b < e) J->k->forward(J->x + b, J->y + b, e - b, J->p);
+  if (b < e) J->map(J->x + b, J->y + b, e - b, J->p);
 }
 static void bwd_range(void *arg, int64_t lo, int64_t hi) {
   const act_job *J = arg;
@@ -142,9 +143,10 @@ static void run(ar_ctx *C, act_job *J, ar_range_fn fn) {
   ar_parallel_for(C, (J->n + ACT_GROUP - 1) / ACT_GROUP, grain, fn, J);
 }
 
-int act_forward(ar_ctx *C, const act_def *a, ar_tensor *out, const ar_tensor *x,
-                const double *params) {
-  act_job J = {.a = a, .k = act_kern(a)};
+/* out = map(x) elementwise, map one of a's (forward or second) kernels */
+static int map_run(ar_ctx *C, const act_def *a, act_forward_fn map, ar_tensor *out,
+                   const ar_tensor *x, const double *params) {
+  act_job J = {.a = a, .k = act_kern(a), .map = map};
   out->st = NULL;
   int rc = prep_params(C, a, params, J.p);
   if (rc) return rc;
@@ -161,6 +163,18 @@ int act_forward(ar_ctx *C, const act_def *a, ar_tensor *out, const ar_tensor *x,
   run(C, &J, fwd_range);
   ar_release(&xc);
   return AR_OK;
+}
+
+int act_forward(ar_ctx *C, const act_def *a, ar_tensor *out, const ar_tensor *x,
+                const double *params) {
+  return map_run(C, a, act_kern(a)->forward, out, x, params);
+}
+
+/* The same grains, streaming and splits as the forward pass: a cheap entry's f'' is a
+ * select of constants, a costly one's costs about as much as its f. */
+int act_second(ar_ctx *C, const act_def *a, ar_tensor *out, const ar_tensor *x,
+               const double *params) {
+  return map_run(C, a, act_kern(a)->second, out, x, params);
 }
 
 int act_forward_fused(ar_ctx *C, const act_def *a, ar_tensor *out, ar_tensor *deriv,

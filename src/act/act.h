@@ -1,15 +1,20 @@
 /* The activation registry: one table, one entry per elementwise activation.
  *
  * Each entry carries its metadata (name, family, formula, parameters with defaults in
- * positional order), a double-precision scalar f and f' (the reference), and float32
- * vector kernels for the forward and backward passes. Everything else (the Lua functions,
- * nn.Activation, the properties table, the cost benchmark, the tests) enumerates
+ * positional order), a double-precision scalar f, f' and f'' (the reference), and float32
+ * vector kernels for the forward and backward passes and for f''. Everything else (the Lua
+ * functions, nn.Activation, the properties table, the cost benchmark, the tests) enumerates
  * act_table. Adding an activation = adding one entry in registry.c.
  *
  * Conventions shared by every entry:
  * - Gradients are computed from the input x, never from the output.
- * - NaN propagates: f(NaN) = NaN and f'(NaN) = NaN (so dx = NaN where x is NaN).
- * - At +-inf, f and f' are their limits (no inf * 0 = NaN).
+ * - NaN propagates: f(NaN) = NaN, f'(NaN) = NaN (so dx = NaN where x is NaN), f''(NaN) =
+ *   NaN.
+ * - At +-inf, f, f' and f'' are their limits (no inf * 0 = NaN).
+ * - At a kink, f' and f'' are the one-sided values PyTorch's autograd uses; f'' is 0
+ *   everywhere for piecewise-linear entries, kinks included.
+ * - f'' is computed from closed forms (no differencing), in forms that do not cancel in
+ *   the tails (e.g. silu''(40.4) ~ -1.08e-16 to full relative precision).
  * - Kernels may be called on any sub-range that starts a multiple of ACT_GROUP elements
  *   after the start of the array: results never depend on how work is split (ACT_GROUP
  *   is a multiple of every level's vector length). */
@@ -29,8 +34,9 @@ typedef struct act_param {
   double def;
 } act_param;
 
-/* f and f' at x, in double; p holds the entry's parameters (positional order). */
-typedef void (*act_scalar_fn)(double x, const double *p, double *f, double *df);
+/* f, f' and f'' at x, in double; p holds the entry's parameters (positional order).
+ * Every output pointer must be valid. */
+typedef void (*act_scalar_fn)(double x, const double *p, double *f, double *df, double *d2);
 /* y = f(x) over n elements; p: the parameters as floats. */
 typedef void (*act_forward_fn)(const float *x, float *y, int64_t n, const float *p);
 /* dx = dy * f'(x). */
@@ -39,6 +45,8 @@ typedef void (*act_backward_fn)(const float *x, const float *dy, float *dx, int6
 /* y = f(x) and d = f'(x) in one pass, with the same bits as the forward kernel and as the
  * backward kernel's dx / dy (dy * d == backward(x, dy); where x is NaN, d is NaN). */
 typedef void (*act_fused_fn)(const float *x, float *y, float *d, int64_t n, const float *p);
+/* d2 = f''(x) over n elements (NaN where x is NaN). */
+typedef void (*act_second_fn)(const float *x, float *d2, int64_t n, const float *p);
 
 typedef struct act_def {
   const char *name;
@@ -70,11 +78,13 @@ typedef struct act_def {
 #define ACT_COUNT_ONE_(n, f) +1
 #define ACT_N (0 ACT_LIST(ACT_COUNT_ONE_))
 
-/* One entry's float32 kernels at one SIMD level (fused: NULL when the entry has none). */
+/* One entry's float32 kernels at one SIMD level (fused: NULL when the entry has none;
+ * every entry has a second). */
 typedef struct act_kernels {
   act_forward_fn forward;
   act_backward_fn backward;
   act_fused_fn fused;
+  act_second_fn second;
 } act_kernels;
 
 /* One SIMD level's kernels (src/act/kernels.h compiled for that level). */
@@ -125,6 +135,12 @@ int act_forward_fused(ar_ctx *C, const act_def *a, ar_tensor *out, ar_tensor *de
 /* dx = dy * f'(x) (a new tensor); dy must have x's shape. */
 int act_backward(ar_ctx *C, const act_def *a, ar_tensor *dx, const ar_tensor *x,
                  const ar_tensor *dy, const double *params);
+
+/* out = f''(x) (a new contiguous tensor of x's shape). params: a->nparams values, or NULL
+ * for the defaults. x may be strided; threaded above the same thresholds as act_forward,
+ * and the result does not depend on the number of threads. */
+int act_second(ar_ctx *C, const act_def *a, ar_tensor *out, const ar_tensor *x,
+               const double *params);
 
 /* softmax / log_softmax along dim (0-based), max-subtracted, sums in double. */
 int act_softmax(ar_ctx *C, ar_tensor *out, const ar_tensor *x, int dim, bool log);

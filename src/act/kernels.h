@@ -112,8 +112,8 @@ VINL vf log1p_01(vf e) {
 /* ---------- loops ----------
  * FWD: y = EXPR(x); BWD: dx = EXPR(x, g) (NaN where x is NaN); FUSED: y = FEXPR(x) and
  * d = DEXPR(x), with the forward's expression and the backward's factor of dy (written
- * g * D there), so dy * d has the backward's bits. DECL reads parameters into locals. The
- * tail goes through zero-padded vectors on the stack. */
+ * g * D there), so dy * d has the backward's bits; SND (below): f''. DECL reads
+ * parameters into locals. The tail goes through zero-padded vectors on the stack. */
 #define FWD(NAME, DECL, EXPR)                                                        \
   static void NAME(const float *restrict xv, float *restrict yv, int64_t n,          \
                    const float *restrict p) {                                        \
@@ -174,6 +174,26 @@ VINL vf log1p_01(vf e) {
       memcpy(dv + i, td, (size_t)(n - i) * sizeof(float));                             \
     }                                                                                  \
   }
+/* SND: d2 = EXPR(x), f'' (NaN where x is NaN): the forward loop over the second
+ * derivative's expression. */
+#define SND(NAME, DECL, EXPR)                                               \
+  static void NAME(const float *restrict xv, float *restrict dv, int64_t n, \
+                   const float *restrict p) {                               \
+    (void)p;                                                                \
+    DECL;                                                                   \
+    int64_t i = 0;                                                          \
+    for (; i + VL <= n; i += VL) {                                          \
+      vf x = vld(xv + i);                                                   \
+      vst(dv + i, vsel(visnan(x), x, (EXPR)));                              \
+    }                                                                       \
+    if (i < n) {                                                            \
+      float tx[VL] = {0}, td[VL];                                           \
+      memcpy(tx, xv + i, (size_t)(n - i) * sizeof(float));                  \
+      vf x = vld(tx);                                                       \
+      vst(td, vsel(visnan(x), x, (EXPR)));                                  \
+      memcpy(dv + i, td, (size_t)(n - i) * sizeof(float));                  \
+    }                                                                       \
+  }
 #define NODECL (void)0
 #define PAR1 const vf a = K(p[0])
 #define PAR2 const vf a = K(p[0]), b = K(p[1])
@@ -214,6 +234,9 @@ static void f_identity(const float *x, float *y, int64_t n, const float *p) {
 BWD(b_identity, NODECL, g)
 FWD(f_step, NODECL, vsel(visnan(x), x, vand0(vgt(x, ZERO), ONE)))
 BWD(b_step, NODECL, ZERO)
+/* f'' of the piecewise-linear entries: 0 everywhere, kinks included (one kernel; the
+ * table points every such entry at it) */
+SND(d2_zero, NODECL, ZERO)
 
 /* ---------- sigmoid-like ---------- */
 /* sigmoid from e = exp(-|x|): 1/(1+e) or e/(1+e) */
@@ -229,6 +252,13 @@ VINL vf sigmoid_d(vf x) {
 FWD(f_sigmoid, NODECL, sigmoid_f(x))
 BWD(b_sigmoid, NODECL, vmul(g, sigmoid_d(x)))
 FUSED(fb_sigmoid, NODECL, sigmoid_f(x), sigmoid_d(x))
+/* sigmoid'' = -sign(x) e (1 - e) / (1 + e)^3 with e = exp(-|x|) and 1 - e = -expm1(-|x|):
+ * no cancellation at 0 nor in the tails */
+VINL vf sigmoid_d2(vf x) {
+  vf na = vneg(vabs(x)), e = exp_np(na), m = vneg(expm1_np(na)), r = vdiv(ONE, vadd(ONE, e));
+  return vcopysign(vmul(vmul(vmul(e, m), r), vmul(r, r)), vneg(x));
+}
+SND(d2_sigmoid, NODECL, sigmoid_d2(x))
 
 FWD(f_hard_sigmoid, NODECL, div6(vclamp(vadd(x, K(3.0f)), ZERO, K(6.0f))))
 BWD(b_hard_sigmoid, NODECL, vand0(mand(vgt(x, K(-3.0f)), vlt(x, K(3.0f))), vmul(g, K(R6))))
@@ -246,6 +276,8 @@ VINL vf tanh_d(vf x) {
 }
 FWD(f_tanh, NODECL, tanh_f(x))
 BWD(b_tanh, NODECL, vmul(g, tanh_d(x)))
+/* tanh'' = -2 tanh sech^2 */
+SND(d2_tanh, NODECL, vmul(vmul(K(-2.0f), tanh_f(x)), tanh_d(x)))
 
 VINL vf softsign_f(vf x) {
   vf ax = vabs(x);
@@ -257,6 +289,13 @@ VINL vf softsign_d(vf x) {
 }
 FWD(f_softsign, NODECL, softsign_f(x))
 BWD(b_softsign, NODECL, vdiv(g, vmul(vadd(ONE, vabs(x)), vadd(ONE, vabs(x)))))
+/* softsign'' = -2 sign(x) / (1 + |x|)^3, 0 at x = 0 (autograd's sign(0) = 0) */
+VINL vf softsign_d2(vf x) {
+  vf d = vadd(ONE, vabs(x));
+  vf v = vcopysign(vdiv(K(2.0f), vmul(vmul(d, d), d)), vneg(x));
+  return vsel(veq(x, ZERO), ZERO, v);
+}
+SND(d2_softsign, NODECL, softsign_d2(x))
 
 /* hardtanh(min_val, max_val): the gradient is 1 strictly inside, 0 at the bounds */
 FWD(f_hardtanh, PAR2, vclamp(x, a, b))
@@ -290,12 +329,16 @@ static void b_rrelu(const float *x, const float *dy, float *dx, int64_t n, const
 /* ---------- exponential linear units (x <= 0 takes the exponential side) ---------- */
 FWD(f_elu, PAR1, vsel(vgt(x, ZERO), x, vmul(a, expm1_np(x))))
 BWD(b_elu, PAR1, vsel(vgt(x, ZERO), g, vmul(g, vmul(a, exp_np(x)))))
+/* f'' = f' on the exponential side (x <= 0, 0 included), 0 above */
+SND(d2_elu, PAR1, vsel(vgt(x, ZERO), ZERO, vmul(a, exp_np(x))))
 
 #define SELU_ALPHA 1.6732632423543772848170429916717
 #define SELU_SCALE 1.0507009873554804934193349852946
 #define SELU_P const vf sc = K((float)SELU_SCALE), neg = K((float)(SELU_ALPHA * SELU_SCALE))
 FWD(f_selu, SELU_P, vsel(vgt(x, ZERO), vmul(sc, x), vmul(neg, expm1_np(x))))
 BWD(b_selu, SELU_P, vmul(g, vsel(vgt(x, ZERO), sc, vmul(neg, exp_np(x)))))
+SND(d2_selu, const vf neg = K((float)(SELU_ALPHA * SELU_SCALE)),
+    vsel(vgt(x, ZERO), ZERO, vmul(neg, exp_np(x))))
 
 /* alpha > 0: x / alpha <= 0 on the exponential side, the inline expm1/exp; a negative
  * alpha sends positive arguments to expm1 (up to overflow): SLEEF's */
@@ -304,6 +347,12 @@ BWD(b_celu_pos, PAR1, vsel(vgt(x, ZERO), g, vmul(g, exp_np(vdiv(x, a)))))
 VINL vf celu_arg(vf x, vf a) { return vsel(vgt(x, ZERO), ZERO, vdiv(x, a)); }
 FWD(f_celu_neg, PAR1, vsel(vgt(x, ZERO), x, vmul(a, sl_expm1(celu_arg(x, a)))))
 BWD(b_celu_neg, PAR1, vmul(g, vsel(vgt(x, ZERO), ONE, sl_exp(celu_arg(x, a)))))
+/* celu'' = exp(x / alpha) / alpha on the exponential side */
+SND(d2_celu_pos, PAR1, vsel(vgt(x, ZERO), ZERO, vdiv(exp_np(vdiv(x, a)), a)))
+SND(d2_celu_neg, PAR1, vsel(vgt(x, ZERO), ZERO, vdiv(sl_exp(celu_arg(x, a)), a)))
+static void d2_celu(const float *x, float *y, int64_t n, const float *p) {
+  (p[0] > 0 ? d2_celu_pos : d2_celu_neg)(x, y, n, p);
+}
 static void f_celu(const float *x, float *y, int64_t n, const float *p) {
   (p[0] > 0 ? f_celu_pos : f_celu_neg)(x, y, n, p);
 }
@@ -353,6 +402,14 @@ VINL vf gelu_d(vf x) {
 FWD(f_gelu, NODECL, gelu_f(x))
 BWD(b_gelu, NODECL, vmul(g, gelu_d(x)))
 FUSED(fb_gelu, NODECL, gelu_f(x), gelu_d(x))
+/* gelu'' = phi(x) (2 - x^2): the scaled exp(-t^2/2) (exact argument) times (2 - t^2) in one
+ * rounding where the level has FMA, scaled back once */
+VINL vf gelu_d2(vf x) {
+  vf t = vminx(K(15.0f), vabs(x));
+  vf v = vmul(exp_np24_mul(vmul(K(-0.5f), t), t), vfma(vneg(t), t, K(2.0f)));
+  return vmul(v, K((float)INV_SQRT_2PI * S24));
+}
+SND(d2_gelu, NODECL, gelu_d2(x))
 
 /* gelu_tanh = x/2 (1 + tanh(u)), u = sqrt(2/pi)(x + 0.044715 x^3), written x sigmoid(2u)
  * so the left tail does not cancel; e = exp(-|2u|) of x clamped to +-100 */
@@ -374,6 +431,19 @@ VINL vf gelu_tanh_d(vf x) {
 }
 FWD(f_gelu_tanh, NODECL, gelu_tanh_f(x))
 BWD(b_gelu_tanh, NODECL, vmul(g, gelu_tanh_d(x)))
+/* gelu_tanh'' = q (4 u' + 4 x (1 - 2S) u'^2 + 2 x u'') with v = 2u, S = sigmoid(v),
+ * q = S (1 - S) = e / (1 + e)^2, 1 - 2S = -sign(v) (1 - e) / (1 + e), e = exp(-|v|),
+ * u' = k (1 + 3 c x^2), u'' = 6 k c x; x clamped to +-100 (q is 0 there) */
+VINL vf gelu_tanh_d2(vf x) {
+  vf v = vclamp(x, K(-100.0f), K(100.0f));
+  vf na = vneg(vabs(vmul(K(2.0f * GT_K), vfma(vmul(vmul(K(GT_C), v), v), v, v))));
+  vf e = exp_np(na), r = vdiv(ONE, vadd(ONE, e)), q = vmul(vmul(e, r), r);
+  vf w = vcopysign(vmul(vneg(expm1_np(na)), r), vneg(v)); /* 1 - 2S: v and x share a sign */
+  vf du = vmul(K(GT_K), vfma(vmul(K(3.0f * GT_C), v), v, ONE));
+  vf b = vfma(vmul(vmul(K(4.0f), v), w), vmul(du, du), vmul(K(4.0f), du));
+  return vmul(q, vfma(vmul(K(12.0f * GT_K * GT_C), v), v, b));
+}
+SND(d2_gelu_tanh, NODECL, gelu_tanh_d2(x))
 
 /* swish(beta) = x sigmoid(beta x); silu is beta = 1. e = exp(-|beta x|) with beta x =
  * h + l split exactly (vfma_x): the rounding of beta x would otherwise become a relative
@@ -399,6 +469,26 @@ BWD(b_swish, PAR1, vmul(g, swish_d_e(vmul(a, x), swish_e(x, a))))
 VINL vf silu_e(vf x) { return exp_np(vneg(vabs(x))); }
 FWD(f_silu, NODECL, swish_f_e(x, x, silu_e(x)))
 BWD(b_silu, NODECL, vmul(g, swish_d_e(x, silu_e(x))))
+/* swish'' = b q (2 + bx (1 - 2S)), q = e / (1 + e)^2, 1 - 2S = -sign(bx) m / (1 + e) with
+ * m = 1 - e: for e the split-corrected swish_e, m = -expm1(-|h|) -+ e l (bx = h + l) */
+VINL vf swish_d2_em(vf b, vf bx, vf e, vf m) {
+  vf r = vdiv(ONE, vadd(ONE, e)), q = vmul(vmul(e, r), r);
+  vf w = vcopysign(vmul(m, r), vneg(bx));
+  return vmul(vmul(b, q), vfma(vclamp(bx, K(-200.0f), K(200.0f)), w, K(2.0f)));
+}
+VINL vf swish_d2(vf x, vf b) {
+  vf h = vmul(b, x);
+  vf l = vsel(vlt(vabs(h), K(INF)), vfma_x(b, x, vneg(h)), ZERO);
+  vf na = vneg(vabs(h)), e0 = exp_np(na), ls = vsel(vge(h, ZERO), vneg(l), l);
+  vf e = vfma(e0, ls, e0), m = vsub(vneg(expm1_np(na)), vmul(e0, ls));
+  return swish_d2_em(b, h, e, m);
+}
+VINL vf silu_d2(vf x) {
+  vf na = vneg(vabs(x));
+  return swish_d2_em(ONE, x, exp_np(na), vneg(expm1_np(na)));
+}
+SND(d2_swish, PAR1, swish_d2(x, a))
+SND(d2_silu, NODECL, silu_d2(x))
 
 /* mish = x tanh(softplus(x)), in em = exp(-|x|) so nothing overflows:
  * x > 0: t = (1+2em)/(1+2em+2em^2); x <= 0: n = em(em+2), t = n/(n+2). */
@@ -422,6 +512,21 @@ VINL vf mish_d(vf v) {
 FWD(f_mish, NODECL, mish_f(x))
 BWD(b_mish, NODECL, vmul(g, mish_d(x)))
 FUSED(fb_mish, NODECL, mish_f(x), mish_d(x))
+/* mish'' = g sg (2 + x (sigmoid(-x) - 2 T sg)) with T = tanh(softplus(x)) = t / D,
+ * g = sech^2(softplus(x)), sg = sigmoid(x); in em: g sg = 4 (1 + em) m / D^2 (m as in
+ * mish_d), sigmoid(+-x) = 1 / (1 + em) or em / (1 + em) */
+VINL vf mish_d2(vf v) {
+  vf em = exp_np(vneg(vabs(v))), x = vclamp(v, K(-200.0f), K(200.0f)), e2 = vmul(em, em);
+  vf a1 = vfma(K(2.0f), em, ONE), nn = vmul(em, vadd(em, K(2.0f)));
+  vm pos = vgt(v, ZERO);
+  vf t = vsel(pos, a1, nn), d = vsel(pos, vfma(K(2.0f), e2, a1), vadd(nn, K(2.0f)));
+  vf m = vsel(pos, e2, em), ope = vadd(ONE, em), r = vdiv(ONE, ope), er = vmul(em, r);
+  vf sg = vsel(pos, r, er), sn = vsel(pos, er, r);
+  vf inner = vsub(sn, vdiv(vmul(vmul(K(2.0f), t), sg), d));
+  vf gs = vdiv(vmul(vmul(K(4.0f), ope), m), vmul(d, d));
+  return vmul(gs, vfma(x, inner, K(2.0f)));
+}
+SND(d2_mish, NODECL, mish_d2(x))
 
 /* ---------- softplus, logsigmoid ---------- */
 /* softplus(beta, threshold) = (max(bx, 0) + log1p(exp(-|bx|))) / beta, x where
@@ -452,6 +557,16 @@ VINL vf softplus1_d(vf x, vf th) {
 FWD(f_softplus1, TH_P, softplus1_f(x, th))
 BWD(b_softplus1, TH_P, vmul(g, softplus1_d(x, th)))
 FUSED(fb_softplus1, TH_P, softplus1_f(x, th), softplus1_d(x, th))
+/* softplus'' = beta q(beta x) = beta e / (1 + e)^2 below the threshold, 0 above */
+VINL vf q_of_e(vf e) {
+  vf r = vdiv(ONE, vadd(ONE, e));
+  return vmul(vmul(e, r), r);
+}
+SND(d2_softplus_b, PAR2, vsel(vgt(vmul(a, x), b), ZERO, vmul(a, q_of_e(swish_e(x, a)))))
+SND(d2_softplus1, TH_P, vsel(vgt(x, th), ZERO, q_of_e(exp_np(vneg(vabs(x))))))
+static void d2_softplus(const float *x, float *y, int64_t n, const float *p) {
+  (p[0] == 1.0f ? d2_softplus1 : d2_softplus_b)(x, y, n, p);
+}
 static void f_softplus(const float *x, float *y, int64_t n, const float *p) {
   (p[0] == 1.0f ? f_softplus1 : f_softplus_b)(x, y, n, p);
 }
@@ -473,6 +588,7 @@ VINL vf logsigmoid_d(vf x) {
 FWD(f_logsigmoid, NODECL, logsigmoid_f(x))
 BWD(b_logsigmoid, NODECL, vmul(g, logsigmoid_d(x)))
 FUSED(fb_logsigmoid, NODECL, logsigmoid_f(x), logsigmoid_d(x))
+SND(d2_logsigmoid, NODECL, vneg(q_of_e(exp_np(vneg(vabs(x))))))
 
 /* hardswish = x relu6(x+3)/6; gradient 0 below -3, (2x + 3)/6 on [-3, 3), 1 from 3 on
  * (PyTorch's vectorised kernel). x is first raised to -4 so that -inf * 0 is not NaN:
@@ -482,12 +598,15 @@ FWD(f_hardswish, NODECL,
 BWD(b_hardswish, NODECL,
     vsel(vlt(x, K(-3.0f)), ZERO,
          vsel(vlt(x, K(3.0f)), vmul(g, div6_fin(vfma(K(2.0f), x, K(3.0f)))), g)))
+/* 1/3 strictly inside (-3, 3), 0 elsewhere (PyTorch's double backward) */
+SND(d2_hardswish, NODECL, vand0(mand(vgt(x, K(-3.0f)), vlt(x, K(3.0f))), K(1.0f / 3.0f)))
 
 /* ---------- shrinkage ---------- */
 VINL vf sq(vf v) { return vmul(v, v); }
 FWD(f_tanhshrink, NODECL, vsub(x, tanh_f(x)))
 BWD(b_tanhshrink, NODECL, vmul(g, sq(tanh_f(x))))
 FUSED(fb_tanhshrink, NODECL, vsub(x, tanh_f(x)), sq(tanh_f(x)))
+SND(d2_tanhshrink, NODECL, vmul(vmul(K(2.0f), tanh_f(x)), tanh_d(x)))
 /* softshrink = x - clamp(x, -lambd, lambd) (0 is +0; NaN and infinities kept) */
 FWD(f_softshrink, PAR1, vsub(x, vclamp(x, vneg(a), a)))
 VINL vm inside(vf x, vf a) { return mand(vge(x, vneg(a)), vle(x, a)); }
@@ -510,6 +629,8 @@ FWD(f_sin, NODECL, v_sin(x))
 BWD(b_sin, NODECL, vmul(g, v_cos(x)))
 FWD(f_cos, NODECL, v_cos(x))
 BWD(b_cos, NODECL, vmul(vneg(g), v_sin(x)))
+SND(d2_sin, NODECL, vneg(v_sin(x)))
+SND(d2_cos, NODECL, vneg(v_cos(x)))
 
 /* gaussian = exp(-x^2) with x^2 = h + l split exactly: exp(-h) (1 - l), x clamped to
  * +-20 (the result is 0 there already) */
@@ -524,10 +645,28 @@ VINL vf gauss_d(vf x) {
 FWD(f_gaussian, NODECL, gauss_f(vclamp(x, K(-20.0f), K(20.0f))))
 BWD(b_gaussian, NODECL, vmul(g, gauss_d(x)))
 FUSED(fb_gaussian, NODECL, gauss_f(vclamp(x, K(-20.0f), K(20.0f))), gauss_d(x))
+/* gaussian'' = 2 exp(-x^2) (2 x^2 - 1) */
+VINL vf gauss_d2(vf x) {
+  vf v = vclamp(x, K(-20.0f), K(20.0f));
+  return vmul(vmul(K(2.0f), gauss_f(v)), vfma(vadd(v, v), v, K(-1.0f)));
+}
+SND(d2_gaussian, NODECL, gauss_d2(x))
 
 /* ---------- the level's table ---------- */
-#define KENTRY_0(n) {f_##n, b_##n, NULL},
-#define KENTRY_1(n) {f_##n, b_##n, fb_##n},
+/* the piecewise-linear entries share d2_zero */
+#define d2_identity d2_zero
+#define d2_step d2_zero
+#define d2_hard_sigmoid d2_zero
+#define d2_hardtanh d2_zero
+#define d2_relu d2_zero
+#define d2_relu6 d2_zero
+#define d2_leaky_relu d2_zero
+#define d2_prelu d2_zero
+#define d2_rrelu d2_zero
+#define d2_softshrink d2_zero
+#define d2_hardshrink d2_zero
+#define KENTRY_0(n) {f_##n, b_##n, NULL, d2_##n},
+#define KENTRY_1(n) {f_##n, b_##n, fb_##n, d2_##n},
 #define KENTRY(n, fused) KENTRY_##fused(n)
 static const act_kernels kernels[] = {ACT_LIST(KENTRY)};
 _Static_assert(sizeof kernels / sizeof *kernels == ACT_N, "one kernel set per registry entry");

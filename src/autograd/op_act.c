@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "autograd/op_util.h"
-int act_second(ar_ctx *C, const act_def *a, ar_tensor *out, const ar_tensor *x, const double *params); /*TMP*/
 int act_host_second(ar_ctx *C, const act_host *h, ar_tensor *out, const ar_tensor *x); /*TMP*/
 
 /* The entry's parameters as the node keeps them (NULL: the defaults). */

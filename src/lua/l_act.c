@@ -178,11 +178,13 @@ static int f_apply(lua_State *L) {
   return act_call(L, C, a, x, p, fn);
 }
 
+/* f, f', f'': the double reference of a built-in; for a host activation its float
+ * kernels on one element, and nil for f'' (it has no second derivative kernel) */
 static int f_scalar(lua_State *L) {
   const char *fn = "actrun.act.scalar";
   act_host *h;
   const act_def *a = check_any(L, 1, fn, &h);
-  double x = lt_checknum(L, 2, fn, 2, "x"), p[ACT_MAXPARAMS], f, df;
+  double x = lt_checknum(L, 2, fn, 2, "x"), p[ACT_MAXPARAMS], f, df, d2;
   if (h) { /* the host's float kernels on one element */
     host_no_params(L, 3, h, fn);
     float xf = (float)x, yf, dyf;
@@ -190,14 +192,16 @@ static int f_scalar(lua_State *L) {
     h->df(&xf, &dyf, 1, h->ud);
     lua_pushnumber(L, yf);
     lua_pushnumber(L, dyf);
-    return 2;
+    lua_pushnil(L);
+    return 3;
   }
   table_params(L, 3, a, p, fn);
   if (act_check_params(lt_ctx(L), a, p)) return lt_core_error(L, fn);
-  a->scalar(x, p, &f, &df);
+  a->scalar(x, p, &f, &df, &d2);
   lua_pushnumber(L, f);
   lua_pushnumber(L, df);
-  return 2;
+  lua_pushnumber(L, d2);
+  return 3;
 }
 
 static int f_backward(lua_State *L) {
@@ -335,8 +339,8 @@ static int f_log_softmax(lua_State *L) {
 }
 
 /* scalars(name, xs [, params]) or scalars(name, lo, hi, n [, params]): the double
- * scalar f and f' at every x of the table xs, or at the n evenly spaced points from lo to
- * hi, as two Lua arrays. One call for a whole grid: act.properties analyses built-ins
+ * scalar f, f' and f'' at every x of the table xs, or at the n evenly spaced points from
+ * lo to hi, as three Lua arrays. One call for a whole grid: act.properties analyses built-ins
  * from these (hidden in actrun.act_c, not part of the public act table). */
 static int f_scalars(lua_State *L) {
   const char *fn = "actrun.act.scalars";
@@ -366,9 +370,10 @@ static int f_scalars(lua_State *L) {
   if (act_check_params(lt_ctx(L), a, p)) return lt_core_error(L, fn);
   lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
   lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
-  int fi = lua_gettop(L) - 1, dfi = fi + 1;
+  lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
+  int fi = lua_gettop(L) - 2, dfi = fi + 1, d2i = fi + 2;
   for (lua_Integer i = 0; i < n; i++) {
-    double x, f, df;
+    double x, f, df, d2;
     if (grid) {
       x = n == 1 ? lo : lo + (hi - lo) * ((double)i / (double)(n - 1));
     } else {
@@ -378,13 +383,15 @@ static int f_scalars(lua_State *L) {
       x = lua_tonumber(L, -1);
       lua_pop(L, 1);
     }
-    a->scalar(x, p, &f, &df);
+    a->scalar(x, p, &f, &df, &d2);
     lua_pushnumber(L, f);
     lua_rawseti(L, fi, i + 1);
     lua_pushnumber(L, df);
     lua_rawseti(L, dfi, i + 1);
+    lua_pushnumber(L, d2);
+    lua_rawseti(L, d2i, i + 1);
   }
-  return 2;
+  return 3;
 }
 
 /* builtins(): the names compiled into the registry (act_table), sorted. act.lua copies

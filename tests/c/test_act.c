@@ -117,8 +117,8 @@ static void check_entry(ar_ctx *C, const act_def *a, const double *p, acc_stats 
   int64_t nbad = 0;
   char first[256] = "";
   for (int64_t i = 0; i < n; i++) {
-    double f, df, xv = xp[i];
-    a->scalar(xv, pd, &f, &df);
+    double f, df, d2, xv = xp[i];
+    a->scalar(xv, pd, &f, &df, &d2);
     bool okf = same_nan_or_close(yp[i], f, RTOL, af), okd = same_nan_or_close(dp[i], df, RTOL, adf);
     if ((!okf || !okd) && nbad++ == 0)
       snprintf(first, sizeof first, "%s at x=%.9g: f %.9g (want %.17g), f' %.9g (want %.17g)",
@@ -257,8 +257,8 @@ Test(act, trig_paths_accurate) {
     cr_assert_eq(act_backward(C, a, &d, &x, &g, NULL), AR_OK);
     double worst[2] = {0, 0};
     for (int64_t i = 0; i < n; i++) {
-      double f, df;
-      a->scalar(xp[i], NULL, &f, &df);
+      double f, df, d2;
+      a->scalar(xp[i], NULL, &f, &df, &d2);
       double ef = fabs(ar_data(&y)[i] - f) / ulp_of(f), ed = fabs(ar_data(&d)[i] - df) / ulp_of(df);
       int w = i >= 2048;
       if (ef > worst[w]) worst[w] = ef;
@@ -369,9 +369,9 @@ Test(act, scalar_derivative_matches_finite_differences) {
     for (int i = 0; i < a->nparams; i++) p[i] = a->params[i].def;
     for (int i = 0; i < 4000; i++) {
       double x = -20.0 + (i + 0.37) * 0.01, fm, fp, f0, df, tmp;
-      a->scalar(x - h, p, &fm, &tmp);
-      a->scalar(x + h, p, &fp, &tmp);
-      a->scalar(x, p, &f0, &df);
+      a->scalar(x - h, p, &fm, &tmp, &tmp);
+      a->scalar(x + h, p, &fp, &tmp, &tmp);
+      a->scalar(x, p, &f0, &df, &tmp);
       double fd = (fp - fm) / (2 * h), left = (f0 - fm) / h, right = (fp - f0) / h;
       /* a kink or jump within h: one-sided slopes disagree; not a smooth point */
       if (fabs(left - right) > 1e-3 * (1 + fabs(fd))) continue;
@@ -383,12 +383,16 @@ Test(act, scalar_derivative_matches_finite_differences) {
 
 /* ---------- conventions: derivative at kinks, special values ---------- */
 
-static void scal(const char *name, double x, const double *p, double *f, double *df) {
+static void scal2(const char *name, double x, const double *p, double *f, double *df, double *d2) {
   const act_def *a = act_find(name);
   cr_assert(a, "%s is registered", name);
   double d[ACT_MAXPARAMS];
   for (int i = 0; i < a->nparams; i++) d[i] = p ? p[i] : a->params[i].def;
-  a->scalar(x, d, f, df);
+  a->scalar(x, d, f, df, d2);
+}
+static void scal(const char *name, double x, const double *p, double *f, double *df) {
+  double d2;
+  scal2(name, x, p, f, df, &d2);
 }
 
 Test(act, pytorch_conventions_at_kinks) {
@@ -427,15 +431,15 @@ Test(act, pytorch_conventions_at_kinks) {
 Test(act, nan_propagates_and_infinities_are_limits) {
   for (int k = 0; k < act_count; k++) {
     const act_def *a = &act_table[k];
-    double p[ACT_MAXPARAMS], f, df;
+    double p[ACT_MAXPARAMS], f, df, d2;
     for (int i = 0; i < a->nparams; i++) p[i] = a->params[i].def;
-    a->scalar(NAN, p, &f, &df);
-    cr_expect(isnan(f) && isnan(df), "%s(NaN)", a->name);
+    a->scalar(NAN, p, &f, &df, &d2);
+    cr_expect(isnan(f) && isnan(df) && isnan(d2), "%s(NaN)", a->name);
     if (strcmp(a->name, "sin") == 0 || strcmp(a->name, "cos") == 0) continue;
-    a->scalar(INFINITY, p, &f, &df);
-    cr_expect(!isnan(f) && !isnan(df), "%s(+inf) = %g, %g", a->name, f, df);
-    a->scalar(-INFINITY, p, &f, &df);
-    cr_expect(!isnan(f) && !isnan(df), "%s(-inf) = %g, %g", a->name, f, df);
+    a->scalar(INFINITY, p, &f, &df, &d2);
+    cr_expect(!isnan(f) && !isnan(df) && !isnan(d2), "%s(+inf) = %g, %g, %g", a->name, f, df, d2);
+    a->scalar(-INFINITY, p, &f, &df, &d2);
+    cr_expect(!isnan(f) && !isnan(df) && !isnan(d2), "%s(-inf) = %g, %g, %g", a->name, f, df, d2);
   }
   double f, df;
   scal("sigmoid", -INFINITY, NULL, &f, &df);
@@ -529,7 +533,9 @@ Test(act, registry_is_complete_and_consistent) {
     cr_expect(a->family && a->formula && a->scalar, "%s", a->name);
     for (int lv = 0; lv < AR_SIMD_NLEVELS; lv++) {
       const act_level *L = act_level_at(lv);
-      if (L) cr_expect(L->k[k].forward && L->k[k].backward, "%s at %s", a->name, ar_simd_name(lv));
+      if (L)
+        cr_expect(L->k[k].forward && L->k[k].backward && L->k[k].second, "%s at %s", a->name,
+                  ar_simd_name(lv));
     }
     for (int j = 0; j < k; j++) cr_expect(strcmp(a->name, act_table[j].name) != 0);
   }
@@ -671,4 +677,213 @@ Test(act, rrelu_training_samples_in_range_and_is_thread_independent) {
   cr_expect_eq(act_rrelu_train(C, &y3, &n3, &x, 0.5, 0.1), AR_EARG);
   ar_release(&y1), ar_release(&n1), ar_release(&y2), ar_release(&n2), ar_release(&x);
   ar_ctx_release(C);
+}
+
+/* ---------- f'': the float kernels of every level vs the double scalar ----------
+ * Tolerance: |float - double| <= RTOL2 |double| + atol. Measured with FMA on this grid
+ * (ACTRUN_ACT_REPORT prints the maxima), the relative errors where |f''| > 1e-3 stay below
+ * 1e-6 at every level; RTOL2 leaves a factor 2 for the baseline x86 level, which has no
+ * FMA and rounds twice. The default atol only absorbs results below float's normal range.
+ * Looser absolute bounds, with the reason:
+ * - gelu_tanh: the float argument 2u = 2k (x + c x^3) carries ~4 roundings (2.4e-7
+ *   relative) that exp(-|2u|) turns into a relative error of |2u| * 2.4e-7 (2e-6 at
+ *   x = 7, where f'' is 3e-13): absolute 1e-7 as for its f'.
+ * - f'' crosses zero where two terms of the same size cancel: silu/swish (x ~ 2.4,
+ *   2 + x (1 - 2s) = 0), mish, gelu (x = sqrt 2, 2 - x^2 = 0), gelu_tanh, gaussian (x =
+ *   1 / sqrt 2): the rounding of the terms is absolute there, 1e-7 of their size ~1.
+ * - sin, cos: the zeros of -sin, -cos at multiples of pi/2 (SLEEF's error is relative to
+ *   the argument's reduction there). */
+#define RTOL2 2e-6
+static const tol_entry tols2[] = {
+    {"gelu", 0, 1e-7}, {"gelu_tanh", 0, 1e-7}, {"silu", 0, 1e-7}, {"swish", 0, 1e-7},
+    {"mish", 0, 1e-7}, {"gaussian", 0, 1e-7},  {"sin", 0, 1e-7},  {"cos", 0, 1e-7},
+};
+static double atol2_of(const act_def *a) {
+  for (size_t i = 0; i < sizeof tols2 / sizeof *tols2; i++)
+    if (strcmp(tols2[i].name, a->name) == 0) return tols2[i].atol_df;
+  return TINY;
+}
+
+typedef struct {
+  double max_rel, max_abs;
+} acc2_stats;
+
+/* f'' of entry a at level L over the accuracy grid, extremes and NaN, through the raw
+ * kernel; plus, at the level in use, through act_second */
+static void check_second(ar_ctx *C, const act_level *L, const act_def *a, const double *p,
+                         acc2_stats *st, const char *ln) {
+  int64_t n = NGRID + NEXT + 1;
+  float *x = malloc((size_t)n * sizeof(float)), *d2 = malloc((size_t)n * sizeof(float));
+  cr_assert(x && d2);
+  for (int i = 0; i < NGRID; i++) x[i] = (float)(-30.0 + i * 1e-3);
+  for (int i = 0; i < NEXT; i++) x[NGRID + i] = extremes[i];
+  x[n - 1] = NAN;
+  double pd[ACT_MAXPARAMS] = {0};
+  float pf[ACT_MAXPARAMS] = {0};
+  for (int i = 0; i < a->nparams; i++) pd[i] = p ? p[i] : a->params[i].def, pf[i] = (float)pd[i];
+  L->k[a - act_table].second(x, d2, n, pf);
+  double atol = atol2_of(a);
+  int64_t nbad = 0;
+  char first[256] = "";
+  for (int64_t i = 0; i < n; i++) {
+    double f, df, want;
+    a->scalar(x[i], pd, &f, &df, &want);
+    if (!same_nan_or_close(d2[i], want, RTOL2, atol) && nbad++ == 0)
+      snprintf(first, sizeof first, "%s at %s, x=%.9g: f'' %.9g (want %.17g)", a->name, ln,
+               (double)x[i], (double)d2[i], want);
+    if (isfinite(want) && isfinite(d2[i]) && fabs(want) <= 1) {
+      double e = fabs(d2[i] - want);
+      if (e > st->max_abs) st->max_abs = e;
+      if (fabs(want) > 1e-3 && e / fabs(want) > st->max_rel) st->max_rel = e / fabs(want);
+    }
+  }
+  cr_expect(nbad == 0, "%lld mismatches; first: %s", (long long)nbad, first);
+  free(x), free(d2);
+}
+
+Test(act, second_kernels_match_double_scalar_at_every_level) {
+  ar_ctx *C = ar_ctx_new();
+  bool report = getenv("ACTRUN_ACT_REPORT") != NULL;
+  int levels = 0;
+  for (int lv = 0; lv < AR_SIMD_NLEVELS; lv++) {
+    const act_level *L = act_level_at(lv);
+    if (!L) continue;
+    levels++;
+    const char *ln = ar_simd_name(lv);
+    for (int k = 0; k < act_count; k++) {
+      const act_def *a = &act_table[k];
+      acc2_stats st = {0};
+      check_second(C, L, a, NULL, &st, ln);
+      for (size_t j = 0; j < sizeof alts / sizeof *alts; j++)
+        if (strcmp(alts[j].name, a->name) == 0) check_second(C, L, a, alts[j].p, &st, ln);
+      if (report)
+        fprintf(stderr, "f'' %-8s %-12s rel %10.2e abs %10.2e  (rel: where |ref| > 1e-3)\n", ln,
+                a->name, st.max_rel, st.max_abs);
+    }
+  }
+  cr_expect(levels >= 1 && act_level_at(AR_SIMD_BASELINE));
+  ar_ctx_release(C);
+}
+
+/* act_second: the level in use's kernel, the same bits for contiguous and strided x and
+ * on 1 or 2 threads over a size that is split; a new tensor of x's shape */
+Test(act, second_strided_and_threads_bitwise_identical) {
+  ar_ctx *C = ar_ctx_new();
+  int64_t shape[2] = {1024, LARGE / 1024 + 3};
+  ar_tensor base = mk(C, 2, shape);
+  int64_t n = ar_numel(&base);
+  for (int64_t i = 0; i < n; i++) ar_data(&base)[i] = (float)(urand() * 60 - 30);
+  ar_data(&base)[5] = NAN;
+  ar_data(&base)[77] = INFINITY;
+  ar_data(&base)[78] = -INFINITY;
+  ar_tensor xt, xc;
+  cr_assert_eq(ar_transpose(C, &xt, &base, 0, 1), AR_OK);
+  cr_assert_eq(ar_clone(C, &xc, &xt), AR_OK);
+  const float *xp = ar_data(&xc);
+  float *ref = malloc((size_t)n * sizeof(float));
+  cr_assert(ref);
+  for (int k = 0; k < act_count; k++) {
+    const act_def *a = &act_table[k];
+    ar_tensor s1, s2, ss;
+    ar_set_num_threads(C, 1);
+    cr_assert_eq(act_second(C, a, &s1, &xc, NULL), AR_OK, "%s: %s", a->name, ar_errmsg(C));
+    ar_set_num_threads(C, 2);
+    cr_assert_eq(act_second(C, a, &s2, &xc, NULL), AR_OK);
+    cr_assert_eq(act_second(C, a, &ss, &xt, NULL), AR_OK);
+    cr_expect(ss.ndim == 2 && ss.shape[0] == xt.shape[0] && ss.shape[1] == xt.shape[1]);
+    cr_expect(bitwise_eq(&s1, &s2) && bitwise_eq(&s1, &ss), "%s f''", a->name);
+    /* the kernel on the whole array in one call (no split) */
+    float pf[ACT_MAXPARAMS];
+    for (int i = 0; i < a->nparams; i++) pf[i] = (float)a->params[i].def;
+    act_kern(a)->second(xp, ref, n, pf);
+    cr_expect(memcmp(ref, ar_data(&s1), (size_t)n * sizeof(float)) == 0, "%s: split", a->name);
+    ar_release(&s1), ar_release(&s2), ar_release(&ss);
+  }
+  double bad[2] = {1, -1};
+  ar_tensor y;
+  cr_expect_eq(act_second(C, act_find("hardtanh"), &y, &xc, bad), AR_EARG);
+  cr_expect(y.st == NULL);
+  free(ref);
+  ar_release(&base), ar_release(&xt), ar_release(&xc);
+  ar_ctx_release(C);
+}
+
+/* The double f'' against central differences of the double f', away from kinks */
+Test(act, scalar_second_derivative_matches_finite_differences) {
+  const double h = 1e-5;
+  for (int k = 0; k < act_count; k++) {
+    const act_def *a = &act_table[k];
+    for (int alt = -1; alt < (int)(sizeof alts / sizeof *alts); alt++) {
+      if (alt >= 0 && strcmp(alts[alt].name, a->name) != 0) continue;
+      double p[ACT_MAXPARAMS];
+      for (int i = 0; i < a->nparams; i++) p[i] = alt >= 0 ? alts[alt].p[i] : a->params[i].def;
+      int64_t bad = 0;
+      char first[200] = "";
+      for (int i = 0; i < 4000; i++) {
+        double x = -20.0 + (i + 0.37) * 0.01, f, dm, dp, d0, d2, t;
+        a->scalar(x - h, p, &f, &dm, &t);
+        a->scalar(x + h, p, &f, &dp, &t);
+        a->scalar(x, p, &f, &d0, &d2);
+        double fd = (dp - dm) / (2 * h), left = (d0 - dm) / h, right = (dp - d0) / h;
+        if (fabs(left - right) > 1e-3 * (1 + fabs(fd))) continue; /* a kink within h */
+        if (!(fabs(fd - d2) <= 1e-6 * (1 + fabs(d2))) && bad++ == 0)
+          snprintf(first, sizeof first, "x=%.6g: scalar %.12g, fd %.12g", x, d2, fd);
+      }
+      cr_expect(bad == 0, "%s'' (params %g, %g): %lld mismatches, first %s", a->name, p[0], p[1],
+                (long long)bad, first);
+    }
+  }
+}
+
+/* Values of f'' at kinks (the one-sided values PyTorch's double backward uses), in a far
+ * tail, and known maxima */
+Test(act, second_derivative_conventions_and_known_values) {
+  double f, df, d2, sp[2] = {1, 20}, al[1] = {0.5};
+  const char *zero_everywhere[] = {"identity", "step",       "hard_sigmoid", "hardtanh",
+                                   "relu",     "relu6",      "leaky_relu",   "prelu",
+                                   "rrelu",    "softshrink", "hardshrink"};
+  for (size_t i = 0; i < sizeof zero_everywhere / sizeof *zero_everywhere; i++)
+    for (double x = -7; x <= 7; x += 0.25) {
+      scal2(zero_everywhere[i], x, NULL, &f, &df, &d2);
+      cr_expect(d2 == 0, "%s''(%g) = %g", zero_everywhere[i], x, d2);
+    }
+  scal2("elu", 0, NULL, &f, &df, &d2);
+  cr_expect(d2 == 1, "elu''(0) = alpha (the exponential side): %g", d2);
+  scal2("elu", 0, al, &f, &df, &d2);
+  cr_expect(d2 == 0.5);
+  scal2("elu", 1e-9, NULL, &f, &df, &d2);
+  cr_expect(d2 == 0);
+  scal2("celu", 0, (double[]){2.0}, &f, &df, &d2);
+  cr_expect(d2 == 0.5);
+  scal2("softsign", 0, NULL, &f, &df, &d2);
+  cr_expect(d2 == 0, "softsign''(0) = %g", d2);
+  scal2("softsign", 1e-12, NULL, &f, &df, &d2);
+  cr_expect(fabs(d2 + 2) < 1e-9);
+  scal2("hardswish", 3, NULL, &f, &df, &d2);
+  cr_expect(d2 == 0);
+  scal2("hardswish", -3, NULL, &f, &df, &d2);
+  cr_expect(d2 == 0);
+  scal2("hardswish", 0, NULL, &f, &df, &d2);
+  cr_expect(d2 == 1.0 / 3.0);
+  scal2("softplus", 20.5, sp, &f, &df, &d2);
+  cr_expect(d2 == 0); /* linear above the threshold */
+  scal2("softplus", 0, sp, &f, &df, &d2);
+  cr_expect(d2 == 0.25);
+  /* the far tail without cancellation: silu''(40.41080093383789) from mpmath */
+  scal2("silu", 40.41080093383789, NULL, &f, &df, &d2);
+  cr_expect(fabs(d2 / -1.0820952937772137233e-16 - 1) < 1e-12, "silu'' = %.17g", d2);
+  scal2("sigmoid", -700, NULL, &f, &df, &d2);
+  cr_expect(d2 > 0 && fabs(d2 / exp(-700) - 1) < 1e-12, "sigmoid''(-700) = %g", d2);
+  scal2("tanh", atanh(1 / sqrt(3.0)), NULL, &f, &df, &d2);
+  cr_expect(fabs(d2 + 4 / (3 * sqrt(3.0))) < 1e-15, "max |tanh''| = 4/(3 sqrt 3): %.17g", d2);
+  scal2("gelu", 0, NULL, &f, &df, &d2);
+  cr_expect(fabs(d2 - 2 * 0.39894228040143267794) < 1e-15);
+  scal2("gaussian", 0, NULL, &f, &df, &d2);
+  cr_expect(d2 == -2);
+  scal2("sigmoid", INFINITY, NULL, &f, &df, &d2);
+  cr_expect(d2 == 0);
+  scal2("mish", INFINITY, NULL, &f, &df, &d2);
+  cr_expect(d2 == 0);
+  scal2("gelu_tanh", -INFINITY, NULL, &f, &df, &d2);
+  cr_expect(d2 == 0);
 }

@@ -76,11 +76,12 @@ test("a defined activation: act.NAME, apply, list, info", function()
 end)
 
 test("its derivative comes from autograd: scalar, derivative, backward, a graph", function()
-  local f, df = act.scalar("square_relu", 1.5)
+  local f, df, d2 = act.scalar("square_relu", 1.5)
   near(f, 2.25)
   near(df, 3)
-  f, df = act.scalar("square_relu", -1)
-  eq({f, df}, {0, 0})
+  near(d2, 2, 1e-6, "f'' by double backward")
+  f, df, d2 = act.scalar("square_relu", -1)
+  eq({f, df, d2}, {0, 0, 0})
   local x = actrun.tensor{-1, 0.5, 2}
   tensor_near(act.derivative("square_relu", x), {0, 1, 4})
   tensor_near(act.backward("square_relu", x, actrun.tensor{10, 10, -1}), {0, 10, -4})
@@ -90,6 +91,15 @@ test("its derivative comes from autograd: scalar, derivative, backward, a graph"
   local loss = (act.square_relu(w) * actrun.tensor{1, 2, 3}):sum()
   loss:backward()
   tensor_near(w.grad, {0, 2, 12})
+end)
+
+test("f'' of a defined smooth activation matches the built-in's double reference", function()
+  act.define("my_silu", function(x) return x * act.sigmoid(x) end)
+  for _, x in ipairs{-3, -0.5, 0.25, 1.5, 4} do
+    local _, _, want = act.scalar("silu", x)
+    local _, _, got = act.scalar("my_silu", x)
+    near(got, want, 1e-5, "silu'' at " .. x)
+  end
 end)
 
 test("scalar and derivative work under no_grad (autograd is switched on inside)", function()

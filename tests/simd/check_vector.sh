@@ -1,7 +1,8 @@
 #!/bin/sh
 # Every activation kernel of every SIMD level is vector code of that level's width.
 # Disassembles each level's kernel object (src/act/kern_LEVEL.c) and requires, in every
-# forward, backward and fused kernel named by ACT_LIST (src/act/act.h), packed float
+# forward, backward, fused and second-derivative kernel named by ACT_LIST (src/act/act.h;
+# d2_NAME, or the shared d2_zero for the entries kernels.h maps to it), packed float
 # arithmetic on the level's registers: zmm for avx512, ymm for avx2, xmm for baseline
 # (SSE2 "ps" instructions). A kernel that is a thin wrapper (softplus, celu, rrelu pick
 # a variant) passes through the functions it jumps to or calls. No timing is involved,
@@ -28,15 +29,20 @@ for set in ew_kern rd_kern optim_kern; do
 done
 command -v objdump >/dev/null || { echo "objdump not found (binutils)"; exit 1; }
 
-# the kernels every level must have: f_NAME and b_NAME, and fb_NAME for fused entries
+# the kernels every level must have: f_NAME and b_NAME, fb_NAME for fused entries, and
+# d2_NAME (f'') or d2_zero where kernels.h defines d2_NAME as d2_zero
 names=$(sed -n '/^#define ACT_LIST(X)/,/^$/p' "$act_h" | grep -o 'X([a-z0-9_]*, [01])' |
         sed 's/X(\([a-z0-9_]*\), \([01]\))/\1 \2/')
 [ -n "$names" ] || { echo "no ACT_LIST in $act_h"; exit 1; }
-want=$(echo "$names" | while read -r n f; do
+kern_h="$(dirname "$act_h")/kernels.h"
+[ -f "$kern_h" ] || { echo "no $kern_h"; exit 1; }
+zeros=$(sed -n 's/^#define d2_\([a-z0-9_]*\) d2_zero$/\1/p' "$kern_h")
+want=$( (echo "$names" | while read -r n f; do
   [ "$n" = identity ] || echo "f_$n" # identity's forward is a copy
   echo "b_$n"
   [ "$f" = 1 ] && echo "fb_$n"
-done)
+  if echo "$zeros" | grep -qx "$n"; then echo d2_zero; else echo "d2_$n"; fi
+done) | awk '!seen[$0]++')
 
 status=0
 checked=0
@@ -60,7 +66,7 @@ for o in $objs; do
       # packed single-precision arithmetic, compares, selects and min/max on reg
       if (ins ~ /\t(v)?(add|sub|mul|div|max|min|fmadd[0-9]*|fmsub[0-9]*|fnmadd[0-9]*|fnmsub[0-9]*|cmp[a-z_]*|blendv|blendm|and|andn|or|xor)ps / && ins ~ reg) packed++
       # direct calls and jumps, and addresses taken for an indirect one (lea ... <f_x>)
-      if (ins ~ /((call|jmp)[a-z]* +[0-9a-f]+|lea .*#.*[0-9a-f]+) <[fb]/) {
+      if (ins ~ /((call|jmp)[a-z]* +[0-9a-f]+|lea .*#.*[0-9a-f]+) <[fbd]/) {
         t = ins; sub(/.*</, "", t); sub(/>.*/, "", t); sub(/[+.].*$/, "", t); targets = targets " " t
       }
     }
