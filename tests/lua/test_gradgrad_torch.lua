@@ -143,19 +143,6 @@ local function run_case(c, fn)
   end
 end
 
--- The activation cases need the f'' kernels; a build without them says "f'' not yet".
-local function act_guard(fn)
-  return function()
-    local ok, err = pcall(fn)
-    if not ok then
-      if tostring(err):find("f'' not yet", 1, true) then
-        T.skip("this build has no f'' kernels yet")
-      end
-      error(err, 0)
-    end
-  end
-end
-
 for _, c in ipairs(F.cases) do
   if c.group == "ops" then
     local fn = T.truthy(GRAPHS[c.name], "graph for case " .. c.name)
@@ -176,9 +163,7 @@ end)
 for _, c in ipairs(F.cases) do
   if c.group == "act" then
     T.test("activation '" .. c.name .. "': g and Hessian-vector product match PyTorch",
-      act_guard(function()
-        run_case(c, function(x) return act[c.name](x) end)
-      end))
+      function() run_case(c, function(x) return act[c.name](x) end) end)
   end
 end
 
@@ -188,13 +173,13 @@ local function x0() return actrun.tensor({-1.5, -0.25, 0.75, 2.5}, {requires_gra
 
 for _, name in ipairs{"relu", "hardtanh"} do
   T.test(name .. ": the second derivative under create_graph is zeros, not an error",
-    act_guard(function()
+    function()
       local x = x0()
       local g = actrun.grad(act[name](x):sum(), x, {create_graph = true})[1]
       T.truthy(g.requires_grad, "g requires grad")
       local h = actrun.grad(g:sum(), x)[1]
       T.tensor_near(h, {0, 0, 0, 0}, 0, name .. "''")
-    end))
+    end)
 end
 
 T.test("a non-leaf input to actrun.grad", function()
@@ -234,12 +219,12 @@ T.test("backward{create_graph=true} makes x.grad differentiable", function()
   x.grad = nil -- x.grad's graph refers to x
 end)
 
-T.test("a third derivative through an activation's f'' is a clear error", act_guard(function()
+T.test("a third derivative through an activation's f'' is a clear error", function()
   local x = x0()
   local g = actrun.grad(act.gelu(x):sum(), x, {create_graph = true})[1]
   local h = actrun.grad(g:sum(), x, {create_graph = true})[1]
   T.expect_error(function() actrun.grad(h:sum(), x) end, "third derivative", "gelu")
-end))
+end)
 
 T.test("retain_graph=true allows a second backward; without it the second one errors", function()
   local x = x0()
