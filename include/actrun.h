@@ -216,8 +216,9 @@ typedef void (*actrun_kernel)(const float *x, float *y, size_t n, void *ud);
 
 /* Makes f a first-class activation of interpreter A (only): `actrun.act.NAME(x)`,
  * `act.apply(NAME, x)`, listed by `act.list()`, described by `act.info(NAME)` (family
- * "host"), `act.scalar`, `act.derivative`, and differentiable: autograd's backward is
- * dx = dy * df(x). f writes f(x[i]) to y[i]; df writes f'(x[i]) to y[i]. The kernels
+ * "host"), `act.scalar` (f'' nil: see actrun_register_activation2), `act.derivative`,
+ * and differentiable: autograd's backward is dx = dy * df(x). f writes f(x[i]) to y[i];
+ * df writes f'(x[i]) to y[i]. The kernels
  * are called with contiguous buffers (strided inputs are copied first), once per op,
  * always on the thread that called into actrun (never on the worker pool), so they need
  * not be thread-safe unless the host shares ud between interpreters used in parallel.
@@ -231,6 +232,17 @@ typedef void (*actrun_kernel)(const float *x, float *y, size_t n, void *ud);
  * already built hold on to it. */
 ACTRUN_API int actrun_register_activation(actrun *A, const char *name, actrun_kernel f,
                                           actrun_kernel df, void *ud);
+
+/* actrun_register_activation with a second derivative: d2f writes f''(x[i]) to y[i],
+ * under the same rules as f and df (contiguous buffers, the calling thread, ud). d2f may
+ * be NULL, meaning none: exactly actrun_register_activation. `act.scalar(NAME, x)`
+ * returns f, f' and f'' (f'' nil without d2f). f'' over a tensor (what differentiating
+ * twice through the activation needs) fails without d2f, with "host activation 'NAME'
+ * has no second derivative (register it with actrun_register_activation2 to
+ * differentiate twice)". Fails as actrun_register_activation does, naming
+ * actrun_register_activation2 (d2f being NULL is not a failure). */
+ACTRUN_API int actrun_register_activation2(actrun *A, const char *name, actrun_kernel f,
+                                           actrun_kernel df, actrun_kernel d2f, void *ud);
 
 #ifdef __cplusplus
 }

@@ -33,7 +33,7 @@ local c_apply, c_list, c_info, c_scalar = C.apply, C.list, C.info, C.scalar
 local c_derivative, c_backward = C.derivative, C.backward
 
 -- Helpers of the C table that are not part of the public act table.
-local HIDDEN = {scalars = true, enable_grad = true, builtins = true}
+local HIDDEN = {scalars = true, enable_grad = true, builtins = true, second = true}
 
 -- Activations defined in Lua in this interpreter: name -> record (see act.define).
 local defined = {}

@@ -20,10 +20,12 @@ actrun.act.info(name) -> {name, family, formula, params = {{name=, default=}...}
 Metadata of an activation; defined ones also have defined = true.
   actrun.act.info("hardtanh").params[1].name  --> "min_val"]=],
   ["actrun.act.scalar"] = [=[
-actrun.act.scalar(name, x [, params_table]) -> f(x), f'(x)
-Numbers: double precision for built-ins, a 1-element float evaluation with autograd
-for defined activations.
-  local f, df = actrun.act.scalar("sigmoid", 0)  --> 0.5, 0.25]=],
+actrun.act.scalar(name, x [, params_table]) -> f(x), f'(x), f''(x)
+Numbers: double precision for built-ins (at a kink, PyTorch's one-sided values); for a
+host activation its float kernels, f'' nil unless registered with
+actrun_register_activation2; for defined activations f and f' from a 1-element float
+evaluation with autograd, and f'' nil (no second-order autograd yet).
+  local f, df, d2f = actrun.act.scalar("sigmoid", 0)  --> 0.5, 0.25, 0]=],
   ["actrun.act.derivative"] = [=[
 actrun.act.derivative(name, x [, params_table]) -> Tensor
 f'(x) elementwise (not recorded by autograd).

@@ -1,4 +1,4 @@
-/* Host activations: forward and backward through the host's kernels (see host.h). */
+/* Host activations: forward, backward and f'' through the host's kernels (see host.h). */
 #include "act/host.h"
 
 #include <string.h>
@@ -24,7 +24,9 @@ const char *act_host_name_problem(const char *name) {
   return "";
 }
 
-int act_host_forward(ar_ctx *C, const act_host *h, ar_tensor *out, const ar_tensor *x) {
+/* out = k(x) through one of h's kernels */
+static int host_map(ar_ctx *C, const act_host *h, act_host_kernel k, ar_tensor *out,
+                    const ar_tensor *x) {
   ar_tensor xc;
   int rc = ar_contiguous(C, &xc, x);
   if (rc) return rc;
@@ -34,9 +36,23 @@ int act_host_forward(ar_ctx *C, const act_host *h, ar_tensor *out, const ar_tens
     return rc;
   }
   int64_t n = ar_numel(x);
-  if (n > 0) h->f(ar_data(&xc), ar_data(out), (size_t)n, h->ud);
+  if (n > 0) k(ar_data(&xc), ar_data(out), (size_t)n, h->ud);
   ar_release(&xc);
   return AR_OK;
+}
+
+int act_host_forward(ar_ctx *C, const act_host *h, ar_tensor *out, const ar_tensor *x) {
+  return host_map(C, h, h->f, out, x);
+}
+
+int act_host_second(ar_ctx *C, const act_host *h, ar_tensor *out, const ar_tensor *x) {
+  out->st = NULL;
+  if (!h->d2f)
+    return ar_seterr(C, AR_EARG,
+                     "host activation '%s' has no second derivative (register it with "
+                     "actrun_register_activation2 to differentiate twice)",
+                     h->name);
+  return host_map(C, h, h->d2f, out, x);
 }
 
 int act_host_backward(ar_ctx *C, const act_host *h, ar_tensor *dx, const ar_tensor *x,

@@ -1,5 +1,6 @@
-/* Activations supplied by a host program (actrun_register_activation): a pair of float
- * kernels f and f' over contiguous buffers. No Lua in here; the per-interpreter table of
+/* Activations supplied by a host program (actrun_register_activation, and
+ * actrun_register_activation2 with a second derivative): float kernels f, f' and
+ * optionally f'' over contiguous buffers. No Lua in here; the per-interpreter table of
  * them lives in the Lua registry (src/lua/l_act.c, src/lua/embed.c).
  *
  * The kernels are the host's code: they are always called on the calling thread (never
@@ -22,6 +23,7 @@ typedef void (*act_host_kernel)(const float *x, float *y, size_t n, void *ud);
 typedef struct act_host {
   char name[ACT_HOST_NAMEMAX + 1];
   act_host_kernel f, df;
+  act_host_kernel d2f; /* f'', or NULL: the activation has no second derivative */
   void *ud;
 } act_host;
 
@@ -34,5 +36,8 @@ int act_host_forward(ar_ctx *C, const act_host *h, ar_tensor *out, const ar_tens
 /* dx = dy * f'(x) (a new tensor); dy must have x's shape. */
 int act_host_backward(ar_ctx *C, const act_host *h, ar_tensor *dx, const ar_tensor *x,
                       const ar_tensor *dy);
+/* out = f''(x) (a new tensor of x's shape) through h->d2f; AR_EARG, naming the
+ * activation, when it has none. */
+int act_host_second(ar_ctx *C, const act_host *h, ar_tensor *out, const ar_tensor *x);
 
 #endif

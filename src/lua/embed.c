@@ -441,7 +441,7 @@ ACTRUN_API int actrun_call(actrun *A, const char *function, const char *const *a
 
 struct reg_req {
   const char *name;
-  act_host_kernel f, df;
+  act_host_kernel f, df, d2f; /* d2f may be NULL */
   void *ud;
 };
 
@@ -473,14 +473,15 @@ static int register_p(lua_State *L) {
   strcpy(h->name, r->name); /* length checked by act_host_name_problem */
   h->f = r->f;
   h->df = r->df;
+  h->d2f = r->d2f;
   h->ud = r->ud;
   lua_setfield(L, reg, r->name);
   return 0;
 }
 
-ACTRUN_API int actrun_register_activation(actrun *A, const char *name, actrun_kernel f,
-                                          actrun_kernel df, void *ud) {
-  const char *fn = "actrun_register_activation";
+/* actrun_register_activation and actrun_register_activation2 under the caller's name */
+static int register_host(actrun *A, const char *fn, const char *name, actrun_kernel f,
+                         actrun_kernel df, actrun_kernel d2f, void *ud) {
   if (!A) return 1;
   ar_api_clear_error(A);
   if (!name) return ar_api_fail(A, "%s: argument name is NULL", fn);
@@ -491,6 +492,16 @@ ACTRUN_API int actrun_register_activation(actrun *A, const char *name, actrun_ke
   if (act_find(name))
     return ar_api_fail(A, "%s: '%s' is a built-in activation", fn, name);
   if (!ctx_of(A)) return ar_api_fail(A, "%s: actrun is not open in this interpreter", fn);
-  struct reg_req r = {name, f, df, ud};
+  struct reg_req r = {name, f, df, d2f, ud};
   return ar_api_pcall(A, fn, register_p, &r) ? 1 : 0;
+}
+
+ACTRUN_API int actrun_register_activation(actrun *A, const char *name, actrun_kernel f,
+                                          actrun_kernel df, void *ud) {
+  return register_host(A, "actrun_register_activation", name, f, df, NULL, ud);
+}
+
+ACTRUN_API int actrun_register_activation2(actrun *A, const char *name, actrun_kernel f,
+                                           actrun_kernel df, actrun_kernel d2f, void *ud) {
+  return register_host(A, "actrun_register_activation2", name, f, df, d2f, ud);
 }

@@ -179,7 +179,7 @@ static int f_apply(lua_State *L) {
 }
 
 /* f, f', f'': the double reference of a built-in; for a host activation its float
- * kernels on one element, and nil for f'' (it has no second derivative kernel) */
+ * kernels on one element, and nil for f'' when it has no second derivative kernel */
 static int f_scalar(lua_State *L) {
   const char *fn = "actrun.act.scalar";
   act_host *h;
@@ -187,12 +187,17 @@ static int f_scalar(lua_State *L) {
   double x = lt_checknum(L, 2, fn, 2, "x"), p[ACT_MAXPARAMS], f, df, d2;
   if (h) { /* the host's float kernels on one element */
     host_no_params(L, 3, h, fn);
-    float xf = (float)x, yf, dyf;
+    float xf = (float)x, yf, dyf, d2f;
     h->f(&xf, &yf, 1, h->ud);
     h->df(&xf, &dyf, 1, h->ud);
     lua_pushnumber(L, yf);
     lua_pushnumber(L, dyf);
-    lua_pushnil(L);
+    if (!h->d2f) {
+      lua_pushnil(L);
+      return 3;
+    }
+    h->d2f(&xf, &d2f, 1, h->ud);
+    lua_pushnumber(L, d2f);
     return 3;
   }
   table_params(L, 3, a, p, fn);
@@ -202,6 +207,27 @@ static int f_scalar(lua_State *L) {
   lua_pushnumber(L, df);
   lua_pushnumber(L, d2);
   return 3;
+}
+
+/* second(name, x [, params]): f''(x) elementwise through the float kernels (a built-in's
+ * act_second, a host activation's d2f), not recorded by autograd. Hidden (act.properties
+ * and the tests use it; not part of the public act table). */
+static int f_second(lua_State *L) {
+  const char *fn = "actrun.act.second";
+  ar_ctx *C = lt_ctx(L);
+  act_host *h;
+  const act_def *a = check_any(L, 1, fn, &h);
+  ar_tensor *x = lt_check(L, 2, fn, 2, "x");
+  ar_tensor *out;
+  if (h) {
+    host_no_params(L, 3, h, fn);
+    out = lt_new(L);
+    return finish(L, C, act_host_second(C, h, out, x), fn);
+  }
+  double p[ACT_MAXPARAMS];
+  table_params(L, 3, a, p, fn);
+  out = lt_new(L);
+  return finish(L, C, act_second(C, a, out, x, p), fn);
 }
 
 static int f_backward(lua_State *L) {
@@ -430,6 +456,7 @@ static const luaL_Reg functions[] = {
     {"derivative", f_derivative}, {"list", f_list},   {"info", f_info},
     {"softmax", f_softmax},   {"log_softmax", f_log_softmax},
     {"scalars", f_scalars},   {"enable_grad", f_enable_grad}, {"builtins", f_builtins},
+    {"second", f_second},
     {NULL, NULL},
 };
 

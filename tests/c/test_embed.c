@@ -10,6 +10,7 @@
 #include <lauxlib.h>
 
 #include "actrun.h"
+#include "act/host.h"
 #include "api.h"
 #include "core/ctx.h"
 #include "lua/binding.h"
@@ -422,6 +423,88 @@ Test(embed, host_activation_is_first_class) {
   cr_assert_neq(actrun_run_string(A, "actrun.act.apply('bent', x, {alpha = 1})"), 0);
   cr_assert(strstr(actrun_error(A), "unknown parameter 'alpha' for bent"), "%s",
             actrun_error(A));
+  actrun_free(A);
+}
+
+/* bent identity's f'' = 1 / (2 (x^2 + 1)^(3/2)) */
+static void bent_d2(const float *x, float *y, size_t n, void *ud) {
+  probe *p = ud;
+  if (p) p->calls++, p->thread = pthread_self(), p->last_n = n;
+  for (size_t i = 0; i < n; i++) {
+    float r = sqrtf(x[i] * x[i] + 1);
+    y[i] = 1 / (2 * r * r * r);
+  }
+}
+
+#define NO_D2                                                           \
+  "host activation 'bent1' has no second derivative (register it with " \
+  "actrun_register_activation2 to differentiate twice)"
+
+Test(embed, host_activation_second_derivative) {
+  actrun *A = new_or_die();
+  probe p = {0};
+  cr_assert_eq(actrun_register_activation2(A, "bent2", bent, bent_d, bent_d2, &p), 0, "%s",
+               actrun_error(A));
+  /* d2f NULL: as actrun_register_activation */
+  cr_assert_eq(actrun_register_activation2(A, "bent1", bent, bent_d, NULL, NULL), 0, "%s",
+               actrun_error(A));
+  float xs[5] = {-3, -0.5f, 0, 0.5f, 4};
+  int64_t n = 5;
+  cr_assert_eq(actrun_set_tensor(A, "x", xs, 1, &n), 0);
+  /* f'' through act.scalar (one element) and the hidden tensor form (strided input too) */
+  RUN(A, "local C = package.loaded['actrun.act_c']\n"
+         "f0, df0, d20 = actrun.act.scalar('bent2', 0.5)\n"
+         "d2 = C.second('bent2', x)\n"
+         "local m = actrun.tensor{{-3, 0}, {-0.5, 0.5}, {0, 4}}\n"
+         "local s = C.second('bent2', m:t())\n"
+         "assert(s:size(1) == 2 and s:get(2, 3) == d2:get(5) and s:get(1, 2) == d2:get(2))\n"
+         "assert(select('#', actrun.act.scalar('bent1', 0.5)) == 3)\n"
+         "f1, df1, d21 = actrun.act.scalar('bent1', 0.5)\n"
+         "assert(d21 == nil and f1 == f0 and df1 == df0)\n"
+         "local f, df, d = actrun.act.scalar('relu', 2)\n"
+         "assert(f == 2 and df == 1 and d == 0)");
+  float d2[5];
+  cr_assert_eq(actrun_get_tensor(A, "d2", d2, 5, NULL, NULL), 0, "%s", actrun_error(A));
+  for (int i = 0; i < 5; i++) {
+    float want;
+    bent_d2(&xs[i], &want, 1, NULL);
+    cr_assert_eq(d2[i], want, "f''(%g) = %g, want %g", xs[i], d2[i], want);
+  }
+  double d20;
+  cr_assert_eq(actrun_get_number(A, "d20", &d20), 0);
+  cr_assert_float_eq(d20, 1 / (2 * pow(1.25, 1.5)), 1e-6);
+  cr_assert(p.calls > 0 && pthread_equal(p.thread, pthread_self()),
+            "f'' runs on the calling thread");
+  /* without d2f: a clear error naming the activation and the way out */
+  cr_assert_neq(actrun_run_string(A, "package.loaded['actrun.act_c'].second('bent1', x)"), 0);
+  cr_assert(strstr(actrun_error(A), NO_D2), "%s", actrun_error(A));
+  RUN(A, "assert(actrun.act.bent1(x):numel() == 5)"); /* still usable */
+  /* the same through act_host_second itself */
+  ar_ctx *C = ar_ctx_new();
+  act_host h = {.name = "bent1", .f = bent, .df = bent_d};
+  ar_tensor x, out;
+  cr_assert_eq(ar_empty(C, &x, 1, &n), AR_OK);
+  memcpy(ar_data(&x), xs, sizeof xs);
+  cr_assert_eq(act_host_second(C, &h, &out, &x), AR_EARG);
+  cr_assert_str_eq(ar_errmsg(C), NO_D2);
+  cr_assert(out.st == NULL);
+  h.d2f = bent_d2;
+  cr_assert_eq(act_host_second(C, &h, &out, &x), AR_OK);
+  cr_assert(memcmp(ar_data(&out), d2, sizeof d2) == 0);
+  ar_release(&out), ar_release(&x);
+  ar_ctx_release(C);
+  /* the registration rules are actrun_register_activation's, under its own name */
+  fails_with(A, actrun_register_activation2(A, "t", NULL, bent_d, bent_d2, NULL),
+             "actrun_register_activation2", "argument f is NULL");
+  fails_with(A, actrun_register_activation2(A, "t", bent, NULL, bent_d2, NULL),
+             "actrun_register_activation2", "argument df is NULL");
+  fails_with(A, actrun_register_activation2(A, "bent2", bent, bent_d, bent_d2, NULL),
+             "'bent2'", "already registered");
+  fails_with(A, actrun_register_activation2(A, "gelu", bent, bent_d, bent_d2, NULL), "'gelu'",
+             "built-in");
+  fails_with(A, actrun_register_activation2(A, "second", bent, bent_d, bent_d2, NULL),
+             "'second'", "already a field");
+  cr_assert_neq(actrun_register_activation2(NULL, "x", bent, bent_d, bent_d2, NULL), 0);
   actrun_free(A);
 }
 
