@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "autograd/op_util.h"
-int act_host_second(ar_ctx *C, const act_host *h, ar_tensor *out, const ar_tensor *x); /*TMP*/
 
 /* The entry's parameters as the node keeps them (NULL: the defaults). */
 static void put_params(ag_node *n, const act_def *a, const double *p) {

@@ -479,6 +479,19 @@ Test(embed, host_activation_second_derivative) {
   cr_assert_neq(actrun_run_string(A, "package.loaded['actrun.act_c'].second('bent1', x)"), 0);
   cr_assert(strstr(actrun_error(A), NO_D2), "%s", actrun_error(A));
   RUN(A, "assert(actrun.act.bent1(x):numel() == 5)"); /* still usable */
+  /* double backward through the host's f'' (autograd's host_act_grad op); without one, the
+   * second backward fails with the same message and the first still works */
+  RUN(A, "local xx = actrun.tensor({-0.5, 0.5, 2}, {requires_grad = true})\n"
+         "local g = actrun.grad(actrun.act.bent2(xx):sum(), xx, {create_graph = true})[1]\n"
+         "local h = actrun.grad(g:sum(), xx)[1]\n"
+         "for i = 1, 3 do\n"
+         "  local _, _, d = actrun.act.scalar('bent2', xx:get(i))\n"
+         "  assert(math.abs(h:get(i) - d) < 1e-6, h:get(i) .. ' vs ' .. d)\n"
+         "end\n"
+         "local y = actrun.tensor({0.5}, {requires_grad = true})\n"
+         "local g1 = actrun.grad(actrun.act.bent1(y):sum(), y, {create_graph = true})[1]\n"
+         "local ok, msg = pcall(actrun.grad, g1:sum(), y)\n"
+         "assert(not ok and msg:find('has no second derivative', 1, true), msg)");
   /* the same through act_host_second itself */
   ar_ctx *C = ar_ctx_new();
   act_host h = {.name = "bent1", .f = bent, .df = bent_d};
