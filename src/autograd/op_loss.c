@@ -29,11 +29,8 @@ static int bw_nll_loss(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin
   bool logits = n->iv[0] != 0;
   ar_tensor t = {0}, u = {0}, v = {0}, oh = {0};
   int rc = AR_OK;
-  if (!ag_grad_enabled(C)) {
-    TRY(ar_contiguous(C, &t, g));
-    TRY(ar_nll_loss_backward(C, &gin[0], x, labels, logits, ar_data(&t)[0]));
-    goto done;
-  }
+  if (!ag_grad_enabled(C)) /* the loss has one element */
+    return ar_nll_loss_backward(C, &gin[0], x, labels, logits, g->st->data[g->offset]);
   int64_t N = x->shape[0];
   TRY(one_hot(C, &oh, labels, x->shape[1]));
   TRY(ag_binary_scalar(C, AR_MUL, &t, g, N ? 1.0f / (float)N : 0.0f, false));
@@ -66,15 +63,14 @@ int ag_nll_loss(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *
 /* inputs y, t; saved y, t. dy = 2 (y - t) g / numel; dt = -dy. */
 static int bw_mse_loss(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   const ar_tensor *y = &n->saved[0], *tt = &n->saved[1];
-  ar_tensor a = {0}, b = {0}, c = {0};
   int rc = AR_OK;
   if (!ag_grad_enabled(C)) {
-    TRY(ar_contiguous(C, &a, g));
-    float go = ar_data(&a)[0];
-    if (n->in[0]) TRY(ar_mse_loss_backward(C, &gin[0], y, tt, go, 1.0f));
-    if (n->in[1]) TRY(ar_mse_loss_backward(C, &gin[1], y, tt, go, -1.0f));
-    goto done;
+    float go = g->st->data[g->offset]; /* the loss has one element */
+    if (n->in[0]) rc = ar_mse_loss_backward(C, &gin[0], y, tt, go, 1.0f);
+    if (!rc && n->in[1]) rc = ar_mse_loss_backward(C, &gin[1], y, tt, go, -1.0f);
+    return rc;
   }
+  ar_tensor a = {0}, b = {0}, c = {0};
   int64_t N = ar_numel(y);
   TRY(ag_binary(C, AR_SUB, &a, y, tt));
   TRY(ag_binary_scalar(C, AR_MUL, &b, g, N ? 2.0f / (float)N : 0.0f, false));
