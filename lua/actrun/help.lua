@@ -125,6 +125,14 @@ actrun.matmul(a, b) -> Tensor
 Matrix product of 2-D tensors, or batched over the first dimension of 3-D ones.
   actrun.matmul(actrun.ones(2, 3), actrun.ones(3, 4))   -- 2x4 of 3s]=])
 
+def("actrun.linalg_svdvals", [=[
+actrun.linalg_svdvals(t) -> Tensor
+The singular values of the 2-D matrix t {m, n}: a 1-D tensor of min(m, n) values in
+descending order, computed in double precision by LAPACK's divide-and-conquer SVD
+(values only) and rounded to float. Not recorded by autograd. Errors on a t that is not
+2-D or holds nan or inf.
+  actrun.linalg_svdvals(actrun.tensor({{3, 0}, {4, 5}}))   -- {sqrt(45), sqrt(5)}]=])
+
 def("actrun.linear", [=[
 actrun.linear(x, w [, b]) -> Tensor
 x w^T + b for x {m, k}, w {n, k}, b {n}: nn.Linear's forward as one op (the GEMM starts

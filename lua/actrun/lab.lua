@@ -976,6 +976,150 @@ function lab.depth_probe(opts)
 end
 
 ---------------------------------------------------------------------------------------
+-- lab.signal_propagation / lab.jacobian_spectrum: the measurement side of mean-field
+-- signal propagation (Poole et al. 2016, Schoenholz et al. 2017, Pennington et al. 2017).
+-- A random network of depth square layers z_l = W_l h_{l-1} + b_l, h_l = phi(z_l),
+-- h_0 = x ~ N(0,1), with W_l entries of variance sigma_w2/width (Gaussian, or a scaled
+-- orthogonal matrix) and b_l ~ N(0, sigma_b2). Nothing is recorded by autograd: the
+-- backward pass is written out with phi' (act.derivative), which is exact and needs no
+-- graph of depth x batch x width values.
+
+local SIGPROP_OPTS = {activation = true, depth = true, width = true, sigma_w2 = true,
+  sigma_b2 = true, init = true, batch = true, seed = true, params = true}
+
+-- Checked options -> a table of settings; level is the public function's caller.
+local function sigprop_options(fname, opts, level)
+  if type(opts) ~= "table" then
+    error(fmt("%s: argument #1 (options) expected a table, got %s", fname, typename(opts)), level)
+  end
+  check_opts(fname, opts, 1, SIGPROP_OPTS, level + 1)
+  local name = opts.activation
+  if type(name) ~= "string" then
+    error(fmt("%s: option activation expected an activation name, got %s", fname,
+      typename(name)), level)
+  end
+  local params = opt_type(fname, opts, "params", "table", level + 1)
+  local okact, aerr = pcall(actrun.act.apply, name, actrun.zeros(1), params)
+  if not okact then
+    error(fmt("%s: option activation: %s", fname,
+      (tostring(aerr):gsub("^.-actrun%.act%.apply: ", ""))), level)
+  end
+  local s = {name = name, params = params}
+  s.depth = opt_posint(fname, opts, "depth", 20, level + 1)
+  s.width = opt_posint(fname, opts, "width", 256, level + 1)
+  s.batch = opt_posint(fname, opts, "batch", 256, level + 1)
+  local w2, b2 = opts.sigma_w2, opts.sigma_b2
+  if type(w2) ~= "number" or not (w2 > 0 and w2 < math.huge) then
+    error(fmt("%s: option sigma_w2 expected a finite number > 0, got %s", fname,
+      type(w2) == "number" and tostring(w2) or typename(w2)), level)
+  end
+  if b2 == nil then b2 = 0 end
+  if type(b2) ~= "number" or not (b2 >= 0 and b2 < math.huge) then
+    error(fmt("%s: option sigma_b2 expected a finite number >= 0, got %s", fname,
+      type(b2) == "number" and tostring(b2) or typename(b2)), level)
+  end
+  s.sigma_w2, s.sigma_b2 = w2, b2
+  local init = opts.init
+  if init == nil then init = "normal" end
+  if init ~= "normal" and init ~= "orthogonal" then
+    error(fmt("%s: option init expected 'normal' or 'orthogonal', got %s", fname,
+      type(init) == "string" and ("'" .. init .. "'") or typename(init)), level)
+  end
+  s.init = init
+  local seed = opts.seed
+  if seed ~= nil and math.type(seed) ~= "integer" then
+    error(fmt("%s: option seed expected an integer, got %s", fname,
+      type(seed) == "number" and tostring(seed) or typename(seed)), level)
+  end
+  s.seed = seed
+  return s
+end
+
+-- The weights and biases of a random network, drawn layer by layer (W then b), after
+-- seeding when asked: the same seed gives the same network to both functions.
+local function sigprop_network(s)
+  if s.seed ~= nil then actrun.manual_seed(s.seed) end
+  local W, b = {}, {}
+  local n = s.width
+  for l = 1, s.depth do
+    if s.init == "orthogonal" then
+      W[l] = nn().init.orthogonal(actrun.empty(n, n), math.sqrt(s.sigma_w2))
+    else
+      W[l] = actrun.randn(n, n) * math.sqrt(s.sigma_w2 / n)
+    end
+    b[l] = s.sigma_b2 > 0 and actrun.randn(n) * math.sqrt(s.sigma_b2) or nil
+  end
+  return W, b
+end
+
+-- Mean over the distinct pairs of rows (a ~= b) of <u_a, u_b>, from the row sums:
+-- sum_{a,b} <u_a, u_b> = ||sum_a u_a||^2, and the diagonal is sum_a ||u_a||^2.
+local function offdiag_mean(U)
+  local B = U:size(1)
+  local all = U:sum(1):square():sum():item()
+  local diag = U:square():sum():item()
+  return (all - diag) / (B * (B - 1))
+end
+
+function lab.signal_propagation(opts)
+  local fname = "actrun.lab.signal_propagation"
+  local s = sigprop_options(fname, opts, 3)
+  if s.batch < 2 then
+    error(fmt("%s: option batch expected an integer >= 2 (c needs two inputs), got %d", fname,
+      s.batch), 2)
+  end
+  local act, n, B = actrun.act, s.width, s.batch
+  local W, b = sigprop_network(s)
+  local h = actrun.randn(B, n)
+  local rows, dphi = {}, {}
+  for l = 1, s.depth do
+    local z = h:matmul(W[l]:t())
+    if b[l] then z = z + b[l] end
+    local d = act.derivative(s.name, z, s.params)
+    dphi[l] = d
+    local norms = z:square():sum(2, true):sqrt()
+    local c = offdiag_mean(z / norms)
+    if c ~= c then c = 0 / 0 end -- a zero row (every unit 0): c is undefined
+    rows[l] = {layer = l, q = z:square():mean():item(), c = c,
+      chi1 = s.sigma_w2 * d:square():mean():item(),
+      chi_c = s.sigma_w2 * offdiag_mean(d) / n}
+    h = act.apply(s.name, z, s.params)
+  end
+  -- backward: g_l = dL/dz_l for L = sum(G * h_depth), G ~ N(0,1)
+  local g = actrun.randn(B, n) * dphi[s.depth]
+  rows[s.depth].grad_norm = g:norm():item()
+  for l = s.depth - 1, 1, -1 do
+    g = g:matmul(W[l + 1]) * dphi[l]
+    rows[l].grad_norm = g:norm():item()
+  end
+  return rows
+end
+
+function lab.jacobian_spectrum(opts)
+  local fname = "actrun.lab.jacobian_spectrum"
+  local s = sigprop_options(fname, opts, 3)
+  local act, n = actrun.act, s.width
+  local W, b = sigprop_network(s)
+  -- J = D_depth W_depth ... D_1 W_1 with D_l = diag(phi'(z_l)) at one input x, built
+  -- forward as products of width x width matrices (exact, no per-row backward passes)
+  local h = actrun.randn(1, n)
+  local J
+  for l = 1, s.depth do
+    local z = h:matmul(W[l]:t())
+    if b[l] then z = z + b[l] end
+    local d = act.derivative(s.name, z, s.params):reshape(n, 1)
+    J = (J and W[l]:matmul(J) or W[l]) * d
+    h = act.apply(s.name, z, s.params)
+  end
+  local ok, sv = pcall(actrun.linalg_svdvals, J)
+  if not ok then
+    error(fmt("%s: the Jacobian's SVD failed (%s)", fname,
+      (tostring(sv):gsub("^.-actrun%.linalg_svdvals: ", ""))), 2)
+  end
+  return sv
+end
+
+---------------------------------------------------------------------------------------
 -- Tables, CSV, plots
 
 -- Aligned text table: headers, rows of strings, align ("l"/"r" per column).

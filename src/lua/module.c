@@ -420,6 +420,7 @@ ACTRUN_API int luaopen_actrun(lua_State *L) {
   lt_open_act(L, modi, ctxi, mti);
   lt_open_optim(L, modi, ctxi, mti);
   lt_open_loss(L, modi, ctxi, mti);
+  lt_open_linalg(L, modi, ctxi, mti);
   lt_open_nn(L, modi, ctxi, mti);
   lt_open_data(L, ctxi, mti);
   lt_open_plot(L, ctxi, mti);
