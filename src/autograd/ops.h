@@ -29,6 +29,7 @@
   X(identity) X(binary) X(binary_scalar) X(unary) X(clamp) X(matmul) X(linear)          \
   X(reduce) X(maxmin_dim) X(sum_to_shape)                                                 \
   X(reshape) X(transpose) X(narrow) X(select) X(slice_grad) X(expand) X(cat) X(stack)    \
+  X(inplace)                                                                              \
   X(act) X(act_grad) X(act_second) X(prelu) X(softmax) X(host_act) X(host_act_grad)      \
   X(host_act_second)                                                                      \
   X(nll_loss) X(mse_loss)                                                                 \
@@ -83,6 +84,19 @@ int ag_select(ar_ctx *C, ar_tensor *out, const ar_tensor *a, int dim, int64_t in
 int ag_expand(ar_ctx *C, ar_tensor *out, const ar_tensor *a, int ndim, const int64_t *shape);
 int ag_cat(ar_ctx *C, ar_tensor *out, const ar_tensor *const *list, int n, int dim);
 int ag_stack(ar_ctx *C, ar_tensor *out, const ar_tensor *const *list, int n, int dim);
+
+/* In-place writes (op_shape.c): before writing into t (with src, or a constant when
+ * NULL), ag_inplace_begin says whether autograd must record the write (grad mode on and
+ * t or src requires grad) and refuses the writes it cannot follow (into a leaf that
+ * requires grad, or into a view of a tensor that requires grad). After the write,
+ * ag_inplace_end gives t a new history: its old one where `keep` (t's shape, 1 where the
+ * old value survives; NULL: nowhere) and src's on the rest (src covering all of t when
+ * row < 0, else the slice select(0, row)). As PyTorch, the written elements then get
+ * gradient 0 through the old history, and tensors saved before the write are caught by
+ * their version count. */
+int ag_inplace_begin(ar_ctx *C, const ar_tensor *t, const ar_tensor *src, bool *record);
+int ag_inplace_end(ar_ctx *C, ar_tensor *t, const ar_tensor *src, const ar_tensor *keep,
+                   int64_t row);
 
 /* ---- activations (op_act.c) ---- */
 /* out = f(x) with the entry's parameters (NULL: defaults). */

@@ -31,6 +31,7 @@ typedef struct ar_storage {
   size_t cap;       /* bytes actually held (the size class) */
   int64_t refcount; /* tensors and saved views holding it; single interpreter thread */
   ar_ctx *ctx;      /* the cache it returns to */
+  uint64_t version; /* in-place writes so far (autograd checks what it saved) */
 } ar_storage;
 
 /* A view: shape, strides (in elements, may be 0 for broadcast/expand) and offset. */
@@ -42,6 +43,14 @@ typedef struct ar_tensor {
   int64_t stride[AR_MAXDIM];
   void *ag; /* autograd metadata; owned by the autograd module, NULL otherwise */
 } ar_tensor;
+
+/* Counts an in-place write into t's storage. The core's in-place functions (ar_fill,
+ * ar_copy_, ar_binary_, ar_axpy_ ...) call it; so must any code that writes into an
+ * existing tensor through its data pointer (optimisers, element setters). Autograd
+ * compares the count with the one it saw when it saved a tensor. */
+static inline void ar_bump_version(const ar_tensor *t) {
+  if (t->st) t->st->version++;
+}
 
 /* ---------- context ---------- */
 ar_ctx *ar_ctx_new(void);

@@ -387,6 +387,30 @@ static int m_get(lua_State *L) {
   return 1;
 }
 
+/* Every in-place write: refused on leaves that require grad (and views of them), and
+ * when autograd follows self or src, recorded after the write (autograd/ops.h,
+ * ag_inplace_*); `keep` (when recording) is made by the caller: 1 where the old value
+ * survives. Returns whether to record. */
+static bool write_begin(lua_State *L, ar_ctx *C, ar_tensor *self, const ar_tensor *src,
+                        const char *fn) {
+  check_inplace(L, C, self, fn);
+  bool rec;
+  if (ag_inplace_begin(C, self, src, &rec)) lt_core_error(L, fn);
+  return rec;
+}
+
+/* ones of self's shape, on the stack (collected if an error follows) */
+static ar_tensor *keep_mask(lua_State *L, ar_ctx *C, const ar_tensor *self, const char *fn) {
+  ar_tensor *k = lt_new(L);
+  if (ar_empty(C, k, self->ndim, self->shape) || ar_fill(C, k, 1.0f)) lt_core_error(L, fn);
+  return k;
+}
+
+static void write_end(lua_State *L, ar_ctx *C, ar_tensor *self, const ar_tensor *src,
+                      const ar_tensor *keep, int64_t row, const char *fn) {
+  if (ag_inplace_end(C, self, src, keep, row)) lt_core_error(L, fn);
+}
+
 static int m_set(lua_State *L) {
   const char *fn = "Tensor:set";
   SELF(fn);
@@ -395,8 +419,17 @@ static int m_set(lua_State *L) {
     return lt_error(L, fn, "expected %d indices (one per dimension) and a value, got %d arguments",
                     self->ndim, n + 1);
   float v = (float)lt_checknum(L, n + 2, fn, n + 2, "value");
-  check_inplace(L, lt_ctx(L), self, fn);
-  *element_ptr(L, self, 2, fn) = v;
+  ar_ctx *C = lt_ctx(L);
+  bool rec = write_begin(L, C, self, NULL, fn);
+  float *e = element_ptr(L, self, 2, fn);
+  ar_tensor *keep = NULL;
+  if (rec) {
+    keep = keep_mask(L, C, self, fn);
+    *element_ptr(L, keep, 2, fn) = 0.0f;
+  }
+  ar_bump_version(self);
+  *e = v;
+  if (rec) write_end(L, C, self, NULL, keep, -1, fn);
   lua_settop(L, 1);
   return 1;
 }
@@ -560,9 +593,11 @@ static int m_squeeze(lua_State *L) {
 static int m_fill(lua_State *L) {
   const char *fn = "Tensor:fill";
   SELF(fn);
+  ar_ctx *C = lt_ctx(L);
   float v = (float)lt_checknum(L, 2, fn, 2, "value");
-  check_inplace(L, lt_ctx(L), self, fn);
-  if (ar_fill(lt_ctx(L), self, v)) return lt_core_error(L, fn);
+  bool rec = write_begin(L, C, self, NULL, fn);
+  if (ar_fill(C, self, v)) return lt_core_error(L, fn);
+  if (rec) write_end(L, C, self, NULL, NULL, -1, fn);
   lua_settop(L, 1);
   return 1;
 }
@@ -570,8 +605,10 @@ static int m_fill(lua_State *L) {
 static int m_zero(lua_State *L) {
   const char *fn = "Tensor:zero";
   SELF(fn);
-  check_inplace(L, lt_ctx(L), self, fn);
-  if (ar_fill(lt_ctx(L), self, 0.0f)) return lt_core_error(L, fn);
+  ar_ctx *C = lt_ctx(L);
+  bool rec = write_begin(L, C, self, NULL, fn);
+  if (ar_fill(C, self, 0.0f)) return lt_core_error(L, fn);
+  if (rec) write_end(L, C, self, NULL, NULL, -1, fn);
   lua_settop(L, 1);
   return 1;
 }
@@ -582,8 +619,9 @@ static int m_copy(lua_State *L) {
   ar_ctx *C = lt_ctx(L);
   if (lua_type(L, 2) == LUA_TNUMBER) return m_fill(L);
   ar_tensor *src = lt_check(L, 2, fn, 2, "src");
-  check_inplace(L, C, self, fn);
+  bool rec = write_begin(L, C, self, src, fn);
   if (ar_copy_(C, self, src)) return lt_core_error(L, fn);
+  if (rec) write_end(L, C, self, ag_requires_grad(src) ? src : NULL, NULL, -1, fn);
   lua_settop(L, 1);
   return 1;
 }
@@ -996,22 +1034,25 @@ static int mm_newindex(lua_State *L) {
   }
   if (self->ndim == 0) return lt_error(L, fn, "cannot index a 0-dimensional tensor");
   int64_t i = check_index(L, 2, self->shape[0], fn, 2, 0);
-  check_inplace(L, C, self, fn);
+  ar_tensor *src = NULL;
+  if (lua_type(L, 3) != LUA_TNUMBER && !(src = lt_totensor(L, 3)))
+    return lt_argerror(L, fn, 3, "value", "a number or a tensor");
+  bool rec = write_begin(L, C, self, src, fn);
+  ar_tensor *keep = NULL;
+  if (rec) { /* the old values survive outside row i */
+    keep = keep_mask(L, C, self, fn);
+    ar_tensor kr;
+    if (ar_select(C, &kr, keep, 0, i)) return lt_core_error(L, fn);
+    int krc = ar_fill(C, &kr, 0.0f);
+    ar_release(&kr);
+    if (krc) return lt_core_error(L, fn);
+  }
   ar_tensor slice;
   if (ar_select(C, &slice, self, 0, i)) return lt_core_error(L, fn);
-  int rc;
-  if (lua_type(L, 3) == LUA_TNUMBER) {
-    rc = ar_fill(C, &slice, (float)lua_tonumber(L, 3));
-  } else {
-    ar_tensor *src = lt_totensor(L, 3);
-    if (!src) {
-      ar_release(&slice);
-      return lt_argerror(L, fn, 3, "value", "a number or a tensor");
-    }
-    rc = ar_copy_(C, &slice, src);
-  }
+  int rc = src ? ar_copy_(C, &slice, src) : ar_fill(C, &slice, (float)lua_tonumber(L, 3));
   ar_release(&slice);
   if (rc) return lt_core_error(L, fn);
+  if (rec) write_end(L, C, self, src && ag_requires_grad(src) ? src : NULL, keep, i, fn);
   return 0;
 }
 

@@ -481,7 +481,7 @@ int lt_copy_out(lua_State *L, int idx, float *out, size_t capacity, int *ndim, i
   ar_tensor dst;
   memset(&dst, 0, sizeof dst);
   /* wrap the caller's buffer as a borrowed storage so the strided copy writes into it */
-  ar_storage borrowed = {out, (size_t)n * sizeof(float), (size_t)n * sizeof(float), 2, C};
+  ar_storage borrowed = {out, (size_t)n * sizeof(float), (size_t)n * sizeof(float), 2, C, 0};
   dst.st = &borrowed;
   dst.ndim = t->ndim;
   int64_t s = 1;
