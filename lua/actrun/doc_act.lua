@@ -51,8 +51,9 @@ built-in names are refused; definitions belong to this interpreter.
   ["actrun.act.properties"] = [=[
 actrun.act.properties(name [, params_table [, {cost=true, quick=false}]]) -> table
 Computed: nonlinear, differentiable, kinks, jumps, monotonic, range, bounded,
-zero_centered, f0, df0, near_identity, max_derivative, saturates, params, cost_ns,
-self_normalizing, fixed_point (criteria in docs/ACTIVATIONS.md). cost_ns is
+zero_centered, f0, df0, near_identity, max_derivative, smoothness ("C0" f' jumps, "C1"
+f'' jumps, "C2"), curvature_jumps, max_curvature (max |f''| away from kinks), saturates,
+params, cost_ns, self_normalizing, fixed_point (criteria in docs/ACTIVATIONS.md). cost_ns is
 {forward=, backward=, forward_range={min, max}, backward_range=}: the median ns per
 element over 7 samples (3 with quick) on pseudo-random signs, and the samples' range.
   actrun.act.properties("selu").self_normalizing  --> true]=],
