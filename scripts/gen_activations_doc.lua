@@ -194,9 +194,9 @@ to ±30720). Thresholds below are for double precision; float32 ones are in brac
   |f'| keeps growing along a tail.
 - **smoothness**: `"C0"` when f' jumps (kinks) or f itself jumps, `"C1"` when f' is
   continuous but f'' jumps, `"C2"` otherwise. f'' comes from the registry's double
-  reference (closed forms; at a kink the one-sided value PyTorch uses), from a host
-  activation's f'' kernel when it has one, else (Lua-defined activations) from central
-  differences of f' with step 2^-8. Jumps of f'' (field `curvature_jumps`, searched only
+  reference (closed forms; at a kink the one-sided value PyTorch uses), for activations
+  defined in Lua from autograd (differentiating twice), for host activations from their
+  f'' kernel, and for those without one from central differences of f' with step 2^-8. Jumps of f'' (field `curvature_jumps`, searched only
   without kinks) are found like the kinks with (f', f'') in place of (f, f'): a floor of
   1e-6·(1 + |f''|) [1e-4], so softplus's switch to x at its threshold, which moves f'' by
   2e-9, does not count. With differences of f' a jump is smeared over the step: it is a

@@ -418,9 +418,9 @@ local TAIL_K = 10
 --   ev.at(xs)          -> fs, ds, xs'  (xs' the points really used: float32 in a tensor)
 --   ev.second(xs)      -> d2s          (f'' at points ev.at has used)
 -- ev.float is true when the values come from float32 tensors. ev.d2 says where f'' comes
--- from: "exact" (the double reference, or a float f'' kernel: a host activation's d2f) or
--- "fd" (central differences of f' with step 2^-8, for activations defined in Lua, whose
--- f'' needs second-order autograd, and host activations without d2f).
+-- from: "exact" (the double reference, a host activation's f'' kernel d2f, or autograd
+-- differentiating a Lua-defined activation twice) or "fd" (central differences of f' with
+-- step 2^-8, for host activations without d2f).
 -- Through tensors and autograd, for a record {name, fn, params} like act.define's;
 -- second(x) gives f'' over the tensor x, or nil when there is no f'' kernel.
 local FD_STEP = 2 ^ -8 -- x +- 2^-8 is exact for float |x| < 2^15 (the tails end at 30720)
@@ -453,9 +453,31 @@ local function tensor_evaluator(level, fname, d, p, second)
   }
 end
 
+-- f'' of a defined activation at the points of the 1-D tensor x, by differentiating
+-- twice with autograd (the gradient with create_graph, then its gradient), as a Lua array;
+-- 0 where f or f' does not depend on x.
+local function defined_second(level, fname, d, p, x)
+  return with_grad(function()
+    local xt = x:detach():clone()
+    xt.requires_grad = true
+    local y = run_defined(level + 2, fname, d, xt, p, 2)
+    local h
+    if y.requires_grad then
+      local g = actrun.grad(y:sum(), xt, {create_graph = true, allow_unused = true})[1]
+      if g and g.requires_grad then h = actrun.grad(g:sum(), xt, {allow_unused = true})[1] end
+    end
+    return (h or actrun.zeros(x:shape())):totable()
+  end)
+end
+
 local function evaluator(level, fname, name, params)
   local d = defined[name]
-  if d then return tensor_evaluator(level, fname, d, table_params(level + 1, fname, d, params, 2)) end
+  if d then
+    local p = table_params(level + 1, fname, d, params, 2)
+    return tensor_evaluator(level, fname, d, p, function(x)
+      return defined_second(level + 1, fname, d, p, x)
+    end)
+  end
   local ok, msg = pcall(C.scalars, name, {0}, params)
   if not ok then
     if not tostring(msg):find("has no scalar form", 1, true) then reraise(level + 1, fname, msg) end

@@ -23,8 +23,8 @@ Metadata of an activation; defined ones also have defined = true.
 actrun.act.scalar(name, x [, params_table]) -> f(x), f'(x), f''(x)
 Numbers: double precision for built-ins (at a kink, PyTorch's one-sided values); for a
 host activation its float kernels, f'' nil unless registered with
-actrun_register_activation2; for defined activations f and f' from a 1-element float
-evaluation with autograd, and f'' nil (no second-order autograd yet).
+actrun_register_activation2; for defined activations a 1-element float evaluation, f'
+and f'' by autograd (differentiating twice).
   local f, df, d2f = actrun.act.scalar("sigmoid", 0)  --> 0.5, 0.25, 0]=],
   ["actrun.act.derivative"] = [=[
 actrun.act.derivative(name, x [, params_table]) -> Tensor
