@@ -42,10 +42,20 @@ static int load_index(ar_ctx *C, const ar_tensor *idx, int64_t size, int64_t **o
   int64_t *ix = malloc(sizeof(int64_t) * (size_t)n);
   if (!ix) return ar_seterr(C, AR_ENOMEM, "out of memory for an index of %lld entries", (long long)n);
   int64_t pos[AR_MAXDIM] = {0};
+  bool dense = ar_is_contiguous(idx);
+  const float *src = ar_data(idx);
   for (int64_t k = 0; k < n; k++) {
-    int64_t off = idx->offset;
-    for (int d = 0; d < idx->ndim; d++) off += pos[d] * idx->stride[d];
-    float v = idx->st->data[off];
+    int64_t off = 0;
+    if (dense) {
+      off = k;
+    } else {
+      for (int d = 0; d < idx->ndim; d++) off += pos[d] * idx->stride[d];
+      for (int d = idx->ndim - 1; d >= 0; d--) {
+        if (++pos[d] < idx->shape[d]) break;
+        pos[d] = 0;
+      }
+    }
+    float v = src[off];
     if (!(v == floorf(v))) {
       free(ix);
       return ar_seterr(C, AR_EARG, "expected integer indices, got %g at position %lld", (double)v,
@@ -60,10 +70,6 @@ static int load_index(ar_ctx *C, const ar_tensor *idx, int64_t size, int64_t **o
                        (long long)(k + 1), (long long)size);
     }
     ix[k] = (int64_t)v - 1;
-    for (int d = idx->ndim - 1; d >= 0; d--) {
-      if (++pos[d] < idx->shape[d]) break;
-      pos[d] = 0;
-    }
   }
   *out = ix;
   return AR_OK;
