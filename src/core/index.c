@@ -418,6 +418,20 @@ static void merge_sort(const float *v, int64_t *p, int64_t *tmp, int64_t n, bool
   if (src != p) memcpy(p, src, sizeof(int64_t) * (size_t)n);
 }
 
+/* A small k: the first k of the stable order kept in p[0..k) by insertion, one pass over
+ * the fiber. A later element enters only when strictly before the current last, and goes
+ * after the equal ones: the same k as the stable sort's prefix, in the same order. */
+#define TOPK_FEW 32
+static void top_few(const float *v, int64_t *p, int64_t n, int64_t k, bool desc) {
+  int64_t have = 0;
+  for (int64_t j = 0; j < n; j++) {
+    if (have == k && !before(v[j], v[p[k - 1]], desc)) continue;
+    int64_t i = have < k ? have++ : k - 1;
+    while (i > 0 && before(v[j], v[p[i - 1]], desc)) p[i] = p[i - 1], i--;
+    p[i] = j;
+  }
+}
+
 typedef struct {
   fibers F; /* over a's shape: 0 = a, 1 = vals, 2 = idx (vals/idx have k along dim) */
   const float *a;
@@ -438,11 +452,17 @@ static void sort_fibers(void *arg, int64_t lo, int64_t hi) {
     __atomic_store_n(&J->failed, true, __ATOMIC_RELAXED);
     return;
   }
+  bool few = J->k <= TOPK_FEW && J->k < n;
   for (int64_t f = lo; f < hi; f++) {
     int64_t off[3];
     fiber_offsets(&J->F, f, off);
-    for (int64_t j = 0; j < n; j++) v[j] = J->a[off[0] + j * sa], p[j] = j;
-    merge_sort(v, p, p + n, n, J->desc);
+    for (int64_t j = 0; j < n; j++) v[j] = J->a[off[0] + j * sa];
+    if (few) {
+      top_few(v, p, n, J->k, J->desc);
+    } else {
+      for (int64_t j = 0; j < n; j++) p[j] = j;
+      merge_sort(v, p, p + n, n, J->desc);
+    }
     for (int64_t j = 0; j < J->k; j++) {
       J->vals[off[1] + j * sv] = v[p[j]];
       J->idx[off[2] + j * si] = (float)(p[j] + 1);
