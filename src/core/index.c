@@ -432,6 +432,52 @@ static void top_few(const float *v, int64_t *p, int64_t n, int64_t k, bool desc)
   }
 }
 
+/* An unsigned key in the same order as before(): the float's bits flipped so that
+ * unsigned order is numeric order, -0 made +0 (equal keys), every NaN the greatest;
+ * complemented for descending order. */
+static inline uint32_t sort_key(float x, bool desc) {
+  uint32_t u;
+  if (isnan(x)) {
+    u = 0xFFFFFFFFu;
+  } else {
+    if (x == 0) x = 0.0f;
+    memcpy(&u, &x, sizeof u);
+    u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+  }
+  return desc ? ~u : u;
+}
+
+/* Longer fibers: LSD radix sort on those keys, 8 bits a pass (each pass stable, so the
+ * whole is stable), passes whose digit is the same everywhere skipped. kbuf: 2n keys of
+ * scratch; pbuf: 2n positions, the order ends in pbuf[0..n). */
+#define RADIX_MIN 64
+static void radix_sort(const float *v, uint32_t *kbuf, int64_t *pbuf, int64_t n, bool desc) {
+  uint32_t *k = kbuf, *k2 = kbuf + n;
+  int64_t *p = pbuf, *p2 = pbuf + n;
+  int64_t cnt[4][256];
+  memset(cnt, 0, sizeof cnt);
+  for (int64_t j = 0; j < n; j++) {
+    uint32_t u = sort_key(v[j], desc);
+    k[j] = u, p[j] = j;
+    for (int b = 0; b < 4; b++) cnt[b][(u >> (8 * b)) & 255]++;
+  }
+  for (int b = 0; b < 4; b++) {
+    int sh = 8 * b;
+    if (cnt[b][(k[0] >> sh) & 255] == n) continue; /* one digit everywhere */
+    int64_t pos[256], acc = 0;
+    for (int d = 0; d < 256; d++) pos[d] = acc, acc += cnt[b][d];
+    for (int64_t j = 0; j < n; j++) {
+      int64_t t = pos[(k[j] >> sh) & 255]++;
+      k2[t] = k[j], p2[t] = p[j];
+    }
+    uint32_t *tk = k;
+    k = k2, k2 = tk;
+    int64_t *tp = p;
+    p = p2, p2 = tp;
+  }
+  if (p != pbuf) memcpy(pbuf, p, sizeof(int64_t) * (size_t)n); /* odd number of passes */
+}
+
 typedef struct {
   fibers F; /* over a's shape: 0 = a, 1 = vals, 2 = idx (vals/idx have k along dim) */
   const float *a;
@@ -447,8 +493,9 @@ static void sort_fibers(void *arg, int64_t lo, int64_t hi) {
   int64_t n = J->n, sa = J->F.stride[0][dim], sv = J->F.stride[1][dim], si = J->F.stride[2][dim];
   float *v = malloc(sizeof(float) * (size_t)n);
   int64_t *p = malloc(sizeof(int64_t) * (size_t)n * 2);
-  if (!v || !p) {
-    free(v), free(p);
+  uint32_t *kb = n >= RADIX_MIN ? malloc(sizeof(uint32_t) * (size_t)n * 2) : NULL;
+  if (!v || !p || (n >= RADIX_MIN && !kb)) {
+    free(v), free(p), free(kb);
     __atomic_store_n(&J->failed, true, __ATOMIC_RELAXED);
     return;
   }
@@ -459,6 +506,8 @@ static void sort_fibers(void *arg, int64_t lo, int64_t hi) {
     for (int64_t j = 0; j < n; j++) v[j] = J->a[off[0] + j * sa];
     if (few) {
       top_few(v, p, n, J->k, J->desc);
+    } else if (n >= RADIX_MIN) {
+      radix_sort(v, kb, p, n, J->desc);
     } else {
       for (int64_t j = 0; j < n; j++) p[j] = j;
       merge_sort(v, p, p + n, n, J->desc);
@@ -468,7 +517,7 @@ static void sort_fibers(void *arg, int64_t lo, int64_t hi) {
       J->idx[off[2] + j * si] = (float)(p[j] + 1);
     }
   }
-  free(v), free(p);
+  free(v), free(p), free(kb);
 }
 
 /* The k first of each fiber in sorted order (k = n: a full sort). */
@@ -496,8 +545,8 @@ static int sort_k(ar_ctx *C, ar_tensor *vals, ar_tensor *idx, const ar_tensor *a
   fiber_add(&J.F, a->offset, a->stride);
   fiber_add(&J.F, vals->offset, vals->stride);
   fiber_add(&J.F, idx->offset, idx->stride);
-  /* ~ n log n per fiber */
-  int64_t per = n * (int64_t)(log2((double)n + 1) + 1);
+  /* a few passes over each fiber */
+  int64_t per = n * 8;
   ar_parallel_for(C, fiber_count(&J.F), grain_for(per), sort_fibers, &J);
   if (J.failed) {
     rc = ar_seterr(C, AR_ENOMEM, "out of memory for sort scratch");
