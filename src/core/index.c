@@ -520,6 +520,29 @@ static void sort_fibers(void *arg, int64_t lo, int64_t hi) {
   free(v), free(p), free(kb);
 }
 
+static int sort_k(ar_ctx *C, ar_tensor *vals, ar_tensor *idx, const ar_tensor *a, int dim,
+                  int64_t k, bool desc);
+
+/* Large inputs sorted along a strided dim: swapped with the last dim and copied first, so
+ * each fiber is read and written in one stretch of memory; the results swapped back. */
+static int sort_moved(ar_ctx *C, ar_tensor *vals, ar_tensor *idx, const ar_tensor *a, int dim,
+                      int64_t k, bool desc) {
+  int last = a->ndim - 1;
+  ar_tensor t = {0}, tc = {0}, vt = {0}, it = {0}, tv = {0}, ti = {0};
+  int rc = ar_transpose(C, &t, a, dim, last);
+  if (!rc) rc = ar_clone(C, &tc, &t);
+  if (!rc) rc = sort_k(C, &vt, &it, &tc, last, k, desc);
+  if (!rc) rc = ar_transpose(C, &tv, &vt, dim, last);
+  if (!rc) rc = ar_transpose(C, &ti, &it, dim, last);
+  if (!rc) rc = ar_clone(C, vals, &tv);
+  if (!rc && (rc = ar_clone(C, idx, &ti))) ar_release(vals);
+  ar_tensor *all[] = {&t, &tc, &vt, &it, &tv, &ti};
+  for (int i = 0; i < 6; i++)
+    if (all[i]->st) ar_release(all[i]);
+  if (rc) vals->st = idx->st = NULL;
+  return rc;
+}
+
 /* The k first of each fiber in sorted order (k = n: a full sort). */
 static int sort_k(ar_ctx *C, ar_tensor *vals, ar_tensor *idx, const ar_tensor *a, int dim,
                   int64_t k, bool desc) {
@@ -532,6 +555,9 @@ static int sort_k(ar_ctx *C, ar_tensor *vals, ar_tensor *idx, const ar_tensor *a
                      (long long)k, (long long)n, dim + 1);
   if (n > ((int64_t)1 << 24))
     return ar_seterr(C, AR_EARG, "cannot sort more than 2^24 elements along a dim (float indices)");
+  int last = a->ndim - 1;
+  if (dim != last && n >= RADIX_MIN && ar_numel(a) >= AR_PAR_GRAIN && a->stride[dim] != 1)
+    return sort_moved(C, vals, idx, a, dim, k, desc);
   int64_t shape[AR_MAXDIM];
   memcpy(shape, a->shape, sizeof shape);
   shape[dim] = k;

@@ -256,6 +256,22 @@ Test(index, same_bits_at_one_and_three_threads) {
     cr_assert_eq(ar_index_select(C, &r[k][6], &a, 0, &gi), AR_OK);
     cr_assert_eq(ar_index_add(C, &r[k][7], &r[k][6], 0, &gi, sh[0]), AR_OK);
   }
+  /* the large strided sort (moved to the last dim internally) against a per-row sort */
+  ar_tensor at_, atc;
+  cr_assert_eq(ar_transpose(C, &at_, &a, 0, 1), AR_OK);
+  cr_assert_eq(ar_clone(C, &atc, &at_), AR_OK);
+  int64_t one = 1031, rowlen = 257;
+  for (int64_t row = 0; row < one; row += 97) {
+    ar_tensor rv, rs, rsi;
+    cr_assert_eq(ar_select(C, &rv, &atc, 0, row), AR_OK);
+    cr_assert_eq(ar_sort(C, &rs, &rsi, &rv, 0, false), AR_OK);
+    for (int64_t j = 0; j < rowlen; j++) {
+      cr_assert_eq(ar_data(&rs)[j], ar_data(&r[0][0])[j * one + row]);
+      cr_assert_eq(ar_data(&rsi)[j], ar_data(&r[0][1])[j * one + row]);
+    }
+    ar_release(&rv), ar_release(&rs), ar_release(&rsi);
+  }
+  ar_release(&at_), ar_release(&atc);
   for (int j = 0; j < 8; j++) {
     cr_assert(same_bits(&r[0][j], &r[1][j]), "result %d", j);
     ar_release(&r[0][j]), ar_release(&r[1][j]);
