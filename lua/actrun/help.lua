@@ -114,6 +114,15 @@ def("actrun.manual_seed", [=[
 actrun.manual_seed(n)
 Seeds all randomness (rand, randn, init, dropout, shuffles) for reproducible runs.
   actrun.manual_seed(42)]=])
+def("actrun.randperm", [=[
+actrun.randperm(n) -> Tensor
+A random permutation of 1..n (floats, shape {n}); reproducible after manual_seed.
+  local perm = actrun.randperm(X:size(1)); local Xs = X:index_select(1, perm)]=])
+def("actrun.where", [=[
+actrun.where(cond, a, b) -> Tensor
+a where cond is 1 (nonzero), else b; broadcasting; a or b may be numbers.
+Differentiable in a and b (each gets the gradient where it was chosen).
+  actrun.where(x:gt(0), x, 0)   -- relu]=])
 
 def("actrun.is_tensor", [=[
 actrun.is_tensor(x) -> boolean
@@ -357,6 +366,34 @@ method("argmax", [=[
 t:argmax(dim) -> Tensor
 1-based indices of the largest elements along dim (as floats).
   logits:argmax(2)   -- predicted classes 1..C]=])
+method("index_select", [=[
+t:index_select(dim, index) -> Tensor
+The slices of t along dim at the 1-based positions of the 1-D tensor index, in its order
+(repeats allowed). Differentiable (the gradient adds back into the selected slices).
+  X:index_select(1, actrun.tensor{3, 1})   -- rows 3 and 1]=])
+method("gather", [=[
+t:gather(dim, index) -> Tensor
+out[..i..] = t[..index[..i..]..] along dim, as torch.gather: index has t's number of
+dims (no larger than t on the others) and 1-based entries; out has index's shape.
+  logp:gather(2, labels:view(-1, 1))   -- each row's entry at its label]=])
+method("sort", [=[
+t:sort([dim [, descending]]) -> values, indices
+Sorted along dim (default the last), stable: equal elements keep their order; NaN is
+the greatest. Indices are 1-based floats; values are differentiable.
+  local v, i = actrun.tensor{3, 1, 2}:sort()   -- {1, 2, 3}, {2, 3, 1}]=])
+method("argsort", [=[
+t:argsort([dim [, descending]]) -> Tensor
+The indices of t:sort(dim, descending) (1-based floats).
+  actrun.tensor{3, 1, 2}:argsort(1, true)   -- {1, 3, 2}]=])
+method("topk", [=[
+t:topk(k [, dim [, largest]]) -> values, indices
+The k largest (largest=false: smallest) along dim (default the last), in sorted order,
+ties in input order; 1-based float indices; values are differentiable.
+  local v, i = scores:topk(5)]=])
+method("cumsum", [=[
+t:cumsum(dim) -> Tensor
+Running sums along dim (accumulated in double). Differentiable.
+  actrun.tensor{1, 2, 3}:cumsum(1)   -- {1, 3, 6}]=])
 
 local function compare(name, op)
   method(name, ("t:%s(u) -> Tensor\n1 where t %s u, else 0 (elementwise, broadcasting).\n"

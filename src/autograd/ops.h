@@ -13,6 +13,7 @@
  *   op_act.c     registry activations (and their f', f''), prelu, softmax, host ones
  *   op_loss.c    nll / cross entropy, mse
  *   op_conv.c    conv2d, max_pool2d (and the ops of their gradients)
+ *   op_index.c   index_select, gather, sort, topk, cumsum, where (and their adjoints)
  * Adding an op: write its forward-and-record function and its backward in its family's
  * file, define its ag_opdef there, and add one row to AG_OP_LIST below. */
 #ifndef ACTRUN_AG_OPS_H
@@ -34,7 +35,8 @@
   X(host_act_second)                                                                      \
   X(nll_loss) X(mse_loss)                                                                 \
   X(conv2d) X(conv2d_input_grad) X(conv2d_weight_grad) X(maxpool2d) X(maxpool2d_grad)   \
-  X(maxpool2d_gather)
+  X(maxpool2d_gather)                                                                     \
+  X(index_select) X(index_add) X(gather) X(scatter_add) X(cumsum) X(where)
 #define AG_OP_DECLARE_(name) extern const ag_opdef ag_op_##name;
 AG_OP_LIST(AG_OP_DECLARE_)
 #undef AG_OP_DECLARE_
@@ -120,5 +122,22 @@ int ag_conv2d(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *w,
               const ar_tensor *b, const ar_conv_params *p);
 int ag_maxpool2d(ar_ctx *C, ar_tensor *out, const ar_tensor *x, int64_t kh, int64_t kw,
                  const ar_conv_params *p);
+
+/* ---- indexing and ordering (op_index.c) ----
+ * Indices are 1-based integers held as floats (ar_check_index's rules); they are
+ * constants for autograd. */
+int ag_index_select(ar_ctx *C, ar_tensor *out, const ar_tensor *a, int dim,
+                    const ar_tensor *idx);
+int ag_gather(ar_ctx *C, ar_tensor *out, const ar_tensor *a, int dim, const ar_tensor *idx);
+/* values (differentiable: a gather at the indices) and indices (constants) */
+int ag_sort(ar_ctx *C, ar_tensor *vals, ar_tensor *idx, const ar_tensor *a, int dim,
+            bool descending);
+int ag_topk(ar_ctx *C, ar_tensor *vals, ar_tensor *idx, const ar_tensor *a, int64_t k, int dim,
+            bool largest);
+/* running sums along dim; reverse: from the end (the adjoint) */
+int ag_cumsum(ar_ctx *C, ar_tensor *out, const ar_tensor *a, int dim, bool reverse);
+/* where(cond != 0, a, b) with broadcasting; differentiable in a and b. */
+int ag_where(ar_ctx *C, ar_tensor *out, const ar_tensor *cond, const ar_tensor *a,
+             const ar_tensor *b);
 
 #endif
