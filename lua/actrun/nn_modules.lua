@@ -747,7 +747,7 @@ end
 -- (Lawson's iteration) that trade mean error for a smaller maximum; the best maximum
 -- error wins. Cached per (name, m, n, params) in the process.
 local pau_fits = {}
-local PAU_RANGE, PAU_POINTS = 3, 601
+local PAU_RANGE, PAU_POINTS = 3, 401
 
 local function pau_fit(fname, name, m, n, params)
   local key = {name, m, n}
@@ -784,16 +784,16 @@ local function pau_fit(fname, name, m, n, params)
   if not c then c = {} for k = 1, nc do c[k] = 0 end c[2] = 1 end
   local w = {}
   for i = 1, #xs do w[i] = 1 end
-  c = refine(c, m, n, xs, fs, w, 60)
+  c = refine(c, m, n, xs, fs, w, 40)
   local best, best_err = c, max_error(c, m, n, xs, fs)
-  for _ = 1, 6 do -- Lawson: weights grow where the error is large
+  for _ = 1, 4 do -- Lawson: weights grow where the error is large
     local s = 0
     for i = 1, #xs do
       w[i] = w[i] * (math.abs(rational(c, m, n, xs[i]) - fs[i]) + 1e-9)
       s = s + w[i]
     end
     for i = 1, #xs do w[i] = w[i] * #xs / s end
-    c = refine(c, m, n, xs, fs, w, 25)
+    c = refine(c, m, n, xs, fs, w, 20)
     local e = max_error(c, m, n, xs, fs)
     if e < best_err then best, best_err = c, e end
   end
