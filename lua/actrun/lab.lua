@@ -720,6 +720,12 @@ end
 local function layer_derivative(m, x)
   x = x:detach()
   if m.act_name == "maxout" then return nil end
+  if m.act_name == "pau" then -- the unit's own derivative, by autograd on a detached copy
+    local xc = x:clone()
+    xc.requires_grad = true
+    actrun.pau(xc, m.numerator:detach(), m.denominator:detach()):sum():backward()
+    return xc.grad
+  end
   if m.act_name == "prelu" and actrun.is_tensor(m.weight) then
     local w = m.weight:detach()
     if w:numel() > 1 and x:dim() > 2 then

@@ -11,6 +11,7 @@
  *   op_reduce.c  sum mean var std norm prod max min, sum_to_shape
  *   op_shape.c   clone, reshape family, transpose, narrow, select, expand, cat, stack
  *   op_act.c     registry activations (and their f', f''), prelu, softmax, host ones
+ *   op_pau.c     the Padé activation unit (learnable rational function)
  *   op_loss.c    nll / cross entropy, mse
  *   op_conv.c    conv2d, max_pool2d (and the ops of their gradients)
  *   op_index.c   index_select, gather, sort, topk, cumsum, where (and their adjoints)
@@ -32,7 +33,7 @@
   X(reshape) X(transpose) X(narrow) X(select) X(slice_grad) X(expand) X(cat) X(stack)    \
   X(inplace)                                                                              \
   X(act) X(act_grad) X(act_second) X(prelu) X(softmax) X(host_act) X(host_act_grad)      \
-  X(host_act_second)                                                                      \
+  X(host_act_second) X(pau)                                                               \
   X(nll_loss) X(mse_loss)                                                                 \
   X(conv2d) X(conv2d_input_grad) X(conv2d_weight_grad) X(maxpool2d) X(maxpool2d_grad)   \
   X(maxpool2d_gather)                                                                     \
@@ -110,6 +111,12 @@ int ag_act_grad(ar_ctx *C, const act_def *a, ar_tensor *dx, const ar_tensor *x,
 int ag_prelu(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *w);
 int ag_softmax(ar_ctx *C, ar_tensor *out, const ar_tensor *x, int dim, bool log);
 int ag_host_act(ar_ctx *C, const act_host *h, ar_tensor *out, const ar_tensor *x);
+
+/* ---- Padé activation unit (op_pau.c) ---- */
+/* P(x) / (1 + |Q(x)|) with numerator coefficients a ({m+1} or {C, m+1}) and denominator
+ * coefficients b ({n} or {C, n}, b[j-1] the coefficient of x^j); act_pau_forward. */
+int ag_pau(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *a,
+           const ar_tensor *b);
 
 /* ---- losses (op_loss.c) ---- */
 /* mean over rows of -log p[label] (labels 0-based floats; from_logits: x are logits). */
