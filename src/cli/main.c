@@ -383,14 +383,18 @@ static int run_init(lua_State *L) {
   return run_chunk(L, luaL_loadbuffer(L, init, strlen(init), name));
 }
 
-/* The binary's convenience global: help(x), from "actrun.help". Best effort. */
+/* The binary's convenience globals: help(x) and apropos(s), from "actrun.help". Best
+ * effort. */
 static void set_help_global(lua_State *L) {
   lua_getglobal(L, "require");
   lua_pushliteral(L, "actrun.help");
-  if (lua_pcall(L, 1, 1, 0) == LUA_OK && !lua_isnil(L, -1))
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+    lua_getfield(L, -1, "apropos");
+    lua_setglobal(L, "apropos");
     lua_setglobal(L, "help");
-  else
+  } else {
     lua_pop(L, 1);
+  }
 }
 
 static void print_usage(FILE *f, const char *bad) {
