@@ -390,7 +390,8 @@ The accumulated gradient after backward(); assign nil or a tensor of t's shape.
 def("command", [=[
 actrun [options] [script.lua [args]]  |  actrun COMMAND [args]
 Runs a script (it sees `arg` as with lua), -e CODE, -l MOD, -i (REPL after), - (stdin),
--v, -h; no script: the REPL on a terminal. Errors: file:line, traceback, status 1.
+-v (--version), -E (no LUA_* variables), -W, -h; LUA_INIT_5_4 or LUA_INIT runs first;
+no script: the REPL on a terminal. Errors: file:line, traceback, status 1.
   actrun train.lua --epochs 5;  actrun -e "print(actrun.ones(3))";  actrun -h]=])
 
 def("commands", [=[
@@ -402,12 +403,15 @@ A word that is not a file runs a command: `actrun help` lists them,
 
 def("repl", [=[
 The REPL: plain `actrun` on a terminal, or `actrun -i`
-Results of expressions are printed (a trailing ; hides them); unfinished statements
-continue on ">> " lines; Tab completes names, fields (a.b) and methods (t:m); Ctrl-C
-clears the line or stops a running statement; history in ~/.actrun_history
-($ACTRUN_HISTORY); Ctrl-D exits.
-  > t = actrun.ones(2, 3)
-  > t:sum()]=])
+Results of expressions are printed, tables pretty-printed ({3, 4}; a trailing ; hides
+them); a top-level `local x = ...` outlives its line (it becomes a global, as in trepl;
+a <close> local is closed when its line ends); a figure a call drew is not echoed again
+(util.displayed); unfinished statements continue on ">> " lines; Tab completes names,
+fields (a.b) and methods (t:m); ?name or help("name") documents a name, apropos("word")
+searches; Ctrl-C clears the line or stops a running statement; history in
+~/.actrun_history ($ACTRUN_HISTORY); Ctrl-D exits. _PROMPT and _PROMPT2 work as in lua.
+  > local act = actrun.act
+  > actrun.ones(2, 3):shape()]=])
 
 def("help", [=[
 help([x]) or ?x

@@ -114,7 +114,7 @@ function M.rewrite(src)
             local a = toks[j + 1]
             if a then
               local gt = src:find(">", a.e + 1, true)
-              attribs[#attribs + 1] = {u.s, gt or a.e}
+              attribs[#attribs + 1] = {last and last + 1 or u.s, gt or a.e}
               if a.word == "close" then close = true end
               last = gt or a.e
               j = j + 2
