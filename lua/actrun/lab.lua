@@ -2156,7 +2156,10 @@ function lab.compare(spec)
   end
   if C.W then share_rows(C.W, rows, C.owner, C.rank) end
   store_others(P, C, rows)
-  return rows, compare_report(P, C, rows)
+  local summary = compare_report(P, C, rows)
+  -- the printed table shows them: the REPL does not echo every run's numbers again
+  if not P.quiet then util.displayed(rows, summary) end
+  return rows, summary
 end
 
 -- lab.plot_depth(probes [, {file=, title=, field="grad_norm"}]): one line per probe
@@ -2211,6 +2214,7 @@ function lab.plot_depth(probes, opts)
     error(fmt("%s: %s", fname, why or "actrun.plot has no plot.line"), 2)
   end
   plot.line(spec)
+  if not opts.file then util.displayed(series) end -- drawn: the REPL does not echo it
   return series
 end
 -- lab.report(rows [, {file=, title=, summary=}]): the comparison as one self-contained
