@@ -565,8 +565,8 @@ end
 
 -- The doc key for a name: exact, then with "actrun." or "Tensor:" in front, and
 -- "Tensor.m" / "t:m" for a method m; then a short name or dotted tail ("gelu",
--- "act.gelu"), case-insensitively last. The second result lists the other names a
--- short name matches.
+-- "act.gelu"), case-insensitively last, then a part of exactly one name ("kaiming_u").
+-- The third result lists the other names a short name matches.
 local function key_for_name(s)
   s = s:match("^%s*(.-)%s*$")
   local tries = {s, "actrun." .. s, "Tensor:" .. s}
@@ -581,6 +581,8 @@ local function key_for_name(s)
       local hits = suffix_matches(s, fold)
       if #hits > 0 then return hits[1], nil, {table.unpack(hits, 2)} end
     end
+    local hits = help.search(s) -- a part of one name only: that name
+    if #hits == 1 then return hits[1] end
   end
   return nil, s
 end

@@ -11,6 +11,7 @@ test("a short name finds the full one", function()
   eq(help.text("Linear"), help.docs["actrun.nn.Linear"])
   eq(help.text("linear"), help.docs["actrun.linear"]) -- an exact actrun.NAME wins
   truthy(help.text("LINEAR"), "case-insensitive as a last resort")
+  eq(help.text("kaiming_unif"), help.docs["actrun.nn.init.kaiming_uniform"], "part of one name")
 end)
 
 test("a short name shared by several names lists the others", function()
