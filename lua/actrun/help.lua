@@ -759,7 +759,7 @@ function help.overview()
     ("actrun %s: a Lua DSL for neural-network activation experiments."):format(
       A and A.version or "?"),
     "help(x) or ?x documents a value or a name: help(actrun.zeros), ?t:sum, ?Tensor,",
-    "?actrun (the module), ?repl.",
+    "?actrun (the module), ?repl; short names work (?gelu); apropos(\"word\") searches.",
   }
   for _, p in ipairs(gorder) do
     if #groups[p] > 0 then
