@@ -150,7 +150,7 @@ end
 ---------------------------------------------------------------------------------------
 -- Printing values
 
-local DEFAULTS = {depth = 4, items = 50, width = 80}
+local DEFAULTS = {depth = 4, items = 50, total = 400, width = 80}
 
 local function is_ident(s)
   return type(s) == "string" and s:match("^[%a_][%w_]*$") ~= nil and
@@ -216,9 +216,10 @@ local function fmt_value(v, o, level, seen, indent)
   if type(v) == "string" then return quote(v) end
   if type(v) ~= "table" or has_tostring(v) then return leaf(v) end
   if seen[v] then return "<cycle>" end
-  if level >= o.depth then return next(v) == nil and "{}" or "{...}" end
+  if level >= o.depth or o.left <= 0 then return next(v) == nil and "{}" or "{...}" end
   seen[v] = true
-  local list, more = entries(v, o.items)
+  local list, more = entries(v, math.min(o.items, o.left))
+  o.left = o.left - #list
   local parts = {}
   for i, e in ipairs(list) do
     local key = e[1]
@@ -240,12 +241,14 @@ local function fmt_value(v, o, level, seen, indent)
   return "{\n" .. inner .. table.concat(parts, ",\n" .. inner) .. "\n" .. indent .. "}"
 end
 
--- v as the REPL shows it. o: {depth=4, items=50, width=80} (levels of nesting shown,
--- entries per table, the line length a table is kept on one line within).
+-- v as the REPL shows it. o: {depth=4, items=50, total=400, width=80} (levels of nesting
+-- shown, entries per table, entries in all, the line length a table is kept on one line
+-- within).
 function M.format(v, o)
   o = o or {}
   local opts = {}
   for k, d in pairs(DEFAULTS) do opts[k] = o[k] or d end
+  opts.left = opts.total
   if type(v) == "string" then return v end
   return fmt_value(v, opts, 0, {}, "")
 end

@@ -54,6 +54,13 @@ test("tables are pretty-printed", function()
   local long = {}
   for i = 1, 120 do long[i] = i end
   truthy(repl.format(long):find("... (70 more)", 1, true), "length limit")
+  local nest = {}
+  for i = 1, 20 do
+    nest[i] = {}
+    for j = 1, 20 do nest[i][j] = j end
+  end
+  local shown = repl.format(nest, {total = 100})
+  truthy(shown:find("{...}", 1, true) and select(2, shown:gsub("%d+", "")) <= 130, "a total limit")
   local cyc = {}
   cyc.self = cyc
   eq(repl.format(cyc), "{self = <cycle>}")
