@@ -1249,6 +1249,7 @@ function act.table(names, opts)
   if opts.print ~= false then
     local out = opts.out or io.stdout
     out:write(format_table(rows))
+    util.displayed(rows) -- the printed table shows them: the REPL does not echo them
   end
   return rows
 end

@@ -36,6 +36,10 @@ actrun.lab.compare{activations=, model=function(act) ... end, data={train={X=,y=
   seeds=1, reference=NAME, test="t", alpha=0.05, csv=PATH, plot=PATH, report=PATH, store=PATH,
   provenance={k=v}, verbose=false, progress=, quiet=false, cost=,
   tune={lrs={...}, fraction=0.2}]} -> rows, summary
+An activations entry is a name or {name=, params=, label=}: one activation at chosen
+parameters (a sweep: leaky_relu at three slopes), known in rows, table, CSV and
+reference= by its label (default "name(k=v)"); model gets the name, or that entry
+(nn.mlp{activation=} and nn.Activation take it as it is).
 Trains model(act) for every activation and seed (seeds: a list, or n for 1..n), with
 manual_seed(seed) before each model is made: runs of one seed start from the same
 weights and batches, so the comparison is paired over seeds. Row: activation seed
@@ -77,7 +81,9 @@ and the footer says "learning rate tuned per activation on a 20% validation spli
 relu 0.01, ...". Without tune nothing changes: optimizer(params), no lr field.
   local rows, summary = lab.compare{activations={"relu","tanh"}, model=function(a)
     return nn.mlp{784, 256, 10, activation=a} end, data=D, seeds=5, store="runs.jsonl"}
-  for _, s in ipairs(summary) do print(s.activation, s.diff, s.p_adjusted) end]=],
+  for _, s in ipairs(summary) do print(s.activation, s.diff, s.p_adjusted) end
+  lab.compare{activations={"relu", {name="leaky_relu", params={negative_slope=0.1}},
+    {name="leaky_relu", params={negative_slope=0.3}, label="leaky 0.3"}}, model=m, data=D}]=],
 
   ["actrun.lab.report"] = [=[
 actrun.lab.report(rows [, {file=, title=, summary=, source=}]) -> path or HTML text

@@ -114,7 +114,8 @@ seq:add(m) appends, seq:size() counts.
 
   ["actrun.nn.Activation"] = [=[
 actrun.nn.Activation(name [, params_table]) -> module
-Any activation act.apply accepts (built in or act.define'd), with its parameters by name.
+Any activation act.apply accepts (built in or act.define'd), with its parameters by name;
+name may be {name=, params=} (a lab.compare entry), params_table then adds to its params.
 rrelu samples slopes in training mode and uses the mean slope in eval mode.
   nn.Activation("softplus", {beta=2})]=],
 
@@ -220,8 +221,10 @@ each window's first maximum.
 actrun.nn.mlp{sizes..., activation="relu" [, norm="batch"|"layer", dropout=p, init=NAME,
   residual=bool, params=table]} -> Sequential
 Per hidden layer: Linear, norm, activation (params are its parameters), dropout; a last
-Linear. "maxout" uses Maxout layers; "prelu" learnable PReLU slopes (one per unit, starting
-at params.init or 0.25); "pau" a PAU per layer (params: its options); "selu" defaults to lecun_normal and AlphaDropout;
+Linear. activation may be {name=, params=} (a lab.compare entry). "maxout" uses Maxout
+layers; "prelu" learnable PReLU slopes (one per unit, starting at params.init or 0.25);
+"pau" a PAU per layer (params: its options); "selu" defaults to lecun_normal and
+AlphaDropout;
 residual wraps the square hidden layers in Residual.
   local m = nn.mlp{784, 256, 256, 10, activation="selu", dropout=0.05}]=],
 

@@ -1818,6 +1818,8 @@ local function share_rows(W, rows, owner, rank)
   for _, e in ipairs(W.allgather_rows(mine)) do rows[e.run] = e.row end
 end
 
+local canonical_params, activation_entry -- (below)
+
 -- lab.compare's tune option, checked: {lrs=, fraction=} or nil
 local function check_tune(fname, tune)
   if tune == nil then return nil end
@@ -1853,6 +1855,57 @@ local function check_tune(fname, tune)
   return {lrs = lrs, fraction = fraction}
 end
 
+-- An activation's parameters as text: "k=v, k2=v2", keys sorted, numbers as %g (the
+-- default label) or %.17g (exact, for the store's key).
+local function params_text(params, exact)
+  local keys = {}
+  for k in pairs(params) do keys[#keys + 1] = k end
+  table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
+  local parts = {}
+  for i, k in ipairs(keys) do
+    local v = params[k]
+    if type(v) == "number" then v = fmt(exact and "%.17g" or "%g", v) end
+    parts[i] = tostring(k) .. "=" .. tostring(v)
+  end
+  return table.concat(parts, ", ")
+end
+canonical_params = function(params) return params_text(params, true) end
+
+local ENTRY_FIELDS = {name = true, params = true, label = true}
+
+-- lab.compare's activations entry i: a name, or {name=, params=, label=}. Returns the
+-- label (the name, the given label, or "name(k=v)") and what the model function gets:
+-- the name itself, or the entry (nn.mlp{activation=} and nn.Activation take it as is).
+activation_entry = function(fname, i, a)
+  if type(a) == "string" then return a, a end
+  if type(a) ~= "table" or actrun.is_tensor(a) then
+    error(fmt("%s: option activations entry %d expected a name or {name=, params=, label=}, " ..
+      "got %s", fname, i, typename(a)), 4)
+  end
+  for k in pairs(a) do
+    if not ENTRY_FIELDS[k] then
+      error(fmt("%s: option activations entry %d has unknown field '%s' (fields: label, name, " ..
+        "params)", fname, i, tostring(k)), 4)
+    end
+  end
+  if type(a.name) ~= "string" then
+    error(fmt("%s: option activations entry %d field name expected an activation name, got %s",
+      fname, i, typename(a.name)), 4)
+  end
+  if a.params ~= nil and (type(a.params) ~= "table" or actrun.is_tensor(a.params)) then
+    error(fmt("%s: option activations entry %d field params expected a table, got %s", fname, i,
+      typename(a.params)), 4)
+  end
+  if a.label ~= nil and (type(a.label) ~= "string" or a.label == "") then
+    error(fmt("%s: option activations entry %d field label expected a non-empty string, got %s",
+      fname, i, type(a.label) == "string" and "an empty string" or typename(a.label)), 4)
+  end
+  local params = a.params and next(a.params) ~= nil and a.params or nil
+  local label = a.label or (params and (a.name .. "(" .. params_text(params) .. ")")) or a.name
+  if not params then return label, a.name end
+  return label, {name = a.name, params = params, label = label}
+end
+
 -- The plan of a comparison: every option of the spec, checked (errors point at the
 -- caller of lab.compare).
 local function compare_plan(spec)
@@ -1866,18 +1919,20 @@ local function compare_plan(spec)
     error(fmt("%s: option activations expected a non-empty list of names, got %s", fname,
       type(acts) == "table" and "an empty table" or typename(acts)), 3)
   end
-  local listed = {}
+  -- each entry: a name, or {name=, params=, label=} (one activation at chosen parameters,
+  -- e.g. a sweep of leaky_relu's slope); runs and rows are known by the label
+  local listed, labels, arg_of, params_key = {}, {}, {}, {}
   for i, a in ipairs(acts) do
-    if type(a) ~= "string" then
-      error(fmt("%s: option activations entry %d expected a name, got %s", fname, i,
-        typename(a)), 3)
+    local label, arg = activation_entry(fname, i, a)
+    if listed[label] then
+      error(fmt("%s: option activations lists '%s' twice (entries %d and %d)", fname, label,
+        listed[label], i), 3)
     end
-    if listed[a] then
-      error(fmt("%s: option activations lists '%s' twice (entries %d and %d)", fname, a,
-        listed[a], i), 3)
-    end
-    listed[a] = i
+    listed[label] = i
+    labels[i], arg_of[label] = label, arg
+    if type(arg) == "table" and arg.params then params_key[label] = canonical_params(arg.params) end
   end
+  acts = labels
   if not is_callable(spec.model) then
     error(fmt("%s: option model expected a function(activation) -> module, got %s", fname,
       typename(spec.model)), 3)
@@ -1934,6 +1989,11 @@ local function compare_plan(spec)
   local verbose = opt_type(fname, spec, "verbose", "boolean", 4)
   local storefile = opt_type(fname, spec, "store", "string", 4)
   local reference = spec.reference
+  if type(reference) == "table" and not actrun.is_tensor(reference) then
+    -- the same {name=, params=, label=} as in activations: known by its label
+    local ok, label = pcall(activation_entry, fname, 0, reference)
+    reference = ok and label or reference
+  end
   if reference ~= nil and (type(reference) ~= "string" or not listed[reference]) then
     error(fmt("%s: option reference expected one of the activations (%s), got %s", fname,
       table.concat(acts, ", "), type(reference) == "string" and ("'" .. reference .. "'") or
@@ -1965,7 +2025,8 @@ local function compare_plan(spec)
     error(fmt("%s: option cost expected a function(activation, seed) -> number, got %s",
       fname, typename(spec.cost)), 3)
   end
-  return {fname = fname, spec = spec, acts = acts, listed = listed, D = D, tune = tune,
+  return {fname = fname, spec = spec, acts = acts, listed = listed, arg_of = arg_of,
+    params_key = params_key, D = D, tune = tune,
     epochs = epochs, batch = batch, seeds = seeds, csv = csv, plotfile = plotfile,
     reportfile = reportfile,
     quiet = quiet, show = show, verbose = verbose, storefile = storefile,
@@ -2027,12 +2088,13 @@ local function compare_context(P)
   C.prov = provenance()
   C.options = canonical_options(P.epochs, P.batch, train, test, P.extra)
   C.stored = P.storefile and read_store(P.storefile) or {}
+  C.params_key = P.params_key
   C.reused = {}
   return C
 end
 
 local function make_model(P, a)
-  local model = P.spec.model(a)
+  local model = P.spec.model(P.arg_of[a])
   if not is_module(model) then
     error(fmt("%s: option model returned %s for activation '%s', expected an nn module",
       P.fname, typename(model), a), 4)
@@ -2083,8 +2145,11 @@ end
 
 -- the store key of a run: a tuned run's rate is part of what decides its result
 local function options_of(C, a)
-  if C.lr_of then return C.options .. ";lr=" .. fmt("%.17g", C.lr_of[a]) end
-  return C.options
+  local o = C.options
+  -- an entry's parameters decide its result too (its label may not show them)
+  if C.params_key[a] then o = o .. ";act_params=" .. C.params_key[a] end
+  if C.lr_of then o = o .. ";lr=" .. fmt("%.17g", C.lr_of[a]) end
+  return o
 end
 
 -- With several ranks: which rank does each run, balanced by expected cost:
@@ -2095,7 +2160,7 @@ local function assign_runs(P, C)
   for i, r in ipairs(C.runs) do
     local c
     if spec.cost then
-      c = spec.cost(r.a, r.seed)
+      c = spec.cost(P.arg_of[r.a], r.seed)
       if type(c) ~= "number" or c ~= c or c < 0 then
         error(fmt("%s: option cost returned %s for activation '%s', seed %d, expected a " ..
           "number >= 0", P.fname, tostring(c), r.a, r.seed), 3)
@@ -2103,7 +2168,7 @@ local function assign_runs(P, C)
     else
       if not params_of[r.a] then
         actrun.manual_seed(r.seed)
-        local m = spec.model(r.a)
+        local m = spec.model(P.arg_of[r.a])
         params_of[r.a] = is_module(m) and m:num_parameters() or 1
       end
       c = params_of[r.a]
@@ -2241,7 +2306,10 @@ function lab.compare(spec)
   end
   if C.W then share_rows(C.W, rows, C.owner, C.rank) end
   store_others(P, C, rows)
-  return rows, compare_report(P, C, rows)
+  local summary = compare_report(P, C, rows)
+  -- the printed table shows them: the REPL does not echo every run's numbers again
+  if not P.quiet then util.displayed(rows, summary) end
+  return rows, summary
 end
 
 -- lab.plot_depth(probes [, {file=, title=, field="grad_norm"}]): one line per probe
@@ -2296,6 +2364,7 @@ function lab.plot_depth(probes, opts)
     error(fmt("%s: %s", fname, why or "actrun.plot has no plot.line"), 2)
   end
   plot.line(spec)
+  if not opts.file then util.displayed(series) end -- drawn: the REPL does not echo it
   return series
 end
 -- lab.report(rows [, {file=, title=, summary=}]): the comparison as one self-contained

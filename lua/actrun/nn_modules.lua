@@ -526,8 +526,24 @@ local Activation = Module:extend("Activation")
 M.Activation = Activation
 Activation.is_activation = true
 
+-- An activation given as {name=, params= [, label=]} (lab.compare's entries): its name
+-- and parameters; params given beside it are merged over the entry's.
+local function activation_spec(v, params)
+  if type(v) == "table" and not is_tensor(v) and type(v.name) == "string" then
+    if params == nil then return v.name, v.params end
+    if type(params) ~= "table" or v.params == nil then return v.name, params end
+    local merged = {}
+    for k, x in pairs(v.params) do merged[k] = x end
+    for k, x in pairs(params) do merged[k] = x end
+    return v.name, merged
+  end
+  return v, params
+end
+M._activation_spec = activation_spec
+
 function Activation:init(name, params)
   local fname = "actrun.nn.Activation"
+  name, params = activation_spec(name, params)
   if type(name) ~= "string" then
     error(fmt("%s: argument #1 (name) expected an activation name, got %s", fname, type(name)), 3)
   end
@@ -1394,9 +1410,10 @@ function M.mlp(spec)
   if #sizes < 2 then
     error(fmt("%s: expected at least 2 sizes (inputs and outputs), got %d", fname, #sizes), 2)
   end
-  local actname = spec.activation or "relu"
+  local actname, actparams = activation_spec(spec.activation or "relu", spec.params)
   if type(actname) ~= "string" then
-    error(fmt("%s: option activation expected a name, got %s", fname, type(actname)), 2)
+    error(fmt("%s: option activation expected a name or {name=, params=}, got %s", fname,
+      type(actname)), 2)
   end
   local norm = spec.norm
   if norm ~= nil and norm ~= "batch" and norm ~= "layer" then
@@ -1422,10 +1439,10 @@ function M.mlp(spec)
     error(fmt("%s: option params expected a table, got %s", fname, type(spec.params)), 2)
   end
   if actname == "pau" then
-    local ok2, err2 = pcall(PAU.new, spec.params)
+    local ok2, err2 = pcall(PAU.new, actparams)
     if not ok2 then rethrow(tostring(err2):gsub("actrun%.nn%.PAU", fname), 2) end
   elseif actname ~= "maxout" then
-    local ok2, err2 = pcall(Activation.new, actname, spec.params)
+    local ok2, err2 = pcall(Activation.new, actname, actparams)
     if not ok2 then rethrow(tostring(err2):gsub("actrun%.nn%.Activation", fname), 2) end
   end
   local lin_opts = init and {init = init} or nil
@@ -1443,12 +1460,12 @@ function M.mlp(spec)
     if norm == "layer" then layer[#layer + 1] = LayerNorm(b) end
     if actname == "prelu" then
       -- learnable, one slope per unit (params.init: the starting slope, 0.25 by default)
-      layer[#layer + 1] = PReLU(b, spec.params and spec.params.init)
+      layer[#layer + 1] = PReLU(b, actparams and actparams.init)
     elseif actname == "pau" then
       -- learnable, one coefficient set per layer (params: PAU's options m, n, init ...)
-      layer[#layer + 1] = PAU(spec.params)
+      layer[#layer + 1] = PAU(actparams)
     elseif actname ~= "maxout" then
-      layer[#layer + 1] = Activation(actname, spec.params)
+      layer[#layer + 1] = Activation(actname, actparams)
     end
     if p and p > 0 then
       layer[#layer + 1] = actname == "selu" and AlphaDropout(p) or Dropout(p)
