@@ -6,18 +6,18 @@
 
 /* ---------- index_select and index_add ---------- */
 
-static int index_add(ar_ctx *C, ar_tensor *out, const ar_tensor *g, int dim,
-                     const ar_tensor *idx, int64_t size);
+static int index_add(ar_ctx *C, ar_tensor *out, const ar_tensor *g, int dim, const ar_tensor *idx,
+                     int64_t size);
 
 /* iv[0] dim; saved[0] the index. */
 static int bw_index_select(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   int dim = (int)n->iv[0];
   return index_add(C, &gin[0], g, dim, &n->saved[0], n->in[0]->shape[dim]);
 }
-const ag_opdef ag_op_index_select = {"index_select", "ar_index_select", bw_index_select};
+const ag_opdef ag_op_index_select = {
+    .name = "index_select", .forward = "ar_index_select", .backward = bw_index_select};
 
-int ag_index_select(ar_ctx *C, ar_tensor *out, const ar_tensor *a, int dim,
-                    const ar_tensor *idx) {
+int ag_index_select(ar_ctx *C, ar_tensor *out, const ar_tensor *a, int dim, const ar_tensor *idx) {
   int rc = ar_index_select(C, out, a, dim, idx);
   if (rc) return rc;
   ag_node *n;
@@ -31,10 +31,11 @@ int ag_index_select(ar_ctx *C, ar_tensor *out, const ar_tensor *a, int dim,
 static int bw_index_add(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   return ag_index_select(C, &gin[0], g, (int)n->iv[0], &n->saved[0]);
 }
-const ag_opdef ag_op_index_add = {"index_add", "ar_index_add", bw_index_add};
+const ag_opdef ag_op_index_add = {
+    .name = "index_add", .forward = "ar_index_add", .backward = bw_index_add};
 
-static int index_add(ar_ctx *C, ar_tensor *out, const ar_tensor *g, int dim,
-                     const ar_tensor *idx, int64_t size) {
+static int index_add(ar_ctx *C, ar_tensor *out, const ar_tensor *g, int dim, const ar_tensor *idx,
+                     int64_t size) {
   int rc = ar_index_add(C, out, g, dim, idx, size);
   if (rc) return rc;
   ag_node *n;
@@ -46,15 +47,16 @@ static int index_add(ar_ctx *C, ar_tensor *out, const ar_tensor *g, int dim,
 
 /* ---------- gather and scatter_add ---------- */
 
-static int scatter_add(ar_ctx *C, ar_tensor *out, const ar_tensor *g, int dim,
-                       const ar_tensor *idx, const ag_meta *shape_of);
+static int scatter_add(ar_ctx *C, ar_tensor *out, const ar_tensor *g, int dim, const ar_tensor *idx,
+                       const ag_meta *shape_of);
 
 /* iv[0] dim; saved[0] the index. Also the node of sort's and topk's values. */
 static int bw_gather(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   return scatter_add(C, &gin[0], g, (int)n->iv[0], &n->saved[0], n->in[0]);
 }
-const ag_opdef ag_op_gather = {"gather", "ar_gather (and the values of ar_sort, ar_topk)",
-                               bw_gather};
+const ag_opdef ag_op_gather = {.name = "gather",
+                               .forward = "ar_gather (and the values of ar_sort, ar_topk)",
+                               .backward = bw_gather};
 
 static int record_gather(ar_ctx *C, ar_tensor *out, const ar_tensor *a, int dim,
                          const ar_tensor *idx) {
@@ -76,10 +78,11 @@ int ag_gather(ar_ctx *C, ar_tensor *out, const ar_tensor *a, int dim, const ar_t
 static int bw_scatter_add(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   return ag_gather(C, &gin[0], g, (int)n->iv[0], &n->saved[0]);
 }
-const ag_opdef ag_op_scatter_add = {"scatter_add", "ar_scatter_add", bw_scatter_add};
+const ag_opdef ag_op_scatter_add = {
+    .name = "scatter_add", .forward = "ar_scatter_add", .backward = bw_scatter_add};
 
-static int scatter_add(ar_ctx *C, ar_tensor *out, const ar_tensor *g, int dim,
-                       const ar_tensor *idx, const ag_meta *shape_of) {
+static int scatter_add(ar_ctx *C, ar_tensor *out, const ar_tensor *g, int dim, const ar_tensor *idx,
+                       const ag_meta *shape_of) {
   int rc = ar_scatter_add(C, out, g, dim, idx, shape_of->ndim, shape_of->shape);
   if (rc) return rc;
   ag_node *n;
@@ -91,8 +94,8 @@ static int scatter_add(ar_ctx *C, ar_tensor *out, const ar_tensor *g, int dim,
 
 /* ---------- sort, topk: the values are a gather at the indices ---------- */
 
-static int record_sorted(ar_ctx *C, int rc, ar_tensor *vals, ar_tensor *idx,
-                         const ar_tensor *a, int dim) {
+static int record_sorted(ar_ctx *C, int rc, ar_tensor *vals, ar_tensor *idx, const ar_tensor *a,
+                         int dim) {
   if (rc) return rc;
   if ((rc = record_gather(C, vals, a, dim, idx))) ar_release(idx);
   return rc;
@@ -114,7 +117,7 @@ int ag_topk(ar_ctx *C, ar_tensor *vals, ar_tensor *idx, const ar_tensor *a, int6
 static int bw_cumsum(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   return ag_cumsum(C, &gin[0], g, (int)n->iv[0], !n->iv[1]);
 }
-const ag_opdef ag_op_cumsum = {"cumsum", "ar_cumsum", bw_cumsum};
+const ag_opdef ag_op_cumsum = {.name = "cumsum", .forward = "ar_cumsum", .backward = bw_cumsum};
 
 int ag_cumsum(ar_ctx *C, ar_tensor *out, const ar_tensor *a, int dim, bool reverse) {
   int rc = ar_cumsum(C, out, a, dim, reverse);
@@ -137,7 +140,7 @@ static int bw_where(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   ar_release(&zero);
   return rc;
 }
-const ag_opdef ag_op_where = {"where", "ar_where", bw_where};
+const ag_opdef ag_op_where = {.name = "where", .forward = "ar_where", .backward = bw_where};
 
 int ag_where(ar_ctx *C, ar_tensor *out, const ar_tensor *cond, const ar_tensor *a,
              const ar_tensor *b) {

@@ -168,10 +168,9 @@ static int bw_pau(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   }
   return AR_OK;
 }
-const ag_opdef ag_op_pau = {"pau", "act_pau_forward", bw_pau};
+const ag_opdef ag_op_pau = {.name = "pau", .forward = "act_pau_forward", .backward = bw_pau};
 
-int ag_pau(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *a,
-           const ar_tensor *b) {
+int ag_pau(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *a, const ar_tensor *b) {
   int rc = act_pau_forward(C, out, x, a, b);
   if (rc || !(ag_wants(C, x, a) || ag_wants(C, b, NULL))) return rc;
   const ar_tensor *in[3] = {x, a, b};
