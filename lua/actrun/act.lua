@@ -37,6 +37,7 @@ local HIDDEN = {scalars = true, enable_grad = true, builtins = true, second = tr
 
 -- Activations defined in Lua in this interpreter: name -> record (see act.define).
 local defined = {}
+local define_serial = 0 -- numbers the records: caches keyed by a definition use it
 
 setmetatable(act, {
   __index = function(_, key)
@@ -276,6 +277,8 @@ function act.define(name, fn, info)
     pindex = pindex,
   }
   d.call = make_call(d)
+  define_serial = define_serial + 1
+  d.serial = define_serial
   defined[name] = d
   return d.call
 end
@@ -510,12 +513,13 @@ local function evaluator(level, fname, name, params)
   }
 end
 
-local function check_finite(level, fname, name, xs, fs, ds, i0, i1)
+local function check_finite(level, fname, name, xs, fs, ds, i0, i1, what)
   for i = i0 or 1, i1 or #xs do
     local f, d = fs[i], ds[i]
     if not (finite(f) and finite(d)) then
       fail(level + 1, fname, "activation '%s' is not finite at x = %.6g (f = %s, f' = %s): " ..
-        "properties need a function defined on the whole line", name, xs[i], got(f), got(d))
+        "%s need a function defined on the whole line", name, xs[i], got(f), got(d),
+        what or "properties")
     end
   end
 end
@@ -576,6 +580,29 @@ local function locate(ev, xs, fs, ds, measure, floor_of, steps, digits)
   return found, kept
 end
 
+-- The analysis grid of act.properties: GRID_N points from about -30, GRID_H apart.
+local function analysis_grid(ev)
+  local lo = -30 + SHIFT * GRID_H
+  return ev.grid(lo, lo + (GRID_N - 1) * GRID_H, GRID_N)
+end
+
+-- Kinks (f' jumps: the sorted points and their confirmed cells) and jumps (f jumps) of
+-- the activation behind ev, from its values on the analysis grid.
+local function find_breaks(ev, xs, fs, ds)
+  local float = ev.float
+  local steps = float and 7 or 14
+  local digits = float and 5 or 6
+  local dfloor = float and 1e-4 or 1e-6
+  local jfloor = float and 1e-4 or 1e-8
+  local kinks, kcells = locate(ev, xs, fs, ds, kink_measure, function(i)
+    return dfloor * (1 + abs(ds[i]))
+  end, steps, digits)
+  local jumps = locate(ev, xs, fs, ds, jump_measure, function(i)
+    return jfloor * (1 + abs(fs[i]))
+  end, steps, digits)
+  return kinks, kcells, jumps
+end
+
 -- The limit of f along x_k = 30 * 2^k: the last value when it settled, an extrapolation
 -- when the steps shrink geometrically, +-huge when they do not shrink (growth), nil
 -- when they change sign (oscillation).
@@ -593,15 +620,17 @@ local function tail_limit(vals, tol)
   return last + d1 * r / (1 - r)
 end
 
--- Gauss-Hermite nodes and weights (n = 100) for E g(Z), Z ~ N(0, 1): the nodes are the
--- eigenvalues of the Jacobi matrix of the Hermite polynomials (found by Sturm-sequence
--- bisection), the weights 1 / sum_k p_k(x)^2 over the orthonormal polynomials.
+-- Gauss-Hermite nodes and weights (n = 100 unless asked) for E g(Z), Z ~ N(0, 1): the
+-- nodes are the eigenvalues of the Jacobi matrix of the Hermite polynomials (found by
+-- Sturm-sequence bisection), the weights 1 / sum_k p_k(x)^2 over the orthonormal
+-- polynomials.
 local GH_N = 100
-local gh_nodes, gh_weights
+local gh_rules = {}
 
-local function gauss_hermite()
-  if gh_nodes then return gh_nodes, gh_weights end
-  local n = GH_N
+local function gauss_hermite(n)
+  n = n or GH_N
+  local rule = gh_rules[n]
+  if rule then return rule[1], rule[2] end
   local beta = {} -- squared off-diagonal of the Jacobi matrix: k / 2
   for k = 1, n - 1 do beta[k] = k / 2 end
   local function count_below(lambda) -- eigenvalues < lambda
@@ -643,7 +672,7 @@ local function gauss_hermite()
     xs[k] = sqrt(2) * xs[k]
     ws[k] = ws[k] / s
   end
-  gh_nodes, gh_weights = xs, ws
+  gh_rules[n] = {xs, ws}
   return xs, ws
 end
 
@@ -852,9 +881,7 @@ function act.properties(name, params, opts)
 
   -- the grid, 0 and the tails
   local n, h = GRID_N, GRID_H
-  local lo = -30 + SHIFT * h
-  local hi = lo + (n - 1) * h
-  local xs, fs, ds = ev.grid(lo, hi, n)
+  local xs, fs, ds = analysis_grid(ev)
   check_finite(2, fname, name, xs, fs, ds)
   local extra = {0, -30, 30}
   for k = 1, TAIL_K do
@@ -880,16 +907,7 @@ function act.properties(name, params, opts)
   local rf, rd = tail(1)
 
   -- kinks (f' jumps) and jumps (f jumps)
-  local steps = float and 7 or 14
-  local digits = float and 5 or 6
-  local dfloor = float and 1e-4 or 1e-6
-  local jfloor = float and 1e-4 or 1e-8
-  local kinks, kcells = locate(ev, xs, fs, ds, kink_measure, function(i)
-    return dfloor * (1 + abs(ds[i]))
-  end, steps, digits)
-  local jumps = locate(ev, xs, fs, ds, jump_measure, function(i)
-    return jfloor * (1 + abs(fs[i]))
-  end, steps, digits)
+  local kinks, kcells, jumps = find_breaks(ev, xs, fs, ds)
 
   -- monotonic: f never goes down (or never up) along tails and grid
   local seq = {}
@@ -1150,6 +1168,494 @@ function act.properties(name, params, opts)
 end
 
 ---------------------------------------------------------------------------------------
+-- Signal propagation: the mean-field theory of wide random networks (Poole et al. 2016,
+-- Schoenholz et al. 2017). Weights ~ N(0, sigma_w2 / n), biases ~ N(0, sigma_b2).
+-- A pre-activation is N(0, q); the next layer's q is
+--   V(q) = sigma_w2 E[f(sqrt(q) Z)^2] + sigma_b2,            Z ~ N(0, 1),
+-- and q* is the fixed point the iteration from q = 1 reaches. At q* (u = sqrt(q*) Z):
+--   chi1  = sigma_w2 E[f'(u)^2]      (the gradient's growth per layer; c = 1 stable if < 1)
+--   chi_q = V'(q*) = sigma_w2 E[f'(u)^2 + f(u) f''(u)], here as sigma_w2 E[f(u)^2 (Z^2 - 1)] / (2 q*)
+--           (the same for smooth f, by Gaussian integration by parts; this form needs no
+--           f'' and is exact across kinks and jumps, where f'' holds point masses)
+--   xi_q  = -1 / log |chi_q|         (layers over which q approaches q*)
+--   xi_c  = -1 / log chi_c           (layers over which the correlation of two inputs
+--           approaches its fixed point c*: in the ordered phase c* = 1 and chi_c = chi1;
+--           in the chaotic phase c* < 1 comes from the correlation map
+--           c -> (sigma_w2 E[f(u1) f(u2)] + sigma_b2) / q*, u1, u2 ~ N(0, q*) with
+--           correlation c, and chi_c = sigma_w2 E[f'(u1) f'(u2)] there: 2-D integrals).
+-- The 1-D expectations: adaptive Gauss-Legendre over z in [-10, 10] (the tails hold
+-- < 1e-22 of the mass), on panels cut every 0.5 in z, at the integers x in [-20, 20]
+-- (z = x / sqrt(q): the scale of f's own features) and at every kink and jump of f (as
+-- act.properties locates them), so each panel sees a smooth piece; a panel is halved
+-- until its 8-point rule and the sum over its halves agree to 1e-12 of the integral
+-- (1e-8 for defined activations, evaluated in float32). Every round evaluates f and f'
+-- at all its nodes in one call (one tensor pass for a defined activation).
+
+local Z_MAX, X_CUT = 10, 20
+local CRITICAL_TOL = 1e-4
+
+-- kinks and jumps per (activation, definition, parameters): the grid analysis costs
+-- ~60000 evaluations, a propagation call a few thousand
+local break_cache, break_cache_n = {}, 0
+
+local function params_key(params)
+  if type(params) ~= "table" then return "" end
+  local ks = {}
+  for k in pairs(params) do ks[#ks + 1] = tostring(k) end
+  table.sort(ks)
+  for i, k in ipairs(ks) do
+    local v = params[k]
+    ks[i] = k .. "=" .. (math.type(v) == "float" and string.format("%.17g", v) or tostring(v))
+  end
+  return table.concat(ks, ",")
+end
+
+-- The state of a propagation computation: the evaluator, the breaks of f, tolerances.
+local function mean_field(level, fname, name, params)
+  if type(name) ~= "string" then argerror(level + 1, fname, 1, "name", "an activation name", name) end
+  if not is_known(name) then fail(level + 1, fname, "unknown activation '%s' (see act.list())", name) end
+  if params ~= nil and type(params) ~= "table" then
+    fail(level + 1, fname, "argument #2 (options) field params expected a table of parameters, got %s",
+      got(params))
+  end
+  local ev = evaluator(level + 1, fname, name, params)
+  local d = defined[name]
+  local key = name .. "\0" .. (d and d.serial or "") .. "\0" .. params_key(params)
+  local breaks = break_cache[key]
+  if not breaks then
+    local xs, fs, ds = analysis_grid(ev)
+    check_finite(level + 1, fname, name, xs, fs, ds, nil, nil, "signal propagation")
+    local kinks, _, jumps = find_breaks(ev, xs, fs, ds)
+    breaks = {}
+    for _, x in ipairs(kinks) do breaks[#breaks + 1] = x end
+    for _, x in ipairs(jumps) do breaks[#breaks + 1] = x end
+    table.sort(breaks)
+    if break_cache_n >= 256 then break_cache, break_cache_n = {}, 0 end
+    break_cache[key], break_cache_n = breaks, break_cache_n + 1
+  end
+  return {
+    ev = ev, breaks = breaks, name = name, level = level, fname = fname,
+    float = ev.float,
+    tol = ev.float and 1e-8 or 1e-12,   -- quadrature, relative to the integral
+    qtol = ev.float and 1e-9 or 1e-14,  -- fixed points, relative
+  }
+end
+
+-- The panel cuts in z for z = x / r: the z grid, the integers x in [-X_CUT, X_CUT] and
+-- the breaks b (in x) at b / r + shift, all inside [-Z_MAX, Z_MAX]; a grid cut within 1e-9
+-- of a break gives way to it.
+local function panel_cuts(r, breaks, zmax, zstep, xcut, shift, scale)
+  shift, scale = shift or 0, scale or 1
+  local bz = {}
+  if r > 0 then
+    for _, b in ipairs(breaks) do
+      local z = (b / r + shift) / scale
+      if z > -zmax and z < zmax then bz[#bz + 1] = z end
+    end
+  end
+  local cuts = {}
+  for _, z in ipairs(bz) do cuts[#cuts + 1] = z end
+  local function add(z)
+    if z < -zmax or z > zmax then return end
+    for _, b in ipairs(bz) do
+      if abs(z - b) <= 1e-9 then return end
+    end
+    cuts[#cuts + 1] = z
+  end
+  local k = math.floor(2 * zmax / zstep + 0.5)
+  for i = 0, k do add(-zmax + i * zstep) end
+  if r > 0 and xcut > 0 then
+    for x = -xcut, xcut do add((x / r + shift) / scale) end
+  end
+  table.sort(cuts)
+  local out = {cuts[1]}
+  for i = 2, #cuts do
+    if cuts[i] - out[#out] > 1e-12 then out[#out + 1] = cuts[i] end
+  end
+  return out
+end
+
+local INV_SQRT_2PI = 1 / sqrt(2 * math.pi)
+
+-- Adds the 8-point Gauss-Legendre nodes of [a, b] and their weights times the normal
+-- density to zs, ws.
+local function panel_rule(a, b, zs, ws)
+  local gx, gw = gauss_legendre()
+  local mid, half = (a + b) / 2, (b - a) / 2
+  for i = 1, #gx do
+    local z = mid + half * gx[i]
+    zs[#zs + 1] = z
+    ws[#ws + 1] = half * gw[i] * INV_SQRT_2PI * math.exp(-z * z / 2)
+  end
+end
+
+-- E g_m(Z), m = 1..nfun, Z ~ N(0, 1), where the integrand adds w * g_m(z) for a node
+-- (z, f(r z), f'(r z)) into v: integrand(v, w, z, f, df). Adaptive (see above).
+local function expect(mf, r, nfun, integrand, floor)
+  local ev, tol = mf.ev, mf.tol
+  local ng = GL_N
+  local function batch(list)
+    local zs, ws = {}, {}
+    for _, p in ipairs(list) do panel_rule(p[1], p[2], zs, ws) end
+    local xs = {}
+    for i, z in ipairs(zs) do xs[i] = r * z end
+    local fs, ds = ev.at(xs)
+    local k = 0
+    for _, p in ipairs(list) do
+      local v = {}
+      for m = 1, nfun do v[m] = 0 end
+      for _ = 1, ng do
+        k = k + 1
+        local f, df = fs[k], ds[k]
+        if not (finite(f) and finite(df)) then
+          fail(mf.level + 3, mf.fname, "activation '%s' is not finite at x = %.6g (f = %s, f' = %s)",
+            mf.name, xs[k], got(f), got(df))
+        end
+        integrand(v, ws[k], zs[k], f, df)
+      end
+      p.v = v
+    end
+  end
+  local cuts = panel_cuts(r, mf.breaks, Z_MAX, 0.5, X_CUT)
+  local active = {}
+  for i = 2, #cuts do active[#active + 1] = {cuts[i - 1], cuts[i]} end
+  batch(active)
+  local total, scale = {}, {}
+  for m = 1, nfun do total[m], scale[m] = 0, 0 end
+  for _, p in ipairs(active) do
+    for m = 1, nfun do scale[m] = scale[m] + abs(p.v[m]) end
+  end
+  -- the accepted error: tol relative to the integral, or to the floor the caller says
+  -- is negligible (a rounding-noise integrand far below it is not refined forever)
+  for m = 1, nfun do scale[m] = tol * max(scale[m], floor[m]) end
+  for round = 1, 40 do
+    if #active == 0 then break end
+    local halves = {}
+    for _, p in ipairs(active) do
+      local mid = (p[1] + p[2]) / 2
+      halves[#halves + 1] = {p[1], mid}
+      halves[#halves + 1] = {mid, p[2]}
+    end
+    batch(halves)
+    local last = round == 40 or #halves > 4000
+    local nxt = {}
+    for j, p in ipairs(active) do
+      local L, R = halves[2 * j - 1], halves[2 * j]
+      local ok = last or (p[2] - p[1]) < 1e-9
+      if not ok then
+        ok = true
+        for m = 1, nfun do
+          if abs(L.v[m] + R.v[m] - p.v[m]) > scale[m] then
+            ok = false
+            break
+          end
+        end
+      end
+      if ok then
+        for m = 1, nfun do total[m] = total[m] + L.v[m] + R.v[m] end
+      else
+        nxt[#nxt + 1] = L
+        nxt[#nxt + 1] = R
+      end
+    end
+    active = nxt
+  end
+  return total
+end
+
+-- E f(u)^2 and its derivative in q, E f(u)^2 (Z^2 - 1) / (2 q), for u = sqrt(q) Z;
+-- with want_d also E f'(u)^2. Each is needed to a fraction of q (of 1 for E f'^2): the
+-- layer map compares sigma_w2 E f^2 with q.
+local function variance_moments(mf, q, want_d)
+  local r = sqrt(q)
+  local floor = {1e-3 * q, 1e-3 * q, 1e-3}
+  local v = expect(mf, r, want_d and 3 or 2, function(v, w, z, f, df)
+    local f2 = w * f * f
+    v[1] = v[1] + f2
+    v[2] = v[2] + f2 * (z * z - 1)
+    if want_d then v[3] = v[3] + w * df * df end
+  end, floor)
+  return v[1], v[2] / (2 * q), v[3]
+end
+
+-- A root of g between a and b (g(a), g(b) of opposite signs) by regula falsi with the
+-- Illinois modification, to |step| <= xtol * |x|.
+local function illinois(g, a, ga, b, gb, xtol)
+  local side, x = 0, nil
+  for _ = 1, 200 do
+    local prev = x
+    x = (a * gb - b * ga) / (gb - ga)
+    if not (x > min(a, b) and x < max(a, b)) then x = (a + b) / 2 end
+    local gx = g(x)
+    if gx == 0 then return x, x, 0, x, 0 end
+    if (gx > 0) == (gb > 0) then
+      b, gb = x, gx
+      if side == -1 then ga = ga / 2 end
+      side = -1
+    else
+      a, ga = x, gx
+      if side == 1 then gb = gb / 2 end
+      side = 1
+    end
+    if abs(b - a) <= xtol * abs(x) or (prev and abs(x - prev) <= 0.1 * xtol * abs(x)) then
+      return x, a, ga, b, gb
+    end
+  end
+  return x, a, ga, b, gb
+end
+
+local Q_ZERO, Q_HUGE = 1e-30, 1e30
+
+-- The fixed point of V reached from q = 1, by steps that go the way the iteration
+-- q -> V(q) goes: the furthest of the iteration's step, Newton's step on V(q) - q and
+-- the last move doubled (so a slow geometric approach to 0 or growth to infinity takes
+-- few steps); a step that crosses a root brackets it (then regula falsi). 0 when q dies
+-- away (sigma_b2 = 0, f(0) = 0), huge when it grows without bound.
+local function variance_fixed_point(mf, sw, sb)
+  if sw == 0 then return sb end
+  local function g(q)
+    local e, de = variance_moments(mf, q)
+    local v = sw * e + sb
+    return v - q, sw * de - 1, v
+  end
+  local function settled(q, gq, dg)
+    return abs(gq) <= max(mf.qtol * q * abs(dg), 4e-16 * q)
+  end
+  local q = 1.0
+  local gq, dg, vq = g(q)
+  if gq == 0 or settled(q, gq, dg) then return q end
+  local s = gq > 0 and 1 or -1
+  local move = 0
+  for _ = 1, 300 do
+    local cand = vq
+    local qn = q - gq / dg
+    if qn == qn and (qn - cand) * s > 0 then cand = qn end
+    local qx = q + 2 * move
+    if move ~= 0 and (qx - cand) * s > 0 then cand = qx end
+    if s < 0 then
+      if cand < sb then cand = sb end
+      if cand < Q_ZERO then cand = Q_ZERO / 2 end
+    elseif cand > Q_HUGE then
+      cand = 2 * Q_HUGE
+    end
+    local gc, dgc, vc = g(cand)
+    if s < 0 and cand < Q_ZERO and gc <= 10 * mf.tol * cand then return 0.0 end
+    if s > 0 and cand > Q_HUGE and gc >= -10 * mf.tol * cand then return huge end
+    if gc == 0 then return cand end
+    if (gc > 0) ~= (s > 0) then
+      return (illinois(function(x) return (g(x)) end, q, gq, cand, gc, mf.qtol))
+    end
+    move = cand - q
+    q, gq, dg, vq = cand, gc, dgc, vc
+    if q < Q_ZERO then return 0.0 end
+    if q > Q_HUGE then return huge end
+    if abs(move) <= mf.qtol * q or settled(q, gq, dg) then return q end
+  end
+  return q
+end
+
+-- The correlation map's fixed point c* and chi_c there (chaotic phase), by 2-D
+-- quadrature: z1 outer, z2 inner with u1 = r z1, u2 = r (c z1 + s z2), s = sqrt(1 - c^2).
+-- Gauss-Hermite (64 x 64 nodes) for a smooth f; with kinks or jumps, Gauss-Legendre on
+-- panels of 1 in z over [-7, 7] cut at the breaks, in z1 and (for each z1) in z2.
+-- Returns E f(u1) f(u2) and E f'(u1) f'(u2).
+local function correlation_sums(mf, r, c)
+  local sc = sqrt(max(0, 1 - c * c))
+  local z1s, w1s, xs1 = {}, {}, {}
+  local pts, wts, owner = {}, {}, {}
+  local smooth = #mf.breaks == 0
+  local hx, hw
+  if smooth then
+    hx, hw = gauss_hermite(64)
+    for i = 1, #hx do z1s[i], w1s[i] = hx[i], hw[i] end
+  else
+    local cuts = panel_cuts(r, mf.breaks, 7, 1, 0)
+    for i = 2, #cuts do panel_rule(cuts[i - 1], cuts[i], z1s, w1s) end
+  end
+  for i, z1 in ipairs(z1s) do
+    xs1[i] = r * z1
+    local zs, ws
+    if smooth then
+      zs, ws = hx, hw
+    else
+      zs, ws = {}, {}
+      -- u2 = r (c z1 + sc z2) crosses a break b at z2 = (b / r - c z1) / sc
+      local cuts = panel_cuts(r, mf.breaks, 7, 1, 0, -c * z1, sc)
+      for k = 2, #cuts do panel_rule(cuts[k - 1], cuts[k], zs, ws) end
+    end
+    for k = 1, #zs do
+      local n = #pts + 1
+      pts[n] = r * (c * z1 + sc * zs[k])
+      wts[n] = w1s[i] * ws[k]
+      owner[n] = i
+    end
+  end
+  local f1, d1 = mf.ev.at(xs1)
+  local f2, d2 = mf.ev.at(pts)
+  local ef, ed = 0, 0
+  for n = 1, #pts do
+    local i, w = owner[n], wts[n]
+    ef = ef + w * f1[i] * f2[n]
+    ed = ed + w * d1[i] * d2[n]
+  end
+  return ef, ed
+end
+
+-- The stable fixed point c* < 1 of c -> (sw E f(u1) f(u2) + sb) / V(q) (V(q) = q at the
+-- fixed point; the layer's own q' where q is a limit, 0 or huge) and chi_c there; the
+-- map's slope is chi_c(c) q / V(q). c = 1 is a fixed point, unstable in the chaotic
+-- phase, so the map is below the diagonal just under 1; from c = 0 (where it is >= 0)
+-- a safeguarded Newton iteration inside the bracket.
+local function correlation_fixed_point(mf, sw, sb, q, vq)
+  local r = sqrt(q)
+  local function h(c)
+    local ef, ed = correlation_sums(mf, r, c)
+    return (sw * ef + sb) / vq - c, sw * ed * q / vq - 1, sw * ed
+  end
+  local lo, hlo, dlo, chi = 0.0, h(0.0)
+  if hlo <= 0 then return 0.0, chi end
+  local hi, hhi
+  for _, dlt in ipairs{1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6} do
+    local b = 1 - dlt
+    local hb, _, chib = h(b)
+    if hb == 0 then return b, chib end
+    if hb < 0 then
+      hi, hhi = b, hb
+      break
+    end
+    lo, hlo = b, hb
+    dlo = nil
+  end
+  if not hi then return 1.0, nil end
+  local c, hc, dc = lo, hlo, dlo
+  if not dc then
+    local _
+    _, dc = h(c)
+  end
+  for _ = 1, 60 do
+    local nc = dc and dc ~= 0 and c - hc / dc
+    if not nc or nc ~= nc or nc <= lo or nc >= hi then nc = (lo + hi) / 2 end
+    local step = abs(nc - c)
+    c = nc
+    hc, dc, chi = h(c)
+    if hc == 0 or step <= 1e-10 then break end
+    if hc > 0 then lo = c else hi = c end
+    if hi - lo <= 1e-10 then break end
+  end
+  return c, chi
+end
+
+local function depth(chi)
+  chi = abs(chi)
+  if chi >= 1 then return huge end
+  return -1 / math.log(chi)
+end
+
+-- Everything at (sw, sb); with_c: also the chaotic phase's c* and xi_c (2-D integrals).
+local function propagate(mf, sw, sb, with_c)
+  local q = variance_fixed_point(mf, sw, sb)
+  -- the limits q -> 0+ and q -> huge are evaluated at a tiny / huge q
+  local qe = q == 0 and 1e-24 or (q == huge and Q_HUGE or q)
+  local e2, dv, d2 = variance_moments(mf, qe, true)
+  local chi1, chi_q = sw * d2, sw * dv
+  local phase = abs(chi1 - 1) <= CRITICAL_TOL and "critical" or (chi1 < 1 and "ordered" or "chaotic")
+  local res = {q_star = q, chi1 = chi1, chi_q = chi_q, xi_q = depth(chi_q), phase = phase}
+  if phase == "ordered" then
+    res.c_star, res.xi_c = 1.0, depth(chi1)
+  elseif phase == "critical" then
+    res.c_star, res.xi_c = 1.0, huge
+  elseif with_c then
+    local c, chi_c = correlation_fixed_point(mf, sw, sb, qe, sw * e2 + sb)
+    res.c_star, res.chi_c = c, chi_c
+    res.xi_c = (c < 1 and chi_c) and depth(chi_c) or huge
+  end
+  return res
+end
+
+local PROPAGATION_OPTS = {sigma_w2 = true, sigma_b2 = true, params = true}
+local EDGE_OPTS = {sigma_b2 = true, params = true}
+
+local function sigma_opt(level, fname, opts, key, argn, required)
+  local v = opts[key]
+  if v == nil then
+    if required then
+      fail(level + 1, fname, "argument #%d (options) needs %s, a number >= 0", argn, key)
+    end
+    return 0.0
+  end
+  if type(v) ~= "number" then
+    fail(level + 1, fname, "argument #%d (options) field %s expected a number >= 0, got %s", argn,
+      key, got(v))
+  end
+  if not finite(v) or v < 0 then
+    fail(level + 1, fname, "argument #%d (options) field %s must be finite and >= 0, got %s", argn,
+      key, tostring(v))
+  end
+  return v + 0.0
+end
+
+-- act.propagation(name, {sigma_w2=, sigma_b2=0, params=})
+function act.propagation(name, opts)
+  local fname = "actrun.act.propagation"
+  if type(name) ~= "string" then argerror(2, fname, 1, "name", "an activation name", name) end
+  if not is_known(name) then fail(2, fname, "unknown activation '%s' (see act.list())", name) end
+  if opts == nil then fail(2, fname, "argument #2 (options) expected a table {sigma_w2=, sigma_b2=, params=}, got nil") end
+  opts = util.check_opts(fname, opts, 2, PROPAGATION_OPTS, 3)
+  local sw = sigma_opt(2, fname, opts, "sigma_w2", 2, true)
+  local sb = sigma_opt(2, fname, opts, "sigma_b2", 2, false)
+  local mf = mean_field(2, fname, name, opts.params)
+  local r = propagate(mf, sw, sb, true)
+  r.sigma_w2, r.sigma_b2 = sw, sb
+  return r
+end
+
+-- The sigma_w2 where chi1 = 1 at sigma_b2 (q* depending on sigma_w2): from sigma_w2 = 1,
+-- doubled or halved until chi1 - 1 changes sign (between 2^-20 and 2^20), then regula
+-- falsi to 1e-11 (1e-8 for a defined activation). Returns sigma_w2, q* or nil.
+local function edge(mf, sb)
+  local last = {}
+  local function h(sw)
+    local r = propagate(mf, sw, sb, false)
+    last[sw] = r.q_star
+    return r.chi1 - 1
+  end
+  local a, ha = 1.0, h(1.0)
+  if ha == 0 then return a, last[a] end
+  local dir = ha < 0 and 2 or 0.5
+  local b, hb
+  for _ = 1, 20 do
+    b = a * dir
+    hb = h(b)
+    if hb == 0 then return b, last[b] end
+    if (hb > 0) ~= (ha > 0) then break end
+    a, ha, b, hb = b, hb, nil, nil
+  end
+  if not b then return nil end
+  -- chi1 jumps across 1 where q* jumps (the iteration from q = 1 going to 0 on one side,
+  -- to infinity on the other, as for gelu at sigma_b2 = 0): no critical point. A narrow
+  -- bracket with chi1 - 1 still large at both ends tells.
+  local x
+  x, a, ha, b, hb = illinois(h, a, ha, b, hb, 1e-4)
+  if min(abs(ha), abs(hb)) > 0.02 then return nil end
+  if ha ~= 0 and hb ~= 0 then x = illinois(h, a, ha, b, hb, mf.float and 1e-8 or 1e-11) end
+  if last[x] == nil then h(x) end
+  return x, last[x]
+end
+
+-- act.edge_of_chaos(name [, {sigma_b2=0, params=}]) -> sigma_w2, q_star
+function act.edge_of_chaos(name, opts)
+  local fname = "actrun.act.edge_of_chaos"
+  if type(name) ~= "string" then argerror(2, fname, 1, "name", "an activation name", name) end
+  if not is_known(name) then fail(2, fname, "unknown activation '%s' (see act.list())", name) end
+  opts = util.check_opts(fname, opts, 2, EDGE_OPTS, 3)
+  local sb = sigma_opt(2, fname, opts, "sigma_b2", 2, false)
+  local mf = mean_field(2, fname, name, opts.params)
+  local sw, q = edge(mf, sb)
+  if sw == nil then return nil end
+  return sw, q
+end
+
+---------------------------------------------------------------------------------------
 -- The property table
 
 -- A number in at most ~7 characters: 0.25, -1.758, 1e-05, inf.
@@ -1255,7 +1761,8 @@ function act.table(names, opts)
 end
 
 for name, nret in pairs{define = 1, apply = 1, list = 1, info = 1, scalar = 3, derivative = 1,
-                        backward = 1, properties = 1, table = 1} do
+                        backward = 1, properties = 1, table = 1, propagation = 1,
+                        edge_of_chaos = 2} do
   act[name] = guard(act[name], nret)
 end
 

@@ -5,7 +5,8 @@ local entries = {
   ["actrun.act"] = [=[
 actrun.act: the activation functions (also require "actrun.act")
 act.NAME(x [, params...]) for every name in act.list(), plus apply, info, scalar,
-derivative, backward, softmax, log_softmax, define, properties, table and plot.
+derivative, backward, softmax, log_softmax, define, properties, table, plot,
+propagation and edge_of_chaos.
   local y = actrun.act.gelu(x); actrun.act.table{"relu", "selu"}]=],
   ["actrun.act.apply"] = [=[
 actrun.act.apply(name, x [, params_table]) -> Tensor
@@ -48,6 +49,21 @@ Makes fn(x [, p]) (tensor ops; p holds the declared parameters by name) an activ
 usable wherever a built-in name is; f' comes from autograd. Redefining replaces it;
 built-in names are refused; definitions belong to this interpreter.
   actrun.act.define("square_relu", function(x) return actrun.act.relu(x)^2 end)]=],
+  ["actrun.act.propagation"] = [=[
+actrun.act.propagation(name, {sigma_w2=, sigma_b2=0, params=}) -> {q_star=, chi1=, xi_q=, xi_c=, phase=}
+Signal propagation through a wide random network (mean-field theory, Poole et al. 2016,
+Schoenholz et al. 2017) with weights of variance sigma_w2/n and biases of variance
+sigma_b2: q_star the fixed point of the pre-activations' variance map iterated from q = 1
+(0 when the signal dies, math.huge when it grows without bound), chi1 = sigma_w2 E[f'(u)^2],
+xi_q and xi_c the depth scales in layers (math.huge at the critical point), phase
+"ordered" (chi1 < 1), "chaotic" or "critical" (within 1e-4 of 1); also chi_q, c_star.
+Gaussian integrals to 1e-6 relative, split at kinks; any built-in or defined activation.
+  actrun.act.propagation("tanh", {sigma_w2 = 1.5, sigma_b2 = 0.05}).xi_c  --> 15.79]=],
+  ["actrun.act.edge_of_chaos"] = [=[
+actrun.act.edge_of_chaos(name [, {sigma_b2=0, params=}]) -> sigma_w2, q_star
+The weight variance where chi1 = 1 (q* moving with it), to 1e-9; nil when there is none
+(chi1 never reaches 1, or jumps across it).
+  actrun.act.edge_of_chaos("relu")  --> 2, 1]=],
   ["actrun.act.properties"] = [=[
 actrun.act.properties(name [, params_table [, {cost=true, quick=false}]]) -> table
 Computed: nonlinear, differentiable, kinks, jumps, monotonic, range, bounded,
