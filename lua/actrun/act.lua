@@ -984,6 +984,7 @@ function act.properties(name, params, opts)
     for _, x in ipairs(t) do breaks_near[#breaks_near + 1] = x end
   end
   local cjumps, ccells = {}, {}
+  local steps, digits = float and 7 or 14, float and 5 or 6 -- as the kink search's
   if #breaks_near == 0 then
     if ev.d2 == "exact" then
       local ev2 = {at = function(pts)

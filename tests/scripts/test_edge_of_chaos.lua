@@ -60,7 +60,9 @@ test("--plot: trainable depth beside 6 xi_c, and accuracies", function()
     panel.file = "e.svg"
     H.check_line_spec(panel, "e.svg", #panel.series)
   end
-  T.eq(#grids[1].plots[1].series, 2, "deepest trained and 6 xi_c")
+  -- deepest trained and the measured 6 xi_c, and the theory's when act.propagation exists
+  T.eq(#grids[1].plots[1].series, rawget(A.act, "propagation") and 3 or 2,
+    "deepest trained and 6 xi_c")
 end)
 
 test("command line: --help, bad --depths", function()
