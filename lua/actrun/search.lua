@@ -590,6 +590,11 @@ end
 local function score_list(P, C, cands, seeds, options, count)
   local out, todo = {}, {}
   for i, c in ipairs(cands) do
+    -- every candidate is an activation afterwards, trained now or read from the store
+    if c.fn and not c.defined then
+      actrun.act.define(c.name, c.fn, {family = "search", formula = c.expr})
+      c.defined = true
+    end
     local rec = C.stored[c.expr .. "\0" .. options]
     if rec then
       out[i] = make_result(c, rec.scores, rec.seconds or 0)
@@ -613,7 +618,6 @@ local function score_list(P, C, cands, seeds, options, count)
     for r, i in ipairs(round) do
       if (r - 1) % C.size == C.rank then
         local c = cands[i]
-        if c.fn then actrun.act.define(c.name, c.fn, {family = "search", formula = c.expr}) end
         local scores, secs = train_scores(P, c.name, seeds)
         mine[#mine + 1] = {i = i, scores = scores, seconds = secs}
       end
