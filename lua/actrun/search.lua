@@ -855,7 +855,6 @@ function M.search(spec)
   local results
   if P.strategy == "exhaustive" then results = exhaustive(P, C, info)
   else results = evolution(P, C, info) end
-  show_progress(C, true)
   sort_results(results)
   if P.store and C.rank == 0 then
     append_line(P.store, {meta = true, options = C.options, candidates = info.candidates,
@@ -863,6 +862,7 @@ function M.search(spec)
       shard = P.shard and fmt("%d/%d", P.shard[1], P.shard[2]) or nil})
   end
   if not P.shard then compare_baselines(P, C, results, info) end
+  show_progress(C, true) -- the last state stays on its line
   info.seconds = actrun.clock() - t0
   info.trained = C.trained
   return results, info
@@ -888,7 +888,7 @@ function M.merge(store)
     error(fmt("%s: no store %s and no shard files %s", fname, store,
       store .. ".shard-I-of-N"), 2)
   end
-  local by_expr, options, missing, metas = {}, nil, {}, {}
+  local by_expr, missing, metas, recs = {}, {}, {}, {}
   for _, path in ipairs(files) do
     local f = io.open(path, "r")
     if not f then missing[#missing + 1] = path
@@ -897,11 +897,22 @@ function M.merge(store)
       local found, meta = read_store(path)
       for _, m in ipairs(meta) do metas[#metas + 1] = m end
       for _, rec in pairs(found) do
-        local is_baseline = pcall(actrun.act.info, rec.expr) and not rec.expr:find("%(")
-        if options == nil and not is_baseline then options = rec.options end
-        if rec.options == options and not is_baseline then by_expr[rec.expr] = rec end
+        -- the baselines (plain activation names) are no candidates
+        if rec.expr:find("(", 1, true) then recs[#recs + 1] = rec end
       end
     end
+  end
+  -- the search's own options: the most frequent (a store may also hold the top
+  -- candidates retrained with top_seeds), ties to the smaller string
+  local count, options = {}, nil
+  for _, rec in ipairs(recs) do count[rec.options] = (count[rec.options] or 0) + 1 end
+  for o, c in pairs(count) do
+    if not options or c > count[options] or (c == count[options] and o < options) then
+      options = o
+    end
+  end
+  for _, rec in ipairs(recs) do
+    if rec.options == options then by_expr[rec.expr] = rec end
   end
   local results = {}
   for _, rec in pairs(by_expr) do
