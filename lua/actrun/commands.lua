@@ -385,7 +385,9 @@ commands.search = {
       for r = 1, k do
         local c = res[r].top or res[r]
         for s, v in ipairs(c.scores) do
-          rows[#rows + 1] = {activation = res[r].expr, seed = s, test_accuracy = v}
+          -- the derived name (an activation: the page draws f and f'; it reads as the
+          -- expression's tokens)
+          rows[#rows + 1] = {activation = res[r].name, seed = s, test_accuracy = v}
         end
       end
       for _, b in ipairs(order) do

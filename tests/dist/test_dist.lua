@@ -348,6 +348,20 @@ test("search: candidates spread over the ranks, the same table as one process", 
     check(r.expr == solo[i].expr, "order at " .. i)
     near(r.mean, solo[i].mean, 1e-12, "score of " .. r.expr)
   end
+  -- evolution: its rounds do not depend on the ranks, so neither do its candidates
+  local evo = spec(nil)
+  evo.strategy, evo.budget, evo.population, evo.sample, evo.seed = "evolution", 5, 3, 2, 3
+  evo.top, evo.baselines, evo.epochs = 0, {}, 1
+  local many = lab.search(evo)
+  package.loaded["actrun.dist"] = fake
+  local ok2, one = pcall(lab.search, evo)
+  package.loaded["actrun.dist"] = dist_loaded
+  check(ok2, one)
+  check(#many == 5 and #one == 5, "budget")
+  for i, r in ipairs(many) do
+    check(r.expr == one[i].expr, "evolution order at " .. i)
+    near(r.mean, one[i].mean, 1e-12, "evolution score of " .. r.expr)
+  end
 end)
 
 local t = dist.allreduce({passed, failed}, "sum")
