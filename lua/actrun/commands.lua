@@ -375,7 +375,8 @@ commands.search = {
     local ok, res, info = pcall(lab.search, spec)
     if not ok then return failure(res) end
     if not root then return 0 end
-    print(("%d candidates (%d dropped as degenerate, %d merged as equal), %d trained in %s")
+    print(("%d candidates (%d dropped as degenerate, %d merged as equal); %d trainings run " ..
+      "now (baselines included, the rest from the store), %s")
       :format(info.candidates, info.dropped, info.merged, info.trained,
         require("actrun.progress").clock_text(info.seconds)))
     print(lab.search_table(res, {top = o.top, order = order, baselines = info.baselines}))
