@@ -131,7 +131,8 @@ the oldest dies); children per round; budget distinct candidates are trained; th
 makes it reproducible (on any number of ranks).
 Scoring: model(name) is trained with each seed (manual_seed(seed) first: candidates of
 one seed share initial weights and batches), Adam(lr) unless optimizer; score = accuracy
-on data.val if given, else data.test (no classes: the negative loss). results are sorted
+on data.val if given, else data.test (no classes: the negative loss; a run that raises
+an error scores 0, with a message on stderr, and the search goes on). results are sorted
 by mean descending, ties by expr ascending; each {expr=, name=, rank=, mean=, sd=,
 ci95={lo,hi}, scores={per seed}, seconds=, merged={...}}. The top candidates get vs =
 {baseline={diff=, ci95=, p=, p_adjusted=}} (lab.stats.paired against each baseline over

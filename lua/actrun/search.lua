@@ -517,15 +517,25 @@ local function train_scores(P, name, seeds)
   local scores, t0 = {}, actrun.clock()
   for i, seed in ipairs(seeds) do
     actrun.manual_seed(seed)
-    local model = P.spec.model(name)
-    local params = model:parameters()
-    local opt = P.spec.optimizer and P.spec.optimizer(params) or
-      actrun.optim.Adam(params, {lr = P.lr})
-    L.train(model, P.train, {epochs = P.epochs, batch = P.batch, optimizer = opt,
-      loss = P.spec.loss, seed = seed, progress = false})
-    local ev = L.evaluate(model, P.score_set.X, P.score_set.y, P.spec.loss)
-    local s = ev.accuracy
-    if s == nil then s = -ev.loss end -- no classes: the negative loss is the score
+    -- a run that fails (a candidate the model or the loss cannot take) scores 0 and says
+    -- so, rather than ending a search of hours (or, under mpirun, the whole job)
+    local ok, s = pcall(function()
+      local model = P.spec.model(name)
+      local params = model:parameters()
+      local opt = P.spec.optimizer and P.spec.optimizer(params) or
+        actrun.optim.Adam(params, {lr = P.lr})
+      L.train(model, P.train, {epochs = P.epochs, batch = P.batch, optimizer = opt,
+        loss = P.spec.loss, seed = seed, progress = false})
+      local ev = L.evaluate(model, P.score_set.X, P.score_set.y, P.spec.loss)
+      local v = ev.accuracy
+      if v == nil then v = -ev.loss end -- no classes: the negative loss is the score
+      return v
+    end)
+    if not ok then
+      io.stderr:write(fmt("actrun.lab.search: %s seed %d failed, scored 0: %s\n", name, seed,
+        tostring(s)))
+      s = 0
+    end
     if s ~= s then s = 0 end
     scores[i] = s
   end

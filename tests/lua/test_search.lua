@@ -150,6 +150,20 @@ test("baselines and the top candidates against them (paired, Holm)", function()
     :find("ref +relu"), "baselines in the table")
 end)
 
+test("a run that fails scores 0 instead of ending the search", function()
+  local calls = 0
+  local res = lab.search(spec{unary = {"x", "sigmoid"}, binary = {"mul"}, seeds = 1,
+    model = function(a)
+      calls = calls + 1
+      if a == "s_mul_x_x" then error("no model for this one") end
+      return model(a)
+    end})
+  local m = by_expr(res)
+  eq(m["mul(x, x)"].mean, 0)
+  eq(m["mul(x, x)"].rank, #res, "last")
+  truthy(m["mul(x, sigmoid(x))"].mean > 0)
+end)
+
 test("parse and define: expressions back to activations", function()
   local name = lab.search_define("max(x, neg(x))")
   eq(name, "s_max_x_neg_x")
