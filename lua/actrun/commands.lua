@@ -255,4 +255,184 @@ commands.report = {
     return 0
   end,
 }
+-- A list option "a,b,c" -> {"a", "b", "c"}
+local function split_list(s)
+  local list = {}
+  for w in s:gmatch("[^,%s]+") do list[#list + 1] = w end
+  return list
+end
+
+commands.search = {
+  help = "search activation functions b(u1(x), u2(x)) (lab.search) and rank them",
+  usage = "actrun search [--unary a,b,...] [--binary a,b,...] [--strategy exhaustive|evolution]"
+    .. " [--budget N] [--seeds N] [--epochs N] [--data fashion-mnist|spirals] [--limit N]"
+    .. " [--store FILE] [--shard I/N] [--merge FILE] [--top K] [--report FILE] [--quick]",
+  description = table.concat({
+    "Trains an MLP (one hidden layer, --width units) with every candidate activation and",
+    "prints the candidates ranked by mean test accuracy over the seeds, with 95% CIs, and",
+    "the top K against relu and swish (paired over seeds, Holm-adjusted p).",
+    "  --unary, --binary  the primitives (default: every one; 'actrun help actrun.lab.search')",
+    "  --strategy S       exhaustive (one core unit, default) or evolution (two core units)",
+    "  --budget N         candidates evolution trains; --seed N its random seed (default 1)",
+    "  --seeds N          seeds 1..N per candidate (default 2); --epochs N (default 1)",
+    "  --top-seeds N      retrain the top K with seeds 1..N before comparing them",
+    "  --data D           fashion-mnist (default; spirals when it is not installed) or spirals",
+    "  --limit N          first N training images (and N/6 test images)",
+    "  --width N, --batch N, --lr X  the model and its training (64, 64, 1e-3)",
+    "  --store FILE       append every finished candidate to FILE; a rerun skips them",
+    "  --shard I/N        train the I-th of N parts of the candidates into FILE.shard-I-of-N",
+    "  --merge FILE       no training: the table of FILE's shards (and FILE)",
+    "  --top K            rows of the table and candidates compared (default 10)",
+    "  --report FILE      an HTML report of the top K and the baselines",
+    "  --quick            a small space on spirals: x,neg,abs,square,tanh,sigmoid,relu with",
+    "                     add,mul,max, width 32, 2 seeds, 20 epochs (about 10 s)",
+    "Progress (done/total, best so far, ETA) is shown on a terminal only.",
+  }, "\n"),
+  run = function(args, ctx)
+    local prog = program(ctx)
+    local function usage_error(msg) return usage_failure(prog, "search", msg) end
+    local o = {seeds = 2, epochs = 1, width = 64, batch = 64, top = 10, seed = 1,
+      data = "fashion-mnist"}
+    local ints = {["--budget"] = "budget", ["--seeds"] = "seeds", ["--epochs"] = "epochs",
+      ["--limit"] = "limit", ["--width"] = "width", ["--batch"] = "batch", ["--top"] = "top",
+      ["--seed"] = "seed", ["--top-seeds"] = "top_seeds", ["--population"] = "population"}
+    local strings = {["--unary"] = "unary", ["--binary"] = "binary", ["--strategy"] = "strategy",
+      ["--data"] = "data", ["--store"] = "store", ["--shard"] = "shard", ["--merge"] = "merge",
+      ["--report"] = "report", ["--lr"] = "lr"}
+    local given = {}
+    local i = 1
+    while i <= #args do
+      local a = args[i]
+      local key, inline = a:match("^(%-%-[%w%-]+)=(.*)$")
+      key = key or a
+      if ints[key] or strings[key] then
+        local v = inline or args[i + 1]
+        if not inline then i = i + 1 end
+        if not v or v == "" then return usage_error(key .. " expects a value") end
+        if ints[key] then
+          local n = math.tointeger(tonumber(v))
+          if not n or n < (key == "--top" and 0 or 1) then
+            return usage_error(("%s expects a whole number >= %d, got '%s'"):format(key,
+              key == "--top" and 0 or 1, v))
+          end
+          o[ints[key]] = n
+        else
+          o[strings[key]] = v
+        end
+        given[ints[key] or strings[key]] = true
+      elseif key == "--quick" then
+        o.quick = true
+      else
+        return usage_error(("unknown option '%s'"):format(a))
+      end
+      i = i + 1
+    end
+    local actrun = require "actrun"
+    local lab = actrun.lab
+    local function failure(err)
+      io.stderr:write(("%s search: %s\n"):format(prog, (tostring(err):gsub("^[^\n]-:%d+: ", ""))))
+      return 1
+    end
+    local order = {"relu", "swish"}
+    if o.merge then
+      local ok, res, info = pcall(lab.search_merge, o.merge)
+      if not ok then return failure(res) end
+      print(("%d candidates from %d file(s)%s"):format(#res, #info.files,
+        info.complete and "" or (" (incomplete: %d of %d candidates)"):format(#res,
+          info.candidates or 0)))
+      print(lab.search_table(res, {top = o.top}))
+      return 0
+    end
+    if o.lr then
+      o.lr = tonumber(o.lr)
+      if not o.lr or o.lr <= 0 then return usage_error("--lr expects a number > 0") end
+    end
+    local shard
+    if o.shard then
+      local si, sn = o.shard:match("^(%d+)/(%d+)$")
+      si, sn = math.tointeger(tonumber(si)), math.tointeger(tonumber(sn))
+      if not si or si < 1 or si > sn then
+        return usage_error("--shard expects I/N with 1 <= I <= N, got '" .. o.shard .. "'")
+      end
+      if not o.store then return usage_error("--shard needs --store FILE") end
+      shard = {si, sn}
+    end
+    if o.data ~= "fashion-mnist" and o.data ~= "spirals" then
+      return usage_error("--data expects fashion-mnist or spirals, got '" .. o.data .. "'")
+    end
+    if o.quick then
+      if not given.data then o.data = "spirals" end
+      o.unary = o.unary or "x,neg,abs,square,tanh,sigmoid,relu"
+      o.binary = o.binary or "add,mul,max"
+      if not given.epochs then o.epochs = 20 end
+      if not given.width then o.width = 32 end
+    end
+    local data = actrun.data
+    local Xtr, ytr, Xte, yte, task
+    if o.data == "fashion-mnist" then
+      local ok
+      ok, Xtr, ytr = pcall(data.fashion_mnist, {split = "train", limit = o.limit})
+      if ok then
+        Xte, yte = data.fashion_mnist{split = "test",
+          limit = o.limit and math.max(1, o.limit // 6)}
+        task = ("Fashion-MNIST (%d train, %d test images)"):format(Xtr:size(1), Xte:size(1))
+      else
+        io.stderr:write("Fashion-MNIST not found: searching on spirals instead\n")
+        o.data = "spirals"
+      end
+    end
+    if o.data == "spirals" then
+      local n = o.limit and math.min(o.limit, 1500) or 1500
+      Xtr, ytr = data.spirals{n = n, classes = 3, noise = 0.1, seed = 1}
+      Xte, yte = data.spirals{n = 600, classes = 3, noise = 0.1, seed = 2}
+      task = ("spirals (%d train, 600 test points)"):format(n)
+      o.lr = o.lr or 1e-2
+    end
+    local nin, nclass = Xtr:size(2), math.floor(ytr:max():item())
+    local spec = {data = {train = {X = Xtr, y = ytr}, test = {X = Xte, y = yte}},
+      model = function(a) return actrun.nn.mlp{nin, o.width, nclass, activation = a} end,
+      unary = o.unary and split_list(o.unary), binary = o.binary and split_list(o.binary),
+      strategy = o.strategy, budget = o.budget, population = o.population, seed = o.seed,
+      seeds = o.seeds, epochs = o.epochs, batch = o.batch, lr = o.lr or 1e-3, store = o.store,
+      shard = shard, top = o.top, top_seeds = o.top_seeds, baselines = order,
+      provenance = {task = task, width = o.width}}
+    if o.strategy == "evolution" and not o.budget then spec.budget = 50 end
+    local root = actrun.dist.rank() == 0
+    if root then
+      print(("search: %s, MLP %d-%d-%d, %d epoch(s), seeds 1..%d, strategy %s"):format(task,
+        nin, o.width, nclass, o.epochs, o.seeds, o.strategy or "exhaustive"))
+    end
+    local ok, res, info = pcall(lab.search, spec)
+    if not ok then return failure(res) end
+    if not root then return 0 end
+    print(("%d candidates (%d dropped as degenerate, %d merged as equal); %d trainings run " ..
+      "now (baselines included, the rest from the store), %s")
+      :format(info.candidates, info.dropped, info.merged, info.trained,
+        require("actrun.progress").clock_text(info.seconds)))
+    print(lab.search_table(res, {top = o.top, order = order, baselines = info.baselines}))
+    if o.report and #res > 0 then
+      local rows = {}
+      local k = math.min(o.top, #res)
+      for r = 1, k do
+        local c = res[r].top or res[r]
+        for s, v in ipairs(c.scores) do
+          -- the derived name (an activation: the page draws f and f'; it reads as the
+          -- expression's tokens)
+          rows[#rows + 1] = {activation = res[r].name, seed = s, test_accuracy = v}
+        end
+      end
+      for _, b in ipairs(order) do
+        local c = (info.top_baselines or info.baselines or {})[b]
+        for s, v in ipairs(c and c.scores or {}) do
+          rows[#rows + 1] = {activation = b, seed = s, test_accuracy = v}
+        end
+      end
+      local rok, path = pcall(lab.report, rows, {file = o.report,
+        title = "Activation search: the top " .. k .. " candidates"})
+      if not rok then return failure(path) end
+      print("wrote " .. path)
+    end
+    return 0
+  end,
+}
 return commands

@@ -2,7 +2,8 @@
 return {
   ["actrun.lab"] = [=[
 actrun.lab: experiments over modules
-train, evaluate, compare (activations x seeds: table, CSV, plot, HTML report), the probes
+train, evaluate, compare (activations x seeds: table, CSV, plot, HTML report), search
+(activation search: search_merge, search_table, search_define), the probes
 gradient_flow, activation_stats, dead_units, depth_probe, plot_depth, signal_propagation,
 jacobian_spectrum, gradcheck, gradgradcheck, and stats (is a difference between activations real?).
 Progress goes to stderr: a bar on a terminal, one line per epoch elsewhere,
@@ -106,6 +107,74 @@ actrun.plot.palette's, as in the figures. All text is HTML-escaped. From the she
 `actrun report out/compare.csv [-o FILE]`.
   local rows, summary = lab.compare{activations={"relu","tanh"}, model=m, data=D, seeds=5}
   lab.report(rows, {file="report.html", summary=summary, title="relu vs tanh"})]=],
+
+  ["actrun.lab.search"] = [=[
+actrun.lab.search{data={train={X=,y=}, test={X=,y=} [, val={X=,y=}]}, model=function(name) ...
+  end [, unary={...}, binary={...}, strategy="exhaustive"|"evolution", budget=, population=16,
+  sample=4, children=4, seed=1, epochs=1, batch=64, seeds=1, lr=1e-3, optimizer=, loss=,
+  store=FILE, shard={i, n}, bound=1e5, top=5, top_seeds=, baselines={"relu","swish"},
+  provenance={k=v}, progress=, verbose=false}] -> results, info
+Activation search after Ramachandran, Zoph and Le (2017). A candidate is a core unit
+b(u1(x), u2(x)) written as an expression (expr, e.g. "mul(x, sigmoid(x))") and registered
+with act.define under name, an identifier derived from it ("s_mul_x_sigmoid_x"), so
+nn.mlp, act.plot, act.properties and lab.compare take it. Primitives (default: all):
+unary x zero one neg abs square cube sqrt exp log sin cos sinh cosh tanh sigmoid relu min0
+softplus erf gaussian; binary add sub mul div max min mulsig gaussdiff. Definitions that
+differ from the textbook: sqrt(x) = x / sqrt(|x| + 1e-6) (odd: sign(x) sqrt(|x|), finite
+slope at 0), log(x) = log(|x| + 1e-6), min0(x) = min(x, 0), gaussian(x) = exp(-x^2),
+erf by Abramowitz-Stegun 7.1.26 (error < 1.5e-7), div(a, b) = a / (b + 1e-3),
+mulsig(a, b) = a * sigmoid(b), gaussdiff(a, b) = exp(-(a - b)^2).
+Screening, before any training, on 64 points evenly spaced in [-5, 5]: a candidate whose
+values or derivative are not finite, exceed bound in absolute value, or are constant is
+dropped; candidates with the same values (6 significant digits) are merged: the first in
+enumeration order is trained and lists the others in merged (add, mul, max, min and
+gaussdiff are commutative: only one order is enumerated). info: candidates, dropped,
+merged, trained (trainings run now, not read from the store), seconds, baselines.
+strategy "exhaustive": every one-unit candidate. "evolution": two core units,
+b2(u3(c), u4(y)) with c = b1(u1(x), u2(x)) and y = x or c, by regularised evolution
+(tournament of sample from the population, the winner's copy with one primitive changed;
+the oldest dies); children per round; budget distinct candidates are trained; the seed
+makes it reproducible (on any number of ranks).
+Scoring: model(name) is trained with each seed (manual_seed(seed) first: candidates of
+one seed share initial weights and batches), Adam(lr) unless optimizer; score = accuracy
+on data.val if given, else data.test (no classes: the negative loss; a run that raises
+an error scores 0, with a message on stderr, and the search goes on). results are sorted
+by mean descending, ties by expr ascending; each {expr=, name=, rank=, mean=, sd=,
+ci95={lo,hi}, scores={per seed}, seconds=, merged={...}}. The top candidates get vs =
+{baseline={diff=, ci95=, p=, p_adjusted=}} (lab.stats.paired against each baseline over
+the seeds, Holm over all of them; top_seeds=: retrained with these seeds first, results
+in top). store: append-only JSON lines, one per finished candidate (single writes; a torn
+last line is ignored); a rerun with the same store and options trains only the rest.
+shard={i, n}: only the i-th of every n candidates, into FILE.shard-i-of-n (merge them
+with lab.search_merge). Under mpirun the candidates are spread over the ranks (rank 0
+writes the store); every rank returns the same results, equal to one process's.
+Progress (done/total, best so far, ETA) on a terminal only. See docs/SEARCH.md.
+  local res, info = lab.search{unary={"x","sigmoid","tanh"}, binary={"mul","add"}, data=D,
+    model=function(a) return nn.mlp{2, 16, 3, activation=a} end, seeds=3, store="s.jsonl"}
+  print(lab.search_table(res, {top=10}))]=],
+
+  ["actrun.lab.search_merge"] = [=[
+actrun.lab.search_merge(store) -> results, info
+The table of a sharded search: reads store.shard-i-of-n (i = 1..n) and store itself when
+present, and ranks the candidates as lab.search does (same results as one search).
+info: files, missing, candidates, dropped, merged, complete (every shard file there and
+every candidate scored). From the shell: `actrun search --merge FILE`.
+  local res = lab.search_merge("search.jsonl"); print(lab.search_table(res))]=],
+
+  ["actrun.lab.search_table"] = [=[
+actrun.lab.search_table(results [, {top=, order={baseline names}, baselines=info.baselines}])
+  -> text
+The ranked table of lab.search's results: rank, expression, mean and sd (in %), 95% CI,
+and for the top candidates the paired difference to each baseline in order with its
+Holm-adjusted p; baselines adds their rows ("ref").
+  print(lab.search_table(res, {top=10, order={"relu","swish"}, baselines=info.baselines}))]=],
+
+  ["actrun.lab.search_define"] = [=[
+actrun.lab.search_define(expr) -> name
+Parses a candidate expression of lab.search's primitives ("max(x, neg(x))") and registers
+it with act.define under its derived name, e.g. to compare a search's winners with
+lab.compare in another process.
+  local name = lab.search_define("mul(x, sigmoid(x))")  -- "s_mul_x_sigmoid_x"]=],
 
   ["actrun.lab.gradient_flow"] = [=[
 actrun.lab.gradient_flow(model, X, y [, loss]) -> {{layer=, name=, kind=, param=,

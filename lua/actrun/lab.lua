@@ -2371,4 +2371,13 @@ end
 -- HTML page (actrun.report; loaded on first use, it needs lab's statistics itself).
 function lab.report(...) return require("actrun.report").report(...) end
 
+-- The activation search (actrun.search, loaded on first use): lab.search{...} ->
+-- candidates ranked, info; lab.search_merge(store) for a sharded search's files;
+-- lab.search_table(results [, opts]) the printed table; lab.search_define(expr) registers
+-- a candidate expression as an activation and returns its name.
+function lab.search(spec) return require("actrun.search").search(spec) end
+function lab.search_merge(store) return require("actrun.search").merge(store) end
+function lab.search_table(results, opts) return require("actrun.search").table(results, opts) end
+function lab.search_define(expr) return require("actrun.search").define(expr) end
+
 return lab

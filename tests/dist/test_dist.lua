@@ -316,6 +316,54 @@ test("compare: runs spread over the ranks, full ordered rows everywhere, rank 0 
   end
 end)
 
+test("search: candidates spread over the ranks, the same table as one process", function()
+  local Xc, yc = data.blobs{n = 90, classes = 3, seed = 1}
+  local store = dist.broadcast_value(rank == 0 and os.tmpname() or "", 0)
+  if rank == 0 then os.remove(store) end
+  dist.barrier()
+  local function spec(file)
+    return {unary = {"x", "sigmoid", "tanh"}, binary = {"mul", "max"}, seeds = 2, epochs = 2,
+      batch = 30, baselines = {"relu"}, top = 2, store = file,
+      model = function(a) return nn.mlp{2, 6, 3, activation = a} end,
+      data = {train = {X = Xc, y = yc}, test = {X = Xc, y = yc}}}
+  end
+  local res, info = lab.search(spec(store))
+  check(info.trained == info.candidates + 1, "every candidate and the baseline trained once")
+  dist.barrier()
+  if rank == 0 then
+    local lines = 0
+    for l in io.lines(store) do if l:find('"finished"') then lines = lines + 1 end end
+    check(lines == info.candidates + 1, "rank 0 stored every candidate: " .. lines)
+    os.remove(store)
+  end
+  local dist_loaded = package.loaded["actrun.dist"]
+  local fake = setmetatable({size = function() return 1 end, rank = function() return 0 end},
+    {__index = dist_loaded})
+  package.loaded["actrun.dist"] = fake
+  local ok, solo = pcall(lab.search, spec(nil))
+  package.loaded["actrun.dist"] = dist_loaded
+  check(ok, solo)
+  check(#solo == #res)
+  for i, r in ipairs(res) do
+    check(r.expr == solo[i].expr, "order at " .. i)
+    near(r.mean, solo[i].mean, 1e-12, "score of " .. r.expr)
+  end
+  -- evolution: its rounds do not depend on the ranks, so neither do its candidates
+  local evo = spec(nil)
+  evo.strategy, evo.budget, evo.population, evo.sample, evo.seed = "evolution", 5, 3, 2, 3
+  evo.top, evo.baselines, evo.epochs = 0, {}, 1
+  local many = lab.search(evo)
+  package.loaded["actrun.dist"] = fake
+  local ok2, one = pcall(lab.search, evo)
+  package.loaded["actrun.dist"] = dist_loaded
+  check(ok2, one)
+  check(#many == 5 and #one == 5, "budget")
+  for i, r in ipairs(many) do
+    check(r.expr == one[i].expr, "evolution order at " .. i)
+    near(r.mean, one[i].mean, 1e-12, "evolution score of " .. r.expr)
+  end
+end)
+
 local t = dist.allreduce({passed, failed}, "sum")
 if rank == 0 then
   print(string.format("dist (%d rank%s): %d passed, %d failed", size, size == 1 and "" or "s",
