@@ -316,7 +316,8 @@ function act.info(name)
   local ps = {}
   for i, q in ipairs(d.params) do ps[i] = {name = q.name, default = q.default} end
   return {name = d.name, family = d.family, formula = d.formula, params = ps,
-          learnable = false, output_grad = false, defined = true}
+          learnable = false, output_grad = false, defined = true,
+          derivatives = "autograd (float32): f' by backward, f'' by double backward"}
 end
 
 -- Runs fn with autograd recording on (defined activations need it for f').

@@ -18,7 +18,8 @@ The elementwise activations, sorted: built-ins, host-registered and defined ones
   for _, n in ipairs(actrun.act.list()) do print(n) end]=],
   ["actrun.act.info"] = [=[
 actrun.act.info(name) -> {name, family, formula, params = {{name=, default=}...}, learnable}
-Metadata of an activation; defined ones also have defined = true.
+Metadata of an activation; defined ones also have defined = true and derivatives (how
+act.scalar and act.derivative get f' and f'': by autograd, in float32).
   actrun.act.info("hardtanh").params[1].name  --> "min_val"]=],
   ["actrun.act.scalar"] = [=[
 actrun.act.scalar(name, x [, params_table]) -> f(x), f'(x), f''(x)

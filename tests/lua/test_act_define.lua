@@ -70,7 +70,8 @@ test("a defined activation: act.NAME, apply, list, info", function()
   T.truthy(found, "listed")
   eq(#l, #act_c.list() + 1, "one more than the C list")
   eq(act.info("square_relu"), {name = "square_relu", family = "custom", formula = "relu(x)^2",
-    params = {}, learnable = false, output_grad = false, defined = true})
+    params = {}, learnable = false, output_grad = false, defined = true,
+    derivatives = "autograd (float32): f' by backward, f'' by double backward"})
   local bi = act.info("relu")
   local di = act.info("square_relu")
   for k in pairs(bi) do T.truthy(di[k] ~= nil, "defined info has built-in field " .. k) end
