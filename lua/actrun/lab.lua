@@ -36,23 +36,64 @@ end
 -- differences (fn(x+eps) - fn(x-eps)) / (x+eps - (x-eps)), the step measured on the
 -- stored float values and the difference taken in double. The error of each element is
 -- |analytic - numeric| / max(1, |numeric|).
-function lab.gradcheck(fn, inputs, opts)
-  local fname = "actrun.lab.gradcheck"
+-- Checks shared by gradcheck and gradgradcheck: fn a function, inputs a list with at
+-- least one tensor that requires grad. Returns opts, eps, tol and those tensors with their
+-- positions in inputs.
+local function check_inputs(fname, fn, inputs, opts)
   if type(fn) ~= "function" then
-    error(fname .. ": argument #1 (fn) expected a function, got " .. type(fn), 2)
+    error(fname .. ": argument #1 (fn) expected a function, got " .. type(fn), 3)
   end
   if type(inputs) ~= "table" then
-    error(fname .. ": argument #2 (inputs) expected a list of inputs, got " .. type(inputs), 2)
+    error(fname .. ": argument #2 (inputs) expected a list of inputs, got " .. type(inputs), 3)
   end
   opts = opts or {}
-  local eps, tol = opts.eps or 1e-3, opts.tol or 1e-2
-  local checked = {}
+  local list, pos = {}, {}
   for i, x in ipairs(inputs) do
-    if actrun.is_tensor(x) and x.requires_grad then checked[#checked + 1] = i end
+    if actrun.is_tensor(x) and x.requires_grad then
+      list[#list + 1] = x
+      pos[#list] = i
+    end
   end
-  if #checked == 0 then
-    error(fname .. ": no input requires grad (create one with {requires_grad=true})", 2)
+  if #list == 0 then
+    error(fname .. ": no input requires grad (create one with {requires_grad=true})", 3)
   end
+  return opts, opts.eps or 1e-3, opts.tol or 1e-2, list, pos
+end
+
+-- The largest |analytic - numeric| / max(1, |numeric|) over every element of the tensors
+-- xs, numeric by central differences of value() (a number): each element moved by +-eps
+-- in place (under no_grad), the step measured on the stored float values, the difference
+-- taken in double; NaN counts as infinitely wrong.
+local function max_fd_error(xs, analytic, eps, value)
+  local function set(x, idx, v)
+    idx[#idx + 1] = v
+    actrun.no_grad(function() x:set(table.unpack(idx)) end)
+    idx[#idx] = nil
+    return x:get(table.unpack(idx))
+  end
+  local max_err = 0
+  for j, x in ipairs(xs) do
+    local shape = x:shape()
+    for k = 1, x:numel() do
+      local idx = unravel(k, shape)
+      local x0 = x:get(table.unpack(idx))
+      local xp = set(x, idx, x0 + eps)
+      local fp = value()
+      local xm = set(x, idx, x0 - eps)
+      local fm = value()
+      set(x, idx, x0)
+      local num = (fp - fm) / (xp - xm)
+      local err = math.abs(analytic[j]:get(table.unpack(idx)) - num) / math.max(1, math.abs(num))
+      if err ~= err then err = math.huge end
+      if err > max_err then max_err = err end
+    end
+  end
+  return max_err
+end
+
+function lab.gradcheck(fn, inputs, opts)
+  local fname = "actrun.lab.gradcheck"
+  local _, eps, tol, list = check_inputs(fname, fn, inputs, opts)
   local function value()
     local y = fn(table.unpack(inputs))
     if not actrun.is_tensor(y) or y:numel() ~= 1 then
@@ -63,44 +104,21 @@ function lab.gradcheck(fn, inputs, opts)
 
   -- analytic: one backward, with the inputs' gradients cleared first
   local saved = {}
-  for _, i in ipairs(checked) do
-    saved[i] = inputs[i].grad
-    inputs[i].grad = nil
+  for j, x in ipairs(list) do
+    saved[j] = x.grad
+    x.grad = nil
   end
   value():backward()
   local analytic = {}
-  for _, i in ipairs(checked) do
-    local g = inputs[i].grad
-    analytic[i] = g and g:clone() or actrun.zeros(inputs[i]:shape())
-    inputs[i].grad = saved[i]
+  for j, x in ipairs(list) do
+    local g = x.grad
+    analytic[j] = g and g:clone() or actrun.zeros(x:shape())
+    x.grad = saved[j]
   end
 
   -- numeric, without recording (the inputs are leaves that require grad)
-  local max_err = 0
-  actrun.no_grad(function()
-    for _, i in ipairs(checked) do
-      local x, a = inputs[i], analytic[i]
-      local shape = x:shape()
-      for k = 1, x:numel() do
-        local idx = unravel(k, shape)
-        local x0 = x:get(table.unpack(idx))
-        idx[#shape + 1] = x0 + eps
-        x:set(table.unpack(idx))
-        local xp = x:get(table.unpack(idx, 1, #shape))
-        local fp = value():item()
-        idx[#shape + 1] = x0 - eps
-        x:set(table.unpack(idx))
-        local xm = x:get(table.unpack(idx, 1, #shape))
-        local fm = value():item()
-        idx[#shape + 1] = x0
-        x:set(table.unpack(idx))
-        local num = (fp - fm) / (xp - xm)
-        local ana = a:get(table.unpack(idx, 1, #shape))
-        local err = math.abs(ana - num) / math.max(1, math.abs(num))
-        if err ~= err then err = math.huge end
-        if err > max_err then max_err = err end
-      end
-    end
+  local max_err = max_fd_error(list, analytic, eps, function()
+    return actrun.no_grad(function() return value():item() end)
   end)
   return max_err <= tol, max_err
 end
@@ -113,14 +131,8 @@ end
 -- with a first-order backward. Errors as in gradcheck.
 function lab.gradgradcheck(fn, inputs, opts)
   local fname = "actrun.lab.gradgradcheck"
-  if type(fn) ~= "function" then
-    error(fname .. ": argument #1 (fn) expected a function, got " .. type(fn), 2)
-  end
-  if type(inputs) ~= "table" then
-    error(fname .. ": argument #2 (inputs) expected a list of inputs, got " .. type(inputs), 2)
-  end
-  opts = opts or {}
-  local eps, tol = opts.eps or 1e-3, opts.tol or 1e-2
+  local eps, tol, list
+  opts, eps, tol, list = check_inputs(fname, fn, inputs, opts)
   local state = math.tointeger(opts.seed or 1) or 1
   local function weights_like(t) -- in [-1, -0.25] and [0.25, 1]: no near-zero weight
     local out = actrun.empty(t:shape())
@@ -131,16 +143,6 @@ function lab.gradgradcheck(fn, inputs, opts)
       flat:set(k, (r < 0.5 and -1 or 1) * (0.25 + 1.5 * math.abs(r - 0.5)))
     end
     return out
-  end
-  local list, pos = {}, {}
-  for i, x in ipairs(inputs) do
-    if actrun.is_tensor(x) and x.requires_grad then
-      list[#list + 1] = x
-      pos[#list] = i
-    end
-  end
-  if #list == 0 then
-    error(fname .. ": no input requires grad (create one with {requires_grad=true})", 2)
   end
   local y0 = fn(table.unpack(inputs))
   if not actrun.is_tensor(y0) then error(fname .. ": fn must return a tensor", 2) end
@@ -168,34 +170,10 @@ function lab.gradgradcheck(fn, inputs, opts)
   for j, x in ipairs(list) do analytic[j] = hs[j] or actrun.zeros(x:shape()) end
   g, hs = nil, nil
 
-  local function set(x, idx, value)
-    idx[#idx + 1] = value
-    actrun.no_grad(function() x:set(table.unpack(idx)) end)
-    idx[#idx] = nil
-    return x:get(table.unpack(idx))
-  end
-  local function value()
+  local max_err = max_fd_error(list, analytic, eps, function()
     local t = G(false)
     return t and t:item() or 0
-  end
-  local max_err = 0
-  for j, x in ipairs(list) do
-    local shape = x:shape()
-    for k = 1, x:numel() do
-      local idx = unravel(k, shape)
-      local x0 = x:get(table.unpack(idx))
-      local xp = set(x, idx, x0 + eps)
-      local fp = value()
-      local xm = set(x, idx, x0 - eps)
-      local fm = value()
-      set(x, idx, x0)
-      local num = (fp - fm) / (xp - xm)
-      local ana = analytic[j]:get(table.unpack(idx))
-      local err = math.abs(ana - num) / math.max(1, math.abs(num))
-      if err ~= err then err = math.huge end
-      if err > max_err then max_err = err end
-    end
-  end
+  end)
   return max_err <= tol, max_err
 end
 
