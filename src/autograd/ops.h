@@ -13,6 +13,7 @@
  *   op_act.c     registry activations (and their f', f''), prelu, softmax, host ones
  *   op_loss.c    nll / cross entropy, mse
  *   op_conv.c    conv2d, max_pool2d (and the ops of their gradients)
+ *   op_kan.c     the B-spline basis of Kolmogorov-Arnold layers
  * Adding an op: write its forward-and-record function and its backward in its family's
  * file, define its ag_opdef there, and add one row to AG_OP_LIST below. */
 #ifndef ACTRUN_AG_OPS_H
@@ -21,6 +22,7 @@
 #include "act/act.h"
 #include "act/host.h"
 #include "autograd/autograd.h"
+#include "core/bspline.h"
 #include "core/conv.h"
 
 /* Every op, one row each; ag_op_table lists them in this order (for introspection and
@@ -33,7 +35,8 @@
   X(host_act_second)                                                                      \
   X(nll_loss) X(mse_loss)                                                                 \
   X(conv2d) X(conv2d_input_grad) X(conv2d_weight_grad) X(maxpool2d) X(maxpool2d_grad)   \
-  X(maxpool2d_gather)
+  X(maxpool2d_gather)                                                                     \
+  X(bspline_basis)
 #define AG_OP_DECLARE_(name) extern const ag_opdef ag_op_##name;
 AG_OP_LIST(AG_OP_DECLARE_)
 #undef AG_OP_DECLARE_
@@ -106,5 +109,11 @@ int ag_conv2d(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *w,
               const ar_tensor *b, const ar_conv_params *p);
 int ag_maxpool2d(ar_ctx *C, ar_tensor *out, const ar_tensor *x, int64_t kh, int64_t kw,
                  const ar_conv_params *p);
+
+/* ---- Kolmogorov-Arnold layers (op_kan.c) ---- */
+/* out {x..., grid + order}: the deriv-th derivative of every B-spline basis function of
+ * the grid p at every element of x (core/bspline.h); differentiable in x to any order. */
+int ag_bspline_basis(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_bspline *p,
+                     int deriv);
 
 #endif
