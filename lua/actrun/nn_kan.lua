@@ -4,12 +4,13 @@
 --   nn.kan{2, 5, 1, grid=5, order=3 [, range=, base=]}  -> Sequential of KANLinear
 --
 -- Liu et al. 2024: every edge (input i -> output j) carries its own function
---   phi_ji(x) = base_weight[j,i] base(x) + spline_scale[j,i] sum_k spline_weight[j,i,k] B_k(x)
+--   phi_ji(x) = base_weight[j,i] base(x) + spline_scale[j,i] sum_k spline_weight[j,k,i] B_k(x)
 -- and y_j = sum_i phi_ji(x_i). B_k are the grid + order B-splines of degree `order` on a
 -- uniform grid of `grid` intervals over `range`, extended by `order` knots each side
 -- (actrun.bspline_basis, a C kernel). The forward is two GEMMs: the basis table
--- {batch, in * (grid + order)} times the scaled coefficients, and base(x) times the base
--- weights; autograd differentiates through it to any order.
+-- {batch, (grid + order) * in} times the scaled coefficients, and base(x) times the base
+-- weights; autograd differentiates through it to any order. The coefficients are stored
+-- {out, grid + order, in}, in the basis kernel's layout, so neither operand is permuted.
 local actrun = require "actrun"
 local util = require "actrun.util"
 
@@ -86,8 +87,9 @@ function KANLinear:init(n_in, n_out, opts)
   self:register_parameter("base_weight", init.uniform(actrun.empty(n_out, n_in), -bound, bound))
   self:register_parameter("spline_scale", actrun.ones(n_out, n_in))
   -- small noise: the spline part starts near zero, the base part carries the signal
+  -- {out, grid + order, in}: coefficient k of the edge i -> j at [j][k][i]
   self:register_parameter("spline_weight",
-    actrun.randn(n_out, n_in, grid + order) * (0.1 / math.sqrt(n_in)))
+    actrun.randn(n_out, grid + order, n_in) * (0.1 / math.sqrt(n_in)))
   -- the grid, saved with the weights so that a file says which grid it was trained on
   self:register_buffer("grid_info", actrun.tensor{range[1], range[2], grid, order})
 end
@@ -98,14 +100,15 @@ function KANLinear:describe()
     self.base == "silu" and "" or ", base " .. self.base)
 end
 
-function KANLinear:basis_opts()
-  return {grid = self.grid, order = self.order, range = self.range}
+function KANLinear:basis_opts(transposed)
+  return {grid = self.grid, order = self.order, range = self.range, transposed = transposed}
 end
 
 -- The spline coefficients with the per-edge scale folded in, as a GEMM's weight
--- {out, in * (grid + order)}.
+-- {out, (grid + order) * in}: spline_weight is stored {out, grid + order, in} (the basis
+-- kernel's layout), so the scale {out, 1, in} broadcasts along whole rows.
 function KANLinear:spline_matrix()
-  local w = self.spline_weight * self.spline_scale:unsqueeze(3)
+  local w = self.spline_weight * self.spline_scale:unsqueeze(2)
   return w:reshape(self.out_features, -1)
 end
 
@@ -125,7 +128,7 @@ function KANLinear:forward(x)
     s[nd] = self.out_features
     x = x:reshape(-1, n_in)
   end
-  local b = bspline_basis(x, self:basis_opts())
+  local b = bspline_basis(x, self:basis_opts(true)) -- {batch, grid + order, in}
   local y = linear(b:reshape(x:size(1), -1), self:spline_matrix())
   if self.base ~= "none" then
     y = y + linear(actrun.act.apply(self.base, x), self.base_weight)
@@ -179,9 +182,9 @@ local function spd_solve(A, R)
   return actrun.tensor(out)
 end
 
--- spline_weight {out, in, m} as {in, m, out}
+-- spline_weight {out, m, in} as {in, m, out}
 function KANLinear:spline_weight_t()
-  return self.spline_weight:transpose(1, 2):transpose(2, 3)
+  return self.spline_weight:transpose(1, 3)
 end
 
 -- Refits the spline part to a new grid (g intervals over range) by least squares on the
@@ -199,11 +202,11 @@ local function refit(self, fname, g, range, X)
     local Bt = Bn:transpose(2, 3)
     return spd_solve(Bt:matmul(Bn), Bt:matmul(Y))                      -- {in, m_new, out}
   end)
-  local w = fitted:transpose(1, 3):transpose(2, 3):contiguous()        -- {out, in, m_new}
+  local w = fitted:transpose(1, 3):contiguous()                        -- {out, m_new, in}
   self.grid, self.range = g, {range[1], range[2]}
   self:register_parameter("spline_weight", w)
   self:register_buffer("grid_info", actrun.tensor{range[1], range[2], g, self.order})
-  assert(w:size(1) == n_out and w:size(2) == n_in, fname)
+  assert(w:size(1) == n_out and w:size(3) == n_in, fname)
   return self
 end
 
@@ -270,7 +273,7 @@ function KANLinear:edge_curve(i, j, n)
   n = n == nil and 101 or idx(n, 3, "n", 1e7)
   return actrun.no_grad(function()
     local xs = actrun.linspace(self.range[1], self.range[2], n)
-    local c = self.spline_weight[j][i] * self.spline_scale[j][i]
+    local c = self.spline_weight[j]:select(2, i) * self.spline_scale[j][i]
     local ys = bspline_basis(xs, self:basis_opts()):matmul(c)
     if self.base ~= "none" then
       ys = ys + actrun.act.apply(self.base, xs) * self.base_weight[j][i]

@@ -2,8 +2,9 @@
  * op. Everything else of a KAN layer (the coefficient product, the base activation) is
  * composed from existing ops, in lua/actrun/nn_kan.lua.
  *
- * bspline_basis(x, deriv) maps x to its table {x..., grid + order} of basis values (or
- * their deriv-th derivatives). Its gradient is sum over the last dim of g times the table
+ * bspline_basis(x {..., F}, deriv) maps x to its table {..., grid + order, F} of basis
+ * values (or their deriv-th derivatives). Its gradient is the sum over the functions' dim
+ * of g times the table
  * of the next derivative: without create_graph one fused kernel (ar_bspline_dot, the
  * table never stored); with it the same op one derivative up, times g, summed, so
  * gradients go to any order (past the degree the tables are zero). */
@@ -24,7 +25,7 @@ static int bw_bspline_basis(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor
   int rc = AR_OK;
   TRY(ag_bspline_basis(C, &t, x, &p, deriv));
   TRY(ag_binary(C, AR_MUL, &u, g, &t));
-  TRY(ag_reduce(C, AR_SUM, &gin[0], &u, x->ndim, false, 0, 0));
+  TRY(ag_reduce(C, AR_SUM, &gin[0], &u, x->ndim - 1, false, 0, 0)); /* the functions' dim */
 done:
   ag_drop(&t), ag_drop(&u);
   return rc;

@@ -111,8 +111,9 @@ int ag_maxpool2d(ar_ctx *C, ar_tensor *out, const ar_tensor *x, int64_t kh, int6
                  const ar_conv_params *p);
 
 /* ---- Kolmogorov-Arnold layers (op_kan.c) ---- */
-/* out {x..., grid + order}: the deriv-th derivative of every B-spline basis function of
- * the grid p at every element of x (core/bspline.h); differentiable in x to any order. */
+/* x {..., F} -> out {..., grid + order, F}: the deriv-th derivative of every B-spline
+ * basis function of the grid p at every element of x (core/bspline.h: the layout);
+ * differentiable in x to any order. */
 int ag_bspline_basis(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_bspline *p,
                      int deriv);
 

@@ -3,11 +3,12 @@
  * bs_kern_baseline.c define AR_SIMD_LEVEL and include this file). Each level exports one
  * bs_level (bs_level.h).
  *
- * One vector of inputs at a time: the whole table of the recurrence (bspline.h) for the
- * vector's lanes is built in a scratch array, one vector per knot interval, from the
- * degree-0 indicators up to the wanted degree and derivative; a lane outside the extended
- * grid (or NaN) gets zeros. The table is then written out transposed (each input's basis
- * values are contiguous) or dotted with the incoming gradient. Only IEEE additions,
+ * One vector of inputs at a time (consecutive features of one row): the whole table of
+ * the recurrence (bspline.h) for the vector's lanes is built in a scratch array, one
+ * vector per knot interval, from the degree-0 indicators up to the wanted degree and
+ * derivative; a lane outside the extended grid (or NaN) gets zeros. Each function's row
+ * of the table is then stored as one vector (the layout {rows, M, F}: a KAN layer's GEMM
+ * operand as it is) or dotted with the incoming gradient. Only IEEE additions,
  * multiplications and comparisons (no fused multiply-adds: -ffp-contract=off), so every
  * level gives the same bits, and each input's values do not depend on its neighbours. */
 #include <string.h>
@@ -64,39 +65,45 @@ VINL vf knot_coord(vf x, const bs_grid *g) {
   return vadd(vmul(vsub(x, K(g->lo)), K(g->inv_h)), K((float)g->order));
 }
 
-static void k_basis(float *restrict out, const float *restrict x, int64_t n, const bs_grid *g,
-                    float *restrict ws) {
+/* Rows of F features: x {rows, F}, out {rows, M, F}; vectors run along the features, so
+ * each basis function's values of a row are stored as whole vectors. */
+static void k_basis(float *restrict out, const float *restrict x, int64_t rows, int64_t F,
+                    const bs_grid *g, float *restrict ws) {
   const int64_t M = g->grid + g->order;
-  for (int64_t i = 0; i < n; i += VL) {
-    const int64_t r = n - i < VL ? n - i : VL;
-    vf xv = r == VL ? vld(x + i) : vld_part(x + i, r, 0.0f);
-    table(ws, knot_coord(xv, g), g);
-    float *o = out + i * M;
-    for (int64_t l = 0; l < r; l++)
-      for (int64_t m = 0; m < M; m++) o[l * M + m] = ws[m * VL + l];
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * F;
+    float *o = out + r * M * F;
+    for (int64_t i = 0; i < F; i += VL) {
+      const int64_t n = F - i < VL ? F - i : VL;
+      table(ws, knot_coord(n == VL ? vld(xr + i) : vld_part(xr + i, n, 0.0f), g), g);
+      if (n == VL)
+        for (int64_t m = 0; m < M; m++) vst(o + m * F + i, vld(ws + m * VL));
+      else
+        for (int64_t m = 0; m < M; m++) vst_part(o + m * F + i, vld(ws + m * VL), n);
+    }
   }
 }
 
+/* out {rows, F} = sum over m of gy {rows, M, F} times the table */
 static void k_dot(float *restrict out, const float *restrict x, const float *restrict gy,
-                  int64_t n, const bs_grid *g, float *restrict ws) {
+                  int64_t rows, int64_t F, const bs_grid *g, float *restrict ws) {
   const int64_t M = g->grid + g->order;
-  float col[VL];
-  for (int64_t i = 0; i < n; i += VL) {
-    const int64_t r = n - i < VL ? n - i : VL;
-    vf xv = r == VL ? vld(x + i) : vld_part(x + i, r, 0.0f);
-    table(ws, knot_coord(xv, g), g);
-    const float *gi = gy + i * M;
-    vf acc = K(0.0f);
-    for (int64_t m = 0; m < M; m++) {
-      int64_t l = 0;
-      for (; l < r; l++) col[l] = gi[l * M + m];
-      for (; l < VL; l++) col[l] = 0.0f;
-      acc = vadd(acc, vmul(vld(col), vld(ws + m * VL)));
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * F, *gr = gy + r * M * F;
+    float *o = out + r * F;
+    for (int64_t i = 0; i < F; i += VL) {
+      const int64_t n = F - i < VL ? F - i : VL;
+      table(ws, knot_coord(n == VL ? vld(xr + i) : vld_part(xr + i, n, 0.0f), g), g);
+      vf acc = K(0.0f);
+      for (int64_t m = 0; m < M; m++) {
+        vf gv = n == VL ? vld(gr + m * F + i) : vld_part(gr + m * F + i, n, 0.0f);
+        acc = vadd(acc, vmul(gv, vld(ws + m * VL)));
+      }
+      if (n == VL)
+        vst(o + i, acc);
+      else
+        vst_part(o + i, acc, n);
     }
-    if (r == VL)
-      vst(out + i, acc);
-    else
-      vst_part(out + i, acc, r);
   }
 }
 

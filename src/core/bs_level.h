@@ -12,13 +12,13 @@ typedef struct bs_grid {
 } bs_grid;
 
 typedef struct {
-  /* out[e * M + m] = B_m^(deriv)(x[e]) for e in [0, n), M = grid + order; ws holds
-   * (grid + 2 order + 1) * 16 floats */
-  void (*basis)(float *restrict out, const float *restrict x, int64_t n, const bs_grid *g,
-                float *restrict ws);
-  /* out[e] = sum_m gy[e * M + m] B_m^(deriv)(x[e]) */
+  /* x {rows, F}: out[(r * M + m) * F + f] = B_m^(deriv)(x[r * F + f]), M = grid + order;
+   * ws holds (grid + 2 order + 1) * 16 floats */
+  void (*basis)(float *restrict out, const float *restrict x, int64_t rows, int64_t F,
+                const bs_grid *g, float *restrict ws);
+  /* out[r * F + f] = sum_m gy[(r * M + m) * F + f] B_m^(deriv)(x[r * F + f]) */
   void (*dot)(float *restrict out, const float *restrict x, const float *restrict gy,
-              int64_t n, const bs_grid *g, float *restrict ws);
+              int64_t rows, int64_t F, const bs_grid *g, float *restrict ws);
 } bs_level;
 
 extern const bs_level bs_level_baseline;

@@ -1,7 +1,6 @@
 /* B-spline bases on a uniform grid: argument checks, the split over threads and the pick
- * of the level's kernels (bs_kernels.h). Work is split over whole vectors of inputs
- * (chunks start at multiples of 16, a multiple of every level's width), and each input's
- * values depend on it alone, so results never depend on the thread count. */
+ * of the level's kernels (bs_kernels.h). Work is split over whole rows of features, and
+ * each input's values depend on it alone, so results never depend on the thread count. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,40 +36,46 @@ int ar_bspline_check(ar_ctx *C, const ar_bspline *p) {
   return AR_OK;
 }
 
-/* the inputs of a chunk: whole vectors of 16 */
-#define UNIT 16
-
 typedef struct {
   const bs_level *k;
   bs_grid g;
   float *out;
   const float *x, *gy;
-  int64_t n, M;
+  int64_t rows, F, M;
   int fail; /* a chunk could not get its scratch table */
 } bs_job;
 
 static void run(void *arg, int64_t lo, int64_t hi) {
   bs_job *J = arg;
-  int64_t a = lo * UNIT, b = hi * UNIT < J->n ? hi * UNIT : J->n;
   float *ws = malloc(sizeof(float) * 16 * (size_t)(J->g.grid + 2 * J->g.order + 1));
   if (!ws) {
     J->fail = 1; /* benign race: every writer stores 1 */
     return;
   }
+  const int64_t F = J->F, M = J->M;
   if (J->gy)
-    J->k->dot(J->out + a, J->x + a, J->gy + a * J->M, b - a, &J->g, ws);
+    J->k->dot(J->out + lo * F, J->x + lo * F, J->gy + lo * M * F, hi - lo, F, &J->g, ws);
   else
-    J->k->basis(J->out + a * J->M, J->x + a, b - a, &J->g, ws);
+    J->k->basis(J->out + lo * M * F, J->x + lo * F, hi - lo, F, &J->g, ws);
   free(ws);
 }
 
 static int launch(ar_ctx *C, bs_job *J) {
-  int64_t units = (J->n + UNIT - 1) / UNIT;
-  /* about 10 flops per table entry: split from a few thousand inputs on */
-  int64_t cost = (int64_t)(J->g.grid + 2 * J->g.order) * (J->g.order + 1);
-  int64_t grain = AR_PAR_GRAIN / (UNIT * (cost > 0 ? cost : 1)) + 1;
-  ar_parallel_for(C, units, grain, run, J);
+  /* about 4 flops per table entry: split from a few thousand inputs on */
+  int64_t cost = (int64_t)(J->g.grid + 2 * J->g.order) * (J->g.order + 1) * J->F;
+  int64_t grain = AR_PAR_GRAIN / (cost > 0 ? cost : 1) + 1;
+  ar_parallel_for(C, J->rows, grain, run, J);
   return J->fail ? ar_seterr(C, AR_ENOMEM, "out of memory for the B-spline table") : AR_OK;
+}
+
+/* rows and features of x (at least 1 dim) */
+static int rows_of(ar_ctx *C, const ar_tensor *x, int64_t *rows, int64_t *F) {
+  if (x->ndim < 1 || x->ndim >= AR_MAXDIM)
+    return ar_seterr(C, AR_ESHAPE, "input must have 1 to %d dims, got %d", AR_MAXDIM - 1,
+                     x->ndim);
+  *F = x->shape[x->ndim - 1];
+  *rows = *F ? ar_numel(x) / *F : 0;
+  return AR_OK;
 }
 
 static void fill_grid(bs_grid *g, const ar_bspline *p, int deriv) {
@@ -87,22 +92,22 @@ int ar_bspline_basis(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_bsp
   int rc = ar_bspline_check(C, p);
   if (rc) return rc;
   if (deriv < 0) return ar_seterr(C, AR_EARG, "derivative order must be >= 0, got %d", deriv);
-  if (x->ndim >= AR_MAXDIM)
-    return ar_seterr(C, AR_ESHAPE, "input has %d dims, at most %d allowed", x->ndim,
-                     AR_MAXDIM - 1);
+  int64_t rows = 0, F = 0, M = ar_bspline_count(p);
+  if ((rc = rows_of(C, x, &rows, &F))) return rc;
   int64_t shape[AR_MAXDIM];
   memcpy(shape, x->shape, sizeof(int64_t) * (size_t)x->ndim);
-  int64_t M = ar_bspline_count(p);
-  shape[x->ndim] = M;
+  shape[x->ndim - 1] = M;
+  shape[x->ndim] = F;
   ar_tensor xc, o;
   if ((rc = ar_contiguous(C, &xc, x))) return rc;
   if ((rc = ar_empty(C, &o, x->ndim + 1, shape))) {
     ar_release(&xc);
     return rc;
   }
-  bs_job J = {pick(ar_simd_level()), {0, 0, 0, 0, 0}, ar_data(&o), ar_data(&xc), NULL, ar_numel(x), M, 0};
+  bs_job J = {pick(ar_simd_level()), {0, 0, 0, 0, 0}, ar_data(&o), ar_data(&xc), NULL, rows,
+              F, M, 0};
   fill_grid(&J.g, p, deriv);
-  rc = J.n ? launch(C, &J) : AR_OK;
+  rc = rows && F ? launch(C, &J) : AR_OK;
   ar_release(&xc);
   if (rc) {
     ar_release(&o);
@@ -117,13 +122,13 @@ int ar_bspline_dot(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tenso
   int rc = ar_bspline_check(C, p);
   if (rc) return rc;
   if (deriv < 0) return ar_seterr(C, AR_EARG, "derivative order must be >= 0, got %d", deriv);
-  int64_t M = ar_bspline_count(p);
-  bool ok = g->ndim == x->ndim + 1 && g->shape[x->ndim] == M;
-  for (int d = 0; ok && d < x->ndim; d++) ok = g->shape[d] == x->shape[d];
+  int64_t rows = 0, F = 0, M = ar_bspline_count(p);
+  if ((rc = rows_of(C, x, &rows, &F))) return rc;
+  bool ok = g->ndim == x->ndim + 1 && g->shape[x->ndim - 1] == M && g->shape[x->ndim] == F;
+  for (int d = 0; ok && d < x->ndim - 1; d++) ok = g->shape[d] == x->shape[d];
   if (!ok)
-    return ar_seterr(C, AR_ESHAPE,
-                     "gradient must have the input's shape plus a last dim of %lld",
-                     (long long)M);
+    return ar_seterr(C, AR_ESHAPE, "gradient must have the basis's shape {..., %lld, %lld}",
+                     (long long)M, (long long)F);
   ar_tensor xc, gc, o;
   if ((rc = ar_contiguous(C, &xc, x))) return rc;
   if ((rc = ar_contiguous(C, &gc, g))) {
@@ -132,9 +137,9 @@ int ar_bspline_dot(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tenso
   }
   if ((rc = ar_empty(C, &o, x->ndim, x->shape))) goto done;
   bs_job J = {pick(ar_simd_level()), {0, 0, 0, 0, 0}, ar_data(&o), ar_data(&xc), ar_data(&gc),
-              ar_numel(x), M, 0};
+              rows, F, M, 0};
   fill_grid(&J.g, p, deriv);
-  rc = J.n ? launch(C, &J) : AR_OK;
+  rc = rows && F ? launch(C, &J) : AR_OK;
   if (rc)
     ar_release(&o);
   else

@@ -32,12 +32,15 @@ int ar_bspline_check(ar_ctx *C, const ar_bspline *p);
 /* Functions in the basis: grid + order. */
 static inline int64_t ar_bspline_count(const ar_bspline *p) { return p->grid + p->order; }
 
-/* out {x's shape..., grid + order}: the deriv-th derivative (deriv >= 0) of every basis
- * function at every element of x (any view). */
+/* x {..., F} (at least 1 dim, any view): out {..., grid + order, F}, the deriv-th
+ * derivative (deriv >= 0) of every basis function at every element, the functions along
+ * the second-to-last dim. This layout is what a KAN layer multiplies (each function's
+ * values of a row are contiguous: {batch, M * F} times a {M * F, out} matrix); the
+ * natural {..., F, M} is its transposed view. */
 int ar_bspline_basis(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_bspline *p,
                      int deriv);
-/* out (x's shape) = sum over the last dim of g * basis^(deriv)(x), g of basis's shape:
- * the gradient of ar_bspline_basis(x, deriv - 1) without the table in memory. */
+/* out (x's shape) = sum over the functions' dim of g * basis^(deriv)(x), g of the basis's
+ * shape: the gradient of ar_bspline_basis(x, deriv - 1) without the table in memory. */
 int ar_bspline_dot(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *g,
                    const ar_bspline *p, int deriv);
 

@@ -122,8 +122,10 @@ static int int_opt(lua_State *L, int idx, const char *fn, const char *what, int 
   return (int)v;
 }
 
-/* actrun.bspline_basis(x [, {grid=5, order=3, range={-1, 1}, deriv=0}]) -> {x..., grid +
- * order}: the B-spline basis (or a derivative) of a uniform grid at every element. */
+/* actrun.bspline_basis(x [, {grid=5, order=3, range={-1, 1}, deriv=0, transposed=false}])
+ * -> {x..., grid + order}: the B-spline basis (or a derivative) of a uniform grid at every
+ * element; with transposed=true the kernel's own layout {..., grid + order, F} for x
+ * {..., F} (what KANLinear multiplies; the default is its transposed view). */
 static int f_bspline_basis(lua_State *L) {
   const char *fn = "actrun.bspline_basis";
   ar_ctx *C = lt_ctx(L);
@@ -131,6 +133,7 @@ static int f_bspline_basis(lua_State *L) {
   if (lua_gettop(L) > 2) return lt_error(L, fn, "too many arguments: expected x [, options]");
   ar_bspline p = {-1.0, 1.0, 5, 3};
   int deriv = 0;
+  bool transposed = false;
   if (!lua_isnoneornil(L, 2)) {
     if (lua_type(L, 2) != LUA_TTABLE)
       return lt_argerror(L, fn, 2, "options", "a table {grid=, order=, range=, deriv=}");
@@ -144,7 +147,12 @@ static int f_bspline_basis(lua_State *L) {
         p.order = int_opt(L, vi, fn, "order", 0, AR_BSPLINE_MAX_ORDER);
       else if (k && strcmp(k, "deriv") == 0)
         deriv = int_opt(L, vi, fn, "deriv", 0, 64);
-      else if (k && strcmp(k, "range") == 0) {
+      else if (k && strcmp(k, "transposed") == 0) {
+        if (lua_type(L, vi) != LUA_TBOOLEAN)
+          return lt_error(L, fn, "option transposed expected a boolean, got %s",
+                          luaL_typename(L, vi));
+        transposed = lua_toboolean(L, vi);
+      } else if (k && strcmp(k, "range") == 0) {
         bool ok = lua_type(L, vi) == LUA_TTABLE && luaL_len(L, vi) == 2;
         double r[2] = {0, 0};
         for (int i = 0; ok && i < 2; i++) {
@@ -158,13 +166,22 @@ static int f_bspline_basis(lua_State *L) {
                                  "with lo < hi");
         p.lo = r[0], p.hi = r[1];
       } else
-        return lt_error(L, fn, "unknown option %s%s%s (options: deriv, grid, order, range)",
+        return lt_error(L, fn, "unknown option %s%s%s (options: deriv, grid, order, range, transposed)",
                         k ? "'" : "", k ? k : "of a non-string key", k ? "'" : "");
       lua_pop(L, 1);
     }
   }
+  if (x->ndim < 1) return lt_error(L, fn, "input must have at least 1 dim, got a 0-dim tensor");
   ar_tensor *out = lt_new(L);
-  if (ag_bspline_basis(C, out, x, &p, deriv)) return lt_core_error(L, fn);
+  if (transposed) {
+    if (ag_bspline_basis(C, out, x, &p, deriv)) return lt_core_error(L, fn);
+  } else {
+    ar_tensor t;
+    if (ag_bspline_basis(C, &t, x, &p, deriv)) return lt_core_error(L, fn);
+    int rc = ag_transpose(C, out, &t, x->ndim - 1, x->ndim);
+    ag_drop(&t);
+    if (rc) return lt_core_error(L, fn);
+  }
   lt_account(L, C);
   return 1;
 }

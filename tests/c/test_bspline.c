@@ -69,16 +69,16 @@ Test(bspline, basis_and_derivatives_match_the_recursion) {
         ar_tensor b;
         cr_assert_eq(ar_bspline_basis(C, &b, &xt, p, d), AR_OK, "%s", ar_errmsg(C));
         int64_t M = ar_bspline_count(p);
-        cr_assert_eq(b.ndim, 2);
-        cr_assert_eq(b.shape[0], n);
-        cr_assert_eq(b.shape[1], M);
+        cr_assert_eq(b.ndim, 2); /* {M, n}: the functions before the features */
+        cr_assert_eq(b.shape[0], M);
+        cr_assert_eq(b.shape[1], n);
         const float *v = ar_data(&b);
         double tol = 3e-6 * pow(1.0 / h, d) * (1 + p->order);
         for (int i = 0; i < n; i++)
           for (int m = 0; m < M; m++) {
             double want = ref_d(t, m, p->order, d, x[i]);
-            cr_assert(fabs(v[i * M + m] - want) <= tol, "grid %d order %d d%d x %g B_%d: %g vs %g",
-                      p->grid, p->order, d, x[i], m, v[i * M + m], want);
+            cr_assert(fabs(v[m * n + i] - want) <= tol, "grid %d order %d d%d x %g B_%d: %g vs %g",
+                      p->grid, p->order, d, x[i], m, v[m * n + i], want);
           }
         ar_release(&b);
       }
@@ -101,16 +101,29 @@ Test(bspline, every_level_gives_the_same_bits) {
   cr_assert_not_null(base);
   for (int d = 0; d <= 2; d++) {
     g.deriv = d;
-    base->basis(ref, x, n, &g, ws);
-    base->dot(refd, x, gy, n, &g, ws);
+    /* one row of n features, and n rows of one feature */
+    base->basis(ref, x, 1, n, &g, ws);
+    base->dot(refd, x, gy, 1, n, &g, ws);
     for (int lvl = 1; lvl < AR_SIMD_NLEVELS; lvl++) {
       const bs_level *k = bs_level_at(lvl);
       if (!k) continue;
       float out[n * 8], outd[n];
-      k->basis(out, x, n, &g, ws);
-      k->dot(outd, x, gy, n, &g, ws);
+      k->basis(out, x, 1, n, &g, ws);
+      k->dot(outd, x, gy, 1, n, &g, ws);
       cr_assert_eq(memcmp(out, ref, sizeof out), 0, "basis d%d at %s", d, ar_simd_name(lvl));
       cr_assert_eq(memcmp(outd, refd, sizeof outd), 0, "dot d%d at %s", d, ar_simd_name(lvl));
+      /* n rows of one feature: the same values, the table transposed */
+      float col[n * 8], cold[n];
+      float gt[n * 8];
+      for (int i = 0; i < n; i++)
+        for (int m = 0; m < 8; m++) gt[i * 8 + m] = gy[m * n + i];
+      k->basis(col, x, n, 1, &g, ws);
+      k->dot(cold, x, gt, n, 1, &g, ws);
+      for (int i = 0; i < n; i++)
+        for (int m = 0; m < 8; m++)
+          cr_assert_eq(col[i * 8 + m], ref[m * n + i], "rows: d%d at %s", d, ar_simd_name(lvl));
+      for (int i = 0; i < n; i++)
+        cr_assert(fabsf(cold[i] - refd[i]) <= 1e-5f * (1 + fabsf(refd[i])), "rows dot d%d", d);
     }
   }
 }
@@ -123,7 +136,7 @@ Test(bspline, dot_is_the_rows_of_the_table_times_the_gradient) {
   points(x, n, &p);
   for (int i = 0; i < n * M; i++) gv[i] = (float)((i * 5) % 9) * 0.25f - 1.0f;
   ar_tensor xt = from(C, x, n), g;
-  int64_t gs[2] = {n, M};
+  int64_t gs[2] = {M, n};
   cr_assert_eq(ar_empty(C, &g, 2, gs), AR_OK);
   memcpy(ar_data(&g), gv, sizeof gv);
   for (int d = 0; d <= 4; d++) {
@@ -132,7 +145,7 @@ Test(bspline, dot_is_the_rows_of_the_table_times_the_gradient) {
     cr_assert_eq(ar_bspline_dot(C, &dot, &xt, &g, &p, d), AR_OK);
     for (int i = 0; i < n; i++) {
       double s = 0;
-      for (int m = 0; m < M; m++) s += (double)ar_data(&b)[i * M + m] * gv[i * M + m];
+      for (int m = 0; m < M; m++) s += (double)ar_data(&b)[m * n + i] * gv[m * n + i];
       cr_assert(fabs(ar_data(&dot)[i] - s) <= 1e-4 * (1 + fabs(s)), "d%d x %g: %g vs %g", d,
                 x[i], ar_data(&dot)[i], s);
     }
@@ -153,7 +166,7 @@ Test(bspline, partition_of_unity_and_zero_outside) {
   cr_assert_eq(ar_bspline_basis(C, &b, &xt, &p, 0), AR_OK);
   for (int i = 0; i < n + 4; i++) {
     double s = 0;
-    for (int m = 0; m < 8; m++) s += ar_data(&b)[i * 8 + m];
+    for (int m = 0; m < 8; m++) s += ar_data(&b)[m * (n + 4) + i];
     if (i < n)
       cr_assert(fabs(s - 1) < 1e-6, "x %g: sum %g", x[i], s);
     else

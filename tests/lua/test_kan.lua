@@ -60,6 +60,9 @@ test("bspline_basis: any shape, views, a tail of every length, empty input", fun
     T.tensor_near(bn:sum(2), actrun.ones(n), 1e-5)
   end
   T.shape_is(actrun.bspline_basis(actrun.empty(0)), {0, 8})
+  local raw = actrun.bspline_basis(x, {transposed = true})
+  T.shape_is(raw, {3, 7, 8, 5})
+  T.tensor_near(raw, b:transpose(3, 4), 0)
 end)
 
 test("bspline_basis: derivatives past the degree are zero", function()
@@ -165,7 +168,7 @@ test("extend_grid moves outputs by less than 1e-2 (dense samples and data sample
   m[1]:extend_grid(10)
   m[2]:extend_grid(12, h)
   T.eq(m[1].grid, 10)
-  T.shape_is(m[1].spline_weight, {4, 3, 13})
+  T.shape_is(m[1].spline_weight, {4, 13, 3})
   local after = actrun.no_grad(function() return m(x) end)
   local d = maxdiff(before, after)
   truthy(d < 1e-2, string.format("max change %.3g", d))
@@ -178,7 +181,7 @@ end)
 test("update_grid moves the range to the data and keeps the function there", function()
   actrun.manual_seed(6)
   local m = nn.KANLinear(2, 2, {grid = 6})
-  actrun.no_grad(function() m.spline_weight:copy(actrun.randn(2, 2, 9)) end)
+  actrun.no_grad(function() m.spline_weight:copy(actrun.randn(2, 9, 2)) end)
   local x = actrun.rand(200, 2) * 1.0 - 0.5
   local before = actrun.no_grad(function() return m(x) end)
   m:update_grid(x)
