@@ -8,8 +8,8 @@
 -- Linear(in * 9, out). The reference is Linear(in, 9 * out) (the task's yardstick for
 -- 256 x 256: Linear(256, 2304)) and Linear(9 * in, out) (the same GEMM shape). Each case
 -- runs R samples of N steps of y = m(x); y:backward(g) at batch 128 (x requires grad, as
--- a hidden layer's input) after a warm-up; the medians are printed as "KEY VALUE UNIT"
--- lines with the ratios.
+-- a hidden layer's input) after a warm-up, the cases of one size interleaved; the medians
+-- of the times and of the per-sample ratios are printed as "KEY VALUE UNIT" lines.
 local actrun = actrun or require("actrun")
 local nn = actrun.nn
 
@@ -31,11 +31,12 @@ local function median(t)
   return n % 2 == 1 and t[(n + 1) // 2] or 0.5 * (t[n // 2] + t[n // 2 + 1])
 end
 
--- forward + backward of m at batch 128, seconds per step (median of reps)
-local function fwd_bwd(m, n_in, n_out)
+-- a step of forward + backward of m at batch 128 (x requires grad, as a hidden layer's
+-- input: the input gradient is computed too)
+local function stepper(m, n_in, n_out)
   actrun.manual_seed(1)
   local x = actrun.rand(128, n_in) * 2 - 1
-  x.requires_grad = true -- a hidden layer's input: the input gradient is computed too
+  x.requires_grad = true
   local g = actrun.randn(128, n_out)
   local function step()
     m:zero_grad()
@@ -43,14 +44,14 @@ local function fwd_bwd(m, n_in, n_out)
     m(x):backward(g)
   end
   for _ = 1, 3 do step() end
-  local samples = {}
-  for r = 1, opts.reps do
-    collectgarbage()
-    local t0 = actrun.clock()
-    for _ = 1, opts.steps do step() end
-    samples[r] = (actrun.clock() - t0) / opts.steps
-  end
-  return median(samples)
+  return step
+end
+
+local function sample(step)
+  collectgarbage()
+  local t0 = actrun.clock()
+  for _ = 1, opts.steps do step() end
+  return (actrun.clock() - t0) / opts.steps
 end
 
 local function line(key, value, unit)
@@ -58,20 +59,25 @@ local function line(key, value, unit)
   io.stdout:flush()
 end
 
-print(string.format("# kan.lua: actrun %s; batch 128, %d thread(s), %d samples of %d steps (median)",
+print(string.format("# kan.lua: actrun %s; batch 128, %d thread(s), %d interleaved samples of %d steps (medians)",
   actrun.version, opts.threads, opts.reps, opts.steps))
 for _, s in ipairs{{256, 256}, {64, 64}, {784, 64}} do
   local n_in, n_out = s[1], s[2]
-  local kan = fwd_bwd(nn.KANLinear(n_in, n_out, {grid = 5, order = 3}), n_in, n_out)
-  local wide = fwd_bwd(nn.Linear(n_in, 9 * n_out), n_in, 9 * n_out)
-  local deep = fwd_bwd(nn.Linear(9 * n_in, n_out), 9 * n_in, n_out)
-  local plain = fwd_bwd(nn.Linear(n_in, n_out), n_in, n_out)
   local tag = string.format("%dx%d", n_in, n_out)
-  line("kan_" .. tag .. "_ms", kan * 1e3, "ms")
-  line("linear_" .. n_in .. "x" .. 9 * n_out .. "_ms", wide * 1e3, "ms")
-  line("linear_" .. 9 * n_in .. "x" .. n_out .. "_ms", deep * 1e3, "ms")
-  line("linear_" .. tag .. "_ms", plain * 1e3, "ms")
-  line("ratio_kan_" .. tag .. "_vs_linear_" .. n_in .. "x" .. 9 * n_out, kan / wide, "x")
-  line("ratio_kan_" .. tag .. "_vs_linear_" .. 9 * n_in .. "x" .. n_out, kan / deep, "x")
-  line("ratio_kan_" .. tag .. "_vs_linear_" .. tag, kan / plain, "x")
+  local cases = {
+    {"kan_" .. tag, stepper(nn.KANLinear(n_in, n_out, {grid = 5, order = 3}), n_in, n_out)},
+    {"linear_" .. n_in .. "x" .. 9 * n_out, stepper(nn.Linear(n_in, 9 * n_out), n_in, 9 * n_out)},
+    {"linear_" .. 9 * n_in .. "x" .. n_out, stepper(nn.Linear(9 * n_in, n_out), 9 * n_in, n_out)},
+    {"linear_" .. tag, stepper(nn.Linear(n_in, n_out), n_in, n_out)},
+  }
+  -- interleaved: each sample times every case back to back, and the ratios are taken
+  -- within a sample (the machine's load drifts between samples)
+  local t, ratio = {}, {}
+  for c = 1, #cases do t[c], ratio[c] = {}, {} end
+  for r = 1, opts.reps do
+    for c = 1, #cases do t[c][r] = sample(cases[c][2]) end
+    for c = 2, #cases do ratio[c][r] = t[1][r] / t[c][r] end
+  end
+  for c = 1, #cases do line(cases[c][1] .. "_ms", median(t[c]) * 1e3, "ms") end
+  for c = 2, #cases do line("ratio_" .. cases[1][1] .. "_vs_" .. cases[c][1], median(ratio[c]), "x") end
 end
