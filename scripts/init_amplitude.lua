@@ -139,6 +139,26 @@ print(("(%d seeds; explodes: CI above +1 (x10); shrinks: below -1; stays: inside
 print((" ReLU: a factor sqrt(width/2) = %.2f per layer with N(0,1), sqrt(1/2) = 0.707 with Xavier, 1 with He)")
   :format(math.sqrt(opt.width / 2)))
 
+-- mean-field theory beside the measurement, when this build has act.propagation: the
+-- variance map's slope per layer is chi1 for ReLU (q_(l+1) = chi1 q_l exactly), so the
+-- std grows by chi1^((depth-1)/2); for other activations chi1 is the gradients' factor.
+local S = dofile(here .. "/lib/sigprop.lua")
+if S.has_theory() then
+  local w2_of = {normal = opt.width, xavier_normal = 1, kaiming_normal = 2}
+  local trows = {}
+  for _, v in ipairs(variants) do
+    local p = not v.norm and w2_of[v.init] and S.propagation(opt.activation, w2_of[v.init], 0)
+    if p then
+      trows[#trows + 1] = {label = v.label, w2 = w2_of[v.init], chi1 = p.chi1,
+        predicted = (opt.depth - 1) / 2 * math.log(p.chi1, 10), measured = results[v.key].log_growth.mean}
+    end
+  end
+  print()
+  print("theory (act.propagation, sigma_b2 = 0): predicted log10(last/first) = (depth-1)/2 * log10(chi1)")
+  cli.print_table({{"init", "label"}, {"sigma_w2", "w2", "%g"}, {"chi1", "chi1", "%.4g"},
+    {"predicted", "predicted", "%+.2f"}, {"measured (mean)", "measured", "%+.2f"}}, trows)
+end
+
 -- the plot before the verdict: the verdict is the last thing printed
 if opt.plot then
   local series = {}

@@ -136,6 +136,8 @@ if opt.csv then
     {"df0", function(r) return r.df0 end},
     {"near_identity", function(r) return r.near_identity end},
     {"max_derivative", function(r) return r.max_derivative end},
+    {"smoothness", function(r) return r.smoothness end},
+    {"max_curvature", function(r) return r.max_curvature end},
     {"saturates_left", function(r) return r.saturates.left end},
     {"saturates_right", function(r) return r.saturates.right end},
     {"params", function(r) return r.params end},

@@ -173,7 +173,33 @@ cli.print_table({{"activation", "act"}, {"init", "init"},
 print("(a weight gradient is the signal times the layer's input: where the activations shrink as the")
 print(" signal grows back, weight-gradient ratios near 0 hide a vanished signal)")
 
+-- mean-field theory beside the measurement, when this build has act.propagation: going
+-- back one layer multiplies the squared backward signal by chi1 (at q*), so first/last
+-- over depth-1 steps is chi1^((depth-1)/2) in norm.
+local S = dofile(here .. "/lib/sigprop.lua")
+if S.has_theory() then
+  -- weight variance x fan_in of each init on square layers
+  local w2_of = {default = 1 / 3, xavier_uniform = 1, xavier_normal = 1, kaiming_normal = 2,
+    kaiming_uniform = 2, lecun_normal = 1}
+  local trows = {}
+  for _, a in ipairs(acts) do
+    for _, init in ipairs(inits) do
+      local p = w2_of[init] and S.propagation(a, w2_of[init], 0)
+      if p then
+        trows[#trows + 1] = {act = a, init = init, w2 = w2_of[init], chi1 = p.chi1,
+          predicted = (D - 1) / 2 * math.log(p.chi1, 10), measured = results[a][init].d.mean}
+      end
+    end
+  end
+  print()
+  print("theory (act.propagation at q*, sigma_b2 = 0): predicted log10 first/last = (depth-1)/2 * log10(chi1)")
+  cli.print_table({{"activation", "act"}, {"init", "init"}, {"sigma_w2", "w2", "%.3g"},
+    {"chi1", "chi1", "%.4g"}, {"predicted", "predicted", "%+.2f"},
+    {"measured (mean)", "measured", "%+.2f"}}, trows)
+end
+
 if opt.plot then -- one panel per init, one line per activation
+
   local panels = {}
   for _, init in ipairs(inits) do
     local series = {}

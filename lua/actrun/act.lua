@@ -416,11 +416,19 @@ local TAIL_K = 10
 -- f and f' of any activation at many points, as Lua arrays:
 --   ev.grid(lo, hi, n) -> xs, fs, ds   (n points evenly spaced from lo to hi)
 --   ev.at(xs)          -> fs, ds, xs'  (xs' the points really used: float32 in a tensor)
--- ev.float is true when the values come from float32 tensors.
--- Through tensors and autograd, for a record {name, fn, params} like act.define's.
-local function tensor_evaluator(level, fname, d, p)
+--   ev.second(xs)      -> d2s          (f'' at points ev.at has used)
+-- ev.float is true when the values come from float32 tensors. ev.d2 says where f'' comes
+-- from: "exact" (the double reference, a host activation's f'' kernel d2f, or autograd
+-- differentiating a Lua-defined activation twice) or "fd" (central differences of f' with
+-- step 2^-8, for host activations without d2f).
+-- Through tensors and autograd, for a record {name, fn, params} like act.define's;
+-- second(x) gives f'' over the tensor x, or nil when there is no f'' kernel.
+local FD_STEP = 2 ^ -8 -- x +- 2^-8 is exact for float |x| < 2^15 (the tails end at 30720)
+
+local function tensor_evaluator(level, fname, d, p, second)
   return {
     float = true,
+    d2 = second and "exact" or "fd",
     grid = function(lo, hi, n)
       local x = actrun.linspace(lo, hi, n)
       local xs = x:totable()
@@ -433,21 +441,58 @@ local function tensor_evaluator(level, fname, d, p)
       local fs, ds = defined_points(level + 1, fname, d, p, x)
       return fs, ds, used
     end,
+    second = function(xs)
+      local x = actrun.tensor(xs)
+      if second then return second(x) end
+      local _, dp = defined_points(level + 1, fname, d, p, x + FD_STEP)
+      local _, dm = defined_points(level + 1, fname, d, p, x - FD_STEP)
+      local d2 = {}
+      for i = 1, #dp do d2[i] = (dp[i] - dm[i]) / (2 * FD_STEP) end
+      return d2
+    end,
   }
+end
+
+-- f'' of a defined activation at the points of the 1-D tensor x, by differentiating
+-- twice with autograd (the gradient with create_graph, then its gradient), as a Lua array;
+-- 0 where f or f' does not depend on x.
+local function defined_second(level, fname, d, p, x)
+  return with_grad(function()
+    local xt = x:detach():clone()
+    xt.requires_grad = true
+    local y = run_defined(level + 2, fname, d, xt, p, 2)
+    local h
+    if y.requires_grad then
+      local g = actrun.grad(y:sum(), xt, {create_graph = true, allow_unused = true})[1]
+      if g and g.requires_grad then h = actrun.grad(g:sum(), xt, {allow_unused = true})[1] end
+    end
+    return (h or actrun.zeros(x:shape())):totable()
+  end)
 end
 
 local function evaluator(level, fname, name, params)
   local d = defined[name]
-  if d then return tensor_evaluator(level, fname, d, table_params(level + 1, fname, d, params, 2)) end
+  if d then
+    local p = table_params(level + 1, fname, d, params, 2)
+    return tensor_evaluator(level, fname, d, p, function(x)
+      return defined_second(level + 1, fname, d, p, x)
+    end)
+  end
   local ok, msg = pcall(C.scalars, name, {0}, params)
   if not ok then
     if not tostring(msg):find("has no scalar form", 1, true) then reraise(level + 1, fname, msg) end
-    -- a host activation without a double scalar form: through its tensor kernels
+    -- a host activation without a double scalar form: through its tensor kernels, and
+    -- its f'' kernel when it has one
     local host = {name = name, params = {}, fn = function(x) return c_apply(name, x, params) end}
-    return tensor_evaluator(level, fname, host, {})
+    local second
+    if pcall(C.second, name, actrun.zeros(1), params) then
+      second = function(x) return C.second(name, x, params):totable() end
+    end
+    return tensor_evaluator(level, fname, host, {}, second)
   end
   return {
     float = false,
+    d2 = "exact",
     grid = function(lo, hi, n)
       local fs, ds = C.scalars(name, lo, hi, n, params)
       local xs = {}
@@ -457,6 +502,10 @@ local function evaluator(level, fname, name, params)
     at = function(xs)
       local fs, ds = C.scalars(name, xs, params)
       return fs, ds, xs
+    end,
+    second = function(xs)
+      local _, _, d2s = C.scalars(name, xs, params)
+      return d2s
     end,
   }
 end
@@ -812,7 +861,7 @@ function act.properties(name, params, opts)
     extra[#extra + 1] = -30 * 2 ^ k
     extra[#extra + 1] = 30 * 2 ^ k
   end
-  local ef, ed = ev.at(extra)
+  local ef, ed, extra_used = ev.at(extra)
   local f0, df0 = ef[1] + 0.0, ed[1] + 0.0 -- no -0
   check_finite(2, fname, name, extra, ef, ed, 1, 3)
   -- tail sequences (|x| = 30 * 2^k, k = 0..10), cut at the first non-finite value
@@ -900,6 +949,97 @@ function act.properties(name, params, opts)
     if k >= 3 and abs(t[k]) > 2 * abs(t[k - 1]) * 0.9 and abs(t[k]) > 2 * amax then growing = true end
   end
   if growing then maxd = huge end
+
+  -- smoothness and max |f''| (from f'' on the grid, at 0 and along the tails):
+  -- "C0" with kinks or jumps; else "C1" when f'' jumps somewhere, found like the kinks
+  -- with (f', f'') in place of (f, f') and a floor of 1e-6 (1 + |f''|) [1e-4] (softplus's
+  -- switch to x at its threshold moves f'' by 2e-9: smooth); "C2" otherwise. With f'' by
+  -- differences of f' (ev.d2 == "fd") a jump is smeared over the step, and is found
+  -- instead where the slopes of f' over one step to the left and one to the right differ
+  -- by more than 1e-3 (1 + |f''|) and than the rounding of f' allows, and by more than 4
+  -- times the same difference two steps away on both sides (a smooth f'' changes about as
+  -- much there).
+  local d2s = ev.second(xs)
+  local ed2 = ev.second(extra_used)
+  local breaks_near = {}
+  for _, t in ipairs{kinks, jumps} do
+    for _, x in ipairs(t) do breaks_near[#breaks_near + 1] = x end
+  end
+  local cjumps, ccells = {}, {}
+  if #breaks_near == 0 then
+    if ev.d2 == "exact" then
+      local ev2 = {at = function(pts)
+        local _, d, used = ev.at(pts)
+        return d, ev.second(used), used
+      end}
+      cjumps, ccells = locate(ev2, xs, ds, d2s, kink_measure, function(i)
+        return (float and 1e-4 or 1e-6) * (1 + abs(d2s[i]))
+      end, steps, digits)
+    else
+      local k = max(1, math.floor(FD_STEP / h + 0.5))
+      local function onesided(i) -- |right slope of f' - left slope| at grid point i
+        return abs((ds[i + k] - ds[i]) - (ds[i] - ds[i - k])) / (k * h)
+      end
+      local js = {}
+      for i = 3 * k + 1, n - 3 * k do js[i] = onesided(i) end
+      for i = 3 * k + 1, n - 3 * k do
+        local j = js[i]
+        local side = max(js[i - 2 * k] or huge, js[i + 2 * k] or huge)
+        -- the rounding of the three float f' values, 2^-23 (1 + |f'|) each, over k h
+        local noise = 8 * 0x1p-23 * (1 + abs(ds[i - k]) + abs(ds[i]) + abs(ds[i + k])) / (k * h)
+        if j > max(1e-3 * (1 + abs(d2s[i])), noise) and j > 4 * side and j >= (js[i - 1] or 0) and
+          j >= (js[i + 1] or 0) then
+          local x = tonumber(string.format("%." .. digits .. "f", xs[i]))
+          if #cjumps == 0 or abs(x - cjumps[#cjumps]) > 2 * FD_STEP then cjumps[#cjumps + 1] = x end
+        end
+      end
+    end
+  end
+  local smoothness = #breaks_near > 0 and "C0" or (#cjumps > 0 and "C1" or "C2")
+  -- max |f''|: the grid (with f'' by differences, not within a step of a kink or jump,
+  -- where they see f' jump), refined by a parabola around a smooth maximum, both sides of
+  -- each jump of f'', 0 and the tails; inf when |f''| keeps growing along a tail
+  local away = ev.d2 == "fd" and FD_STEP + 2 * h or 0
+  local amax2, imax2 = 0, nil
+  for i = 1, n do
+    local v = d2s[i]
+    if finite(v) and abs(v) > amax2 then
+      local ok = true
+      for _, b in ipairs(breaks_near) do
+        if abs(xs[i] - b) <= away then ok = false end
+      end
+      if ok then amax2, imax2 = abs(v), i end
+    end
+  end
+  local maxc = amax2
+  if imax2 and imax2 > 1 and imax2 < n then
+    local a, b, c = abs(d2s[imax2 - 1]), amax2, abs(d2s[imax2 + 1])
+    local smooth = b > a and b > c
+    for _, t in ipairs{breaks_near, cjumps} do
+      for _, x in ipairs(t) do
+        if abs(x - xs[imax2]) <= 3 * h + away then smooth = false end
+      end
+    end
+    if smooth then maxc = max(maxc, b - (a - c) ^ 2 / (8 * (a - 2 * b + c))) end
+  end
+  for _, c in ipairs(ccells) do maxc = max(maxc, abs(c.da), abs(c.db)) end
+  local growing2 = false
+  for _, sign in ipairs{-1, 1} do
+    local t = {}
+    for kk = 0, TAIL_K do
+      local j = kk == 0 and (sign < 0 and 2 or 3) or (sign < 0 and 2 + 2 * kk or 3 + 2 * kk)
+      local v = ed2[j]
+      if v ~= v then break end
+      t[#t + 1] = v
+      if finite(v) then maxc = max(maxc, abs(v)) else growing2 = true break end
+    end
+    local kk = #t
+    if kk >= 3 and abs(t[kk]) > 2 * abs(t[kk - 1]) * 0.9 and abs(t[kk]) > 2 * amax2 then
+      growing2 = true
+    end
+  end
+  if finite(ed2[1]) and ev.d2 == "exact" then maxc = max(maxc, abs(ed2[1])) end
+  if growing2 then maxc = huge end
 
   -- range: limits at |x| >= 30 and the extremes over the grid and the tails
   local ltol = float and 1e-6 or 1e-10
@@ -997,6 +1137,9 @@ function act.properties(name, params, opts)
     df0 = df0,
     near_identity = abs(f0) <= 1e-6 and abs(df0 - 1) <= 1e-6,
     max_derivative = maxd,
+    smoothness = smoothness,
+    curvature_jumps = cjumps,
+    max_curvature = maxc,
     saturates = saturates,
     params = info.learnable and 1 or 0,
     cost_ns = cost,
@@ -1050,6 +1193,8 @@ local COLUMNS = {
   {"f'(0)", "r", function(r) return num(r.df0) end},
   {"~id", "l", function(r) return yn(r.near_identity) end},
   {"max f'", "r", function(r) return num(r.max_derivative) end},
+  {"smooth", "l", function(r) return r.smoothness end},
+  {"max f''", "r", function(r) return num(r.max_curvature) end},
   {"saturates L/R", "l", function(r) return SAT[r.saturates.left] .. "/" .. SAT[r.saturates.right] end},
   {"par", "r", function(r) return tostring(r.params) end},
   {"fwd ns", "r", function(r) return r.cost_ns and num(r.cost_ns.forward) or "-" end},
@@ -1104,6 +1249,7 @@ function act.table(names, opts)
   if opts.print ~= false then
     local out = opts.out or io.stdout
     out:write(format_table(rows))
+    util.displayed(rows) -- the printed table shows them: the REPL does not echo them
   end
   return rows
 end

@@ -20,6 +20,13 @@ local function program(ctx)
   return ctx and ctx.program or "actrun"
 end
 
+-- A library message rephrased for the command line: its hints name Lua calls
+-- ("see act.list()"), which mean nothing at a shell prompt.
+local function for_command_line(msg, prog)
+  return (tostring(msg):gsub("%(see act%.list%(%)%)",
+    ("(see '%s props' or '%s help act')"):format(prog, prog)))
+end
+
 local function names()
   local list = {}
   for name, cmd in pairs(commands) do
@@ -83,8 +90,12 @@ commands.props = {
 
 commands.help = {
   help = "list the commands, or explain a command or any documented name",
-  usage = "actrun help [COMMAND | NAME]",
-  description = "NAME is anything help() knows in the REPL, e.g. actrun.zeros or Tensor:sum.",
+  usage = "actrun help [COMMAND | NAME | -k WORD]",
+  description = table.concat({
+    "NAME is anything help() knows in the REPL, e.g. actrun.zeros, Tensor:sum or a short",
+    "name such as gelu; -k WORD lists the names that contain WORD or whose documentation",
+    "mentions it (apropos in the REPL).",
+  }, "\n"),
   run = function(args, ctx)
     local prog = program(ctx)
     local name = args[1]
@@ -97,6 +108,19 @@ commands.help = {
       print("(e.g. actrun.zeros); in the REPL, help(x) or ?x.")
       return 0
     end
+    local help = require "actrun.help"
+    if name == "-k" or name == "--apropos" then
+      if not args[2] or args[2] == "" then
+        return usage_failure(prog, "help", name .. " expects a word")
+      end
+      local text, err = help.apropos_text(args[2])
+      if not text then
+        io.stderr:write(("%s help: %s\n"):format(prog, err))
+        return 1
+      end
+      print(text)
+      return 0
+    end
     local cmd = commands[name]
     if type(cmd) == "table" then
       print("usage: " .. (cmd.usage or (prog .. " " .. name)))
@@ -104,13 +128,18 @@ commands.help = {
       if cmd.description then print(cmd.description) end
       return 0
     end
-    local text, err = require("actrun.help").text(name)
+    local text, err = help.text(name)
     if text then
       print(text)
       return 0
     end
+    -- the first line is the miss, the others the names help found instead
+    local first, rest = err:match("^([^\n]*)\n?(.*)$")
     io.stderr:write(("%s: %s (and no command of that name; commands: %s)\n"):format(
-      prog, err, table.concat(names(), ", ")))
+      prog, first, table.concat(names(), ", ")))
+    if rest ~= "" then
+      io.stderr:write((rest:gsub("apropos%(\"([^\"]*)\"%) lists them", prog .. " help -k %1 lists them")), "\n")
+    end
     return 1
   end,
 }
@@ -165,7 +194,8 @@ commands.plot = {
     local plot = require "actrun.plot"
     local ok, res = pcall(plot.activations, opts)
     if not ok then
-      io.stderr:write(("%s plot: %s\n"):format(prog, (tostring(res):gsub("^[^\n]-:%d+: ", ""))))
+      io.stderr:write(("%s plot: %s\n"):format(prog,
+        for_command_line((tostring(res):gsub("^[^\n]-:%d+: ", "")), prog)))
       return 1
     end
     if opts.file then print("wrote " .. res) end

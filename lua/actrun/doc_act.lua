@@ -23,8 +23,8 @@ Metadata of an activation; defined ones also have defined = true.
 actrun.act.scalar(name, x [, params_table]) -> f(x), f'(x), f''(x)
 Numbers: double precision for built-ins (at a kink, PyTorch's one-sided values); for a
 host activation its float kernels, f'' nil unless registered with
-actrun_register_activation2; for defined activations f and f' from a 1-element float
-evaluation with autograd, and f'' nil (no second-order autograd yet).
+actrun_register_activation2; for defined activations a 1-element float evaluation, f'
+and f'' by autograd (differentiating twice).
   local f, df, d2f = actrun.act.scalar("sigmoid", 0)  --> 0.5, 0.25, 0]=],
   ["actrun.act.derivative"] = [=[
 actrun.act.derivative(name, x [, params_table]) -> Tensor
@@ -51,8 +51,9 @@ built-in names are refused; definitions belong to this interpreter.
   ["actrun.act.properties"] = [=[
 actrun.act.properties(name [, params_table [, {cost=true, quick=false}]]) -> table
 Computed: nonlinear, differentiable, kinks, jumps, monotonic, range, bounded,
-zero_centered, f0, df0, near_identity, max_derivative, saturates, params, cost_ns,
-self_normalizing, fixed_point (criteria in docs/ACTIVATIONS.md). cost_ns is
+zero_centered, f0, df0, near_identity, max_derivative, smoothness ("C0" f' jumps, "C1"
+f'' jumps, "C2"), curvature_jumps, max_curvature (max |f''| away from kinks), saturates,
+params, cost_ns, self_normalizing, fixed_point (criteria in docs/ACTIVATIONS.md). cost_ns is
 {forward=, backward=, forward_range={min, max}, backward_range=}: the median ns per
 element over 7 samples (3 with quick) on pseudo-random signs, and the samples' range.
   actrun.act.properties("selu").self_normalizing  --> true]=],

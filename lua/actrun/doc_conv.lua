@@ -1,4 +1,5 @@
--- help entries for convolution, pooling, B-spline bases and model files (merged by actrun.help on first use).
+-- help entries for convolution, pooling, the Padé unit, B-spline bases and model files
+-- (merged by actrun.help on first use).
 return {
   ["actrun.conv2d"] = [=[
 actrun.conv2d(x, w [, b] [, {stride=1, padding=0}]) -> Tensor {N,O,Ho,Wo}
@@ -6,6 +7,12 @@ actrun.conv2d(x, w [, b] [, {stride=1, padding=0}]) -> Tensor {N,O,Ho,Wo}
 w {O,C,kh,kw}, b {O} or nil; stride and padding a number or a pair {h, w}.
 Differentiable in x, w and b; Ho = (H + 2*padding - kh) // stride + 1.
   local y = actrun.conv2d(x, w, b, {padding=2})   -- 'same' size for a 5x5 kernel]=],
+  ["actrun.pau"] = [=[
+actrun.pau(x, a, b) -> Tensor
+Padé activation unit: (a0 + a1 x + ... + am x^m) / (1 + |b1 x + ... + bn x^n|); a {m+1},
+b {n} shared, or {C, m+1} and {C, n} per channel (dim 2 of x); m, n <= 12. Differentiable
+in x, a and b (to second order); fused vector kernels, thread-count independent sums.
+  local y = actrun.pau(x, nn.PAU{}.numerator, nn.PAU{}.denominator)]=],
   ["actrun.max_pool2d"] = [=[
 actrun.max_pool2d(x, k [, {stride=k, padding=0}]) -> Tensor {N,C,Ho,Wo}
 Maximum over k x k windows (k a number or a pair {h, w}); padding (at most k/2) never

@@ -3,8 +3,8 @@ return {
   ["actrun.lab"] = [=[
 actrun.lab: experiments over modules
 train, evaluate, compare (activations x seeds: table, CSV, plot, HTML report), the probes
-gradient_flow, activation_stats, dead_units, depth_probe, plot_depth, gradcheck,
-gradgradcheck, and stats (is a difference between activations real?).
+gradient_flow, activation_stats, dead_units, depth_probe, plot_depth, signal_propagation,
+jacobian_spectrum, gradcheck, gradgradcheck, and stats (is a difference between activations real?).
 Progress goes to stderr: a bar on a terminal, one line per epoch elsewhere,
 nothing with ACTRUN_PROGRESS=0 (=tty or =lines force a mode).
   local h = actrun.lab.train(model, {X=X, y=y}, {epochs=5, batch=64})]=],
@@ -36,6 +36,10 @@ actrun.lab.compare{activations=, model=function(act) ... end, data={train={X=,y=
   seeds=1, reference=NAME, test="t", alpha=0.05, csv=PATH, plot=PATH, report=PATH, store=PATH,
   provenance={k=v}, verbose=false, progress=, quiet=false, cost=,
   tune={lrs={...}, fraction=0.2}]} -> rows, summary
+An activations entry is a name or {name=, params=, label=}: one activation at chosen
+parameters (a sweep: leaky_relu at three slopes), known in rows, table, CSV and
+reference= by its label (default "name(k=v)"); model gets the name, or that entry
+(nn.mlp{activation=} and nn.Activation take it as it is).
 Trains model(act) for every activation and seed (seeds: a list, or n for 1..n), with
 manual_seed(seed) before each model is made: runs of one seed start from the same
 weights and batches, so the comparison is paired over seeds. Row: activation seed
@@ -77,7 +81,9 @@ and the footer says "learning rate tuned per activation on a 20% validation spli
 relu 0.01, ...". Without tune nothing changes: optimizer(params), no lr field.
   local rows, summary = lab.compare{activations={"relu","tanh"}, model=function(a)
     return nn.mlp{784, 256, 10, activation=a} end, data=D, seeds=5, store="runs.jsonl"}
-  for _, s in ipairs(summary) do print(s.activation, s.diff, s.p_adjusted) end]=],
+  for _, s in ipairs(summary) do print(s.activation, s.diff, s.p_adjusted) end
+  lab.compare{activations={"relu", {name="leaky_relu", params={negative_slope=0.1}},
+    {name="leaky_relu", params={negative_slope=0.3}, label="leaky 0.3"}}, model=m, data=D}]=],
 
   ["actrun.lab.report"] = [=[
 actrun.lab.report(rows [, {file=, title=, summary=, source=}]) -> path or HTML text
@@ -132,6 +138,39 @@ activation (batch norm before it with norm="batch"), on N(0,1) inputs. mean/std:
 layer's output; grad_norm: of its weight gradient when N(0,1) enters at the output.
 init: an nn.init name ("normal" = N(0,1)); default as nn.Linear.
   local r = lab.depth_probe{activation="sigmoid", depth=20}; print(r[1].grad_norm)]=],
+
+  ["actrun.lab.signal_propagation"] = [=[
+actrun.lab.signal_propagation{activation=, sigma_w2= [, depth=20, width=256, sigma_b2=0,
+  init="normal", batch=256, seed=, params=]} -> {{layer=, q=, c=, grad_norm=, chi1=,
+  chi_c=}...}
+Signal propagation measured on one random network (the measurement side of mean-field
+theory, to hold against act.propagation): depth layers z_l = W_l h_(l-1) + b_l,
+h_l = phi(z_l), h_0 = x with batch rows of N(0,1) inputs of width units. W_l: entries
+N(0, sigma_w2/width) (init="normal") or sqrt(sigma_w2) times a random orthogonal matrix
+(init="orthogonal"); b_l ~ N(0, sigma_b2). Per layer l, over z_l = the pre-activations:
+q = mean of z^2 over units and batch; c = the correlation q_ab / sqrt(q_aa q_bb) of two
+inputs a, b (the cosine of their z rows), averaged over all pairs a ~= b of the batch;
+grad_norm = the Frobenius norm (over batch and units) of dL/dz_l where
+L = sum(G * h_depth) for one G ~ N(0,1) {batch, width}; chi1 = sigma_w2 mean(phi'(z)^2)
+(per step, grad_norm^2 changes by about chi1); chi_c = sigma_w2 mean(phi'(z_a) phi'(z_b))
+over units and pairs a ~= b: the measured slope of the c-map at the layer's correlation.
+seed: manual_seed first (weights layer by layer, then x, then G). Not recorded by autograd.
+  local r = lab.signal_propagation{activation="tanh", depth=30, width=512,
+                                   sigma_w2=1.5, sigma_b2=0.05, seed=1}
+  print(r[30].q)   --> about 0.418 (q* of the theory)]=],
+
+  ["actrun.lab.jacobian_spectrum"] = [=[
+actrun.lab.jacobian_spectrum{activation=, sigma_w2= [, depth=20, width=256, sigma_b2=0,
+  init="normal", seed=, params=]} -> Tensor
+The singular values (1-D, descending, width of them) of the input-output Jacobian
+d h_depth / d x = D_depth W_depth ... D_1 W_1, D_l = diag(phi'(z_l)), of the network of
+lab.signal_propagation (the same seed draws the same weights) at one N(0,1) input x. The
+product is formed exactly (depth width x width matrix products), the SVD by
+actrun.linalg_svdvals. Dynamical isometry (Pennington et al. 2017): all values near 1.
+batch is accepted and not used.
+  local s = lab.jacobian_spectrum{activation="tanh", init="orthogonal", sigma_w2=1,
+                                  depth=32, width=256, seed=1}
+  print(s[1], s[s:numel()])]=],
 
   ["actrun.lab.plot_depth"] = [=[
 actrun.lab.plot_depth(probes [, {file=, title=, field="grad_norm", log=}]) -> series

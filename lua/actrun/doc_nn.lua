@@ -3,7 +3,7 @@
 return {
   ["actrun.nn"] = [=[
 actrun.nn: layers, losses, weight init and model files
-Layers: Linear Sequential Activation (and ReLU Tanh Sigmoid GELU SELU ELU LeakyReLU) PReLU
+Layers: Linear Sequential Activation (and ReLU Tanh Sigmoid GELU SELU ELU LeakyReLU) PReLU PAU
 Maxout BatchNorm LayerNorm Dropout AlphaDropout LSTM Residual Flatten Conv2d MaxPool2d
 KANLinear; builders nn.mlp, nn.kan.
   local model = actrun.nn.mlp{784, 256, 10, activation="gelu"}; print(model)]=],
@@ -114,7 +114,8 @@ seq:add(m) appends, seq:size() counts.
 
   ["actrun.nn.Activation"] = [=[
 actrun.nn.Activation(name [, params_table]) -> module
-Any activation act.apply accepts (built in or act.define'd), with its parameters by name.
+Any activation act.apply accepts (built in or act.define'd), with its parameters by name;
+name may be {name=, params=} (a lab.compare entry), params_table then adds to its params.
 rrelu samples slopes in training mode and uses the mean slope in eval mode.
   nn.Activation("softplus", {beta=2})]=],
 
@@ -137,6 +138,26 @@ nn.Activation("leaky_relu", {negative_slope=s}).
 actrun.nn.PReLU([n=1 [, init=0.25]]) -> module
 Leaky ReLU with a learnable slope (m.weight): one shared, or one per channel (dim 2).
   nn.PReLU(64)]=],
+
+  ["actrun.nn.PAU"] = [=[
+actrun.nn.PAU{m=5, n=4, init="leaky_relu" [, per_channel=C, params=table]} -> module
+Padé activation unit (Molina et al. 2020): P(x) / (1 + |b1 x + ... + bn x^n|), P of degree
+m; learnable m.numerator {m+1} and m.denominator {n} ({C, m+1}, {C, n} with per_channel:
+one set per channel of dim 2), fitted at construction to the activation init (with its
+params) on [-3, 3] (m.fit_error: the max error; leaky_relu 0.013). m, n in 1..12.
+Methods: m:curve([lo, hi, n]) -> xs, ys; m:as_activation(name) registers the current function.
+  local m = nn.mlp{784, 128, 10, activation="pau"}; local xs, ys = m["2"]:curve()]=],
+
+  ["actrun.nn.PAU.curve"] = [=[
+m:curve([lo=-3, hi=3, n=201 [, channel=1]]) -> xs, ys
+The PAU's current function on n points of [lo, hi] (Lua lists: actrun.plot takes them).
+  local xs, ys = pau:curve(-4, 4, 101); actrun.plot.line{series={{x=xs, y=ys, label="PAU"}}}]=],
+
+  ["actrun.nn.PAU.as_activation"] = [=[
+m:as_activation(name [, channel=1]) -> function
+Registers the PAU's current function (its coefficients copied now) with act.define under
+name, so act.properties, act.plot, nn.Activation and lab.compare take it by name.
+  pau:as_activation("learned"); print(actrun.act.properties("learned").monotonic)]=],
 
   ["actrun.nn.Maxout"] = [=[
 actrun.nn.Maxout(in, out [, k=2 [, linear_opts]]) -> module
@@ -200,8 +221,10 @@ each window's first maximum.
 actrun.nn.mlp{sizes..., activation="relu" [, norm="batch"|"layer", dropout=p, init=NAME,
   residual=bool, params=table]} -> Sequential
 Per hidden layer: Linear, norm, activation (params are its parameters), dropout; a last
-Linear. "maxout" uses Maxout layers; "prelu" learnable PReLU slopes (one per unit, starting
-at params.init or 0.25); "selu" defaults to lecun_normal and AlphaDropout;
+Linear. activation may be {name=, params=} (a lab.compare entry). "maxout" uses Maxout
+layers; "prelu" learnable PReLU slopes (one per unit, starting at params.init or 0.25);
+"pau" a PAU per layer (params: its options); "selu" defaults to lecun_normal and
+AlphaDropout;
 residual wraps the square hidden layers in Residual.
   local m = nn.mlp{784, 256, 256, 10, activation="selu", dropout=0.05}]=],
 

@@ -114,6 +114,15 @@ def("actrun.manual_seed", [=[
 actrun.manual_seed(n)
 Seeds all randomness (rand, randn, init, dropout, shuffles) for reproducible runs.
   actrun.manual_seed(42)]=])
+def("actrun.randperm", [=[
+actrun.randperm(n) -> Tensor
+A random permutation of 1..n (floats, shape {n}); reproducible after manual_seed.
+  local perm = actrun.randperm(X:size(1)); local Xs = X:index_select(1, perm)]=])
+def("actrun.where", [=[
+actrun.where(cond, a, b) -> Tensor
+a where cond is 1 (nonzero), else b; broadcasting; a or b may be numbers.
+Differentiable in a and b (each gets the gradient where it was chosen).
+  actrun.where(x:gt(0), x, 0)   -- relu]=])
 
 def("actrun.is_tensor", [=[
 actrun.is_tensor(x) -> boolean
@@ -124,6 +133,14 @@ def("actrun.matmul", [=[
 actrun.matmul(a, b) -> Tensor
 Matrix product of 2-D tensors, or batched over the first dimension of 3-D ones.
   actrun.matmul(actrun.ones(2, 3), actrun.ones(3, 4))   -- 2x4 of 3s]=])
+
+def("actrun.linalg_svdvals", [=[
+actrun.linalg_svdvals(t) -> Tensor
+The singular values of the 2-D matrix t {m, n}: a 1-D tensor of min(m, n) values in
+descending order, computed in double precision by LAPACK's divide-and-conquer SVD
+(values only) and rounded to float. Not recorded by autograd. Errors on a t that is not
+2-D or holds nan or inf.
+  actrun.linalg_svdvals(actrun.tensor({{3, 0}, {4, 5}}))   -- {sqrt(45), sqrt(5)}]=])
 
 def("actrun.linear", [=[
 actrun.linear(x, w [, b]) -> Tensor
@@ -349,6 +366,34 @@ method("argmax", [=[
 t:argmax(dim) -> Tensor
 1-based indices of the largest elements along dim (as floats).
   logits:argmax(2)   -- predicted classes 1..C]=])
+method("index_select", [=[
+t:index_select(dim, index) -> Tensor
+The slices of t along dim at the 1-based positions of the 1-D tensor index, in its order
+(repeats allowed). Differentiable (the gradient adds back into the selected slices).
+  X:index_select(1, actrun.tensor{3, 1})   -- rows 3 and 1]=])
+method("gather", [=[
+t:gather(dim, index) -> Tensor
+out[..i..] = t[..index[..i..]..] along dim, as torch.gather: index has t's number of
+dims (no larger than t on the others) and 1-based entries; out has index's shape.
+  logp:gather(2, labels:view(-1, 1))   -- each row's entry at its label]=])
+method("sort", [=[
+t:sort([dim [, descending]]) -> values, indices
+Sorted along dim (default the last), stable: equal elements keep their order; NaN is
+the greatest. Indices are 1-based floats; values are differentiable.
+  local v, i = actrun.tensor{3, 1, 2}:sort()   -- {1, 2, 3}, {2, 3, 1}]=])
+method("argsort", [=[
+t:argsort([dim [, descending]]) -> Tensor
+The indices of t:sort(dim, descending) (1-based floats).
+  actrun.tensor{3, 1, 2}:argsort(1, true)   -- {1, 3, 2}]=])
+method("topk", [=[
+t:topk(k [, dim [, largest]]) -> values, indices
+The k largest (largest=false: smallest) along dim (default the last), in sorted order,
+ties in input order; 1-based float indices; values are differentiable.
+  local v, i = scores:topk(5)]=])
+method("cumsum", [=[
+t:cumsum(dim) -> Tensor
+Running sums along dim (accumulated in double). Differentiable.
+  actrun.tensor{1, 2, 3}:cumsum(1)   -- {1, 3, 6}]=])
 
 local function compare(name, op)
   method(name, ("t:%s(u) -> Tensor\n1 where t %s u, else 0 (elementwise, broadcasting).\n"
@@ -390,7 +435,8 @@ The accumulated gradient after backward(); assign nil or a tensor of t's shape.
 def("command", [=[
 actrun [options] [script.lua [args]]  |  actrun COMMAND [args]
 Runs a script (it sees `arg` as with lua), -e CODE, -l MOD, -i (REPL after), - (stdin),
--v, -h; no script: the REPL on a terminal. Errors: file:line, traceback, status 1.
+-v (--version), -E (no LUA_* variables), -W, -h; LUA_INIT_5_4 or LUA_INIT runs first;
+no script: the REPL on a terminal. Errors: file:line, traceback, status 1.
   actrun train.lua --epochs 5;  actrun -e "print(actrun.ones(3))";  actrun -h]=])
 
 def("commands", [=[
@@ -402,17 +448,28 @@ A word that is not a file runs a command: `actrun help` lists them,
 
 def("repl", [=[
 The REPL: plain `actrun` on a terminal, or `actrun -i`
-Results of expressions are printed (a trailing ; hides them); unfinished statements
-continue on ">> " lines; Tab completes names, fields (a.b) and methods (t:m); Ctrl-C
-clears the line or stops a running statement; history in ~/.actrun_history
-($ACTRUN_HISTORY); Ctrl-D exits.
-  > t = actrun.ones(2, 3)
-  > t:sum()]=])
+Results of expressions are printed, tables pretty-printed ({3, 4}; a trailing ; hides
+them); a top-level `local x = ...` outlives its line (it becomes a global, as in trepl;
+a <close> local is closed when its line ends); a figure a call drew is not echoed again
+(util.displayed); unfinished statements continue on ">> " lines; Tab completes names,
+fields (a.b) and methods (t:m); ?name or help("name") documents a name, apropos("word")
+searches; Ctrl-C clears the line or stops a running statement; history in
+~/.actrun_history ($ACTRUN_HISTORY); Ctrl-D exits. _PROMPT and _PROMPT2 work as in lua.
+  > local act = actrun.act
+  > actrun.ones(2, 3):shape()]=])
 
 def("help", [=[
 help([x]) or ?x
-Shows the documentation of a value or a name; without argument, an overview.
-  help(actrun.zeros);  ?t:sum;  ?repl]=])
+Shows the documentation of a value or a name; without argument, an overview. A short
+name finds the full one (help "gelu" is actrun.act.gelu); a miss lists the names that
+contain it or the nearest ones. help.search(s) -> the names containing s.
+  help(actrun.zeros);  ?t:sum;  ?gelu;  ?repl]=])
+
+def("apropos", [=[
+apropos(s)
+Lists the documented names that contain s or whose documentation mentions it, each
+with its signature (case-insensitive); `actrun help -k WORD` at the command line.
+  apropos("norm")]=])
 
 def("arg", [=[
 arg: table (scripts run by the actrun command)
@@ -532,8 +589,29 @@ local function is_tensor(x)
   return ok and r == true
 end
 
+-- The doc keys whose last part is `short` ("gelu" -> actrun.act.gelu), or that end in
+-- the dotted tail `short` ("act.gelu", "nn.Linear"), shortest first.
+local function suffix_matches(short, fold)
+  local hits = {}
+  local want = fold and short:lower() or short
+  for _, k in ipairs(order) do
+    local kk = fold and k:lower() or k
+    if #kk > #want and kk:sub(-#want) == want then
+      local c = kk:sub(-#want - 1, -#want - 1)
+      if c == "." or c == ":" then hits[#hits + 1] = k end
+    end
+  end
+  table.sort(hits, function(a, b)
+    if #a ~= #b then return #a < #b end
+    return a < b
+  end)
+  return hits
+end
+
 -- The doc key for a name: exact, then with "actrun." or "Tensor:" in front, and
--- "Tensor.m" / "t:m" for a method m.
+-- "Tensor.m" / "t:m" for a method m; then a short name or dotted tail ("gelu",
+-- "act.gelu"), case-insensitively last, then a part of exactly one name ("kaiming_u").
+-- The third result lists the other names a short name matches.
 local function key_for_name(s)
   s = s:match("^%s*(.-)%s*$")
   local tries = {s, "actrun." .. s, "Tensor:" .. s}
@@ -543,7 +621,112 @@ local function key_for_name(s)
   for _, k in ipairs(tries) do
     if docs[k] then return k end
   end
+  if s ~= "" then
+    for _, fold in ipairs{false, true} do
+      local hits = suffix_matches(s, fold)
+      if #hits > 0 then return hits[1], nil, {table.unpack(hits, 2)} end
+    end
+    local hits = help.search(s) -- a part of one name only: that name
+    if #hits == 1 then return hits[1] end
+  end
   return nil, s
+end
+
+-- Edit distance of a and b (insertions, deletions, substitutions and transpositions of
+-- neighbours: "nrom" is 1 from "norm"), giving up (returning limit + 1) once every entry
+-- of a row exceeds limit.
+local function distance(a, b, limit)
+  if math.abs(#a - #b) > limit then return limit + 1 end
+  local prev2, prev = nil, {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur, best = {[0] = i}, i
+    local ca = a:byte(i)
+    for j = 1, #b do
+      local cb = b:byte(j)
+      local v = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca == cb and 0 or 1))
+      if prev2 and i > 1 and j > 1 and ca == b:byte(j - 1) and a:byte(i - 1) == cb then
+        v = math.min(v, prev2[j - 2] + 1)
+      end
+      cur[j] = v
+      if v < best then best = v end
+    end
+    if best > limit then return limit + 1 end
+    prev2, prev = prev, cur
+  end
+  return prev[#b]
+end
+
+-- Documented names that contain s (case-insensitively), in the overview's order.
+function help.search(s)
+  load_extras()
+  if type(s) ~= "string" then
+    error("actrun.help.search: argument #1 expected a string, got " .. type(s), 2)
+  end
+  local want, hits = s:lower(), {}
+  for _, k in ipairs(order) do
+    if k:lower():find(want, 1, true) then hits[#hits + 1] = k end
+  end
+  return hits
+end
+
+-- The documented names nearest to s by edit distance (of the whole name or its last
+-- part), at most `max` of them.
+function help.suggest(s, max)
+  load_extras()
+  max = max or 5
+  local want = s:lower()
+  local limit = math.max(1, #want // 3)
+  local scored = {}
+  for _, k in ipairs(order) do
+    local short = k:match("([^.:]+)$") or k
+    local d = math.min(distance(want, k:lower(), limit), distance(want, short:lower(), limit))
+    if d <= limit then scored[#scored + 1] = {k, d} end
+  end
+  table.sort(scored, function(a, b)
+    if a[2] ~= b[2] then return a[2] < b[2] end
+    if #a[1] ~= #b[1] then return #a[1] < #b[1] end
+    return a[1] < b[1]
+  end)
+  local out = {}
+  for i = 1, math.min(max, #scored) do out[i] = scored[i][1] end
+  return out
+end
+
+-- The signature line of a name's documentation.
+local function first_line(k)
+  return (docs[k]:match("^[^\n]*"))
+end
+
+-- apropos(s): the documented names containing s, or whose documentation mentions it,
+-- each with its signature line; the text, or nil and a message when nothing matches.
+function help.apropos_text(s)
+  load_extras()
+  if type(s) ~= "string" or s == "" then
+    error("actrun.help.apropos: argument #1 expected a non-empty string, got " ..
+      (type(s) == "string" and "an empty string" or type(s)), 2)
+  end
+  local want, lines, seen = s:lower(), {}, {}
+  for pass = 1, 2 do
+    for _, k in ipairs(order) do
+      if not seen[k] then
+        local hay = pass == 1 and k:lower() or docs[k]:lower()
+        if hay:find(want, 1, true) then
+          seen[k] = true
+          local sig = first_line(k)
+          if sig:find(k, 1, true) == 1 then sig = sig:sub(#k + 1):match("^%s*(.*)") end
+          lines[#lines + 1] = ("%-28s %s"):format(k, sig)
+        end
+      end
+    end
+  end
+  if #lines == 0 then return nil, ("nothing documented mentions '%s'"):format(s) end
+  return table.concat(lines, "\n")
+end
+
+function help.apropos(s)
+  local text, err = help.apropos_text(s)
+  print(text or err)
 end
 
 -- A name for an undocumented value, to say what has no documentation: a global or a
@@ -621,7 +804,7 @@ function help.overview()
     ("actrun %s: a Lua DSL for neural-network activation experiments."):format(
       A and A.version or "?"),
     "help(x) or ?x documents a value or a name: help(actrun.zeros), ?t:sum, ?Tensor,",
-    "?actrun (the module), ?repl.",
+    "?actrun (the module), ?repl; short names work (?gelu); apropos(\"word\") searches.",
   }
   for _, p in ipairs(gorder) do
     if #groups[p] > 0 then
@@ -636,9 +819,27 @@ end
 -- The documentation text of x (a value or a name), or nil and "no documentation for X".
 function help.text(x)
   if x == nil then return help.overview() end
-  local key, name = resolve(x)
-  if key then return docs[key] end
-  return nil, "no documentation for " .. tostring(name)
+  local key, name, others = resolve(x)
+  if key then
+    if others and #others > 0 then
+      return docs[key] .. "\n(also: " .. table.concat(others, ", ") .. ")"
+    end
+    return docs[key]
+  end
+  local msg = "no documentation for " .. tostring(name)
+  if type(x) == "string" and name ~= "" then
+    local hits = help.search(name)
+    if #hits > 0 and #hits <= 12 then
+      msg = msg .. "\nnames containing '" .. name .. "': " .. table.concat(hits, ", ")
+    elseif #hits > 12 then
+      msg = msg .. ("\n%d names contain '%s' (apropos(\"%s\") lists them)"):format(#hits,
+        name, name)
+    else
+      local near = help.suggest(name)
+      if #near > 0 then msg = msg .. "\ndid you mean: " .. table.concat(near, ", ") .. "?" end
+    end
+  end
+  return nil, msg
 end
 
 setmetatable(help, {

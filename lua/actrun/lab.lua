@@ -720,6 +720,12 @@ end
 local function layer_derivative(m, x)
   x = x:detach()
   if m.act_name == "maxout" then return nil end
+  if m.act_name == "pau" then -- the unit's own derivative, by autograd on a detached copy
+    local xc = x:clone()
+    xc.requires_grad = true
+    actrun.pau(xc, m.numerator:detach(), m.denominator:detach()):sum():backward()
+    return xc.grad
+  end
   if m.act_name == "prelu" and actrun.is_tensor(m.weight) then
     local w = m.weight:detach()
     if w:numel() > 1 and x:dim() > 2 then
@@ -973,6 +979,150 @@ function lab.depth_probe(opts)
       grad_norm = g and g:norm():item() or 0}
   end
   return rows
+end
+
+---------------------------------------------------------------------------------------
+-- lab.signal_propagation / lab.jacobian_spectrum: the measurement side of mean-field
+-- signal propagation (Poole et al. 2016, Schoenholz et al. 2017, Pennington et al. 2017).
+-- A random network of depth square layers z_l = W_l h_{l-1} + b_l, h_l = phi(z_l),
+-- h_0 = x ~ N(0,1), with W_l entries of variance sigma_w2/width (Gaussian, or a scaled
+-- orthogonal matrix) and b_l ~ N(0, sigma_b2). Nothing is recorded by autograd: the
+-- backward pass is written out with phi' (act.derivative), which is exact and needs no
+-- graph of depth x batch x width values.
+
+local SIGPROP_OPTS = {activation = true, depth = true, width = true, sigma_w2 = true,
+  sigma_b2 = true, init = true, batch = true, seed = true, params = true}
+
+-- Checked options -> a table of settings; level is the public function's caller.
+local function sigprop_options(fname, opts, level)
+  if type(opts) ~= "table" then
+    error(fmt("%s: argument #1 (options) expected a table, got %s", fname, typename(opts)), level)
+  end
+  check_opts(fname, opts, 1, SIGPROP_OPTS, level + 1)
+  local name = opts.activation
+  if type(name) ~= "string" then
+    error(fmt("%s: option activation expected an activation name, got %s", fname,
+      typename(name)), level)
+  end
+  local params = opt_type(fname, opts, "params", "table", level + 1)
+  local okact, aerr = pcall(actrun.act.apply, name, actrun.zeros(1), params)
+  if not okact then
+    error(fmt("%s: option activation: %s", fname,
+      (tostring(aerr):gsub("^.-actrun%.act%.apply: ", ""))), level)
+  end
+  local s = {name = name, params = params}
+  s.depth = opt_posint(fname, opts, "depth", 20, level + 1)
+  s.width = opt_posint(fname, opts, "width", 256, level + 1)
+  s.batch = opt_posint(fname, opts, "batch", 256, level + 1)
+  local w2, b2 = opts.sigma_w2, opts.sigma_b2
+  if type(w2) ~= "number" or not (w2 > 0 and w2 < math.huge) then
+    error(fmt("%s: option sigma_w2 expected a finite number > 0, got %s", fname,
+      type(w2) == "number" and tostring(w2) or typename(w2)), level)
+  end
+  if b2 == nil then b2 = 0 end
+  if type(b2) ~= "number" or not (b2 >= 0 and b2 < math.huge) then
+    error(fmt("%s: option sigma_b2 expected a finite number >= 0, got %s", fname,
+      type(b2) == "number" and tostring(b2) or typename(b2)), level)
+  end
+  s.sigma_w2, s.sigma_b2 = w2, b2
+  local init = opts.init
+  if init == nil then init = "normal" end
+  if init ~= "normal" and init ~= "orthogonal" then
+    error(fmt("%s: option init expected 'normal' or 'orthogonal', got %s", fname,
+      type(init) == "string" and ("'" .. init .. "'") or typename(init)), level)
+  end
+  s.init = init
+  local seed = opts.seed
+  if seed ~= nil and math.type(seed) ~= "integer" then
+    error(fmt("%s: option seed expected an integer, got %s", fname,
+      type(seed) == "number" and tostring(seed) or typename(seed)), level)
+  end
+  s.seed = seed
+  return s
+end
+
+-- The weights and biases of a random network, drawn layer by layer (W then b), after
+-- seeding when asked: the same seed gives the same network to both functions.
+local function sigprop_network(s)
+  if s.seed ~= nil then actrun.manual_seed(s.seed) end
+  local W, b = {}, {}
+  local n = s.width
+  for l = 1, s.depth do
+    if s.init == "orthogonal" then
+      W[l] = nn().init.orthogonal(actrun.empty(n, n), math.sqrt(s.sigma_w2))
+    else
+      W[l] = actrun.randn(n, n) * math.sqrt(s.sigma_w2 / n)
+    end
+    b[l] = s.sigma_b2 > 0 and actrun.randn(n) * math.sqrt(s.sigma_b2) or nil
+  end
+  return W, b
+end
+
+-- Mean over the distinct pairs of rows (a ~= b) of <u_a, u_b>, from the row sums:
+-- sum_{a,b} <u_a, u_b> = ||sum_a u_a||^2, and the diagonal is sum_a ||u_a||^2.
+local function offdiag_mean(U)
+  local B = U:size(1)
+  local all = U:sum(1):square():sum():item()
+  local diag = U:square():sum():item()
+  return (all - diag) / (B * (B - 1))
+end
+
+function lab.signal_propagation(opts)
+  local fname = "actrun.lab.signal_propagation"
+  local s = sigprop_options(fname, opts, 3)
+  if s.batch < 2 then
+    error(fmt("%s: option batch expected an integer >= 2 (c needs two inputs), got %d", fname,
+      s.batch), 2)
+  end
+  local act, n, B = actrun.act, s.width, s.batch
+  local W, b = sigprop_network(s)
+  local h = actrun.randn(B, n)
+  local rows, dphi = {}, {}
+  for l = 1, s.depth do
+    local z = h:matmul(W[l]:t())
+    if b[l] then z = z + b[l] end
+    local d = act.derivative(s.name, z, s.params)
+    dphi[l] = d
+    local norms = z:square():sum(2, true):sqrt()
+    local c = offdiag_mean(z / norms)
+    if c ~= c then c = 0 / 0 end -- a zero row (every unit 0): c is undefined
+    rows[l] = {layer = l, q = z:square():mean():item(), c = c,
+      chi1 = s.sigma_w2 * d:square():mean():item(),
+      chi_c = s.sigma_w2 * offdiag_mean(d) / n}
+    h = act.apply(s.name, z, s.params)
+  end
+  -- backward: g_l = dL/dz_l for L = sum(G * h_depth), G ~ N(0,1)
+  local g = actrun.randn(B, n) * dphi[s.depth]
+  rows[s.depth].grad_norm = g:norm():item()
+  for l = s.depth - 1, 1, -1 do
+    g = g:matmul(W[l + 1]) * dphi[l]
+    rows[l].grad_norm = g:norm():item()
+  end
+  return rows
+end
+
+function lab.jacobian_spectrum(opts)
+  local fname = "actrun.lab.jacobian_spectrum"
+  local s = sigprop_options(fname, opts, 3)
+  local act, n = actrun.act, s.width
+  local W, b = sigprop_network(s)
+  -- J = D_depth W_depth ... D_1 W_1 with D_l = diag(phi'(z_l)) at one input x, built
+  -- forward as products of width x width matrices (exact, no per-row backward passes)
+  local h = actrun.randn(1, n)
+  local J
+  for l = 1, s.depth do
+    local z = h:matmul(W[l]:t())
+    if b[l] then z = z + b[l] end
+    local d = act.derivative(s.name, z, s.params):reshape(n, 1)
+    J = (J and W[l]:matmul(J) or W[l]) * d
+    h = act.apply(s.name, z, s.params)
+  end
+  local ok, sv = pcall(actrun.linalg_svdvals, J)
+  if not ok then
+    error(fmt("%s: the Jacobian's SVD failed (%s)", fname,
+      (tostring(sv):gsub("^.-actrun%.linalg_svdvals: ", ""))), 2)
+  end
+  return sv
 end
 
 ---------------------------------------------------------------------------------------
@@ -1668,6 +1818,8 @@ local function share_rows(W, rows, owner, rank)
   for _, e in ipairs(W.allgather_rows(mine)) do rows[e.run] = e.row end
 end
 
+local canonical_params, activation_entry -- (below)
+
 -- lab.compare's tune option, checked: {lrs=, fraction=} or nil
 local function check_tune(fname, tune)
   if tune == nil then return nil end
@@ -1703,6 +1855,57 @@ local function check_tune(fname, tune)
   return {lrs = lrs, fraction = fraction}
 end
 
+-- An activation's parameters as text: "k=v, k2=v2", keys sorted, numbers as %g (the
+-- default label) or %.17g (exact, for the store's key).
+local function params_text(params, exact)
+  local keys = {}
+  for k in pairs(params) do keys[#keys + 1] = k end
+  table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
+  local parts = {}
+  for i, k in ipairs(keys) do
+    local v = params[k]
+    if type(v) == "number" then v = fmt(exact and "%.17g" or "%g", v) end
+    parts[i] = tostring(k) .. "=" .. tostring(v)
+  end
+  return table.concat(parts, ", ")
+end
+canonical_params = function(params) return params_text(params, true) end
+
+local ENTRY_FIELDS = {name = true, params = true, label = true}
+
+-- lab.compare's activations entry i: a name, or {name=, params=, label=}. Returns the
+-- label (the name, the given label, or "name(k=v)") and what the model function gets:
+-- the name itself, or the entry (nn.mlp{activation=} and nn.Activation take it as is).
+activation_entry = function(fname, i, a)
+  if type(a) == "string" then return a, a end
+  if type(a) ~= "table" or actrun.is_tensor(a) then
+    error(fmt("%s: option activations entry %d expected a name or {name=, params=, label=}, " ..
+      "got %s", fname, i, typename(a)), 4)
+  end
+  for k in pairs(a) do
+    if not ENTRY_FIELDS[k] then
+      error(fmt("%s: option activations entry %d has unknown field '%s' (fields: label, name, " ..
+        "params)", fname, i, tostring(k)), 4)
+    end
+  end
+  if type(a.name) ~= "string" then
+    error(fmt("%s: option activations entry %d field name expected an activation name, got %s",
+      fname, i, typename(a.name)), 4)
+  end
+  if a.params ~= nil and (type(a.params) ~= "table" or actrun.is_tensor(a.params)) then
+    error(fmt("%s: option activations entry %d field params expected a table, got %s", fname, i,
+      typename(a.params)), 4)
+  end
+  if a.label ~= nil and (type(a.label) ~= "string" or a.label == "") then
+    error(fmt("%s: option activations entry %d field label expected a non-empty string, got %s",
+      fname, i, type(a.label) == "string" and "an empty string" or typename(a.label)), 4)
+  end
+  local params = a.params and next(a.params) ~= nil and a.params or nil
+  local label = a.label or (params and (a.name .. "(" .. params_text(params) .. ")")) or a.name
+  if not params then return label, a.name end
+  return label, {name = a.name, params = params, label = label}
+end
+
 -- The plan of a comparison: every option of the spec, checked (errors point at the
 -- caller of lab.compare).
 local function compare_plan(spec)
@@ -1716,18 +1919,20 @@ local function compare_plan(spec)
     error(fmt("%s: option activations expected a non-empty list of names, got %s", fname,
       type(acts) == "table" and "an empty table" or typename(acts)), 3)
   end
-  local listed = {}
+  -- each entry: a name, or {name=, params=, label=} (one activation at chosen parameters,
+  -- e.g. a sweep of leaky_relu's slope); runs and rows are known by the label
+  local listed, labels, arg_of, params_key = {}, {}, {}, {}
   for i, a in ipairs(acts) do
-    if type(a) ~= "string" then
-      error(fmt("%s: option activations entry %d expected a name, got %s", fname, i,
-        typename(a)), 3)
+    local label, arg = activation_entry(fname, i, a)
+    if listed[label] then
+      error(fmt("%s: option activations lists '%s' twice (entries %d and %d)", fname, label,
+        listed[label], i), 3)
     end
-    if listed[a] then
-      error(fmt("%s: option activations lists '%s' twice (entries %d and %d)", fname, a,
-        listed[a], i), 3)
-    end
-    listed[a] = i
+    listed[label] = i
+    labels[i], arg_of[label] = label, arg
+    if type(arg) == "table" and arg.params then params_key[label] = canonical_params(arg.params) end
   end
+  acts = labels
   if not is_callable(spec.model) then
     error(fmt("%s: option model expected a function(activation) -> module, got %s", fname,
       typename(spec.model)), 3)
@@ -1784,6 +1989,11 @@ local function compare_plan(spec)
   local verbose = opt_type(fname, spec, "verbose", "boolean", 4)
   local storefile = opt_type(fname, spec, "store", "string", 4)
   local reference = spec.reference
+  if type(reference) == "table" and not actrun.is_tensor(reference) then
+    -- the same {name=, params=, label=} as in activations: known by its label
+    local ok, label = pcall(activation_entry, fname, 0, reference)
+    reference = ok and label or reference
+  end
   if reference ~= nil and (type(reference) ~= "string" or not listed[reference]) then
     error(fmt("%s: option reference expected one of the activations (%s), got %s", fname,
       table.concat(acts, ", "), type(reference) == "string" and ("'" .. reference .. "'") or
@@ -1815,7 +2025,8 @@ local function compare_plan(spec)
     error(fmt("%s: option cost expected a function(activation, seed) -> number, got %s",
       fname, typename(spec.cost)), 3)
   end
-  return {fname = fname, spec = spec, acts = acts, listed = listed, D = D, tune = tune,
+  return {fname = fname, spec = spec, acts = acts, listed = listed, arg_of = arg_of,
+    params_key = params_key, D = D, tune = tune,
     epochs = epochs, batch = batch, seeds = seeds, csv = csv, plotfile = plotfile,
     reportfile = reportfile,
     quiet = quiet, show = show, verbose = verbose, storefile = storefile,
@@ -1877,12 +2088,13 @@ local function compare_context(P)
   C.prov = provenance()
   C.options = canonical_options(P.epochs, P.batch, train, test, P.extra)
   C.stored = P.storefile and read_store(P.storefile) or {}
+  C.params_key = P.params_key
   C.reused = {}
   return C
 end
 
 local function make_model(P, a)
-  local model = P.spec.model(a)
+  local model = P.spec.model(P.arg_of[a])
   if not is_module(model) then
     error(fmt("%s: option model returned %s for activation '%s', expected an nn module",
       P.fname, typename(model), a), 4)
@@ -1933,8 +2145,11 @@ end
 
 -- the store key of a run: a tuned run's rate is part of what decides its result
 local function options_of(C, a)
-  if C.lr_of then return C.options .. ";lr=" .. fmt("%.17g", C.lr_of[a]) end
-  return C.options
+  local o = C.options
+  -- an entry's parameters decide its result too (its label may not show them)
+  if C.params_key[a] then o = o .. ";act_params=" .. C.params_key[a] end
+  if C.lr_of then o = o .. ";lr=" .. fmt("%.17g", C.lr_of[a]) end
+  return o
 end
 
 -- With several ranks: which rank does each run, balanced by expected cost:
@@ -1945,7 +2160,7 @@ local function assign_runs(P, C)
   for i, r in ipairs(C.runs) do
     local c
     if spec.cost then
-      c = spec.cost(r.a, r.seed)
+      c = spec.cost(P.arg_of[r.a], r.seed)
       if type(c) ~= "number" or c ~= c or c < 0 then
         error(fmt("%s: option cost returned %s for activation '%s', seed %d, expected a " ..
           "number >= 0", P.fname, tostring(c), r.a, r.seed), 3)
@@ -1953,7 +2168,7 @@ local function assign_runs(P, C)
     else
       if not params_of[r.a] then
         actrun.manual_seed(r.seed)
-        local m = spec.model(r.a)
+        local m = spec.model(P.arg_of[r.a])
         params_of[r.a] = is_module(m) and m:num_parameters() or 1
       end
       c = params_of[r.a]
@@ -2091,7 +2306,10 @@ function lab.compare(spec)
   end
   if C.W then share_rows(C.W, rows, C.owner, C.rank) end
   store_others(P, C, rows)
-  return rows, compare_report(P, C, rows)
+  local summary = compare_report(P, C, rows)
+  -- the printed table shows them: the REPL does not echo every run's numbers again
+  if not P.quiet then util.displayed(rows, summary) end
+  return rows, summary
 end
 
 -- lab.plot_depth(probes [, {file=, title=, field="grad_norm"}]): one line per probe
@@ -2146,6 +2364,7 @@ function lab.plot_depth(probes, opts)
     error(fmt("%s: %s", fname, why or "actrun.plot has no plot.line"), 2)
   end
   plot.line(spec)
+  if not opts.file then util.displayed(series) end -- drawn: the REPL does not echo it
   return series
 end
 -- lab.report(rows [, {file=, title=, summary=}]): the comparison as one self-contained

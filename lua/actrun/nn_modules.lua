@@ -526,8 +526,24 @@ local Activation = Module:extend("Activation")
 M.Activation = Activation
 Activation.is_activation = true
 
+-- An activation given as {name=, params= [, label=]} (lab.compare's entries): its name
+-- and parameters; params given beside it are merged over the entry's.
+local function activation_spec(v, params)
+  if type(v) == "table" and not is_tensor(v) and type(v.name) == "string" then
+    if params == nil then return v.name, v.params end
+    if type(params) ~= "table" or v.params == nil then return v.name, params end
+    local merged = {}
+    for k, x in pairs(v.params) do merged[k] = x end
+    for k, x in pairs(params) do merged[k] = x end
+    return v.name, merged
+  end
+  return v, params
+end
+M._activation_spec = activation_spec
+
 function Activation:init(name, params)
   local fname = "actrun.nn.Activation"
+  name, params = activation_spec(name, params)
   if type(name) ~= "string" then
     error(fmt("%s: argument #1 (name) expected an activation name, got %s", fname, type(name)), 3)
   end
@@ -625,6 +641,304 @@ function PReLU:forward(x)
     check_features(self, x, 2, n, "channels")
   end
   return act_mod().prelu(x, self.weight)
+end
+
+---------------------------------------------------------------------------------------
+-- PAU: the Padé activation unit (Molina et al. 2020), safe form
+-- f(x) = (a0 + a1 x + ... + am x^m) / (1 + |b1 x + ... + bn x^n|), the coefficients
+-- learnable (parameters "numerator" {m+1} and "denominator" {n}, or {C, m+1} and {C, n}
+-- with per_channel=C) and fitted at construction to a named activation on [-3, 3].
+
+-- Least squares by Householder QR: A is a list of rows (nr x nc, nr >= nc), y a list;
+-- returns the solution (a list) or nil when A is rank deficient. A and y are overwritten.
+local function lstsq(A, y, nr, nc)
+  for k = 1, nc do
+    local s = 0
+    for i = k, nr do s = s + A[i][k] ^ 2 end
+    s = math.sqrt(s)
+    if s == 0 then return nil end
+    local alpha = A[k][k] > 0 and -s or s
+    local v1 = A[k][k] - alpha
+    A[k][k] = v1 -- v = (v1, A[k+1..nr][k]); H = I - 2 v v^T / (v^T v)
+    local vv = v1 * v1
+    for i = k + 1, nr do vv = vv + A[i][k] ^ 2 end
+    for j = k + 1, nc do
+      local d = 0
+      for i = k, nr do d = d + A[i][k] * A[i][j] end
+      d = 2 * d / vv
+      for i = k, nr do A[i][j] = A[i][j] - d * A[i][k] end
+    end
+    local d = 0
+    for i = k, nr do d = d + A[i][k] * y[i] end
+    d = 2 * d / vv
+    for i = k, nr do y[i] = y[i] - d * A[i][k] end
+    A[k][k] = alpha
+  end
+  local c = {}
+  for k = nc, 1, -1 do
+    local t = y[k]
+    for j = k + 1, nc do t = t - A[k][j] * c[j] end
+    c[k] = t / A[k][k]
+  end
+  return c
+end
+
+-- The safe rational function and its residuals against fs at xs; c = {a0..am, b1..bn}.
+local function rational(c, m, n, x)
+  local p, q, xp = 0, 0, 1
+  for k = 0, m do p = p + c[k + 1] * xp; xp = xp * x end
+  xp = x
+  for j = 1, n do q = q + c[m + 1 + j] * xp; xp = xp * x end
+  return p / (1 + math.abs(q)), p, q
+end
+
+local function max_error(c, m, n, xs, fs)
+  local e = 0
+  for i = 1, #xs do e = math.max(e, math.abs(rational(c, m, n, xs[i]) - fs[i])) end
+  return e
+end
+
+-- Levenberg-Marquardt on sum w_i r_i^2, r_i = f(x_i) - target_i, from c.
+local function refine(c, m, n, xs, fs, w, iters)
+  local nr, nc = #xs, m + 1 + n
+  local function cost(cc)
+    local s = 0
+    for i = 1, nr do s = s + w[i] * (rational(cc, m, n, xs[i]) - fs[i]) ^ 2 end
+    return s
+  end
+  local cur, lambda = cost(c), 1e-3
+  for _ = 1, iters do
+    local J, r = {}, {}
+    for i = 1, nr do
+      local x, sw = xs[i], math.sqrt(w[i])
+      local f, p, q = rational(c, m, n, x)
+      local d = 1 + math.abs(q)
+      local s = q > 0 and 1 or (q < 0 and -1 or 0)
+      local row, xp = {}, 1
+      for k = 0, m do row[k + 1] = sw * xp / d; xp = xp * x end
+      xp = x
+      for j = 1, n do row[m + 1 + j] = -sw * p * s * xp / (d * d); xp = xp * x end
+      J[i], r[i] = row, -sw * (f - fs[i])
+    end
+    local scale = {}
+    for k = 1, nc do
+      local s = 0
+      for i = 1, nr do s = s + J[i][k] ^ 2 end
+      scale[k] = math.sqrt(s) + 1e-300
+    end
+    local improved = false
+    for _ = 1, 12 do
+      local A, y = {}, {}
+      for i = 1, nr do
+        local row = {}
+        for k = 1, nc do row[k] = J[i][k] end
+        A[i], y[i] = row, r[i]
+      end
+      local damp = math.sqrt(lambda)
+      for k = 1, nc do
+        local row = {}
+        for j = 1, nc do row[j] = j == k and damp * scale[k] or 0 end
+        A[nr + k], y[nr + k] = row, 0
+      end
+      local d = lstsq(A, y, nr + nc, nc)
+      if d then
+        local trial = {}
+        for k = 1, nc do trial[k] = c[k] + d[k] end
+        local tc = cost(trial)
+        if tc < cur then
+          c, cur, improved = trial, tc, true
+          lambda = math.max(lambda / 3, 1e-12)
+          break
+        end
+      end
+      lambda = lambda * 4
+    end
+    if not improved then break end
+  end
+  return c
+end
+
+-- The fit of a named activation: the linearised least-squares fit (P - f Q = f), then
+-- Levenberg-Marquardt on the true rational error, then a few reweighted rounds
+-- (Lawson's iteration) that trade mean error for a smaller maximum; the best maximum
+-- error wins. Cached per (name, m, n, params) in the process.
+local pau_fits = {}
+local PAU_RANGE, PAU_POINTS = 3, 401
+
+local function pau_fit(fname, name, m, n, params)
+  local key = {name, m, n}
+  if params then
+    local ks = {}
+    for k in pairs(params) do ks[#ks + 1] = tostring(k) end
+    table.sort(ks)
+    for _, k in ipairs(ks) do key[#key + 1] = k .. "=" .. tostring(params[k]) end
+  end
+  key = table.concat(key, "|")
+  if pau_fits[key] then return pau_fits[key] end
+  local A = act_mod()
+  local xs, fs = {}, {}
+  for i = 1, PAU_POINTS do
+    local x = -PAU_RANGE + 2 * PAU_RANGE * (i - 1) / (PAU_POINTS - 1)
+    local ok, f = pcall(A.scalar, name, x, params)
+    if not ok then
+      error(fmt("%s: option init: %s", fname, tostring(f):gsub("^.-actrun%.act%.scalar: ", "")), 4)
+    end
+    if f ~= f or math.abs(f) == math.huge then
+      error(fmt("%s: option init: '%s' is not finite at x = %g", fname, name, x), 4)
+    end
+    xs[i], fs[i] = x, f
+  end
+  local nc, rows, y = m + 1 + n, {}, {}
+  for i, x in ipairs(xs) do
+    local row, xp = {}, 1
+    for k = 0, m do row[k + 1] = xp; xp = xp * x end
+    xp = x
+    for j = 1, n do row[m + 1 + j] = -fs[i] * xp; xp = xp * x end
+    rows[i], y[i] = row, fs[i]
+  end
+  local c = lstsq(rows, y, #xs, nc)
+  if not c then c = {} for k = 1, nc do c[k] = 0 end c[2] = 1 end
+  local w = {}
+  for i = 1, #xs do w[i] = 1 end
+  c = refine(c, m, n, xs, fs, w, 40)
+  local best, best_err = c, max_error(c, m, n, xs, fs)
+  for _ = 1, 4 do -- Lawson: weights grow where the error is large
+    local s = 0
+    for i = 1, #xs do
+      w[i] = w[i] * (math.abs(rational(c, m, n, xs[i]) - fs[i]) + 1e-9)
+      s = s + w[i]
+    end
+    for i = 1, #xs do w[i] = w[i] * #xs / s end
+    c = refine(c, m, n, xs, fs, w, 20)
+    local e = max_error(c, m, n, xs, fs)
+    if e < best_err then best, best_err = c, e end
+  end
+  local fit = {a = {}, b = {}, max_error = best_err}
+  for k = 1, m + 1 do fit.a[k] = best[k] end
+  for j = 1, n do fit.b[j] = best[m + 1 + j] end
+  pau_fits[key] = fit
+  return fit
+end
+
+local PAU = Module:extend("PAU")
+M.PAU = PAU
+PAU.is_activation = true
+PAU.act_name = "pau"
+
+local PAU_OPTS = {m = true, n = true, init = true, per_channel = true, params = true}
+
+function PAU:init(opts)
+  local fname = "actrun.nn.PAU"
+  opts = check_opts(fname, opts, 1, PAU_OPTS, 4)
+  local function degree(k, def)
+    local v = opts[k]
+    if v == nil then return def end
+    if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) or
+        v < 1 or v > 12 then
+      error(fmt("%s: option %s expected an integer in 1..12, got %s", fname, k,
+        type(v) == "number" and tostring(v) or type(v)), 4)
+    end
+    return math.tointeger(v)
+  end
+  local m, n = degree("m", 5), degree("n", 4)
+  local init = opts.init == nil and "leaky_relu" or opts.init
+  if type(init) ~= "string" then
+    error(fmt("%s: option init expected an activation name, got %s", fname, type(init)), 3)
+  end
+  local params = opts.params
+  if params ~= nil and type(params) ~= "table" then
+    error(fmt("%s: option params expected a table, got %s", fname, type(params)), 3)
+  end
+  local C = opts.per_channel
+  if C ~= nil and not is_posint(C) then
+    error(fmt("%s: option per_channel expected a positive integer, got %s", fname,
+      type(C) == "number" and tostring(C) or type(C)), 3)
+  end
+  local fit = pau_fit(fname, init, m, n, params)
+  self.m, self.n, self.init_name, self.fit_error = m, n, init, fit.max_error
+  self.init_params = params
+  self.per_channel = C and math.tointeger(C) or nil
+  local a, b = actrun.tensor(fit.a), actrun.tensor(fit.b)
+  if C then
+    a = a:reshape{1, m + 1}:expand{C, m + 1}:contiguous()
+    b = b:reshape{1, n}:expand{C, n}:contiguous()
+  end
+  self:register_parameter("numerator", a)
+  self:register_parameter("denominator", b)
+end
+
+function PAU:describe()
+  return fmt("PAU(m=%d, n=%d, init=%s%s)", self.m, self.n, self.init_name,
+    self.per_channel and fmt(", per_channel=%d", self.per_channel) or "")
+end
+
+function PAU:forward(x)
+  check_input(self, x)
+  local C = self.per_channel
+  if C and C > 1 then
+    if x:dim() < 2 then
+      error(fmt("%s: input has %d dims (shape %s), expected 2 or more (one coefficient set " ..
+        "per channel of dim 2)", self:where(), x:dim(), shape_str(x)), 2)
+    end
+    check_features(self, x, 2, C, "channels")
+  end
+  return actrun.pau(x, self.numerator, self.denominator)
+end
+
+-- The coefficients of one channel (1 when shared), detached.
+local function pau_coefs(self, fname, channel)
+  if channel ~= nil and (not is_posint(channel) or channel > (self.per_channel or 1)) then
+    error(fmt("%s: argument (channel) expected an integer in 1..%d, got %s", fname,
+      self.per_channel or 1, tostring(channel)), 3)
+  end
+  local a, b = self.numerator:detach(), self.denominator:detach()
+  if self.per_channel then
+    a, b = a:select(1, channel or 1):clone(), b:select(1, channel or 1):clone()
+  else
+    a, b = a:clone(), b:clone()
+  end
+  return a, b
+end
+
+-- m:curve([lo=-3, hi=3, n=201 [, channel]]) -> xs, ys: the current function on a grid
+-- (Lua lists, ready for actrun.plot).
+function PAU:curve(lo, hi, npts, channel)
+  local fname = "actrun.nn.PAU:curve"
+  lo, hi, npts = lo or -3, hi or 3, npts or 201
+  if type(lo) ~= "number" or type(hi) ~= "number" or not (hi > lo) then
+    error(fmt("%s: expected lo < hi, got %s and %s", fname, tostring(lo), tostring(hi)), 2)
+  end
+  if not is_posint(npts) or npts < 2 then
+    error(fmt("%s: argument #3 (n) expected an integer >= 2, got %s", fname, tostring(npts)), 2)
+  end
+  local a, b = pau_coefs(self, fname, channel)
+  local x = actrun.linspace(lo, hi, npts)
+  local y = actrun.no_grad(function() return actrun.pau(x, a, b) end)
+  local xs, ys = {}, {}
+  for i = 1, npts do xs[i], ys[i] = x:get(i), y:get(i) end
+  return xs, ys
+end
+
+-- m:as_activation(name [, channel]) -> the activation function: registers the unit's
+-- current function (a snapshot of its coefficients) with act.define, so that
+-- act.properties, act.plot, nn.Activation and lab.compare take it by name.
+function PAU:as_activation(name, channel)
+  local fname = "actrun.nn.PAU:as_activation"
+  if type(name) ~= "string" then
+    error(fmt("%s: argument #1 (name) expected a string, got %s", fname, type(name)), 2)
+  end
+  local a, b = pau_coefs(self, fname, channel)
+  local formula = {}
+  for k = 1, a:numel() do formula[k] = fmt("%.4g", a:get(k)) end
+  local den = {}
+  for k = 1, b:numel() do den[k] = fmt("%.4g", b:get(k)) end
+  local ok, f = pcall(act_mod().define, name, function(x) return actrun.pau(x, a, b) end, {
+    family = "learned",
+    formula = fmt("Padé P/(1+|Q|), a = {%s}, b = {%s}", table.concat(formula, ", "),
+      table.concat(den, ", ")),
+  })
+  if not ok then rethrow(tostring(f):gsub("actrun%.act%.define", fname), 2) end
+  return f
 end
 
 ---------------------------------------------------------------------------------------
@@ -1096,9 +1410,10 @@ function M.mlp(spec)
   if #sizes < 2 then
     error(fmt("%s: expected at least 2 sizes (inputs and outputs), got %d", fname, #sizes), 2)
   end
-  local actname = spec.activation or "relu"
+  local actname, actparams = activation_spec(spec.activation or "relu", spec.params)
   if type(actname) ~= "string" then
-    error(fmt("%s: option activation expected a name, got %s", fname, type(actname)), 2)
+    error(fmt("%s: option activation expected a name or {name=, params=}, got %s", fname,
+      type(actname)), 2)
   end
   local norm = spec.norm
   if norm ~= nil and norm ~= "batch" and norm ~= "layer" then
@@ -1123,8 +1438,11 @@ function M.mlp(spec)
   if spec.params ~= nil and type(spec.params) ~= "table" then
     error(fmt("%s: option params expected a table, got %s", fname, type(spec.params)), 2)
   end
-  if actname ~= "maxout" then
-    local ok2, err2 = pcall(Activation.new, actname, spec.params)
+  if actname == "pau" then
+    local ok2, err2 = pcall(PAU.new, actparams)
+    if not ok2 then rethrow(tostring(err2):gsub("actrun%.nn%.PAU", fname), 2) end
+  elseif actname ~= "maxout" then
+    local ok2, err2 = pcall(Activation.new, actname, actparams)
     if not ok2 then rethrow(tostring(err2):gsub("actrun%.nn%.Activation", fname), 2) end
   end
   local lin_opts = init and {init = init} or nil
@@ -1142,9 +1460,12 @@ function M.mlp(spec)
     if norm == "layer" then layer[#layer + 1] = LayerNorm(b) end
     if actname == "prelu" then
       -- learnable, one slope per unit (params.init: the starting slope, 0.25 by default)
-      layer[#layer + 1] = PReLU(b, spec.params and spec.params.init)
+      layer[#layer + 1] = PReLU(b, actparams and actparams.init)
+    elseif actname == "pau" then
+      -- learnable, one coefficient set per layer (params: PAU's options m, n, init ...)
+      layer[#layer + 1] = PAU(actparams)
     elseif actname ~= "maxout" then
-      layer[#layer + 1] = Activation(actname, spec.params)
+      layer[#layer + 1] = Activation(actname, actparams)
     end
     if p and p > 0 then
       layer[#layer + 1] = actname == "selu" and AlphaDropout(p) or Dropout(p)

@@ -15,6 +15,7 @@
 
 local actrun = require "actrun"
 local C = require "actrun.plot_c"
+local util = require "actrun.util"
 
 local plot = {}
 
@@ -361,9 +362,13 @@ local function write_atomic(fname, path, text)
   return path
 end
 
--- Terminal size and colour from the options and the environment.
+-- Terminal size and colour from the options and the environment: the width is the
+-- option's, else $COLUMNS, else the terminal's own (standard output's, then standard
+-- error's), else 80 columns; the height is the option's, else from $LINES, else 20 rows
+-- (a figure does not fill a tall terminal unasked).
 local function term_setup(o, default_w, default_h)
-  local w = o.width or tonumber(os.getenv("COLUMNS") or "") or default_w or 72
+  local cols = C.term_size(1) or C.term_size(2)
+  local w = o.width or tonumber(os.getenv("COLUMNS") or "") or cols or default_w or 80
   local lines = tonumber(os.getenv("LINES") or "")
   local h = o.height or (lines and math.max(10, lines - 1)) or default_h or 20
   local color = o.color
@@ -375,10 +380,13 @@ local function term_setup(o, default_w, default_h)
   return {width = floor(w), height = floor(h), color = color and not o.ascii, ascii = o.ascii}
 end
 
+-- Writes a terminal figure (unless print=false) and returns its text; the text is
+-- noted as displayed, so the REPL does not echo it a second time (util.displayed).
 local function emit_text(o, text)
   if o.print ~= false then
     io.write(text)
     io.flush()
+    util.displayed(text)
   end
   return text
 end
@@ -1628,9 +1636,19 @@ plot.hist = public(function(data, o)
   o = o or {}
   if type(o) ~= "table" then fail(fname, "argument #2 (options) expected a table, got %s", typename(o)) end
   if o.data ~= nil then fail(fname, "unknown option 'data' (the data is argument #1)") end
+  if type(data) == "table" and not actrun.is_tensor(data) and data[1] == nil and next(data) ~= nil then
+    -- plot.hist{data=x, bins=20}: the options where the data belongs
+    local keys = {}
+    for k in pairs(data) do keys[#keys + 1] = tostring(k) end
+    table.sort(keys)
+    fail(fname, "argument #1 (data) is a table of options (%s), not data: call plot.hist(data, {%s})",
+      table.concat(keys, ", "), "bins=, ...")
+  end
   if o.type ~= nil then fail(fname, "unknown option 'type'") end
   local P = prepare_hist(fname, data, o)
   local res = render(fname, {P}, 1, o)
+  -- drawn on the terminal: the counts and edges went with it (the REPL shows neither)
+  if not o.file and o.print ~= false then util.displayed(P.counts, P.edges) end
   return P.counts, P.edges, res
 end)
 

@@ -275,6 +275,88 @@ local function seed_list(rows)
   return seeds
 end
 
+-- Two small panels, one row per activation in the table's order and colour: the share of
+-- dead hidden units, and log10 of the first/last weight-gradient ratio, each seed a dot and
+-- the mean a bar. nil when the rows carry neither.
+local function health_svg(summary, rows, colors)
+  local by = {}
+  local any_dead, any_grad = false, false
+  for _, r in ipairs(rows) do
+    local e = by[r.activation] or {dead = {}, grad = {}}
+    by[r.activation] = e
+    local d = tonumber(r.dead_fraction)
+    if d and d == d then e.dead[#e.dead + 1] = d; any_dead = true end
+    local gf, gl = tonumber(r.grad_norm_first), tonumber(r.grad_norm_last)
+    if gf and gl and gf > 0 and gl > 0 then
+      e.grad[#e.grad + 1] = math.log(gf / gl, 10)
+      any_grad = true
+    end
+  end
+  if not (any_dead or any_grad) then return nil end
+  local glo, ghi = 0, 0
+  for _, e in pairs(by) do
+    for _, v in ipairs(e.grad) do glo, ghi = math.min(glo, v), math.max(ghi, v) end
+  end
+  glo, ghi = math.floor(glo), math.ceil(ghi)
+  if ghi - glo < 1 then ghi = glo + 1 end
+  local rowh, top, left, pw, gap = 16, 28, 110, 230, 40
+  local n = #summary
+  local H, W = top + n * rowh + 36, left + 2 * pw + gap + 10
+  local o = {fmt('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" ' ..
+    'viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">', W, H, W, H)}
+  local function panel(x0, title, lo, hi, ticks, label, get)
+    o[#o + 1] = fmt('<text x="%d" y="14" font-weight="bold">%s</text>', x0, esc(title))
+    local function X(v) return x0 + (v - lo) / (hi - lo) * pw end
+    for _, t in ipairs(ticks) do
+      o[#o + 1] = fmt('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/>', X(t), top - 4,
+        X(t), top + n * rowh)
+      o[#o + 1] = fmt('<text x="%.1f" y="%d" text-anchor="middle">%s</text>', X(t),
+        top + n * rowh + 14, esc(label(t)))
+    end
+    for i, sm in ipairs(summary) do
+      local vals = get(by[sm.activation] or {dead = {}, grad = {}})
+      local y = top + (i - 0.5) * rowh
+      local c = colors[(i - 1) % #colors + 1]
+      if #vals > 0 then
+        local m = 0
+        for _, v in ipairs(vals) do m = m + v end
+        m = m / #vals
+        local x1, x2 = X(math.max(lo, math.min(0, m))), X(math.max(lo, math.min(hi, math.max(0, m))))
+        o[#o + 1] = fmt('<rect x="%.1f" y="%.1f" width="%.1f" height="%d" fill="%s" ' ..
+          'fill-opacity="0.35"/>', x1, y - 5, math.max(0.5, x2 - x1), 10, c)
+        for _, v in ipairs(vals) do
+          o[#o + 1] = fmt('<circle cx="%.1f" cy="%.1f" r="2.2" fill="%s"/>',
+            X(math.max(lo, math.min(hi, v))), y, c)
+        end
+      end
+    end
+  end
+  for i, sm in ipairs(summary) do
+    o[#o + 1] = fmt('<text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>',
+      left - 6, top + (i - 0.5) * rowh, esc(sm.activation))
+  end
+  if any_dead then -- the axis ends at the next 10% above the largest share
+    local dmax = 0
+    for _, e in pairs(by) do
+      for _, v in ipairs(e.dead) do dmax = math.max(dmax, v) end
+    end
+    local dhi = math.max(0.1, math.ceil(dmax * 10 - 1e-9) / 10)
+    local ticks = {}
+    for k = 0, 4 do ticks[#ticks + 1] = dhi * k / 4 end
+    panel(left, "dead hidden units (%)", 0, dhi, ticks,
+      function(t) return fmt("%g", math.floor(t * 1000 + 0.5) / 10) end,
+      function(e) return e.dead end)
+  end
+  if any_grad then
+    local ticks = {}
+    for t = glo, ghi do ticks[#ticks + 1] = t end
+    panel(left + pw + gap, "grad first/last (log10)", glo, ghi, ticks,
+      function(t) return fmt("%g", t) end, function(e) return e.grad end)
+  end
+  o[#o + 1] = "</svg>"
+  return table.concat(o, "\n")
+end
+
 local function has_curves(rows)
   for _, r in ipairs(rows) do
     if type(r.history) == "table" and #r.history > 0 then return true end
@@ -425,6 +507,15 @@ local function html(rows, summary, ctx)
     w('<p class="note">The training curves are not in the CSV these rows were read from ' ..
       "(it keeps one line per run): this report shows the tables and the accuracy only. " ..
       "lab.compare{report=} writes a report with the curves.</p>")
+  end
+  local hsvg = health_svg(summary, rows, colors)
+  if hsvg then
+    w('<figure>\n<div class="scroll">', inline_svg(hsvg, "health", "dead units and gradient ratio"),
+      "</div>")
+    w("<figcaption>Dead hidden units (share of units that output 0 on every test example) " ..
+      "and the first/last weight-gradient ratio in log10 (0: the first layer gets as much " ..
+      "gradient as the last; negative: less), one dot per seed, bars at the mean. Colours " ..
+      "as in the tables.</figcaption>\n</figure>")
   end
   local fsvg, drawn, partial = activations_svg(acts)
   if fsvg then

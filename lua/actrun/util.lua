@@ -28,7 +28,31 @@ function M.got(v)
     if v ~= v then return "nan" end
     return fmt("%.14g", v)
   end
-  return M.typename(v)
+  -- Values already displayed: a function that draws text on the terminal and also returns
+-- it (or returns tables it drew, as plot.hist's counts) notes them here after drawing,
+-- so that an interactive shell need not show them again (the REPL clears the note before
+-- each line and skips the results it names; see actrun.repl). At most the last 16
+-- values are kept, by reference: nothing grows outside a REPL.
+local displayed = {}
+
+function M.displayed(...)
+  for i = 1, select("#", ...) do
+    local v = select(i, ...)
+    if v ~= nil then
+      if #displayed >= 16 then table.remove(displayed, 1) end
+      displayed[#displayed + 1] = v
+    end
+  end
+  return ...
+end
+
+function M.displayed_list() return displayed end
+
+function M.displayed_clear()
+  for i = #displayed, 1, -1 do displayed[i] = nil end
+end
+
+return M.typename(v)
 end
 
 -- opts: nil (read as {}) or a table of known keys only, so that a misspelt option is an
@@ -75,6 +99,30 @@ function M.write_atomic(fname, path, text, what)
       tostring(werr or cerr)), 0)
   end
   return path
+end
+
+-- Values already displayed: a function that draws text on the terminal and also returns
+-- it (or returns tables it drew, as plot.hist's counts) notes them here after drawing,
+-- so that an interactive shell need not show them again (the REPL clears the note before
+-- each line and skips the results it names; see actrun.repl). At most the last 16
+-- values are kept, by reference: nothing grows outside a REPL.
+local displayed = {}
+
+function M.displayed(...)
+  for i = 1, select("#", ...) do
+    local v = select(i, ...)
+    if v ~= nil then
+      if #displayed >= 16 then table.remove(displayed, 1) end
+      displayed[#displayed + 1] = v
+    end
+  end
+  return ...
+end
+
+function M.displayed_list() return displayed end
+
+function M.displayed_clear()
+  for i = #displayed, 1, -1 do displayed[i] = nil end
 end
 
 return M

@@ -157,6 +157,18 @@ int act_prelu_forward(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_te
 int act_prelu_backward(ar_ctx *C, ar_tensor *dx, ar_tensor *dw, const ar_tensor *x,
                        const ar_tensor *w, const ar_tensor *dy);
 
+/* The Padé activation unit (safe form): out = P(x) / (1 + |Q(x)|), P(x) = a0 + ... + am x^m
+ * and Q(x) = b1 x + ... + bn x^n. a {m+1} and b {n} shared by every element, or a {C, m+1}
+ * and b {C, n}: one set per channel (dim 1, 0-based, of an input with ndim >= 2).
+ * m, n <= 12. Vector kernels per SIMD level (pau_kernels.h), threaded above a size. */
+int act_pau_forward(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *a,
+                    const ar_tensor *b);
+/* dx = dy f'(x) (|Q|'s derivative taken as sign(Q), 0 at 0), da, db: the sums of dy df/da_k
+ * and dy df/db_j over every element of their set, in double in a fixed order (the same
+ * bits at every thread count); shapes of x, a and b. */
+int act_pau_backward(ar_ctx *C, ar_tensor *dx, ar_tensor *da, ar_tensor *db, const ar_tensor *x,
+                     const ar_tensor *a, const ar_tensor *b, const ar_tensor *dy);
+
 /* RReLU in training mode: per-element slope drawn uniform in [lower, upper) from the
  * context's RNG (thread-count independent), 1 where x >= 0. out = x * noise; noise is
  * returned for the backward pass (dx = dy * noise). */

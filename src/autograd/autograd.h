@@ -47,7 +47,12 @@ typedef struct ag_opdef {
   const char *name;
   const char *forward; /* the core call it records */
   ag_backward_fn backward;
+  /* the node's own name when the op is a family (binary: "mul" ...), or NULL */
+  const char *(*label)(const ag_node *n);
 } ag_opdef;
+
+/* The name messages give a node: its op's label, else the op's name. */
+const char *ag_node_name(const ag_node *n);
 
 struct ag_node {
   const ag_opdef *op;
@@ -58,6 +63,7 @@ struct ag_node {
   ag_meta *in_small[3]; /* storage for in when nin <= 3 (linear and conv2d with a bias) */
   int64_t *sizes;       /* cat: each input's size along dim */
   ar_tensor saved[AG_MAXSAVED];
+  uint64_t saved_version[AG_MAXSAVED]; /* the storage's write count when it was saved */
   int64_t iv[6];   /* dims, indices, flags, sub-op codes */
   double dv[4];    /* scalars, bounds, params */
   const void *ptr; /* the act_def of activations, the act_host of host activations */
@@ -69,6 +75,8 @@ struct ag_meta {
   ar_tensor grad;     /* accumulated gradient of a leaf (with a meta under create_graph) */
   ag_node *grad_fn;   /* the op that made the tensor; NULL for leaves */
   bool view_of_leaf;  /* shares storage with a leaf that requires grad (in-place: error) */
+  bool is_view;       /* shares storage with the input it was made from (n->in[0]) */
+  bool superseded;    /* an in-place write gave the tensor a new history after this one */
   int ndim;
   int64_t shape[AR_MAXDIM];
   /* scratch of one ag_backward */

@@ -164,6 +164,18 @@ void ag_handle_release(ar_tensor *t) {
   ag_tensor_release(t);
 }
 
+/* A view whose base got a new history from a recorded in-place write after the view was
+ * taken: the view's own history still goes through the old one, which no longer matches
+ * its values (writes under no_grad are not recorded and do not count, as in PyTorch). */
+static bool stale_view(const ag_meta *m) {
+  for (int hops = 0; m && m->is_view && m->grad_fn && hops < 64; hops++) {
+    const ag_node *n = m->grad_fn;
+    m = n->nin > 0 ? n->in[0] : NULL;
+    if (m && m->superseded) return true;
+  }
+  return false;
+}
+
 int ag_record(ar_ctx *C, const ag_opdef *op, ar_tensor *out, const ar_tensor *const *in, int nin,
               ag_node **node) {
   *node = NULL;
@@ -172,6 +184,13 @@ int ag_record(ar_ctx *C, const ag_opdef *op, ar_tensor *out, const ar_tensor *co
   for (i = 0; i < nin; i++)
     if (ag_requires_grad(in[i])) break;
   if (i == nin) return AR_OK; /* the common inference path: nothing allocated */
+  for (int k = i; k < nin; k++) {
+    if (stale_view(in[k]->ag))
+      return ar_seterr(C, AR_EARG,
+                       "a view of a tensor that requires grad is used after an in-place write "
+                       "into the tensor it views (its recorded history no longer matches its "
+                       "values): take the view again after the write");
+  }
   ag_block *b = block_new();
   ag_node *n = b ? &b->n : NULL;
   ag_meta **edges = nin <= 3 ? (n ? n->in_small : NULL) : calloc((size_t)nin, sizeof *edges);
@@ -196,6 +215,7 @@ int ag_record(ar_ctx *C, const ag_opdef *op, ar_tensor *out, const ar_tensor *co
   if (nin == 1 && out->st == in[0]->st) { /* a view (reshape may have copied instead) */
     const ag_meta *src = in[0]->ag;
     m->view_of_leaf = src->view_of_leaf || !src->grad_fn;
+    m->is_view = true;
   }
   ag_tensor_release(out);
   out->ag = m;
@@ -211,6 +231,7 @@ static ag_meta *node_owner(ag_node *n) {
 void ag_save(ag_node *n, int i, const ar_tensor *t) {
   ar_tensor *s = &n->saved[i];
   ar_share(s, t);
+  n->saved_version[i] = t->st ? t->st->version : 0;
   ag_meta *m = t->ag;
   if (!m) return;
   s->ag = m;
@@ -384,8 +405,7 @@ static int accumulate(ar_ctx *C, ar_tensor *acc, ar_tensor *g) {
 }
 
 static bool same_shape_as(const ar_tensor *t, const ag_meta *m) {
-  return t->ndim == m->ndim &&
-         memcmp(t->shape, m->shape, sizeof(int64_t) * (size_t)m->ndim) == 0;
+  return t->ndim == m->ndim && memcmp(t->shape, m->shape, sizeof(int64_t) * (size_t)m->ndim) == 0;
 }
 
 /* Every meta reachable from the roots (retained, in *seen), with how many consumers each
@@ -435,6 +455,10 @@ static int discover(ar_ctx *C, int nroot, ar_tensor *const *roots, mlist *seen) 
   mlist_free(&todo);
   return rc;
 }
+
+static int check_saved(ar_ctx *C, const ag_node *n);
+
+const char *ag_node_name(const ag_node *n) { return n->op->label ? n->op->label(n) : n->op->name; }
 
 /* The walk itself. seeds[k] NULL: ones. With captures (ncap > 0, actrun.grad), the
  * gradients of caps[j] go to grads[j] and no .grad is touched. */
@@ -494,8 +518,7 @@ static int run_backward(ar_ctx *C, int nroot, ar_tensor *const *roots,
     }
     ag_node *n = m->grad_fn;
     if (!n) { /* a leaf: sum into .grad (unless actrun.grad asked for the gradients) */
-      if (m->requires_grad && ncap == 0)
-        rc = leaf_accumulate(C, m, &g, create);
+      if (m->requires_grad && ncap == 0) rc = leaf_accumulate(C, m, &g, create);
       ag_drop(&g);
       if (rc) goto done;
       continue;
@@ -507,7 +530,8 @@ static int run_backward(ar_ctx *C, int nroot, ar_tensor *const *roots,
       goto done;
     }
     memset(gin, 0, sizeof *gin * (size_t)n->nin);
-    rc = n->op->backward(C, n, &g, gin);
+    rc = check_saved(C, n);
+    if (!rc) rc = n->op->backward(C, n, &g, gin);
     ag_drop(&g);
     for (int i = 0; i < n->nin; i++) {
       ag_meta *p = n->in[i];
@@ -555,9 +579,23 @@ done:
   return rc;
 }
 
+/* PyTorch's rule: a tensor a backward needs must not have been written in place since it
+ * was saved (the gradient would silently be computed from the new values). */
+static int check_saved(ar_ctx *C, const ag_node *n) {
+  for (int i = 0; i < AG_MAXSAVED; i++) {
+    const ar_tensor *t = &n->saved[i];
+    if (t->st && t->st->version != n->saved_version[i])
+      return ar_seterr(C, AR_EARG,
+                       "a tensor needed for backward was modified by an in-place operation "
+                       "(saved by %s at version %llu, now version %llu)",
+                       ag_node_name(n), (unsigned long long)n->saved_version[i],
+                       (unsigned long long)t->st->version);
+  }
+  return AR_OK;
+}
+
 /* The checks both entry points make on an output and its seed. */
-static int check_root(ar_ctx *C, const ar_tensor *root, const ar_tensor *seed,
-                      const char *what) {
+static int check_root(ar_ctx *C, const ar_tensor *root, const ar_tensor *seed, const char *what) {
   char s1[200], s2[200];
   ag_meta *r = root->ag;
   if (!r || !r->requires_grad)
@@ -574,8 +612,7 @@ static int check_root(ar_ctx *C, const ar_tensor *root, const ar_tensor *seed,
   return AR_OK;
 }
 
-int ag_backward(ar_ctx *C, ar_tensor *root, const ar_tensor *seed,
-                const ag_backward_opts *opts) {
+int ag_backward(ar_ctx *C, ar_tensor *root, const ar_tensor *seed, const ag_backward_opts *opts) {
   int rc = check_root(C, root, seed, "the tensor");
   if (rc) return rc;
   return run_backward(C, 1, &root, &seed, 0, NULL, NULL, opts);

@@ -22,7 +22,8 @@ static int bw_act_second(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *g
                    "activations go to second order)",
                    a->name);
 }
-const ag_opdef ag_op_act_second = {"act_second", "act_second", bw_act_second};
+const ag_opdef ag_op_act_second = {
+    .name = "act_second", .forward = "act_second", .backward = bw_act_second};
 
 static int ag_act_second(ar_ctx *C, const act_def *a, ar_tensor *out, const ar_tensor *x,
                          const double *p) {
@@ -53,10 +54,11 @@ done:
   ag_drop(&t), ag_drop(&u);
   return rc;
 }
-const ag_opdef ag_op_act_grad = {"act_grad", "act_backward", bw_act_grad};
+const ag_opdef ag_op_act_grad = {
+    .name = "act_grad", .forward = "act_backward", .backward = bw_act_grad};
 
-int ag_act_grad(ar_ctx *C, const act_def *a, ar_tensor *dx, const ar_tensor *x,
-                const ar_tensor *dy, const double *p) {
+int ag_act_grad(ar_ctx *C, const act_def *a, ar_tensor *dx, const ar_tensor *x, const ar_tensor *dy,
+                const double *p) {
   ar_tensor dyc;
   int rc = ar_contiguous(C, &dyc, dy);
   if (rc) return rc;
@@ -90,7 +92,9 @@ static int bw_act(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   ar_release(&dy);
   return rc;
 }
-const ag_opdef ag_op_act = {"act", "act_forward", bw_act};
+static const char *act_label(const ag_node *n) { return ((const act_def *)n->ptr)->name; }
+const ag_opdef ag_op_act = {
+    .name = "act", .forward = "act_forward", .backward = bw_act, .label = act_label};
 
 /* When x requires grad and the entry has a fused kernel (and x is at most ACT_FUSED_MAX
  * elements), the forward also computes f'(x) for the backward, instead of recomputing the
@@ -165,7 +169,8 @@ done:
   ag_drop(&wb), ag_drop(&t), ag_drop(&u);
   return rc;
 }
-const ag_opdef ag_op_prelu = {"prelu", "act_prelu_forward", bw_prelu};
+const ag_opdef ag_op_prelu = {
+    .name = "prelu", .forward = "act_prelu_forward", .backward = bw_prelu};
 
 int ag_prelu(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *w) {
   int rc = act_prelu_forward(C, out, x, w);
@@ -206,7 +211,8 @@ done:
   ag_drop(&t), ag_drop(&u), ag_drop(&v);
   return rc;
 }
-const ag_opdef ag_op_softmax = {"softmax", "act_softmax", bw_softmax};
+const ag_opdef ag_op_softmax = {
+    .name = "softmax", .forward = "act_softmax", .backward = bw_softmax};
 
 int ag_softmax(ar_ctx *C, ar_tensor *out, const ar_tensor *x, int dim, bool log) {
   int rc = act_softmax(C, out, x, dim, log);
@@ -226,8 +232,8 @@ static int bw_host_act_second(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tens
   return ar_seterr(C, AR_EARG, "the third derivative of host activation '%s' is not available",
                    h->name);
 }
-const ag_opdef ag_op_host_act_second = {"host_act_second", "act_host_second",
-                                        bw_host_act_second};
+const ag_opdef ag_op_host_act_second = {
+    .name = "host_act_second", .forward = "act_host_second", .backward = bw_host_act_second};
 
 static int host_grad(ar_ctx *C, const act_host *h, ar_tensor *dx, const ar_tensor *x,
                      const ar_tensor *dy);
@@ -251,7 +257,8 @@ done:
   ag_drop(&t), ag_drop(&u);
   return rc;
 }
-const ag_opdef ag_op_host_act_grad = {"host_act_grad", "act_host_backward", bw_host_act_grad};
+const ag_opdef ag_op_host_act_grad = {
+    .name = "host_act_grad", .forward = "act_host_backward", .backward = bw_host_act_grad};
 
 static int host_grad(ar_ctx *C, const act_host *h, ar_tensor *dx, const ar_tensor *x,
                      const ar_tensor *dy) {
@@ -272,7 +279,8 @@ static int host_grad(ar_ctx *C, const act_host *h, ar_tensor *dx, const ar_tenso
 static int bw_host_act(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   return host_grad(C, n->ptr, &gin[0], &n->saved[0], g);
 }
-const ag_opdef ag_op_host_act = {"host_act", "act_host_forward", bw_host_act};
+const ag_opdef ag_op_host_act = {
+    .name = "host_act", .forward = "act_host_forward", .backward = bw_host_act};
 
 int ag_host_act(ar_ctx *C, const act_host *h, ar_tensor *out, const ar_tensor *x) {
   int rc = act_host_forward(C, h, out, x);

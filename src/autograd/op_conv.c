@@ -40,8 +40,9 @@ static int bw_conv2d_input_grad(ar_ctx *C, ag_node *n, const ar_tensor *gg, ar_t
   if (!rc && n->in[1]) rc = conv2d_weight_grad(C, &gin[1], g, gg, w->shape, &p);
   return rc;
 }
-const ag_opdef ag_op_conv2d_input_grad = {"conv2d_input_grad", "ar_conv2d_backward(dx)",
-                                          bw_conv2d_input_grad};
+const ag_opdef ag_op_conv2d_input_grad = {.name = "conv2d_input_grad",
+                                          .forward = "ar_conv2d_backward(dx)",
+                                          .backward = bw_conv2d_input_grad};
 
 static int conv2d_input_grad(ar_ctx *C, ar_tensor *dx, const ar_tensor *g, const ar_tensor *w,
                              const int64_t *xshape, const ar_conv_params *p) {
@@ -65,8 +66,9 @@ static int bw_conv2d_weight_grad(ar_ctx *C, ag_node *n, const ar_tensor *gg, ar_
   if (!rc && n->in[1]) rc = conv2d_input_grad(C, &gin[1], g, gg, x->shape, &p);
   return rc;
 }
-const ag_opdef ag_op_conv2d_weight_grad = {"conv2d_weight_grad", "ar_conv2d_backward(dw)",
-                                           bw_conv2d_weight_grad};
+const ag_opdef ag_op_conv2d_weight_grad = {.name = "conv2d_weight_grad",
+                                           .forward = "ar_conv2d_backward(dw)",
+                                           .backward = bw_conv2d_weight_grad};
 
 static int conv2d_weight_grad(ar_ctx *C, ar_tensor *dw, const ar_tensor *g, const ar_tensor *x,
                               const int64_t *wshape, const ar_conv_params *p) {
@@ -86,8 +88,8 @@ static int bw_conv2d(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) 
   const ar_tensor *x = &n->saved[0], *w = &n->saved[1];
   bool want_b = n->nin > 2 && n->in[2];
   if (!ag_grad_enabled(C))
-    return ar_conv2d_backward(C, g, x, w, &p, n->in[0] ? &gin[0] : NULL,
-                              n->in[1] ? &gin[1] : NULL, want_b ? &gin[2] : NULL);
+    return ar_conv2d_backward(C, g, x, w, &p, n->in[0] ? &gin[0] : NULL, n->in[1] ? &gin[1] : NULL,
+                              want_b ? &gin[2] : NULL);
   int rc = AR_OK;
   if (n->in[0]) rc = conv2d_input_grad(C, &gin[0], g, w, x->shape, &p);
   if (!rc && n->in[1]) rc = conv2d_weight_grad(C, &gin[1], g, x, w->shape, &p);
@@ -101,10 +103,10 @@ static int bw_conv2d(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) 
   }
   return rc;
 }
-const ag_opdef ag_op_conv2d = {"conv2d", "ar_conv2d", bw_conv2d};
+const ag_opdef ag_op_conv2d = {.name = "conv2d", .forward = "ar_conv2d", .backward = bw_conv2d};
 
-int ag_conv2d(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *w,
-              const ar_tensor *b, const ar_conv_params *p) {
+int ag_conv2d(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *w, const ar_tensor *b,
+              const ar_conv_params *p) {
   int rc = ar_conv2d(C, out, x, w, b, p);
   if (rc || !(ag_wants(C, x, w) || (b && ag_wants(C, b, NULL)))) return rc;
   const ar_tensor *in[3] = {x, w, b};
@@ -127,8 +129,8 @@ static int maxpool2d_grad(ar_ctx *C, ar_tensor *dx, const ar_tensor *g, const ar
 static int bw_maxpool2d_gather(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   return maxpool2d_grad(C, &gin[0], g, &n->saved[0], n->in[0]->shape);
 }
-const ag_opdef ag_op_maxpool2d_gather = {"maxpool2d_gather", "ar_maxpool2d_gather",
-                                         bw_maxpool2d_gather};
+const ag_opdef ag_op_maxpool2d_gather = {
+    .name = "maxpool2d_gather", .forward = "ar_maxpool2d_gather", .backward = bw_maxpool2d_gather};
 
 static int maxpool2d_gather(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *idx) {
   int rc = ar_maxpool2d_gather(C, out, x, idx);
@@ -143,8 +145,8 @@ static int maxpool2d_gather(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const
 static int bw_maxpool2d_grad(ar_ctx *C, ag_node *n, const ar_tensor *gg, ar_tensor *gin) {
   return maxpool2d_gather(C, &gin[0], gg, &n->saved[0]);
 }
-const ag_opdef ag_op_maxpool2d_grad = {"maxpool2d_grad", "ar_maxpool2d_backward",
-                                       bw_maxpool2d_grad};
+const ag_opdef ag_op_maxpool2d_grad = {
+    .name = "maxpool2d_grad", .forward = "ar_maxpool2d_backward", .backward = bw_maxpool2d_grad};
 
 static int maxpool2d_grad(ar_ctx *C, ar_tensor *dx, const ar_tensor *g, const ar_tensor *idx,
                           const int64_t *xshape) {
@@ -162,7 +164,8 @@ static int bw_maxpool2d(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gi
   if (!in || in->ndim != 4) return AR_OK;
   return maxpool2d_grad(C, &gin[0], g, &n->saved[0], in->shape);
 }
-const ag_opdef ag_op_maxpool2d = {"maxpool2d", "ar_maxpool2d", bw_maxpool2d};
+const ag_opdef ag_op_maxpool2d = {
+    .name = "maxpool2d", .forward = "ar_maxpool2d", .backward = bw_maxpool2d};
 
 int ag_maxpool2d(ar_ctx *C, ar_tensor *out, const ar_tensor *x, int64_t kh, int64_t kw,
                  const ar_conv_params *p) {

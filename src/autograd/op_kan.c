@@ -30,7 +30,8 @@ done:
   ag_drop(&t), ag_drop(&u);
   return rc;
 }
-const ag_opdef ag_op_bspline_basis = {"bspline_basis", "ar_bspline_basis", bw_bspline_basis};
+const ag_opdef ag_op_bspline_basis = {.name = "bspline_basis", .forward = "ar_bspline_basis",
+                                      .backward = bw_bspline_basis};
 
 int ag_bspline_basis(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_bspline *p,
                      int deriv) {

@@ -45,7 +45,8 @@ done:
   ag_drop(&t), ag_drop(&u), ag_drop(&v), ar_release(&oh);
   return rc;
 }
-const ag_opdef ag_op_nll_loss = {"nll_loss", "ar_nll_loss", bw_nll_loss};
+const ag_opdef ag_op_nll_loss = {
+    .name = "nll_loss", .forward = "ar_nll_loss", .backward = bw_nll_loss};
 
 int ag_nll_loss(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *labels,
                 bool from_logits) {
@@ -81,7 +82,8 @@ done:
   ag_drop(&a), ag_drop(&b), ag_drop(&c);
   return rc;
 }
-const ag_opdef ag_op_mse_loss = {"mse_loss", "ar_mse_loss", bw_mse_loss};
+const ag_opdef ag_op_mse_loss = {
+    .name = "mse_loss", .forward = "ar_mse_loss", .backward = bw_mse_loss};
 
 int ag_mse_loss(ar_ctx *C, ar_tensor *out, const ar_tensor *y, const ar_tensor *t) {
   int rc = ar_mse_loss(C, out, y, t);

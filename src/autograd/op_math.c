@@ -88,7 +88,9 @@ done:
   ag_drop(&t), ag_drop(&u), ag_drop(&v);
   return rc;
 }
-const ag_opdef ag_op_binary = {"binary", "ar_binary", bw_binary};
+static const char *binop_label(const ag_node *n) { return ar_binop_name((ar_binop)n->iv[0]); }
+const ag_opdef ag_op_binary = {
+    .name = "binary", .forward = "ar_binary", .backward = bw_binary, .label = binop_label};
 
 static bool differentiable_binop(ar_binop op) {
   return op == AR_ADD || op == AR_SUB || op == AR_MUL || op == AR_DIV || op == AR_POW ||
@@ -102,10 +104,19 @@ int ag_binary(ar_ctx *C, ar_binop op, ar_tensor *out, const ar_tensor *a, const 
   if ((rc = ag_rec2(C, &ag_op_binary, out, a, b, &n)) || !n) return rc;
   n->iv[0] = op;
   switch (op) {
-    case AR_MUL: case AR_MAXIMUM: case AR_MINIMUM: ag_save(n, 0, a), ag_save(n, 1, b); break;
-    case AR_DIV: ag_save(n, 0, b), ag_save(n, 1, out); break;
-    case AR_POW: ag_save(n, 0, a), ag_save(n, 1, b), ag_save(n, 2, out); break;
-    default: break;
+    case AR_MUL:
+    case AR_MAXIMUM:
+    case AR_MINIMUM:
+      ag_save(n, 0, a), ag_save(n, 1, b);
+      break;
+    case AR_DIV:
+      ag_save(n, 0, b), ag_save(n, 1, out);
+      break;
+    case AR_POW:
+      ag_save(n, 0, a), ag_save(n, 1, b), ag_save(n, 2, out);
+      break;
+    default:
+      break;
   }
   return AR_OK;
 }
@@ -164,7 +175,10 @@ done:
   ag_drop(&t), ag_drop(&u);
   return rc;
 }
-const ag_opdef ag_op_binary_scalar = {"binary_scalar", "ar_binary_scalar", bw_binary_scalar};
+const ag_opdef ag_op_binary_scalar = {.name = "binary_scalar",
+                                      .forward = "ar_binary_scalar",
+                                      .backward = bw_binary_scalar,
+                                      .label = binop_label};
 
 int ag_binary_scalar(ar_ctx *C, ar_binop op, ar_tensor *out, const ar_tensor *a, float s,
                      bool left) {
@@ -233,7 +247,10 @@ static int bw_unary(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
       TRY(ag_binary(C, AR_MUL, &t, g, a));
       TRY(ag_binary_scalar(C, AR_MUL, &gin[0], &t, 2.0f, false));
       break;
-    case AR_SIGN: case AR_FLOOR: case AR_CEIL: case AR_ROUND: /* zero almost everywhere */
+    case AR_SIGN:
+    case AR_FLOOR:
+    case AR_CEIL:
+    case AR_ROUND: /* zero almost everywhere */
       TRY(ag_zeros(C, &gin[0], n->in[0]->ndim, n->in[0]->shape));
       break;
     default:
@@ -243,7 +260,9 @@ done:
   ag_drop(&t), ag_drop(&u);
   return rc;
 }
-const ag_opdef ag_op_unary = {"unary", "ar_unary", bw_unary};
+static const char *unop_label(const ag_node *n) { return ar_unop_name((ar_unop)n->iv[0]); }
+const ag_opdef ag_op_unary = {
+    .name = "unary", .forward = "ar_unary", .backward = bw_unary, .label = unop_label};
 
 int ag_unary(ar_ctx *C, ar_unop op, ar_tensor *out, const ar_tensor *a) {
   int rc = ar_unary(C, op, out, a);
@@ -270,7 +289,7 @@ done:
   ar_release(&t), ar_release(&u);
   return rc;
 }
-const ag_opdef ag_op_clamp = {"clamp", "ar_clamp", bw_clamp};
+const ag_opdef ag_op_clamp = {.name = "clamp", .forward = "ar_clamp", .backward = bw_clamp};
 
 int ag_clamp(ar_ctx *C, ar_tensor *out, const ar_tensor *a, double lo, double hi) {
   int rc = ar_clamp(C, out, a, (float)lo, (float)hi);
@@ -328,7 +347,7 @@ done:
   ag_drop(&A), ag_drop(&B), ag_drop(&G), ag_drop(&T), ag_drop(&R);
   return rc;
 }
-const ag_opdef ag_op_matmul = {"matmul", "ar_matmul", bw_matmul};
+const ag_opdef ag_op_matmul = {.name = "matmul", .forward = "ar_matmul", .backward = bw_matmul};
 
 int ag_matmul(ar_ctx *C, ar_tensor *out, const ar_tensor *a, const ar_tensor *b) {
   int rc = ar_matmul(C, out, a, b);
@@ -394,7 +413,7 @@ done:
   ag_drop(&gt);
   return rc;
 }
-const ag_opdef ag_op_linear = {"linear", "ar_linear", bw_linear};
+const ag_opdef ag_op_linear = {.name = "linear", .forward = "ar_linear", .backward = bw_linear};
 
 int ag_linear(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *w,
               const ar_tensor *b) {

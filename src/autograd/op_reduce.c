@@ -87,10 +87,10 @@ done:
   ag_drop(&gk), ag_drop(&yk), ag_drop(&t), ag_drop(&u), ag_drop(&v), ag_drop(&w);
   return rc;
 }
-const ag_opdef ag_op_reduce = {"reduce", "ar_reduce", bw_reduce};
+const ag_opdef ag_op_reduce = {.name = "reduce", .forward = "ar_reduce", .backward = bw_reduce};
 
-int ag_reduce(ar_ctx *C, ar_redop op, ar_tensor *out, const ar_tensor *a, int dim,
-              bool keepdim, double p, int correction) {
+int ag_reduce(ar_ctx *C, ar_redop op, ar_tensor *out, const ar_tensor *a, int dim, bool keepdim,
+              double p, int correction) {
   int rc = ar_reduce(C, op, out, a, dim, keepdim, p, correction);
   if (rc) return rc;
   ag_node *n;
@@ -122,7 +122,8 @@ done:
   ag_drop(&gk), ar_release(&ik), ar_release(&r), ar_release(&rv), ar_release(&mask);
   return rc;
 }
-const ag_opdef ag_op_maxmin_dim = {"maxmin_dim", "ar_maxmin_dim", bw_maxmin_dim};
+const ag_opdef ag_op_maxmin_dim = {
+    .name = "maxmin_dim", .forward = "ar_maxmin_dim", .backward = bw_maxmin_dim};
 
 int ag_maxmin_dim(ar_ctx *C, bool is_max, ar_tensor *vals, ar_tensor *idx, const ar_tensor *a,
                   int dim, bool keepdim) {
@@ -142,11 +143,10 @@ int ag_maxmin_dim(ar_ctx *C, bool is_max, ar_tensor *vals, ar_tensor *idx, const
 static int bw_sum_to_shape(ar_ctx *C, ag_node *n, const ar_tensor *g, ar_tensor *gin) {
   return ag_expand(C, &gin[0], g, n->in[0]->ndim, n->in[0]->shape);
 }
-const ag_opdef ag_op_sum_to_shape = {"sum_to_shape", "ar_reduce(AR_SUM) to a shape",
-                                     bw_sum_to_shape};
+const ag_opdef ag_op_sum_to_shape = {
+    .name = "sum_to_shape", .forward = "ar_reduce(AR_SUM) to a shape", .backward = bw_sum_to_shape};
 
-int ag_sum_to_shape(ar_ctx *C, ar_tensor *out, const ar_tensor *g, int ndim,
-                    const int64_t *shape) {
+int ag_sum_to_shape(ar_ctx *C, ar_tensor *out, const ar_tensor *g, int ndim, const int64_t *shape) {
   ar_tensor cur, r;
   int rc = AR_OK;
   ar_share(&cur, g);

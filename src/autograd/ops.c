@@ -21,8 +21,8 @@ int ag_keep_shape(ar_ctx *C, ar_tensor *out, const ar_tensor *g, const ag_meta *
   return ag_reshape(C, out, g, in->ndim, ks);
 }
 
-int ag_rec2(ar_ctx *C, const ag_opdef *op, ar_tensor *out, const ar_tensor *a,
-            const ar_tensor *b, ag_node **n) {
+int ag_rec2(ar_ctx *C, const ag_opdef *op, ar_tensor *out, const ar_tensor *a, const ar_tensor *b,
+            ag_node **n) {
   *n = NULL;
   if (!ag_wants(C, a, b)) return AR_OK;
   const ar_tensor *in[2] = {a, b};

@@ -27,13 +27,15 @@ static const char options_text[] =
     "  -l MOD    require module MOD into a global named after its last part\n"
     "            (-l actrun.nn sets nn); -l NAME=MOD chooses the global's name\n"
     "  -i        enter the interactive mode (REPL) after running the script\n"
-    "  -v        show version information\n"
+    "  -v        show version information (also --version)\n"
+    "  -E        ignore the environment variables LUA_INIT, LUA_PATH and LUA_CPATH\n"
     "  -W        turn warnings on\n"
-    "  -h        show this help\n"
+    "  -h        show this help (also --help)\n"
     "  --        stop handling options\n"
     "  -         run the standard input as the script and stop handling options\n"
     "Without a script: the REPL when the standard input is a terminal, otherwise the\n"
-    "standard input is run as the script. The script sees its arguments in `arg`.\n";
+    "standard input is run as the script. The script sees its arguments in `arg`.\n"
+    "LUA_INIT_5_4 (or LUA_INIT) runs before everything else: Lua code, or @FILE.\n";
 
 void cli_print_version(lua_State *L, FILE *f) {
   fprintf(f, "%s %s (%s)", CLI_PROGNAME, ACTRUN_VERSION, LUA_RELEASE);
@@ -64,9 +66,21 @@ static void on_sigint(int sig) {
   lua_sethook(running_L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
+/* The message handler: a string (or number) error gets a traceback; another value is
+ * shown through its __tostring, alone, when it has one, else named by its type (with a
+ * traceback), as the standalone lua reports them. */
+static int message_handler(lua_State *L) {
+  if (lua_tostring(L, 1) == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    lua_replace(L, 1);
+  }
+  return actrun_traceback(L);
+}
+
 int cli_docall(lua_State *L, int nargs, int nresults) {
   int base = lua_gettop(L) - nargs; /* the function's index */
-  lua_pushcfunction(L, actrun_traceback);
+  lua_pushcfunction(L, message_handler);
   lua_insert(L, base);
   struct sigaction sa, old;
   memset(&sa, 0, sizeof sa);
@@ -84,14 +98,15 @@ int cli_docall(lua_State *L, int nargs, int nresults) {
 
 int cli_report(lua_State *L, int status, const char *prefix) {
   if (status != LUA_OK) {
+    int top = lua_gettop(L) - 1; /* without the error object */
     const char *msg = lua_tostring(L, -1);
-    if (msg == NULL) msg = "(error object is not a string)";
+    if (msg == NULL) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, -1));
     if (prefix)
       fprintf(stderr, "%s: %s\n", prefix, msg);
     else
       fprintf(stderr, "%s\n", msg);
     fflush(stderr);
-    lua_pop(L, 1);
+    lua_settop(L, top);
   }
   return status;
 }
@@ -121,6 +136,17 @@ static int load_library(lua_State *L, const char *spec) {
   return cli_report(L, status, CLI_PROGNAME);
 }
 
+/* Pushes the script's `...`: arg[1] .. arg[#arg] of the global `arg` as it is now (the
+ * code of LUA_INIT, -e and -l may have changed it), as lua does. */
+static int push_script_args(lua_State *L) {
+  if (lua_getglobal(L, "arg") != LUA_TTABLE) luaL_error(L, "'arg' is not a table");
+  int n = (int)luaL_len(L, -1);
+  luaL_checkstack(L, n + 3, "too many arguments to the script");
+  for (int i = 1; i <= n; i++) lua_rawgeti(L, -i, i);
+  lua_remove(L, -n - 1);
+  return n;
+}
+
 /* Runs the script argv[script] with the arguments that follow it as `...`. */
 static int run_script(lua_State *L, char **argv, int script) {
   const char *fname = argv[script];
@@ -128,10 +154,7 @@ static int run_script(lua_State *L, char **argv, int script) {
   if (strcmp(fname, "-") == 0 && strcmp(argv[script - 1], "--") != 0) fname = NULL;
   int status = luaL_loadfile(L, fname);
   if (status == LUA_OK) {
-    int n = 0;
-    while (argv[script + 1 + n]) n++;
-    luaL_checkstack(L, n + 3, "too many arguments to the script");
-    for (int i = 0; i < n; i++) lua_pushstring(L, argv[script + 1 + i]);
+    int n = push_script_args(L);
     status = cli_docall(L, n, 0);
   }
   return cli_report(L, status, CLI_PROGNAME);
@@ -238,7 +261,7 @@ static int run_command(lua_State *L, const char *name, char **argv, int first) {
 
 /* ---------- options ---------- */
 
-enum { HAS_E = 1, HAS_I = 2, HAS_V = 4, HAS_W = 8, HAS_H = 16, BAD = 32 };
+enum { HAS_E = 1, HAS_I = 2, HAS_V = 4, HAS_W = 8, HAS_H = 16, NO_ENV = 32, BAD = 64 };
 
 /* Scans the options. *script gets the index of the script (or command) argument,
  * 0 when there is none; *bad the offending argument when BAD is returned. */
@@ -260,6 +283,14 @@ static int collect_args(char **argv, int *script, const char **bad) {
       if (argv[i + 1]) *script = i + 1;
       return flags;
     }
+    if (strcmp(a, "--version") == 0) { /* the long spellings people try first */
+      flags |= HAS_V;
+      continue;
+    }
+    if (strcmp(a, "--help") == 0) {
+      flags |= HAS_H;
+      continue;
+    }
     switch (a[1]) {
       case 'i':
         flags |= HAS_I;
@@ -272,6 +303,9 @@ static int collect_args(char **argv, int *script, const char **bad) {
         break;
       case 'h':
         flags |= HAS_H;
+        break;
+      case 'E':
+        flags |= NO_ENV;
         break;
       case 'e':
       case 'l': /* both take an argument, attached (-eCODE) or not */
@@ -288,7 +322,7 @@ static int collect_args(char **argv, int *script, const char **bad) {
         *bad = a;
         return flags | BAD;
     }
-    if (a[2] != '\0') { /* -i, -v, -W, -h take nothing: "-vx" is wrong */
+    if (a[2] != '\0') { /* -i, -v, -W, -h, -E take nothing: "-vx" is wrong */
       *bad = a;
       return flags | BAD;
     }
@@ -321,20 +355,52 @@ static void create_arg_table(lua_State *L, int argc, char **argv, int script) {
   lua_setglobal(L, "arg");
 }
 
-/* The binary's convenience global: help(x), from "actrun.help". Best effort. */
+/* -E: the package library has read LUA_PATH and LUA_CPATH already (the interpreter is
+ * made before the options are read), so the paths go back to Lua's defaults; the
+ * registry's LUA_NOENV tells later libraries the same. */
+static void ignore_environment(lua_State *L) {
+  lua_pushboolean(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
+  if (lua_getglobal(L, "package") == LUA_TTABLE) {
+    lua_pushstring(L, LUA_PATH_DEFAULT);
+    lua_setfield(L, -2, "path");
+    lua_pushstring(L, LUA_CPATH_DEFAULT);
+    lua_setfield(L, -2, "cpath");
+  }
+  lua_pop(L, 1);
+}
+
+/* LUA_INIT_5_4, else LUA_INIT: Lua code, or "@FILE" to run a file. Returns the status. */
+static int run_init(lua_State *L) {
+  const char *name = "=LUA_INIT_5_4";
+  const char *init = getenv(name + 1);
+  if (init == NULL) {
+    name = "=LUA_INIT";
+    init = getenv(name + 1);
+  }
+  if (init == NULL) return LUA_OK;
+  if (init[0] == '@') return run_chunk(L, luaL_loadfile(L, init + 1));
+  return run_chunk(L, luaL_loadbuffer(L, init, strlen(init), name));
+}
+
+/* The binary's convenience globals: help(x) and apropos(s), from "actrun.help". Best
+ * effort. */
 static void set_help_global(lua_State *L) {
   lua_getglobal(L, "require");
   lua_pushliteral(L, "actrun.help");
-  if (lua_pcall(L, 1, 1, 0) == LUA_OK && !lua_isnil(L, -1))
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+    lua_getfield(L, -1, "apropos");
+    lua_setglobal(L, "apropos");
     lua_setglobal(L, "help");
-  else
+  } else {
     lua_pop(L, 1);
+  }
 }
 
 static void print_usage(FILE *f, const char *bad) {
   if (bad) {
     if (bad[1] == 'e' || bad[1] == 'l')
-      fprintf(f, "%s: '%s' needs an argument\n", CLI_PROGNAME, bad);
+      fprintf(f, "%s: '%s' needs argument\n", CLI_PROGNAME, bad);
     else
       fprintf(f, "%s: unrecognized option '%s'\n", CLI_PROGNAME, bad);
   }
@@ -377,8 +443,10 @@ static int protected_main(lua_State *L) {
   }
   if (flags & HAS_V) cli_print_version(L, stdout);
   if (flags & HAS_W) lua_warning(L, "@on", 0);
+  if (flags & NO_ENV) ignore_environment(L);
   create_arg_table(L, m->argc, argv, script);
   set_help_global(L);
+  if (!(flags & NO_ENV) && run_init(L) != LUA_OK) return 0;
   if (!run_options(L, argv, script)) return 0;
   if (script) {
     int after_dashes = strcmp(argv[script - 1], "--") == 0;

@@ -18,6 +18,10 @@
 #define HISTORY_MAX 1000
 #define CHUNKNAME "=stdin"
 
+/* The module "actrun.repl" (registry reference; LUA_NOREF when it failed to load: the
+ * REPL then runs lines as they are and prints results with print alone). */
+static int repl_ref = LUA_NOREF;
+
 /* Statics shared with callbacks that take no user pointer (signal, completion). */
 static volatile sig_atomic_t prompt_interrupted;
 static lua_State *complete_L;
@@ -35,15 +39,23 @@ static void on_prompt_sigint(int sig) {
   prompt_interrupted = 1;
 }
 
-/* Pushes the prompt: the global _PROMPT / _PROMPT2 when set (as in lua), else ours. */
+/* Protected: tostring of the value at 1 (its __tostring, as print would show it). */
+static int prompt_text(lua_State *L) {
+  luaL_tolstring(L, 1, NULL);
+  return 1;
+}
+
+/* Pushes the prompt: the global _PROMPT / _PROMPT2 when set, through tostring (as lua
+ * does: a table with __tostring works), else ours; also when tostring fails. */
 static const char *push_prompt(lua_State *L, int first) {
-  lua_getglobal(L, first ? "_PROMPT" : "_PROMPT2");
-  const char *p = lua_tostring(L, -1);
-  if (p == NULL) {
-    lua_pop(L, 1);
-    p = lua_pushstring(L, first ? PROMPT : PROMPT2);
+  if (lua_getglobal(L, first ? "_PROMPT" : "_PROMPT2") != LUA_TNIL) {
+    lua_pushcfunction(L, prompt_text);
+    lua_insert(L, -2);
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+      return lua_tostring(L, -1);
   }
-  return p;
+  lua_pop(L, 1);
+  return lua_pushstring(L, first ? PROMPT : PROMPT2);
 }
 
 /* Reads a line without its newline into *out (malloc'd). */
@@ -363,18 +375,69 @@ static char **complete(const char *text, int start, int end) {
 
 /* ---------- evaluating ---------- */
 
-static int print_values(lua_State *L) {
-  int n = lua_gettop(L);
-  for (int i = 1; i <= n; i++) {
-    size_t len;
-    const char *s = luaL_tolstring(L, i, &len); /* __tostring: tensors print themselves */
-    if (i > 1) fputc('\t', stdout);
-    fwrite(s, 1, len, stdout);
+/* Pushes field `name` of the actrun.repl module; returns 0 (nothing pushed) without it. */
+static int push_repl_field(lua_State *L, const char *name) {
+  if (repl_ref == LUA_NOREF) return 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, repl_ref);
+  int t = lua_getfield(L, -1, name);
+  lua_remove(L, -2);
+  if (t != LUA_TFUNCTION) {
     lua_pop(L, 1);
+    return 0;
   }
-  fputc('\n', stdout);
-  fflush(stdout);
-  return 0;
+  return 1;
+}
+
+/* Shows the values from base + 1 to the top, which it pops: each as repl.results
+ * formats it (tables pretty-printed, the values a call displayed itself left out),
+ * passed to the global print, as lua does. Reports a failure of print as lua does. */
+static void show_results(lua_State *L, int base) {
+  int n = lua_gettop(L) - base;
+  int status = LUA_OK;
+  if (push_repl_field(L, "results")) {
+    lua_insert(L, base + 1);
+    status = cli_docall(L, n, 1);
+    if (status != LUA_OK) {
+      cli_report(L, status, NULL);
+      lua_settop(L, base);
+      return;
+    }
+    n = (int)luaL_len(L, -1); /* the formatted strings replace the values */
+    luaL_checkstack(L, n + 2, "too many results to print");
+    for (int i = 1; i <= n; i++) lua_rawgeti(L, base + 1, i);
+    lua_remove(L, base + 1);
+    if (n == 0) return; /* all displayed already */
+  }
+  lua_getglobal(L, "print");
+  lua_insert(L, base + 1);
+  status = lua_pcall(L, n, 0, 0);
+  if (status != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    lua_pushfstring(L, "error calling 'print' (%s)",
+                    msg ? msg : lua_pushfstring(L, "(error object is a %s value)",
+                                                luaL_typename(L, -1)));
+    cli_report(L, status, NULL);
+  }
+  lua_settop(L, base);
+}
+
+/* Loads a chunk the user typed, its top-level locals made to outlive it (repl.rewrite);
+ * the text as typed when the rewrite is unavailable or fails. Pushes the function or
+ * the error message; returns the load status. */
+static int load_typed(lua_State *L, const char *text, size_t len) {
+  int top = lua_gettop(L);
+  if (push_repl_field(L, "rewrite")) {
+    lua_pushlstring(L, text, len);
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+      size_t rlen;
+      const char *r = lua_tolstring(L, -1, &rlen);
+      int status = luaL_loadbuffer(L, r, rlen, CHUNKNAME);
+      lua_remove(L, -2);
+      return status;
+    }
+    lua_settop(L, top);
+  }
+  return luaL_loadbuffer(L, text, len, CHUNKNAME);
 }
 
 /* `?x`: help(x) for a value x, or help("x") when x is no value (a name or topic). */
@@ -414,7 +477,7 @@ static int incomplete(lua_State *L, int status) {
  * returns LINE_INTERRUPTED (nothing pushed) on Ctrl-C. */
 static int read_statement(lua_State *L, int use_readline, char **chunk, int *status) {
   for (;;) {
-    *status = luaL_loadbuffer(L, *chunk, strlen(*chunk), CHUNKNAME);
+    *status = load_typed(L, *chunk, strlen(*chunk));
     if (!incomplete(L, *status)) return LINE_OK;
     char *more;
     int r = read_line(L, use_readline, 0, &more);
@@ -462,18 +525,23 @@ static void eval_line(lua_State *L, int use_readline, char *line, char **last_hi
   }
   if (use_readline) remember(line, last_history);
   free(line);
-  if (status == LUA_OK) status = cli_docall(L, 0, LUA_MULTRET);
-  if (status == LUA_OK && !silent && lua_gettop(L) > base) {
-    lua_pushcfunction(L, print_values);
-    lua_insert(L, base + 1);
-    status = cli_docall(L, lua_gettop(L) - base - 1, 0);
+  if (status == LUA_OK && push_repl_field(L, "begin")) { /* forget what was displayed */
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) lua_pop(L, 1);
   }
+  if (status == LUA_OK) status = cli_docall(L, 0, LUA_MULTRET);
+  if (status == LUA_OK && !silent && lua_gettop(L) > base) show_results(L, base);
   cli_report(L, status, NULL);
   lua_settop(L, base);
 }
 
 void cli_repl(lua_State *L) {
   int use_readline = isatty(STDIN_FILENO);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "actrun.repl");
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1))
+    repl_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  else
+    lua_pop(L, 1); /* plain lines and print: still a working REPL */
   char *hist = NULL, *last_history = NULL;
   if (use_readline) {
     /* the line editor decodes multibyte input (UTF-8 strings and comments) with the
@@ -518,4 +586,6 @@ void cli_repl(lua_State *L) {
   free(hist);
   free(last_history);
   complete_L = NULL;
+  luaL_unref(L, LUA_REGISTRYINDEX, repl_ref);
+  repl_ref = LUA_NOREF;
 }

@@ -31,6 +31,7 @@ typedef struct ar_storage {
   size_t cap;       /* bytes actually held (the size class) */
   int64_t refcount; /* tensors and saved views holding it; single interpreter thread */
   ar_ctx *ctx;      /* the cache it returns to */
+  uint64_t version; /* in-place writes so far (autograd checks what it saved) */
 } ar_storage;
 
 /* A view: shape, strides (in elements, may be 0 for broadcast/expand) and offset. */
@@ -42,6 +43,14 @@ typedef struct ar_tensor {
   int64_t stride[AR_MAXDIM];
   void *ag; /* autograd metadata; owned by the autograd module, NULL otherwise */
 } ar_tensor;
+
+/* Counts an in-place write into t's storage. The core's in-place functions (ar_fill,
+ * ar_copy_, ar_binary_, ar_axpy_ ...) call it; so must any code that writes into an
+ * existing tensor through its data pointer (optimisers, element setters). Autograd
+ * compares the count with the one it saw when it saved a tensor. */
+static inline void ar_bump_version(const ar_tensor *t) {
+  if (t->st) t->st->version++;
+}
 
 /* ---------- context ---------- */
 ar_ctx *ar_ctx_new(void);
@@ -253,5 +262,34 @@ int ar_linear(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *w,
               const ar_tensor *b);
 int ar_cat(ar_ctx *C, ar_tensor *out, const ar_tensor *const *list, int n, int dim);
 int ar_stack(ar_ctx *C, ar_tensor *out, const ar_tensor *const *list, int n, int dim);
+
+/* ---------- indexing and ordering (index.c) ----------
+ * Index tensors hold 1-based integers as floats (actrun's convention for indices); every
+ * entry is checked (an integer in 1..size) before anything is written. Results are the
+ * same bits at any thread count. */
+/* AR_EARG (not an integer) or AR_ERANGE (outside 1..size), naming the entry's position. */
+int ar_check_index(ar_ctx *C, const ar_tensor *idx, int64_t size);
+/* A random permutation of 1..n (n <= 2^24) drawn from the context's RNG (manual_seed). */
+int ar_randperm(ar_ctx *C, ar_tensor *out, int64_t n);
+/* out = a with dim replaced by the entries idx (1-D) selects, in idx's order. */
+int ar_index_select(ar_ctx *C, ar_tensor *out, const ar_tensor *a, int dim,
+                    const ar_tensor *idx);
+/* The adjoint of index_select: zeros with size along dim, g's slices added at idx. */
+int ar_index_add(ar_ctx *C, ar_tensor *out, const ar_tensor *g, int dim, const ar_tensor *idx,
+                 int64_t size);
+/* out[.., j, ..] = a[.., idx[.., j, ..], ..] along dim; idx has a's ndim and at most a's
+ * sizes on the other dims; out has idx's shape. */
+int ar_gather(ar_ctx *C, ar_tensor *out, const ar_tensor *a, int dim, const ar_tensor *idx);
+/* The adjoint of gather: zeros of `shape`, g (idx's shape) added at idx along dim. */
+int ar_scatter_add(ar_ctx *C, ar_tensor *out, const ar_tensor *g, int dim, const ar_tensor *idx,
+                   int ndim, const int64_t *shape);
+/* Stable sort along dim: values and 1-based float indices; NaN sorts as the greatest. */
+int ar_sort(ar_ctx *C, ar_tensor *vals, ar_tensor *idx, const ar_tensor *a, int dim,
+            bool descending);
+/* The k largest (or smallest) along dim, in sorted order, ties in input order. */
+int ar_topk(ar_ctx *C, ar_tensor *vals, ar_tensor *idx, const ar_tensor *a, int64_t k, int dim,
+            bool largest);
+/* Running sums along dim (in double), from the end when reverse (cumsum's adjoint). */
+int ar_cumsum(ar_ctx *C, ar_tensor *out, const ar_tensor *a, int dim, bool reverse);
 
 #endif

@@ -489,6 +489,7 @@ static void row_fill(const ew_job *J, float *const *p, const int64_t *s, int64_t
 }
 
 int ar_fill(ar_ctx *C, ar_tensor *t, float v) {
+  ar_bump_version(t);
   int rc = check_writable(C, t);
   if (rc) return rc;
   int64_t n = ar_numel(t);
@@ -524,6 +525,7 @@ static void row_copy(const ew_job *J, float *const *p, const int64_t *s, int64_t
 }
 
 int ar_copy_(ar_ctx *C, ar_tensor *dst, const ar_tensor *src) {
+  ar_bump_version(dst);
   ar_tensor vs, tmp = {0};
   int rc = ar_broadcast_to(C, &vs, src, dst->ndim, dst->shape);
   if (rc) return rc;
@@ -791,15 +793,18 @@ done:
 }
 
 int ar_binary_(ar_ctx *C, ar_binop op, ar_tensor *a, const ar_tensor *b) {
+  ar_bump_version(a);
   int rc = check_binop(C, op);
   return rc ? rc : binary_inplace(C, op, 0.0f, a, b);
 }
 
 int ar_axpy_(ar_ctx *C, ar_tensor *a, float alpha, const ar_tensor *b) {
+  ar_bump_version(a);
   return binary_inplace(C, EW_OP_AXPY, alpha, a, b);
 }
 
 int ar_binary_scalar_(ar_ctx *C, ar_binop op, ar_tensor *a, float s) {
+  ar_bump_version(a);
   int rc = check_binop(C, op);
   if (!rc) rc = check_writable(C, a);
   if (rc || ar_numel(a) == 0) return rc;
@@ -902,6 +907,7 @@ int ar_unary(ar_ctx *C, ar_unop op, ar_tensor *out, const ar_tensor *a) {
 }
 
 int ar_unary_(ar_ctx *C, ar_unop op, ar_tensor *a) {
+  ar_bump_version(a);
   int rc = check_unop(C, op);
   if (!rc) rc = check_writable(C, a);
   if (rc || ar_numel(a) == 0) return rc;

@@ -142,6 +142,7 @@ int ar_storage_new(ar_ctx *C, size_t numel, ar_storage **out) {
   s->cap = cap;
   s->refcount = 1;
   s->ctx = C;
+  s->version = 0;
   C->live_bytes += cap;
   ar_ctx_retain(C);
   *out = s;

@@ -721,7 +721,11 @@ int io_st_read(ar_ctx *C, const char *path, io_st_file *out) {
   uint64_t hl = 0;
   for (int k = 7; k >= 0; k--) hl = hl << 8 | lenb[k];
   if (hl > IO_ST_MAX_HEADER) {
-    rc = ar_seterr(C, AR_EIO, "%s: header length %llu exceeds the limit of %llu bytes", path,
+    /* the first 8 bytes of another kind of file (text, a zip, a pickle) read as a length */
+    rc = ar_seterr(C, AR_EIO,
+                   "%s: not a safetensors file: its first 8 bytes give a header length of %llu,"
+                   " which exceeds the limit of %llu bytes",
+                   path,
                    (unsigned long long)hl, (unsigned long long)IO_ST_MAX_HEADER);
     goto done;
   }
@@ -732,7 +736,9 @@ int io_st_read(ar_ctx *C, const char *path, io_st_file *out) {
     goto done;
   }
   if (hl < 2) {
-    rc = ar_seterr(C, AR_EIO, "%s: header of %llu bytes is too short to be a JSON object",
+    rc = ar_seterr(C, AR_EIO,
+                   "%s: not a safetensors file: a header of %llu bytes is too short to be a"
+                   " JSON object",
                    path, (unsigned long long)hl);
     goto done;
   }
@@ -749,7 +755,10 @@ int io_st_read(ar_ctx *C, const char *path, io_st_file *out) {
   jp J = {hdr, (size_t)hl, 0, C, path};
   ws(&J);
   if (J.i >= J.n || hdr[J.i] != '{') {
-    rc = jerr(&J, "the header is not a JSON object");
+    rc = ar_seterr(C, AR_EIO,
+                   "%s: not a safetensors file: the header is not a JSON object (it does not"
+                   " start with '{')",
+                   path);
     goto done;
   }
   if ((rc = parse_header(&J, out, &v, &n, size - 8 - hl))) goto done;

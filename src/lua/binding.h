@@ -69,6 +69,8 @@ void lt_open_act(lua_State *L, int modi, int ctxi, int mti);
  * l_loss.c: sets module._loss, the fused losses lua/actrun/nn.lua calls. */
 void lt_open_optim(lua_State *L, int modi, int ctxi, int mti);
 void lt_open_loss(lua_State *L, int modi, int ctxi, int mti);
+/* l_linalg.c: sets module.linalg_svdvals (LAPACK's SVD, values only). */
+void lt_open_linalg(lua_State *L, int modi, int ctxi, int mti);
 /* l_data.c: registers package.loaded["actrun.data_c"], the C half of actrun.data. */
 void lt_open_data(lua_State *L, int ctxi, int mti);
 /* l_plot.c: registers package.loaded["actrun.plot_c"], the C half of actrun.plot. */

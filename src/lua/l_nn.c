@@ -1,5 +1,6 @@
-/* Convolution and pooling as tensor functions (actrun.conv2d, actrun.max_pool2d), the
- * B-spline basis of Kolmogorov-Arnold layers (actrun.bspline_basis), and
+/* Convolution, pooling and the Padé activation unit as tensor functions (actrun.conv2d,
+ * actrun.max_pool2d, actrun.pau), the B-spline basis of Kolmogorov-Arnold layers
+ * (actrun.bspline_basis), and
  * actrun._safetensors, the C half of nn.save / nn.load (lua/actrun/nn_io.lua). */
 #include <math.h>
 #include <string.h>
@@ -80,6 +81,21 @@ static int f_conv2d(lua_State *L) {
   ar_conv_params p = {stride[0], stride[1], padding[0], padding[1]};
   ar_tensor *out = lt_new(L);
   if (ag_conv2d(C, out, x, w, b, &p)) return lt_core_error(L, fn);
+  lt_account(L, C);
+  return 1;
+}
+
+/* actrun.pau(x, a, b): the Padé activation unit P(x) / (1 + |Q(x)|), a the numerator's
+ * coefficients a0..am ({m+1} or {C, m+1}), b the denominator's b1..bn ({n} or {C, n}) */
+static int f_pau(lua_State *L) {
+  const char *fn = "actrun.pau";
+  ar_ctx *C = lt_ctx(L);
+  if (lua_gettop(L) > 3) return lt_error(L, fn, "too many arguments: expected x, a, b");
+  ar_tensor *x = lt_check(L, 1, fn, 1, "x");
+  ar_tensor *a = lt_check(L, 2, fn, 2, "a");
+  ar_tensor *b = lt_check(L, 3, fn, 3, "b");
+  ar_tensor *out = lt_new(L);
+  if (ag_pau(C, out, x, a, b)) return lt_core_error(L, fn);
   lt_account(L, C);
   return 1;
 }
@@ -287,8 +303,8 @@ static int f_st_write(lua_State *L) {
 }
 
 static const luaL_Reg tensor_fns[] = {
-    {"conv2d", f_conv2d}, {"max_pool2d", f_max_pool2d}, {"bspline_basis", f_bspline_basis},
-    {NULL, NULL}};
+    {"conv2d", f_conv2d}, {"max_pool2d", f_max_pool2d}, {"pau", f_pau},
+    {"bspline_basis", f_bspline_basis}, {NULL, NULL}};
 static const luaL_Reg st_fns[] = {{"read", f_st_read}, {"write", f_st_write}, {NULL, NULL}};
 
 void lt_open_nn(lua_State *L, int modi, int ctxi, int mti) {

@@ -47,6 +47,7 @@ static int f_sgd(lua_State *L) {
     ar_release(&g);
     return lt_error(L, fn, "momentum needs a buffer");
   }
+  ar_bump_version(p);
   optim_sgd(ar_data(p), ar_data(&g), buf, ar_numel(p), num(L, 3, fn, "lr"), mom,
             num(L, 5, fn, "dampening"), lua_toboolean(L, 6), num(L, 7, fn, "weight_decay"),
             lua_toboolean(L, 8));
@@ -65,6 +66,7 @@ static int f_adam(lua_State *L) {
     ar_release(&g);
     return lt_error(L, fn, "missing state buffers");
   }
+  ar_bump_version(p);
   optim_adam(ar_data(p), ar_data(&g), m, v, ar_numel(p), num(L, 4, fn, "lr"),
              lt_checknum(L, 5, fn, 5, "beta1"), lt_checknum(L, 6, fn, 6, "beta2"),
              num(L, 7, fn, "eps"), num(L, 8, fn, "weight_decay"), lua_toboolean(L, 9),
@@ -85,6 +87,7 @@ static int f_rmsprop(lua_State *L) {
     ar_release(&g);
     return lt_error(L, fn, "missing state buffers");
   }
+  ar_bump_version(p);
   optim_rmsprop(ar_data(p), ar_data(&g), sq, ga, buf, ar_numel(p), num(L, 5, fn, "lr"),
                 num(L, 6, fn, "alpha"), num(L, 7, fn, "eps"), num(L, 8, fn, "weight_decay"),
                 num(L, 9, fn, "momentum"));
@@ -103,6 +106,7 @@ static int f_adagrad(lua_State *L) {
     ar_release(&g);
     return lt_error(L, fn, "missing state buffers");
   }
+  ar_bump_version(p);
   optim_adagrad(ar_data(p), ar_data(&g), sum, ar_numel(p), num(L, 3, fn, "lr"),
                 num(L, 4, fn, "eps"), num(L, 5, fn, "weight_decay"));
   ar_release(&g);
@@ -129,6 +133,7 @@ static int f_grad_scale(lua_State *L) {
   const ar_tensor *gr = ag_grad(p);
   if (!gr) return 0;
   if (ar_is_contiguous(gr)) {
+    ar_bump_version(gr);
     optim_scale(ar_data(gr), ar_numel(gr), s);
   } else if (ar_binary_scalar_(C, AR_MUL, (ar_tensor *)gr, s)) {
     return lt_core_error(L, fn);
@@ -231,6 +236,7 @@ static int f_sgd_all(lua_State *L) {
       buf = list_buffer(L, C, p, "momentum_buffer", false, fn, &first);
       lua_pop(L, 1);
     }
+    ar_bump_version(p);
     optim_sgd(ar_data(p), ar_data(&g), buf, ar_numel(p), lr, mom, damp, nesterov, wd, first);
     ar_release(&g);
   }

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "lua/binding.h"
@@ -191,10 +192,22 @@ static int f_isatty(lua_State *L) {
   return 1;
 }
 
+/* term_size([fd=1]) -> columns, rows of the terminal on fd, or nothing when fd is no
+ * terminal (or it does not say). */
+static int f_term_size(lua_State *L) {
+  lua_Integer fd = luaL_optinteger(L, 1, 1);
+  struct winsize ws;
+  if (fd < 0 || fd > 1024 || ioctl((int)fd, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0) return 0;
+  lua_pushinteger(L, ws.ws_col);
+  lua_pushinteger(L, ws.ws_row);
+  return 2;
+}
+
 static const luaL_Reg functions[] = {
     {"hist", f_hist},
     {"decimate", f_decimate},
     {"isatty", f_isatty},
+    {"term_size", f_term_size},
     {NULL, NULL},
 };
 

@@ -387,6 +387,30 @@ static int m_get(lua_State *L) {
   return 1;
 }
 
+/* Every in-place write: refused on leaves that require grad (and views of them), and
+ * when autograd follows self or src, recorded after the write (autograd/ops.h,
+ * ag_inplace_*); `keep` (when recording) is made by the caller: 1 where the old value
+ * survives. Returns whether to record. */
+static bool write_begin(lua_State *L, ar_ctx *C, ar_tensor *self, const ar_tensor *src,
+                        const char *fn) {
+  check_inplace(L, C, self, fn);
+  bool rec;
+  if (ag_inplace_begin(C, self, src, &rec)) lt_core_error(L, fn);
+  return rec;
+}
+
+/* ones of self's shape, on the stack (collected if an error follows) */
+static ar_tensor *keep_mask(lua_State *L, ar_ctx *C, const ar_tensor *self, const char *fn) {
+  ar_tensor *k = lt_new(L);
+  if (ar_empty(C, k, self->ndim, self->shape) || ar_fill(C, k, 1.0f)) lt_core_error(L, fn);
+  return k;
+}
+
+static void write_end(lua_State *L, ar_ctx *C, ar_tensor *self, const ar_tensor *src,
+                      const ar_tensor *keep, int64_t row, const char *fn) {
+  if (ag_inplace_end(C, self, src, keep, row)) lt_core_error(L, fn);
+}
+
 static int m_set(lua_State *L) {
   const char *fn = "Tensor:set";
   SELF(fn);
@@ -395,8 +419,17 @@ static int m_set(lua_State *L) {
     return lt_error(L, fn, "expected %d indices (one per dimension) and a value, got %d arguments",
                     self->ndim, n + 1);
   float v = (float)lt_checknum(L, n + 2, fn, n + 2, "value");
-  check_inplace(L, lt_ctx(L), self, fn);
-  *element_ptr(L, self, 2, fn) = v;
+  ar_ctx *C = lt_ctx(L);
+  bool rec = write_begin(L, C, self, NULL, fn);
+  float *e = element_ptr(L, self, 2, fn);
+  ar_tensor *keep = NULL;
+  if (rec) {
+    keep = keep_mask(L, C, self, fn);
+    *element_ptr(L, keep, 2, fn) = 0.0f;
+  }
+  ar_bump_version(self);
+  *e = v;
+  if (rec) write_end(L, C, self, NULL, keep, -1, fn);
   lua_settop(L, 1);
   return 1;
 }
@@ -560,9 +593,11 @@ static int m_squeeze(lua_State *L) {
 static int m_fill(lua_State *L) {
   const char *fn = "Tensor:fill";
   SELF(fn);
+  ar_ctx *C = lt_ctx(L);
   float v = (float)lt_checknum(L, 2, fn, 2, "value");
-  check_inplace(L, lt_ctx(L), self, fn);
-  if (ar_fill(lt_ctx(L), self, v)) return lt_core_error(L, fn);
+  bool rec = write_begin(L, C, self, NULL, fn);
+  if (ar_fill(C, self, v)) return lt_core_error(L, fn);
+  if (rec) write_end(L, C, self, NULL, NULL, -1, fn);
   lua_settop(L, 1);
   return 1;
 }
@@ -570,8 +605,10 @@ static int m_fill(lua_State *L) {
 static int m_zero(lua_State *L) {
   const char *fn = "Tensor:zero";
   SELF(fn);
-  check_inplace(L, lt_ctx(L), self, fn);
-  if (ar_fill(lt_ctx(L), self, 0.0f)) return lt_core_error(L, fn);
+  ar_ctx *C = lt_ctx(L);
+  bool rec = write_begin(L, C, self, NULL, fn);
+  if (ar_fill(C, self, 0.0f)) return lt_core_error(L, fn);
+  if (rec) write_end(L, C, self, NULL, NULL, -1, fn);
   lua_settop(L, 1);
   return 1;
 }
@@ -582,8 +619,9 @@ static int m_copy(lua_State *L) {
   ar_ctx *C = lt_ctx(L);
   if (lua_type(L, 2) == LUA_TNUMBER) return m_fill(L);
   ar_tensor *src = lt_check(L, 2, fn, 2, "src");
-  check_inplace(L, C, self, fn);
+  bool rec = write_begin(L, C, self, src, fn);
   if (ar_copy_(C, self, src)) return lt_core_error(L, fn);
+  if (rec) write_end(L, C, self, ag_requires_grad(src) ? src : NULL, NULL, -1, fn);
   lua_settop(L, 1);
   return 1;
 }
@@ -772,6 +810,142 @@ static int argmaxmin(lua_State *L, bool is_max, const char *fn) {
 }
 static int m_argmax(lua_State *L) { return argmaxmin(L, true, "Tensor:argmax"); }
 static int m_argmin(lua_State *L) { return argmaxmin(L, false, "Tensor:argmin"); }
+
+/* ---------- indexing and ordering ---------- */
+
+/* An optional boolean argument (nil/none: def). */
+static bool opt_bool(lua_State *L, int idx, bool def, const char *fn, const char *name) {
+  if (lua_isnoneornil(L, idx)) return def;
+  if (lua_type(L, idx) != LUA_TBOOLEAN) lt_argerror(L, fn, idx, name, "a boolean");
+  return lua_toboolean(L, idx);
+}
+
+/* The ops below take at least one dim. */
+static void need_dims(lua_State *L, const ar_tensor *t, const char *fn) {
+  if (t->ndim == 0) lt_error(L, fn, "argument #1 (self) expected a tensor with at least one dimension, got a 0-dim tensor");
+}
+
+/* A failed core call whose argument errors are about the index at argument `arg`. */
+static int index_error(lua_State *L, ar_ctx *C, int rc, const char *fn, int arg) {
+  if (rc == AR_ENOMEM) return lt_core_error(L, fn);
+  return lt_error(L, fn, "argument #%d (index) %s", arg, ar_errmsg(C));
+}
+
+static int f_randperm(lua_State *L) {
+  const char *fn = "actrun.randperm";
+  ar_ctx *C = lt_ctx(L);
+  lua_Integer n = lt_checkint(L, 1, fn, 1, "n");
+  if (n < 0 || n > (1 << 24))
+    return lt_error(L, fn, "argument #1 (n) expected 0..16777216 (indices are exact floats), got %lld",
+                    (long long)n);
+  ar_tensor *t = lt_new(L);
+  return finish(L, C, ar_randperm(C, t, (int64_t)n), fn);
+}
+
+/* index_select(dim, index): index a 1-D tensor of 1-based positions along dim */
+static int m_index_select(lua_State *L) {
+  const char *fn = "Tensor:index_select";
+  SELF(fn);
+  ar_ctx *C = lt_ctx(L);
+  need_dims(L, self, fn);
+  int dim = lt_checkdim(L, 2, self->ndim, fn, 2);
+  ar_tensor *idx = lt_check(L, 3, fn, 3, "index");
+  if (idx->ndim != 1)
+    return lt_error(L, fn, "argument #3 (index) expected a 1-D tensor, got %d dims", idx->ndim);
+  ar_tensor *t = lt_new(L);
+  int rc = ag_index_select(C, t, self, dim, idx);
+  if (rc) return index_error(L, C, rc, fn, 3);
+  return finish(L, C, rc, fn);
+}
+
+/* gather(dim, index): index has self's number of dims */
+static int m_gather(lua_State *L) {
+  const char *fn = "Tensor:gather";
+  SELF(fn);
+  ar_ctx *C = lt_ctx(L);
+  need_dims(L, self, fn);
+  int dim = lt_checkdim(L, 2, self->ndim, fn, 2);
+  ar_tensor *idx = lt_check(L, 3, fn, 3, "index");
+  ar_tensor *t = lt_new(L);
+  int rc = ag_gather(C, t, self, dim, idx);
+  if (rc) return index_error(L, C, rc, fn, 3);
+  return finish(L, C, rc, fn);
+}
+
+/* A where() operand: a tensor, or a number as a 0-dim tensor (kept in a new userdata). */
+static ar_tensor *where_operand(lua_State *L, ar_ctx *C, int idx, const char *fn, const char *name) {
+  ar_tensor *t = lt_test(L, idx);
+  if (t) return t;
+  if (lua_type(L, idx) != LUA_TNUMBER) {
+    lt_argerror(L, fn, idx, name, "a tensor or a number");
+    return NULL;
+  }
+  float v = (float)lua_tonumber(L, idx);
+  t = lt_new(L);
+  if (ar_empty(C, t, 0, NULL) || ar_fill(C, t, v)) lt_core_error(L, fn);
+  lua_replace(L, idx);
+  return lt_test(L, idx);
+}
+
+/* actrun.where(cond, a, b): a where cond is nonzero (1), else b; broadcasting */
+static int f_where(lua_State *L) {
+  const char *fn = "actrun.where";
+  ar_ctx *C = lt_ctx(L);
+  lua_settop(L, 3);
+  ar_tensor *cond = lt_check(L, 1, fn, 1, "cond");
+  ar_tensor *a = where_operand(L, C, 2, fn, "a");
+  ar_tensor *b = where_operand(L, C, 3, fn, "b");
+  ar_tensor *t = lt_new(L);
+  return finish(L, C, ag_where(C, t, cond, a, b), fn);
+}
+
+/* sort([dim [, descending]]) -> values, indices; argsort(...) -> indices */
+static int sort_common(lua_State *L, const char *fn, bool values) {
+  SELF(fn);
+  ar_ctx *C = lt_ctx(L);
+  need_dims(L, self, fn);
+  int dim = lua_isnoneornil(L, 2) ? self->ndim - 1 : lt_checkdim(L, 2, self->ndim, fn, 2);
+  bool desc = opt_bool(L, 3, false, fn, "descending");
+  ar_tensor *v = lt_new(L);
+  ar_tensor *i = lt_new(L);
+  if (values ? ag_sort(C, v, i, self, dim, desc) : ar_sort(C, v, i, self, dim, desc))
+    return lt_core_error(L, fn);
+  lt_account(L, C);
+  if (values) return 2;
+  return 1;
+}
+static int m_sort(lua_State *L) { return sort_common(L, "Tensor:sort", true); }
+static int m_argsort(lua_State *L) { return sort_common(L, "Tensor:argsort", false); }
+
+/* topk(k [, dim [, largest]]) -> values, indices */
+static int m_topk(lua_State *L) {
+  const char *fn = "Tensor:topk";
+  SELF(fn);
+  ar_ctx *C = lt_ctx(L);
+  need_dims(L, self, fn);
+  lua_Integer k = lt_checkint(L, 2, fn, 2, "k");
+  int dim = lua_isnoneornil(L, 3) ? self->ndim - 1 : lt_checkdim(L, 3, self->ndim, fn, 3);
+  bool largest = opt_bool(L, 4, true, fn, "largest");
+  if (k < 0 || k > self->shape[dim])
+    return lt_error(L, fn, "argument #2 (k) out of range: got %lld, dimension %d has size %lld",
+                    (long long)k, dim + 1, (long long)self->shape[dim]);
+  ar_tensor *v = lt_new(L);
+  ar_tensor *i = lt_new(L);
+  if (ag_topk(C, v, i, self, (int64_t)k, dim, largest)) return lt_core_error(L, fn);
+  lt_account(L, C);
+  return 2;
+}
+
+static int m_cumsum(lua_State *L) {
+  const char *fn = "Tensor:cumsum";
+  SELF(fn);
+  ar_ctx *C = lt_ctx(L);
+  need_dims(L, self, fn);
+  if (lua_isnoneornil(L, 2)) return lt_argerror(L, fn, 2, "dim", "a dim");
+  int dim = lt_checkdim(L, 2, self->ndim, fn, 2);
+  ar_tensor *t = lt_new(L);
+  return finish(L, C, ag_cumsum(C, t, self, dim, false), fn);
+}
 
 /* ---------- metamethods ---------- */
 
@@ -996,22 +1170,25 @@ static int mm_newindex(lua_State *L) {
   }
   if (self->ndim == 0) return lt_error(L, fn, "cannot index a 0-dimensional tensor");
   int64_t i = check_index(L, 2, self->shape[0], fn, 2, 0);
-  check_inplace(L, C, self, fn);
+  ar_tensor *src = NULL;
+  if (lua_type(L, 3) != LUA_TNUMBER && !(src = lt_totensor(L, 3)))
+    return lt_argerror(L, fn, 3, "value", "a number or a tensor");
+  bool rec = write_begin(L, C, self, src, fn);
+  ar_tensor *keep = NULL;
+  if (rec) { /* the old values survive outside row i */
+    keep = keep_mask(L, C, self, fn);
+    ar_tensor kr;
+    if (ar_select(C, &kr, keep, 0, i)) return lt_core_error(L, fn);
+    int krc = ar_fill(C, &kr, 0.0f);
+    ar_release(&kr);
+    if (krc) return lt_core_error(L, fn);
+  }
   ar_tensor slice;
   if (ar_select(C, &slice, self, 0, i)) return lt_core_error(L, fn);
-  int rc;
-  if (lua_type(L, 3) == LUA_TNUMBER) {
-    rc = ar_fill(C, &slice, (float)lua_tonumber(L, 3));
-  } else {
-    ar_tensor *src = lt_totensor(L, 3);
-    if (!src) {
-      ar_release(&slice);
-      return lt_argerror(L, fn, 3, "value", "a number or a tensor");
-    }
-    rc = ar_copy_(C, &slice, src);
-  }
+  int rc = src ? ar_copy_(C, &slice, src) : ar_fill(C, &slice, (float)lua_tonumber(L, 3));
   ar_release(&slice);
   if (rc) return lt_core_error(L, fn);
+  if (rec) write_end(L, C, self, src && ag_requires_grad(src) ? src : NULL, keep, i, fn);
   return 0;
 }
 
@@ -1165,7 +1342,9 @@ static const luaL_Reg methods[] = {
     {"maximum", m_maximum},   {"minimum", m_minimum},   {"gt", m_gt},
     {"lt", m_lt},             {"ge", m_ge},             {"le", m_le},
     {"eq", m_eq},             {"ne", m_ne},             {"backward", m_backward},
-    {"detach", m_detach},     {"zero_grad", m_zero_grad}, {NULL, NULL}};
+    {"detach", m_detach},     {"zero_grad", m_zero_grad}, {"index_select", m_index_select},
+    {"gather", m_gather},     {"sort", m_sort},         {"argsort", m_argsort},
+    {"topk", m_topk},         {"cumsum", m_cumsum},     {NULL, NULL}};
 
 static const luaL_Reg metamethods[] = {
     {"__add", m_add},   {"__sub", m_sub},         {"__mul", m_mul},
@@ -1214,6 +1393,7 @@ static const luaL_Reg functions[] = {
     {"set_num_threads", f_set_num_threads}, {"get_num_threads", f_get_num_threads},
     {"clock", f_clock},         {"memory", f_memory},
     {"build_info", f_build_info},
+    {"randperm", f_randperm},   {"where", f_where},
     {NULL, NULL}};
 
 void lt_register_functions(lua_State *L, int modi, int ctxi, int mti) {

@@ -420,6 +420,7 @@ ACTRUN_API int luaopen_actrun(lua_State *L) {
   lt_open_act(L, modi, ctxi, mti);
   lt_open_optim(L, modi, ctxi, mti);
   lt_open_loss(L, modi, ctxi, mti);
+  lt_open_linalg(L, modi, ctxi, mti);
   lt_open_nn(L, modi, ctxi, mti);
   lt_open_data(L, ctxi, mti);
   lt_open_plot(L, ctxi, mti);
@@ -480,7 +481,7 @@ int lt_copy_out(lua_State *L, int idx, float *out, size_t capacity, int *ndim, i
   ar_tensor dst;
   memset(&dst, 0, sizeof dst);
   /* wrap the caller's buffer as a borrowed storage so the strided copy writes into it */
-  ar_storage borrowed = {out, (size_t)n * sizeof(float), (size_t)n * sizeof(float), 2, C};
+  ar_storage borrowed = {out, (size_t)n * sizeof(float), (size_t)n * sizeof(float), 2, C, 0};
   dst.st = &borrowed;
   dst.ndim = t->ndim;
   int64_t s = 1;

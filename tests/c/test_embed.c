@@ -492,6 +492,12 @@ Test(embed, host_activation_second_derivative) {
          "local g1 = actrun.grad(actrun.act.bent1(y):sum(), y, {create_graph = true})[1]\n"
          "local ok, msg = pcall(actrun.grad, g1:sum(), y)\n"
          "assert(not ok and msg:find('has no second derivative', 1, true), msg)");
+  /* act.properties: f'' through d2f, or differences of f' without it (max at x = 0) */
+  RUN(A, "local act = actrun.act\n"
+         "local p2 = act.properties('bent2', nil, {cost = false})\n"
+         "assert(p2.smoothness == 'C2' and math.abs(p2.max_curvature - 0.5) < 1e-6)\n"
+         "local p1 = act.properties('bent1', nil, {cost = false})\n"
+         "assert(p1.smoothness == 'C2' and math.abs(p1.max_curvature - 0.5) < 1e-3)");
   /* the same through act_host_second itself */
   ar_ctx *C = ar_ctx_new();
   act_host h = {.name = "bent1", .f = bent, .df = bent_d};

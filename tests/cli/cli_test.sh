@@ -73,7 +73,53 @@ run -vx
 expect "option with trailing letters" 1 err "usage: actrun"
 
 run -e
-expect "-e without argument" 1 err "'-e' needs an argument"
+expect "-e without argument" 1 err "'-e' needs argument" err "usage: actrun"
+run -l
+expect "-l without argument" 1 err "'-l' needs argument"
+
+run --version
+expect "--version" 0 out "actrun 0.1.0 (Lua 5.4"
+run --help
+expect "--help" 0 out "usage: actrun"
+
+# --- as the standalone lua: LUA_INIT_5_4 / LUA_INIT, -E, `...` from arg, error objects
+printf 'print("init file", arg and #arg)\n' >"$T/init.lua"
+LUA_INIT='print("init code")' run -e 'print("after")'
+expect "LUA_INIT code" 0 out "init code"
+if [ "$(head -n 1 "$T/out")" != "init code" ]; then fail "LUA_INIT runs first"; fi
+LUA_INIT_5_4='print("init 5.4")' LUA_INIT='print("plain init")' run -e 'print(1)'
+expect "LUA_INIT_5_4 wins" 0 out "init 5.4"
+if grep -qF "plain init" "$T/out"; then fail "LUA_INIT ran beside LUA_INIT_5_4"; fi
+LUA_INIT="@$T/init.lua" run -e 'print(1)'
+expect "LUA_INIT=@file" 0 out "init file"
+LUA_INIT='error("init fails")' run -e 'print("not reached")'
+expect "LUA_INIT error" 1 err "LUA_INIT:1: init fails"
+if grep -qF "not reached" "$T/out"; then fail "the code ran after LUA_INIT failed"; fi
+LUA_INIT="@$T/no-such-init.lua" run -e 'print(1)'
+expect "LUA_INIT=@missing" 1 err "cannot open"
+LUA_INIT='print("init code")' run -E -e 'print("after")'
+expect "-E ignores LUA_INIT" 0 out "after"
+if grep -qF "init code" "$T/out"; then fail "-E: LUA_INIT ran"; fi
+LUA_PATH="$T/nowhere/?.lua" run -E -e 'print(package.path:find("nowhere", 1, true) == nil)'
+expect "-E ignores LUA_PATH" 0 out "true"
+run -Ex
+expect "-E with trailing letters" 1 err "unrecognized option '-Ex'"
+
+printf 'print("dots", select("#", ...), ...)\n' >"$T/dots.lua"
+run -e 'arg = {"x", "y"}' "$T/dots.lua" a b c
+expect "... comes from arg" 0 out "dots	2	x	y"
+run -e 'arg = 42' "$T/dots.lua" a
+expect "arg not a table" 1 err "actrun: 'arg' is not a table"
+LUA_INIT='arg = nil' run "$T/dots.lua" a
+expect "arg removed by LUA_INIT" 1 err "'arg' is not a table"
+
+run -e 'error(setmetatable({}, {__tostring = function() return "shown alone" end}))'
+expect "error object __tostring" 1 err "actrun: shown alone"
+if grep -qF "traceback" "$T/err"; then fail "error object with __tostring: lua shows no traceback"; fi
+run -e 'error(nil)'
+expect "nil error object" 1 err "(error object is a nil value)"
+run -e 'error(12)'
+expect "number error object" 1 err "actrun: 12"
 
 # --- scripts and arg
 cat >"$T/args.lua" <<'EOF'

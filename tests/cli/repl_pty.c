@@ -1,6 +1,8 @@
 /* Drives the actrun REPL on a pseudo-terminal, as a user at a terminal would:
  * multi-line statements, printed and suppressed results, completion, Ctrl-C at the
- * prompt and during a running statement, `?` help, errors, history and Ctrl-D.
+ * prompt and during a running statement, `?` help, errors, history and Ctrl-D; top-level
+ * locals that outlive their line, pretty-printed tables, a plot drawn once and as wide
+ * as the terminal, help by short name, _PROMPT and a broken print.
  * Usage: repl_pty PATH_TO_ACTRUN */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -130,7 +132,7 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   alarm(120); /* a last resort: the whole test never hangs */
 
-  struct winsize ws = {24, 80, 0, 0};
+  struct winsize ws = {24, 100, 0, 0}; /* not 80: plots must follow the terminal */
   child = forkpty(&master, NULL, NULL, &ws);
   if (child < 0) {
     perror("forkpty");
@@ -140,6 +142,8 @@ int main(int argc, char **argv) {
     setenv("HOME", home, 1);
     unsetenv("ACTRUN_HISTORY");
     setenv("TERM", "xterm", 1);
+    unsetenv("COLUMNS"); /* the width comes from the terminal itself */
+    unsetenv("LINES");
     execl(argv[1], argv[1], (char *)NULL);
     perror("exec");
     _exit(127);
@@ -224,6 +228,65 @@ int main(int argc, char **argv) {
   at = expect(at, "> ");
   send("help(help)\r");
   at = expect(at, "Shows the documentation");
+  at = expect(at, "> ");
+
+  /* a top-level local outlives its line (as in trepl); a <close> one is closed at once */
+  at = line(at, "local act = actrun.act", "> ");
+  send("type(act.relu)\r");
+  at = expect(at, "function\r\n");
+  at = line(at, "local a, b <const> = 20, 22", "> ");
+  send("a + b\r");
+  at = expect(at, "42\r\n");
+  at = expect(at, "> ");
+  send("local h <close> = setmetatable({}, {__close = function() print('closed now') end})\r");
+  at = expect(at, "closed now");
+  at = expect(at, "> ");
+  at = line(at, "for i = 1, 2 do local inner = i end", "> ");
+  send("inner == nil\r");
+  at = expect(at, "true\r\n");
+
+  /* tables are pretty-printed, a shape as {3, 4} */
+  send("actrun.zeros(3, 4):shape()\r");
+  at = expect(at, "{3, 4}\r\n");
+  send("{1, 2, {x = 'y'}}\r");
+  at = expect(at, "{1, 2, {x = \"y\"}}\r\n");
+
+  /* a plot is drawn once (the string it returns is not echoed), terminal-wide */
+  at = expect(at, "> ");
+  send("actrun.plot.line{series = {{y = {1, 3, 2}}}, title = 'drawn-once', height = 6, ascii = true}\r");
+  size_t drawn = expect(at, "drawn-once");
+  drawn = expect(drawn, "drawn-once"); /* the echo of the line, then the title */
+  at = expect(drawn, "> ");
+  if (memmem(out + drawn, at - drawn, "drawn-once", 10)) fail("the plot was drawn twice");
+  send("w = 0; for l in actrun.plot.line{series = {{y = {1, 2}}}, print = false, ascii = true}"
+       ":gmatch('[^%c]+') do w = math.max(w, #l) end; print('wide', w > 90 and w <= 100)\r");
+  at = expect(at, "wide\ttrue\r\n");
+  send("actrun.plot.hist({1, 2, 2, 3}, {bins = 3, height = 6, ascii = true})\r");
+  at = expect(at, "count");
+  size_t hist = at;
+  at = expect(at, "> ");
+  if (memmem(out + hist, at - hist, "table: ", 7)) fail("plot.hist echoed its tables");
+
+  /* help by a short name, and apropos */
+  send("?gelu\r");
+  at = expect(at, "actrun.act.gelu(x)");
+  at = expect(at, "> ");
+  send("help('lekay_relu')\r");
+  at = expect(at, "did you mean: actrun.act.leaky_relu");
+  at = expect(at, "> ");
+  send("apropos('norm')\r");
+  at = expect(at, "actrun.nn.LayerNorm");
+  at = expect(at, "> ");
+
+  /* _PROMPT may be any value with __tostring, as in lua */
+  send("_PROMPT = setmetatable({}, {__tostring = function() return 'custom>> ' end})\r");
+  at = expect(at, "custom>> ");
+  at = line(at, "_PROMPT = nil", "> ");
+
+  /* a broken print is reported as lua does */
+  at = line(at, "print = nil", "> ");
+  send("1 + 1\r");
+  at = expect(at, "error calling 'print' (attempt to call a nil value)");
   at = expect(at, "> ");
 
   /* Ctrl-D on an empty line ends the REPL with status 0. The prompt shows just before

@@ -102,7 +102,7 @@ static void gen(bytes *b, buf *o) {
   int steps = 0;
   while (b->n && steps++ < 40) {
     const char *dst = var_of(b), *x = var_of(b), *y = var_of(b);
-    unsigned op = next(b) % 40;
+    unsigned op = next(b) % 47;
     put(o, "pcall(function() %s = ", dst);
     switch (op) {
     case 0: put(o, "actrun.zeros(%s, %s)", size_of(b, s1), size_of(b, s2)); break;
@@ -155,6 +155,19 @@ static void gen(bytes *b, buf *o) {
           size_of(b, s2));
       break;
     case 38: put(o, "actrun.max_pool2d(T(%s), %s, %s)", x, size_of(b, s1), size_of(b, s2)); break;
+    case 39: put(o, "T(%s):sort(%s, %s)", x, dim_of(b, s1), next(b) & 1 ? "true" : "false"); break;
+    case 40: put(o, "T(%s):topk(%s, %s, %s)", x, size_of(b, s1), dim_of(b, s2),
+                 next(b) & 1 ? "true" : "nil"); break;
+    case 41: put(o, "T(%s):gather(%s, T(%s))", x, dim_of(b, s1), y); break;
+    case 42: put(o, "T(%s):index_select(%s, T(%s):flatten())", x, dim_of(b, s1), y); break;
+    case 43: put(o, "actrun.where(T(%s), T(%s), %s)", x, y, value_of(b, s1)); break;
+    case 44: put(o, "T(%s):cumsum(%s) + actrun.randperm(%s)", x, dim_of(b, s1), size_of(b, s2)); break;
+    case 45: /* double backward through the index family */
+      put(o, "(function() local l = T(%s):clone(); l.requires_grad = true; "
+             "local v = l:sort(%s); local z = (v * v):sum() + (l:cumsum(1) ^ 2):sum(); "
+             "local g = actrun.grad({z}, {l}, {create_graph = true})[1]; "
+             "g:sum():backward(); return l.grad end)()", x, dim_of(b, s1));
+      break;
     default:
       put(o, "T(%s):gt(T(%s)):eq(%s):flatten():contiguous():t()", x, y, value_of(b, s4));
       break;

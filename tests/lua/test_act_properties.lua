@@ -35,6 +35,9 @@ test("every required field is there, with the documented types", function()
   eq(math.type(p.df0), "float")
   eq(type(p.near_identity), "boolean")
   eq(type(p.max_derivative), "number")
+  T.truthy(({C0 = 1, C1 = 1, C2 = 1})[p.smoothness], "smoothness " .. tostring(p.smoothness))
+  eq(type(p.max_curvature), "number")
+  eq(type(p.curvature_jumps), "table")
   T.truthy(p.saturates.left and p.saturates.right)
   eq(math.type(p.params), "integer")
   eq(type(p.self_normalizing), "boolean")
@@ -141,6 +144,64 @@ test("max derivative: sigmoid 0.25, tanh 1, selu scale*alpha, hardswish 1.5, unb
   eq(props("step").max_derivative, 0)
   act.define("cube", function(x) return x ^ 3 end)
   eq(props("cube").max_derivative, math.huge, "3x^2 grows without bound")
+end)
+
+test("smoothness: C0 where f' jumps, C1 where f'' jumps, C2 else; max |f''|", function()
+  for _, n in ipairs{"relu", "relu6", "leaky_relu", "prelu", "rrelu", "hardtanh", "hard_sigmoid",
+                     "hardswish", "softshrink", "hardshrink", "step", "selu"} do
+    eq(props(n).smoothness, "C0", n)
+  end
+  eq(props("relu").max_curvature, 0)
+  near(props("hardswish").max_curvature, 1 / 3, 1e-12) -- inside (-3, 3), not the kinks' deltas
+  near(props("selu").max_curvature, SELU_SCALE * SELU_ALPHA, 1e-9)
+  -- elu with alpha = 1, celu: f' continuous, f'' jumps at 0 (alpha to 0)
+  for _, n in ipairs{"elu", "celu", "softsign"} do
+    eq(props(n).smoothness, "C1", n)
+    kinks_near(props(n).curvature_jumps, {0}, 1e-4, n)
+    eq(props(n).kinks, {}, n)
+  end
+  eq(props("elu", {alpha = 0.5}).smoothness, "C0", "elu alpha 0.5: f' jumps from 0.5 to 1")
+  eq(props("celu", {alpha = 2}).smoothness, "C1", "celu: f' continuous for any alpha")
+  near(props("elu").max_curvature, 1, 1e-9)
+  near(props("softsign").max_curvature, 2, 1e-5) -- the limit at 0 from either side
+  -- softplus's switch to x at its threshold moves f'' by 2e-9: not a jump
+  eq(props("softplus").smoothness, "C2")
+  eq(props("softplus").curvature_jumps, {})
+  eq(props("softplus", {beta = 1, threshold = 2}).smoothness, "C0", "f' jumps 0.88 -> 1 there")
+  for _, n in ipairs{"identity", "sigmoid", "tanh", "gelu", "gelu_tanh", "silu", "swish", "mish",
+                     "logsigmoid", "tanhshrink", "sin", "cos", "gaussian"} do
+    eq(props(n).smoothness, "C2", n)
+    eq(props(n).curvature_jumps, {}, n)
+  end
+  near(props("tanh").max_curvature, 4 / (3 * math.sqrt(3)), 1e-9)
+  near(props("tanhshrink").max_curvature, 4 / (3 * math.sqrt(3)), 1e-9)
+  near(props("gelu").max_curvature, 2 / math.sqrt(2 * math.pi), 1e-9)
+  near(props("gelu_tanh").max_curvature, math.sqrt(2 / math.pi), 1e-9)
+  near(props("silu").max_curvature, 0.5, 1e-9)
+  near(props("sigmoid").max_curvature, 1 / (6 * math.sqrt(3)), 1e-9)
+  near(props("softplus").max_curvature, 0.25, 1e-9)
+  eq(props("gaussian").max_curvature, 2)
+  near(props("sin").max_curvature, 1, 1e-9)
+  eq(props("identity").max_curvature, 0)
+end)
+
+test("smoothness of defined activations, f'' by autograd", function()
+  act.define("sq_relu", function(x) return act.relu(x) ^ 2 end) -- f'' jumps 0 -> 2
+  local p = props("sq_relu")
+  eq(p.smoothness, "C1")
+  kinks_near(p.curvature_jumps, {0}, 1e-4)
+  near(p.max_curvature, 2, 1e-6)
+  act.define("my_tanh2", function(x) return x:tanh() end)
+  eq(props("my_tanh2").smoothness, "C2")
+  near(props("my_tanh2").max_curvature, 4 / (3 * math.sqrt(3)), 1e-6)
+  act.define("my_softsign", function(x) return x / (x:abs() + 1) end)
+  eq(props("my_softsign").smoothness, "C1")
+  act.define("cube", function(x) return x * x * x end) -- f'' = 6x: no jump, grows
+  eq(props("cube").smoothness, "C2")
+  eq(props("cube").max_curvature, math.huge)
+  act.define("my_relu", function(x) return act.relu(x) end)
+  eq(props("my_relu").smoothness, "C0")
+  eq(props("my_relu").max_curvature, 0)
 end)
 
 test("saturation on each side: zero, vanishing, no", function()
@@ -272,6 +333,38 @@ test("an activation without a scalar form (a host's) is measured through its ker
   near(p.max_derivative, 1, 1e-6)
 end)
 
+test("a host activation without f'' kernel: f'' by differences of f'", function()
+  local C = package.loaded["actrun.act_c"]
+  local real_scalars, real_second = C.scalars, C.second
+  local as_host = {softsign = true, elu = true, tanh = true, relu = true, gelu = true}
+  C.scalars = function(name, ...) -- what the C side says of such an activation
+    if as_host[name] then error("actrun.act.scalars: activation '" .. name .. "' has no scalar form") end
+    return real_scalars(name, ...)
+  end
+  C.second = function(name, ...)
+    if as_host[name] then error("actrun.act.second: host activation '" .. name .. "' has no second derivative") end
+    return real_second(name, ...)
+  end
+  local got = {}
+  local ok, err = pcall(function()
+    for n in pairs(as_host) do got[n] = act.properties(n, nil, NOCOST) end
+  end)
+  C.scalars, C.second = real_scalars, real_second
+  T.truthy(ok, tostring(err))
+  for _, n in ipairs{"softsign", "elu"} do
+    eq(got[n].smoothness, "C1", n)
+    kinks_near(got[n].curvature_jumps, {0}, 2e-3, n)
+  end
+  near(got.softsign.max_curvature, 2, 0.05) -- the difference smears the peak at 0
+  near(got.elu.max_curvature, 1, 0.01)
+  eq(got.tanh.smoothness, "C2")
+  near(got.tanh.max_curvature, 4 / (3 * math.sqrt(3)), 1e-4)
+  eq(got.gelu.smoothness, "C2")
+  near(got.gelu.max_curvature, 2 / math.sqrt(2 * math.pi), 1e-4)
+  eq(got.relu.smoothness, "C0")
+  eq(got.relu.max_curvature, 0, "the difference's spike at the kink is left out")
+end)
+
 test("cost: forward and backward ns per element, measured", function()
   local p = act.properties("relu", nil, {quick = true})
   T.truthy(p.cost_ns.forward > 0 and p.cost_ns.forward < 1e6, "forward " .. p.cost_ns.forward)
@@ -317,6 +410,9 @@ test("act.table prints an aligned table and returns its rows", function()
   end
   T.truthy(lines[3]:find(" 0 ", 1, true), "relu's kink at 0 shows")
   T.truthy(lines[4]:find("vanish/vanish", 1, true), "tanh saturation shows")
+  T.truthy(lines[1]:find("smooth  max f''", 1, true), lines[1])
+  T.truthy(lines[3]:find(" C0 ", 1, true) and lines[4]:find(" C2 ", 1, true), "smoothness shows")
+  T.truthy(lines[4]:find(" 0.7698 ", 1, true), "tanh's max |f''| shows")
   local all = act.table(nil, {cost = false, print = false})
   eq(#all, #act.list(), "every activation, defined ones included")
   local named = act.table("relu, sin", {cost = false, print = false})

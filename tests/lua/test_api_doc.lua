@@ -115,6 +115,7 @@ local contract = {
   "actrun.data.moons", "actrun.data.circles", "actrun.data.blobs", "actrun.data.loader",
   "actrun.lab", "actrun.lab.train", "actrun.lab.evaluate", "actrun.lab.compare",
   "actrun.lab.gradient_flow", "actrun.lab.activation_stats", "actrun.lab.depth_probe",
+  "actrun.lab.signal_propagation", "actrun.lab.jacobian_spectrum", "actrun.linalg_svdvals",
   "actrun.lab.gradcheck",
   "actrun.plot", "actrun.plot.line", "actrun.plot.hist",
   "command", "repl", "help",

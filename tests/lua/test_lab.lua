@@ -408,6 +408,70 @@ test("compare: 2 activations x 2 seeds, same initial weights, CSV, summary", fun
   end
 end)
 
+test("compare: a parameter sweep, {name=, params=, label=} entries", function()
+  local Xtr, ytr = data.blobs{n = 120, classes = 2, seed = 1}
+  local Xte, yte = data.blobs{n = 60, classes = 2, seed = 2}
+  local got, store = {}, tmpname() .. ".jsonl"
+  local function spec(extra)
+    local s = {
+      activations = {"relu",
+        {name = "leaky_relu", params = {negative_slope = 0.01}},
+        {name = "leaky_relu", params = {negative_slope = 0.2}},
+        {name = "leaky_relu", params = {negative_slope = 0.5}, label = "leaky 0.5"}},
+      model = function(a)
+        got[#got + 1] = a
+        return nn.mlp{2, 6, 2, activation = a}
+      end,
+      data = {train = {X = Xtr, y = ytr}, test = {X = Xte, y = yte}},
+      epochs = 1, batch = 32, seeds = 1, quiet = true, store = store,
+    }
+    for k, v in pairs(extra or {}) do s[k] = v end
+    return s
+  end
+  local rows, summary = lab.compare(spec{reference = "leaky_relu(negative_slope=0.2)"})
+  local names = {}
+  for i, r in ipairs(rows) do names[i] = r.activation end
+  eq(names, {"relu", "leaky_relu(negative_slope=0.01)", "leaky_relu(negative_slope=0.2)",
+    "leaky 0.5"})
+  eq(got[1], "relu", "a plain name reaches the model as it is")
+  eq(got[3].name, "leaky_relu")
+  eq(got[3].params, {negative_slope = 0.2})
+  eq(got[4].label, "leaky 0.5")
+  eq(summary[1].reference, "leaky_relu(negative_slope=0.2)")
+  -- the model really used the slope: nn.mlp{activation={name=, params=}}
+  local m = nn.mlp{2, 3, 2, activation = {name = "leaky_relu", params = {negative_slope = 0.5}}}
+  local y = m[2]:forward(actrun.tensor{{-2, 4}})
+  T.tensor_near(y, {{-1, 4}}, 1e-6)
+  local a = nn.Activation({name = "leaky_relu", params = {negative_slope = 0.3}})
+  T.tensor_near(a:forward(actrun.tensor{-1}), {-0.3}, 1e-6)
+  -- the store tells the slopes apart even behind a label
+  got = {}
+  local again = lab.compare(spec())
+  eq(#got, 0, "every run from the store")
+  T.near(again[3].test_accuracy, rows[3].test_accuracy, 0)
+  local changed = spec()
+  changed.activations[4] = {name = "leaky_relu", params = {negative_slope = 0.6}, label = "leaky 0.5"}
+  got = {}
+  lab.compare(changed)
+  eq(#got, 1, "another slope under the same label is a new run")
+  os.remove(store)
+  -- bad entries
+  local C = "actrun.lab.compare"
+  local function bad(entry, want)
+    local s = spec()
+    s.store = nil
+    s.activations = {"relu", entry}
+    local ok, err = pcall(lab.compare, s)
+    eq(ok, false)
+    truthy(tostring(err):find(want, 1, true), tostring(err))
+  end
+  bad({params = {}}, C .. ": option activations entry 2 field name expected an activation name, got nil")
+  bad({name = "elu", parms = {}}, "entry 2 has unknown field 'parms' (fields: label, name, params)")
+  bad({name = "elu", params = 1}, "entry 2 field params expected a table, got number")
+  bad({name = "relu"}, "option activations lists 'relu' twice (entries 1 and 2)")
+  bad(5, "entry 2 expected a name or {name=, params=, label=}, got number")
+end)
+
 test("compare: a dead ReLU net reports dead_fraction 1", function()
   local X, y = data.blobs{n = 100, classes = 2, seed = 1}
   local rows = lab.compare{

@@ -314,12 +314,51 @@ test("terminal: prints what it returns; colour and ASCII options", function()
   T.truthy(not ascii:find("[\128-\255]"), "only ASCII characters")
   T.truthy(ascii:find("*", 1, true) and ascii:find("+", 1, true), "one mark per series")
   eq(type(require("actrun.plot_c").isatty(1)), "boolean")
-  -- default size: COLUMNS or 72 columns
-  local cols = tonumber(os.getenv("COLUMNS") or "") or 72
+  -- default size: COLUMNS, else the terminal's width, else 80 columns
+  local C = require "actrun.plot_c"
+  local tc, tr = C.term_size(1)
+  T.truthy(tc == nil or (math.type(tc) == "integer" and math.type(tr) == "integer"), "term_size")
+  local cols = tonumber(os.getenv("COLUMNS") or "") or C.term_size(1) or C.term_size(2) or 80
   local wide = plot.line{series = {{y = {1, 2}}}, print = false, color = false}
+  local widest = 0
   for line in wide:gmatch("[^\n]+") do
     T.truthy(utf8.len(line) <= cols, "line fits in " .. cols .. " columns")
+    widest = math.max(widest, utf8.len(line))
   end
+  T.truthy(widest > cols - 8, "the figure uses the width (" .. widest .. " of " .. cols .. ")")
+end)
+
+test("plot.hist{data=...}: the options where the data belongs, said so", function()
+  local ok, err = pcall(plot.hist, {data = {1, 2, 3}, bins = 3})
+  eq(ok, false)
+  T.truthy(tostring(err):find("argument #1 (data) is a table of options (bins, data), not data: " ..
+    "call plot.hist(data, {bins=, ...})", 1, true), tostring(err))
+  ok, err = pcall(plot.hist, {})
+  T.truthy(tostring(err):find("argument #1 (data) is empty", 1, true), tostring(err))
+end)
+
+test("a drawn figure is noted as displayed (the REPL does not echo it)", function()
+  local util = require "actrun.util"
+  local path = tmp("noted.txt")
+  local f = assert(io.open(path, "w"))
+  local old = io.output()
+  io.output(f)
+  util.displayed_clear()
+  local ok, counts, edges, text = pcall(plot.hist, {1, 2, 2, 3}, {bins = 3, width = 40,
+    height = 8, color = false})
+  io.output(old)
+  f:close()
+  T.truthy(ok, tostring(counts))
+  local noted = {}
+  for _, v in ipairs(util.displayed_list()) do noted[v] = true end
+  T.truthy(noted[text] and noted[counts] and noted[edges], "text, counts and edges noted")
+  util.displayed_clear()
+  plot.line{series = {{y = {1, 2}}}, print = false}
+  eq(#util.displayed_list(), 0, "a figure not printed is not noted")
+  local repl = require "actrun.repl"
+  util.displayed("shown")
+  eq(repl.results("shown", 5, "other"), {"5", "other"})
+  util.displayed_clear()
 end)
 
 ---------------------------------------------------------------------------------------

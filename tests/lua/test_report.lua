@@ -67,7 +67,9 @@ test("compare{report=} writes one self-contained page and says so", function()
   has(page, "<svg", "the inline figure")
   has(page, "f(x) and f'(x)", "the activations' own figure")
   local _, svgs = page:gsub("<svg", "")
-  eq(svgs, 2, "the comparison and the activations")
+  eq(svgs, 3, "the comparison, dead units and gradient ratio, and the activations")
+  has(page, "dead hidden units (%)", "the dead-unit panel")
+  has(page, "grad first/last (log10)", "the gradient-ratio panel")
   -- ids are the page's: the two figures' clip paths must not collide
   local ids = {}
   for id in page:gmatch(' id="([^"]+)"') do
