@@ -1,4 +1,5 @@
--- help entries for convolution, pooling, the Padé unit and model files (merged by actrun.help on first use).
+-- help entries for convolution, pooling, the Padé unit, B-spline bases and model files
+-- (merged by actrun.help on first use).
 return {
   ["actrun.conv2d"] = [=[
 actrun.conv2d(x, w [, b] [, {stride=1, padding=0}]) -> Tensor {N,O,Ho,Wo}
@@ -17,6 +18,15 @@ actrun.max_pool2d(x, k [, {stride=k, padding=0}]) -> Tensor {N,C,Ho,Wo}
 Maximum over k x k windows (k a number or a pair {h, w}); padding (at most k/2) never
 wins. The gradient goes to each window's first maximum, as PyTorch.
   local y = actrun.max_pool2d(x, 2)               -- halves H and W]=],
+  ["actrun.bspline_basis"] = [=[
+actrun.bspline_basis(x [, {grid=5, order=3, range={-1, 1}, deriv=0, transposed=false}])
+  -> Tensor {x..., grid + order}
+The B-spline basis of degree `order` on `grid` equal intervals of range, extended by
+`order` knots each side, at every element of x (a C kernel): inside the range the values
+sum to 1, outside the extended grid all are 0; deriv > 0 gives derivatives (0 past the
+degree). transposed=true: the kernel's own layout {..., grid + order, F} for x {..., F}
+(what KANLinear multiplies). Differentiable in x to any order.
+  local B = actrun.bspline_basis(actrun.linspace(-1, 1, 5), {grid=4})]=],
   ["actrun.nn.save"] = [=[
 actrun.nn.save(path, module_or_table [, {metadata={key="value"}}])
 Writes the module's named_parameters() and named_buffers() (or a table name -> tensor)

@@ -4,8 +4,8 @@ return {
   ["actrun.nn"] = [=[
 actrun.nn: layers, losses, weight init and model files
 Layers: Linear Sequential Activation (and ReLU Tanh Sigmoid GELU SELU ELU LeakyReLU) PReLU PAU
-Maxout BatchNorm LayerNorm Dropout AlphaDropout LSTM Residual Flatten Conv2d MaxPool2d;
-builder nn.mlp.
+Maxout BatchNorm LayerNorm Dropout AlphaDropout LSTM Residual Flatten Conv2d MaxPool2d
+KANLinear; builders nn.mlp, nn.kan.
   local model = actrun.nn.mlp{784, 256, 10, activation="gelu"}; print(model)]=],
 
   ["actrun.nn.Module"] = [=[
@@ -227,6 +227,25 @@ layers; "prelu" learnable PReLU slopes (one per unit, starting at params.init or
 AlphaDropout;
 residual wraps the square hidden layers in Residual.
   local m = nn.mlp{784, 256, 256, 10, activation="selu", dropout=0.05}]=],
+
+  ["actrun.nn.KANLinear"] = [=[
+actrun.nn.KANLinear(in, out [, {grid=5, order=3, range={-1, 1}, base="silu"}]) -> module
+Kolmogorov-Arnold layer (Liu et al. 2024): y_j = sum_i phi_ji(x_i), each edge's
+phi_ji(x) = base_weight[j][i] base(x) + spline_scale[j][i] sum_k spline_weight[j][k][i]
+B_k(x), with the grid + order B-splines of degree `order` on `grid` equal intervals of
+range, extended by `order` knots each side (actrun.bspline_basis). base: an activation
+name, or "none". Outside the extended grid only the base part remains. Methods:
+m:extend_grid(g [, X]) refits to g intervals by least squares on X {N, in} (nil: a dense
+grid over the range) keeping the function; m:update_grid(X [, margin=0.01]) moves the
+range to X's span; both change parameter shapes (make a new optimiser). m:edge_curve(i, j
+[, n=101]) -> xs, ys: the learned function of the edge input i -> output j.
+  local m = nn.KANLinear(2, 1, {grid=10}); local xs, ys = m:edge_curve(1, 1)]=],
+
+  ["actrun.nn.kan"] = [=[
+actrun.nn.kan{sizes..., grid=5, order=3 [, range={-1, 1}, base="silu"]} -> Sequential
+A Kolmogorov-Arnold network: one KANLinear per pair of consecutive sizes, all with the
+given grid options.
+  local m = nn.kan{2, 5, 1, grid=5}; m[1]:extend_grid(10)]=],
 
   ["actrun.nn.cross_entropy"] = [=[
 actrun.nn.cross_entropy(logits, labels) -> 1-element tensor

@@ -255,6 +255,8 @@ end
 ---------------------------------------------------------------------------------------
 -- The modules (Linear, Sequential, ..., nn.mlp) live in actrun.nn_modules.
 for k, v in pairs(require "actrun.nn_modules") do nn[k] = v end
+-- Kolmogorov-Arnold layers (KANLinear, nn.kan) live in actrun.nn_kan.
+for k, v in pairs(require "actrun.nn_kan") do nn[k] = v end
 
 ---------------------------------------------------------------------------------------
 -- Model files live in actrun.nn_io (safetensors), loaded on first use.

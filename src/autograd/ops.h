@@ -15,6 +15,7 @@
  *   op_loss.c    nll / cross entropy, mse
  *   op_conv.c    conv2d, max_pool2d (and the ops of their gradients)
  *   op_index.c   index_select, gather, sort, topk, cumsum, where (and their adjoints)
+ *   op_kan.c     the B-spline basis of Kolmogorov-Arnold layers
  * Adding an op: write its forward-and-record function and its backward in its family's
  * file, define its ag_opdef there, and add one row to AG_OP_LIST below. */
 #ifndef ACTRUN_AG_OPS_H
@@ -23,6 +24,7 @@
 #include "act/act.h"
 #include "act/host.h"
 #include "autograd/autograd.h"
+#include "core/bspline.h"
 #include "core/conv.h"
 
 /* Every op, one row each; ag_op_table lists them in this order (for introspection and
@@ -37,7 +39,8 @@
   X(nll_loss) X(mse_loss)                                                                 \
   X(conv2d) X(conv2d_input_grad) X(conv2d_weight_grad) X(maxpool2d) X(maxpool2d_grad)   \
   X(maxpool2d_gather)                                                                     \
-  X(index_select) X(index_add) X(gather) X(scatter_add) X(cumsum) X(where)
+  X(index_select) X(index_add) X(gather) X(scatter_add) X(cumsum) X(where)                \
+  X(bspline_basis)
 #define AG_OP_DECLARE_(name) extern const ag_opdef ag_op_##name;
 AG_OP_LIST(AG_OP_DECLARE_)
 #undef AG_OP_DECLARE_
@@ -146,5 +149,12 @@ int ag_cumsum(ar_ctx *C, ar_tensor *out, const ar_tensor *a, int dim, bool rever
 /* where(cond != 0, a, b) with broadcasting; differentiable in a and b. */
 int ag_where(ar_ctx *C, ar_tensor *out, const ar_tensor *cond, const ar_tensor *a,
              const ar_tensor *b);
+
+/* ---- Kolmogorov-Arnold layers (op_kan.c) ---- */
+/* x {..., F} -> out {..., grid + order, F}: the deriv-th derivative of every B-spline
+ * basis function of the grid p at every element of x (core/bspline.h: the layout);
+ * differentiable in x to any order. */
+int ag_bspline_basis(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_bspline *p,
+                     int deriv);
 
 #endif

@@ -1,6 +1,8 @@
 /* Convolution, pooling and the Padé activation unit as tensor functions (actrun.conv2d,
- * actrun.max_pool2d, actrun.pau), and
+ * actrun.max_pool2d, actrun.pau), the B-spline basis of Kolmogorov-Arnold layers
+ * (actrun.bspline_basis), and
  * actrun._safetensors, the C half of nn.save / nn.load (lua/actrun/nn_io.lua). */
+#include <math.h>
 #include <string.h>
 
 #include "autograd/ops.h"
@@ -120,6 +122,86 @@ static int f_max_pool2d(lua_State *L) {
   return 1;
 }
 
+/* ---------- actrun.bspline_basis ---------- */
+
+/* An integer option in [lo, hi] at stack index idx. */
+static int int_opt(lua_State *L, int idx, const char *fn, const char *what, int lo, int hi) {
+  int ok = 0;
+  lua_Integer v = lua_type(L, idx) == LUA_TNUMBER ? lua_tointegerx(L, idx, &ok) : 0;
+  if (!ok || v < lo || v > hi) {
+    if (lua_type(L, idx) == LUA_TNUMBER)
+      lt_error(L, fn, "option %s expected an integer in %d..%d, got %.14g", what, lo, hi,
+               (double)lua_tonumber(L, idx));
+    lt_error(L, fn, "option %s expected an integer in %d..%d, got %s", what, lo, hi,
+             luaL_typename(L, idx));
+  }
+  return (int)v;
+}
+
+/* actrun.bspline_basis(x [, {grid=5, order=3, range={-1, 1}, deriv=0, transposed=false}])
+ * -> {x..., grid + order}: the B-spline basis (or a derivative) of a uniform grid at every
+ * element; with transposed=true the kernel's own layout {..., grid + order, F} for x
+ * {..., F} (what KANLinear multiplies; the default is its transposed view). */
+static int f_bspline_basis(lua_State *L) {
+  const char *fn = "actrun.bspline_basis";
+  ar_ctx *C = lt_ctx(L);
+  ar_tensor *x = lt_check(L, 1, fn, 1, "input");
+  if (lua_gettop(L) > 2) return lt_error(L, fn, "too many arguments: expected x [, options]");
+  ar_bspline p = {-1.0, 1.0, 5, 3};
+  int deriv = 0;
+  bool transposed = false;
+  if (!lua_isnoneornil(L, 2)) {
+    if (lua_type(L, 2) != LUA_TTABLE)
+      return lt_argerror(L, fn, 2, "options", "a table {grid=, order=, range=, deriv=}");
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+      const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+      int vi = lua_gettop(L);
+      if (k && strcmp(k, "grid") == 0)
+        p.grid = int_opt(L, vi, fn, "grid", 1, AR_BSPLINE_MAX_GRID);
+      else if (k && strcmp(k, "order") == 0)
+        p.order = int_opt(L, vi, fn, "order", 0, AR_BSPLINE_MAX_ORDER);
+      else if (k && strcmp(k, "deriv") == 0)
+        deriv = int_opt(L, vi, fn, "deriv", 0, 64);
+      else if (k && strcmp(k, "transposed") == 0) {
+        if (lua_type(L, vi) != LUA_TBOOLEAN)
+          return lt_error(L, fn, "option transposed expected a boolean, got %s",
+                          luaL_typename(L, vi));
+        transposed = lua_toboolean(L, vi);
+      } else if (k && strcmp(k, "range") == 0) {
+        bool ok = lua_type(L, vi) == LUA_TTABLE && luaL_len(L, vi) == 2;
+        double r[2] = {0, 0};
+        for (int i = 0; ok && i < 2; i++) {
+          lua_geti(L, vi, i + 1);
+          ok = lua_type(L, -1) == LUA_TNUMBER;
+          r[i] = lua_tonumber(L, -1);
+          lua_pop(L, 1);
+        }
+        if (!ok || !isfinite(r[0]) || !isfinite(r[1]) || !(r[0] < r[1]))
+          return lt_error(L, fn, "option range expected a pair {lo, hi} of finite numbers "
+                                 "with lo < hi");
+        p.lo = r[0], p.hi = r[1];
+      } else
+        return lt_error(L, fn, "unknown option %s%s%s (options: deriv, grid, order, range, transposed)",
+                        k ? "'" : "", k ? k : "of a non-string key", k ? "'" : "");
+      lua_pop(L, 1);
+    }
+  }
+  if (x->ndim < 1) return lt_error(L, fn, "input must have at least 1 dim, got a 0-dim tensor");
+  ar_tensor *out = lt_new(L);
+  if (transposed) {
+    if (ag_bspline_basis(C, out, x, &p, deriv)) return lt_core_error(L, fn);
+  } else {
+    ar_tensor t;
+    if (ag_bspline_basis(C, &t, x, &p, deriv)) return lt_core_error(L, fn);
+    int rc = ag_transpose(C, out, &t, x->ndim - 1, x->ndim);
+    ag_drop(&t);
+    if (rc) return lt_core_error(L, fn);
+  }
+  lt_account(L, C);
+  return 1;
+}
+
 /* ---------- actrun._safetensors ---------- */
 
 /* read(path) -> tensors (name -> tensor), metadata (key -> value), names (header order),
@@ -221,7 +303,8 @@ static int f_st_write(lua_State *L) {
 }
 
 static const luaL_Reg tensor_fns[] = {
-    {"conv2d", f_conv2d}, {"max_pool2d", f_max_pool2d}, {"pau", f_pau}, {NULL, NULL}};
+    {"conv2d", f_conv2d}, {"max_pool2d", f_max_pool2d}, {"pau", f_pau},
+    {"bspline_basis", f_bspline_basis}, {NULL, NULL}};
 static const luaL_Reg st_fns[] = {{"read", f_st_read}, {"write", f_st_write}, {NULL, NULL}};
 
 void lt_open_nn(lua_State *L, int modi, int ctxi, int mti) {

@@ -1,5 +1,5 @@
-/* l_nn.c: sets actrun.conv2d, actrun.max_pool2d and actrun._safetensors (the C half of
- * nn.save / nn.load) in the module table at modi. */
+/* l_nn.c: sets actrun.conv2d, actrun.max_pool2d, actrun.pau, actrun.bspline_basis and
+ * actrun._safetensors (the C half of nn.save / nn.load) in the module table at modi. */
 #ifndef ACTRUN_L_NN_H
 #define ACTRUN_L_NN_H
 

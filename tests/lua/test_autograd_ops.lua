@@ -190,6 +190,10 @@ check("conv2d", function(x, w, b) return actrun.conv2d(x, w, b) end,
   {leaf{2, 2, 4, 4}, leaf{3, 2, 3, 3}, leaf{3}})
 check("conv2d stride 2 padding 1", function(x, w) return actrun.conv2d(x, w, {stride = 2, padding = 1}) end,
   {leaf{1, 2, 5, 5}, leaf{2, 2, 3, 3}})
+check("bspline_basis (KAN splines), grid 5 on [-1, 1]", function(x)
+  return actrun.bspline_basis(x, {grid = 5, order = 3})
+end, {leaf({3, 2}, -1.3, 1.3, {-1.4, -1.2, -1, -0.8, -0.6, -0.4, -0.2, 0, 0.2, 0.4, 0.6, 0.8, 1,
+  1.2, 1.4}, 0.05)})
 check("max_pool2d, squared", function(x) return actrun.max_pool2d(x, 2):square() end, {leaf{1, 2, 4, 4}})
 
 -- ---------- a small network ----------

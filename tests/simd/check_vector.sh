@@ -8,7 +8,7 @@
 # a variant) passes through the functions it jumps to or calls. No timing is involved,
 # so a CPU that cannot run a level still checks it.
 # The other kernel sets (src/core/ew_kern_LEVEL.c, src/core/rd_kern_LEVEL.c,
-# src/optim/optim_kern_LEVEL.c, src/act/pau_kern_LEVEL.c) have a
+# src/core/bs_kern_LEVEL.c, src/optim/optim_kern_LEVEL.c, src/act/pau_kern_LEVEL.c) have a
 # simpler rule: every function whose name starts with k_ or u_ has packed arithmetic (or
 # packed stores, for fill; packed double adds, for the reductions) on the level's registers, or calls SLEEF's function of the
 # level's width, itself or through a local function it calls or jumps to.
@@ -22,7 +22,7 @@ sets=$(echo "$all" | grep '/[a-z]*_kern_[a-z0-9]*\.c\.o$' || true)
 [ -n "$sets" ] || { echo "no ew_kern_*.c.o or optim_kern_*.c.o among the objects"; exit 1; }
 # each of these sets must be there at every level (a set left out of the build would
 # otherwise pass unchecked)
-for set in ew_kern rd_kern optim_kern pau_kern; do
+for set in ew_kern rd_kern bs_kern optim_kern pau_kern; do
   for lv in baseline avx2 avx512; do
     echo "$sets" | grep -q "/${set}_${lv}\.c\.o$" || { echo "no ${set}_${lv}.c.o among the objects"; exit 1; }
   done

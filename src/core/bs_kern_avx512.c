@@ -1,0 +1,3 @@
+/* The B-spline kernels at the avx512 level (compiled with its flags: CMakeLists.txt). */
+#define AR_SIMD_LEVEL AR_SIMD_AVX512
+#include "core/bs_kernels.h"
