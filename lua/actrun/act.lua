@@ -1139,13 +1139,15 @@ function act.properties(name, params, opts)
     abs(fp.var - 1) <= 0.05 and fp.rho < 1
 
   -- the edge of chaos at sigma_b2 = 0 (quick: quadrature to 1e-8, the root to 1e-6 relative)
+  -- (nil too when the theory's integrals overflow: f finite on [-30, 30] may not be at
+  -- the huge q an unbounded variance reaches, e.g. x^3)
   local eoc
-  do
+  local ok, sw, q = pcall(function()
     local mf = mean_field(2, fname, name, params)
     if opts.quick then mf.tol, mf.qtol = max(mf.tol, 1e-8), max(mf.qtol, 1e-9) end
-    local sw, q = edge(mf, 0.0, opts.quick and 1e-6 or nil)
-    if sw then eoc = {sigma_w2 = sw, q_star = q} end
-  end
+    return edge(mf, 0.0, opts.quick and 1e-6 or nil)
+  end)
+  if ok and sw then eoc = {sigma_w2 = sw, q_star = q} end
 
   local cost
   if opts.cost ~= false then
