@@ -122,8 +122,8 @@ w("## Summary")
 w("")
 w("| name | nonlinear | differentiable | kinks | monotonic | range | zero-centred | f(0) | f'(0) | ",
   "near identity | max \\|f'\\| | smoothness | max \\|f''\\| | saturates (left/right) | learnable | ",
-  "fwd ns | bwd ns | self-normalising |")
-w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+  "fwd ns | bwd ns | self-normalising | edge of chaos σw² (σb² = 0) |")
+w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 local DIFF = {everywhere = "everywhere", ["almost everywhere"] = "a.e.", no = "no (jumps)"}
 for _, r in ipairs(rows) do
   local kinks = #r.kinks > 0 and list(r.kinks) or "-"
@@ -134,7 +134,8 @@ for _, r in ipairs(rows) do
     num(r.max_derivative), " | ", r.smoothness, " | ", num(r.max_curvature), " | ",
     r.saturates.left, " / ", r.saturates.right, " | ", r.params,
     " | ", r.cost_ns and num(r.cost_ns.forward) or "-", " | ",
-    r.cost_ns and num(r.cost_ns.backward) or "-", " | ", yn(r.self_normalizing), " |")
+    r.cost_ns and num(r.cost_ns.backward) or "-", " | ", yn(r.self_normalizing), " | ",
+    r.edge_of_chaos and num(r.edge_of_chaos.sigma_w2) or "none", " |")
 end
 w("")
 if opt.no_cost then
@@ -231,6 +232,13 @@ to ±30720). Thresholds below are for double precision; float32 ones are in brac
   fixed point is within 0.05 of (0, 1) in both coordinates and stable (rho < 1).
   Identity keeps every q (rho = 1): not self-normalising. fixed_point is nil when the
   iteration diverges or does not settle.
+- **edge_of_chaos** `{sigma_w2, q_star}`: the weight variance at which a deep random
+  network with weights N(0, sigma_w2 / n) and no bias sits between the ordered phase
+  (inputs' correlations converge, gradients vanish) and the chaotic one (chi1 = 1 in
+  the mean-field theory of Poole et al. 2016 and Schoenholz et al. 2017; see
+  `act.propagation` and `act.edge_of_chaos`); q_star is the pre-activations' variance
+  there (inf where it grows without bound). "none" where chi1 jumps across 1 instead:
+  the variance dies away for smaller sigma_w2 and blows up for larger (gelu, silu).
 ]])
 
 w("## The activations")
@@ -273,6 +281,9 @@ for k, r in ipairs(rows) do
     ("self-normalising: %s; %s"):format(yn(r.self_normalizing), fp and
       ("fixed point of the layer map: mean %s, var %s%s"):format(num(fp.mean), num(fp.var),
         fp.rho and (", rho %s"):format(num(fp.rho)) or "") or "no fixed point found"),
+    r.edge_of_chaos and ("edge of chaos (sigma_b2 = 0): sigma_w2 = %s, q* = %s"):format(
+      num(r.edge_of_chaos.sigma_w2), num(r.edge_of_chaos.q_star)) or
+      "edge of chaos (sigma_b2 = 0): none (chi1 jumps across 1)",
   }
   for _, l in ipairs(lines) do w("- ", l) end
   w("")

@@ -870,6 +870,9 @@ end
 local PROPERTIES_OPTS = {cost = true, quick = true}
 local TABLE_OPTS = {cost = true, quick = true, print = true, out = true}
 
+-- the signal-propagation helpers, defined further down
+local mean_field, edge
+
 -- act.properties(name [, params [, {cost=true, quick=false}]])
 function act.properties(name, params, opts)
   local fname = "actrun.act.properties"
@@ -1136,6 +1139,17 @@ function act.properties(name, params, opts)
   local self_normalizing = fp ~= nil and fp.rho ~= nil and abs(fp.mean) <= 0.05 and
     abs(fp.var - 1) <= 0.05 and fp.rho < 1
 
+  -- the edge of chaos at sigma_b2 = 0 (quick: quadrature to 1e-8, the root to 1e-6 relative)
+  -- (nil too when the theory's integrals overflow: f finite on [-30, 30] may not be at
+  -- the huge q an unbounded variance reaches, e.g. x^3)
+  local eoc
+  local ok, sw, q = pcall(function()
+    local mf = mean_field(2, fname, name, params)
+    if opts.quick then mf.tol, mf.qtol = max(mf.tol, 1e-8), max(mf.qtol, 1e-9) end
+    return edge(mf, 0.0, opts.quick and 1e-6 or nil)
+  end)
+  if ok and sw then eoc = {sigma_w2 = sw, q_star = q} end
+
   local cost
   if opts.cost ~= false then
     local quick = opts.quick
@@ -1165,6 +1179,7 @@ function act.properties(name, params, opts)
     cost_ns = cost,
     self_normalizing = self_normalizing,
     fixed_point = fp,
+    edge_of_chaos = eoc,
     precision = float and "float" or "double",
   }
 end
@@ -1213,7 +1228,7 @@ local function params_key(params)
 end
 
 -- The state of a propagation computation: the evaluator, the breaks of f, tolerances.
-local function mean_field(level, fname, name, params)
+function mean_field(level, fname, name, params)
   if type(name) ~= "string" then argerror(level + 1, fname, 1, "name", "an activation name", name) end
   if not is_known(name) then fail(level + 1, fname, "unknown activation '%s' (see act.list())", name) end
   if params ~= nil and type(params) ~= "table" then
@@ -1614,7 +1629,7 @@ end
 -- The sigma_w2 where chi1 = 1 at sigma_b2 (q* depending on sigma_w2): from sigma_w2 = 1,
 -- doubled or halved until chi1 - 1 changes sign (between 2^-20 and 2^20), then regula
 -- falsi to 1e-11 (1e-8 for a defined activation). Returns sigma_w2, q* or nil.
-local function edge(mf, sb)
+function edge(mf, sb, xtol)
   local last = {}
   local function h(sw)
     local r = propagate(mf, sw, sb, false)
@@ -1633,13 +1648,36 @@ local function edge(mf, sb)
     a, ha, b, hb = b, hb, nil, nil
   end
   if not b then return nil end
+  -- q* dying away (0) at one end and growing without bound (huge) at the other: chi1 is
+  -- sigma_w2 times a constant in each of the two regimes (E f'^2 taken at the limit q), so
+  -- it reaches 1 inside [a, b] only where one regime's line crosses 1 while that regime
+  -- still holds there. Two evaluations tell, where narrowing a jump to 1e-4 took ~20 (an
+  -- unbounded q* is the costly case: its iteration runs up to 1e30).
+  local qa, qb = last[a], last[b]
+  if (qa == 0 and qb == huge) or (qa == huge and qb == 0) then
+    local lo, hi = min(a, b), max(a, b)
+    local crossing = false
+    for _, s in ipairs{a, b} do
+      local c1 = (s == a and ha or hb) + 1
+      local x1 = c1 > 0 and s / c1 or nil
+      if x1 and x1 > lo and x1 < hi then
+        local hx = h(x1)
+        if hx == 0 then return x1, last[x1] end
+        if last[x1] == last[s] then
+          crossing = true
+          break
+        end
+      end
+    end
+    if not crossing then return nil end
+  end
   -- chi1 jumps across 1 where q* jumps (the iteration from q = 1 going to 0 on one side,
   -- to infinity on the other, as for gelu at sigma_b2 = 0): no critical point. A narrow
   -- bracket with chi1 - 1 still large at both ends tells.
   local x
   x, a, ha, b, hb = illinois(h, a, ha, b, hb, 1e-4)
   if min(abs(ha), abs(hb)) > 0.02 then return nil end
-  if ha ~= 0 and hb ~= 0 then x = illinois(h, a, ha, b, hb, mf.float and 1e-8 or 1e-11) end
+  if ha ~= 0 and hb ~= 0 then x = illinois(h, a, ha, b, hb, xtol or (mf.float and 1e-8 or 1e-11)) end
   if last[x] == nil then h(x) end
   return x, last[x]
 end
@@ -1707,6 +1745,7 @@ local COLUMNS = {
   {"par", "r", function(r) return tostring(r.params) end},
   {"fwd ns", "r", function(r) return r.cost_ns and num(r.cost_ns.forward) or "-" end},
   {"bwd ns", "r", function(r) return r.cost_ns and num(r.cost_ns.backward) or "-" end},
+  {"eoc sw2", "r", function(r) return r.edge_of_chaos and num(r.edge_of_chaos.sigma_w2) or "-" end},
   {"self-norm", "l", function(r)
     local fp = r.fixed_point
     local s = yn(r.self_normalizing)

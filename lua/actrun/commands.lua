@@ -57,7 +57,9 @@ commands.props = {
   description = table.concat({
     "Without names: every activation. The properties are computed on the spot (see",
     "act.properties); --quick times the cost on 2^14 elements instead of 2^20,",
-    "--no-cost leaves the cost columns out.",
+    "--no-cost leaves the cost columns out. 'eoc sw2' is the edge of chaos: the weight",
+    "variance sigma_w2 at which a deep random network without bias is critical (chi1 = 1,",
+    "act.edge_of_chaos), '-' where there is none.",
   }, "\n"),
   run = function(args, ctx)
     local prog = program(ctx)

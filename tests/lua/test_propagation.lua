@@ -129,4 +129,22 @@ test("bad input: the function and the argument are named", function()
   expect_error(function() act.edge_of_chaos("tanh", {sigma_w2 = 1}) end, "actrun.act.edge_of_chaos", "sigma_w2")
 end)
 
+test("act.properties carries edge_of_chaos at sigma_b2 = 0 (nil where none), quick or not", function()
+  local e = act.properties("relu", nil, {cost = false}).edge_of_chaos
+  rel(e.sigma_w2, 2, 1e-9, "relu sigma_w2")
+  local sw, q = act.edge_of_chaos("tanh")
+  local t = act.properties("tanh", nil, {cost = false}).edge_of_chaos
+  eq(t.sigma_w2, sw)
+  eq(t.q_star, q)
+  local tq = act.properties("tanh", nil, {cost = false, quick = true}).edge_of_chaos
+  rel(tq.sigma_w2, sw, 1e-5, "quick tanh sigma_w2")
+  local s = act.properties("softplus", nil, {cost = false, quick = true}).edge_of_chaos
+  rel(s.sigma_w2, 2, 1e-5, "quick softplus sigma_w2")
+  -- chi1 jumps across 1 (q* dies away, then blows up): none, and found quickly
+  local t0 = os.clock()
+  eq(act.properties("gelu", nil, {cost = false}).edge_of_chaos, nil)
+  eq(act.properties("hardshrink", nil, {cost = false}).edge_of_chaos, nil)
+  T.truthy(os.clock() - t0 < 5, "no-critical-point detection is quick")
+end)
+
 T.done()
