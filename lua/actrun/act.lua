@@ -1682,6 +1682,24 @@ function edge(mf, sb, xtol)
   return x, last[x]
 end
 
+-- For lab.phase_diagram (not public): chi1 and q* at every (sws[i], sbs[j]) without the
+-- correlation map (chi1 alone decides the phase), and the critical sigma_w2 at each sbs[j]
+-- (nil where there is none). level: the error level of the public caller.
+function act._phase_grid(level, fname, name, params, sws, sbs)
+  if not is_known(name) then fail(level + 1, fname, "unknown activation '%s' (see act.list())", name) end
+  local mf = mean_field(level + 1, fname, name, params)
+  local chi, q, crit = {}, {}, {}
+  for j, sb in ipairs(sbs) do
+    chi[j], q[j] = {}, {}
+    for i, sw in ipairs(sws) do
+      local r = propagate(mf, sw, sb, false)
+      chi[j][i], q[j][i] = r.chi1, r.q_star
+    end
+    crit[j] = (edge(mf, sb, 1e-9))
+  end
+  return chi, q, crit
+end
+
 -- act.edge_of_chaos(name [, {sigma_b2=0, params=}]) -> sigma_w2, q_star
 function act.edge_of_chaos(name, opts)
   local fname = "actrun.act.edge_of_chaos"

@@ -90,6 +90,55 @@ commands.props = {
   end,
 }
 
+commands.phase = {
+  help = "draw an activation's phase diagram (ordered, chaotic, the edge of chaos)",
+  usage = "actrun phase NAME [-o FILE.svg]",
+  description = table.concat({
+    "The (sigma_w2, sigma_b2) plane of a deep random network with activation NAME, from",
+    "mean-field theory (lab.phase_diagram): ordered where signals and gradients die out,",
+    "chaotic where they blow up, and the critical line between. With -o, an SVG with the",
+    "critical line and depth-scale contours; without, a character map.",
+  }, "\n"),
+  run = function(args, ctx)
+    local prog = program(ctx)
+    local name, file
+    local i = 1
+    while i <= #args do
+      local a = args[i]
+      if a == "-o" then
+        file = args[i + 1]
+        if not file then
+          io.stderr:write(("%s phase: -o needs a file name (usage: %s)\n"):format(prog,
+            commands.phase.usage))
+          return 2
+        end
+        i = i + 1
+      elseif a:sub(1, 1) == "-" or name then
+        io.stderr:write(("%s phase: unexpected argument '%s' (usage: %s)\n"):format(prog, a,
+          commands.phase.usage))
+        return 2
+      else
+        name = a
+      end
+      i = i + 1
+    end
+    if not name then
+      io.stderr:write(("%s phase: no activation given (usage: %s)\n"):format(prog,
+        commands.phase.usage))
+      return 2
+    end
+    local A = require "actrun"
+    if not pcall(A.act.info, name) then
+      io.stderr:write(("%s phase: unknown activation '%s' (see '%s props' or '%s help act')\n")
+        :format(prog, name, prog, prog))
+      return 1
+    end
+    A.lab.phase_diagram{activation = name, file = file}
+    if file then print("wrote " .. file) end
+    return 0
+  end,
+}
+
 commands.help = {
   help = "list the commands, or explain a command or any documented name",
   usage = "actrun help [COMMAND | NAME | -k WORD]",

@@ -4,8 +4,9 @@ return {
 actrun.lab: experiments over modules
 train, evaluate, compare (activations x seeds: table, CSV, plot, HTML report), search
 (activation search: search_merge, search_table, search_define), the probes
-gradient_flow, activation_stats, dead_units, depth_probe, plot_depth, signal_propagation,
-jacobian_spectrum, gradcheck, gradgradcheck, and stats (is a difference between activations real?).
+gradient_flow, activation_stats, dead_units, depth_probe, plot_depth, phase_diagram,
+signal_propagation, jacobian_spectrum, gradcheck, gradgradcheck, and stats (is a
+difference between activations real?).
 Progress goes to stderr: a bar on a terminal, one line per epoch elsewhere,
 nothing with ACTRUN_PROGRESS=0 (=tty or =lines force a mode).
   local h = actrun.lab.train(model, {X=X, y=y}, {epochs=5, batch=64})]=],
@@ -207,6 +208,17 @@ activation (batch norm before it with norm="batch"), on N(0,1) inputs. mean/std:
 layer's output; grad_norm: of its weight gradient when N(0,1) enters at the output.
 init: an nn.init name ("normal" = N(0,1)); default as nn.Linear.
   local r = lab.depth_probe{activation="sigmoid", depth=20}; print(r[1].grad_norm)]=],
+
+  ["actrun.lab.phase_diagram"] = [=[
+actrun.lab.phase_diagram{activation= [, params=, sigma_w2={0.25, 4}, sigma_b2={0, 0.5},
+                         n={24, 12}, contours={2, 5, 10, 20, 50}, file=]} -> grid
+The (sigma_w2, sigma_b2) plane of a deep random network, from mean-field theory: ordered
+(chi1 < 1: signals and gradients die out over xi_c = -1/log(chi1) layers), chaotic
+(chi1 > 1), and the critical line (act.edge_of_chaos at each sigma_b2). With file an
+SVG of the critical line and the xi_c contours; without, a character map. Returns
+{sigma_w2=, sigma_b2=, chi1=, q_star=, xi_c= (rows by sigma_b2), critical={sigma_b2=,
+sigma_w2=}}. From the shell: actrun phase NAME [-o FILE.svg].
+  actrun.lab.phase_diagram{activation="tanh", file="tanh_phase.svg"}]=],
 
   ["actrun.lab.signal_propagation"] = [=[
 actrun.lab.signal_propagation{activation=, sigma_w2= [, depth=20, width=256, sigma_b2=0,

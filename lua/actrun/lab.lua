@@ -177,6 +177,134 @@ function lab.gradgradcheck(fn, inputs, opts)
   return max_err <= tol, max_err
 end
 
+-- lab.phase_diagram{activation=, params=, sigma_w2={0.25, 4}, sigma_b2={0, 0.5},
+--                   n={24, 12}, contours={2, 5, 10, 20, 50}, file=}
+-- The (sigma_w2, sigma_b2) plane of a deep random network with this activation, from
+-- mean-field theory (act.propagation): ordered where chi1 < 1 (signals and gradients die
+-- out over xi_c = -1/log(chi1) layers), chaotic where chi1 > 1, and the critical line
+-- between (act.edge_of_chaos at each sigma_b2). With file, an SVG: the critical line and
+-- the xi_c contours of the ordered side; without, a character map on the terminal.
+-- Returns the grid: {sigma_w2=, sigma_b2=, chi1=, q_star=, xi_c= (rows by sigma_b2),
+-- critical={sigma_b2=, sigma_w2=}}.
+local PHASE_OPTS = {activation = true, params = true, sigma_w2 = true, sigma_b2 = true,
+                    n = true, contours = true, file = true}
+
+local function range_opt(fname, spec, key, default, min_lo)
+  local r = spec[key]
+  if r == nil then return default[1], default[2] end
+  if type(r) ~= "table" or type(r[1]) ~= "number" or type(r[2]) ~= "number" or
+     not (r[1] < r[2]) or r[1] < min_lo or r[2] == math.huge then
+    error(string.format("%s: option %s expected {lo, hi} with %g <= lo < hi, finite, got %s",
+      fname, key, min_lo, type(r) == "table" and "{" .. tostring(r[1]) .. ", " ..
+      tostring(r[2]) .. "}" or type(r)), 3)
+  end
+  return r[1], r[2]
+end
+
+function lab.phase_diagram(spec)
+  local fname = "actrun.lab.phase_diagram"
+  if type(spec) ~= "table" then
+    error(fname .. ": argument #1 (spec) expected a table {activation=, ...}, got " .. type(spec), 2)
+  end
+  for k in pairs(spec) do
+    if not PHASE_OPTS[k] then
+      local known = {}
+      for o in pairs(PHASE_OPTS) do known[#known + 1] = o end
+      table.sort(known)
+      error(string.format("%s: unknown option '%s' (options: %s)", fname, tostring(k),
+        table.concat(known, ", ")), 2)
+    end
+  end
+  local name = spec.activation
+  if type(name) ~= "string" then
+    error(fname .. ": option activation expected an activation name, got " .. type(name), 2)
+  end
+  local wlo, whi = range_opt(fname, spec, "sigma_w2", {0.25, 4}, 1e-12)
+  local blo, bhi = range_opt(fname, spec, "sigma_b2", {0, 0.5}, 0)
+  local n = spec.n or {24, 12}
+  if type(n) ~= "table" or math.type(n[1]) ~= "integer" or math.type(n[2]) ~= "integer" or
+     n[1] < 2 or n[2] < 2 or n[1] * n[2] > 20000 then
+    error(fname .. ": option n expected {points along sigma_w2, along sigma_b2}, integers " ..
+      ">= 2, at most 20000 in all", 2)
+  end
+  local contours = spec.contours or {2, 5, 10, 20, 50}
+  if type(contours) ~= "table" then error(fname .. ": option contours expected a list of depths", 2) end
+  for _, c in ipairs(contours) do
+    if type(c) ~= "number" or not (c > 0) or c == math.huge then
+      error(fname .. ": option contours expected positive depths (layers), got " .. tostring(c), 2)
+    end
+  end
+  if spec.file ~= nil and type(spec.file) ~= "string" then
+    error(fname .. ": option file expected a file name, got " .. type(spec.file), 2)
+  end
+  local sws, sbs = {}, {}
+  for i = 1, n[1] do sws[i] = wlo + (whi - wlo) * (i - 1) / (n[1] - 1) end
+  for j = 1, n[2] do sbs[j] = blo + (bhi - blo) * (j - 1) / (n[2] - 1) end
+  local chi, q, crit = actrun.act._phase_grid(2, fname, name, spec.params, sws, sbs)
+  local xi = {}
+  for j = 1, #sbs do
+    xi[j] = {}
+    for i = 1, #sws do
+      local c = chi[j][i]
+      xi[j][i] = (c < 1 and c > 0) and -1 / math.log(c) or math.huge
+    end
+  end
+  local result = {activation = name, sigma_w2 = sws, sigma_b2 = sbs, chi1 = chi, q_star = q,
+                  xi_c = xi, critical = {sigma_b2 = sbs, sigma_w2 = crit}}
+
+  if spec.file then
+    local series = {}
+    local cx, cy = {}, {}
+    for j, sb in ipairs(sbs) do
+      if crit[j] and crit[j] >= wlo and crit[j] <= whi then cx[#cx + 1], cy[#cy + 1] = crit[j], sb end
+    end
+    if #cx > 0 then series[#series + 1] = {x = cx, y = cy, label = "critical (chi1 = 1)"} end
+    for _, depth in ipairs(contours) do -- chi1 = exp(-1/depth), found between grid points
+      local target = math.exp(-1 / depth)
+      local xs, ys = {}, {}
+      for j, sb in ipairs(sbs) do
+        for i = 1, #sws - 1 do
+          local a, b = chi[j][i], chi[j][i + 1]
+          if (a - target) * (b - target) <= 0 and a ~= b then
+            xs[#xs + 1] = sws[i] + (target - a) / (b - a) * (sws[i + 1] - sws[i])
+            ys[#ys + 1] = sb
+            break
+          end
+        end
+      end
+      if #xs > 0 then
+        series[#series + 1] = {x = xs, y = ys, label = string.format("xi_c = %g layers", depth)}
+      end
+    end
+    if #series == 0 then
+      error(fname .. ": nothing to draw: no critical line or contour inside the ranges", 2)
+    end
+    require("actrun.plot").line{series = series, file = spec.file,
+      title = "phase diagram of " .. name .. ": ordered left of the critical line, chaotic right",
+      xlabel = "sigma_w2", ylabel = "sigma_b2"}
+  else
+    local lines = {string.format("phase diagram of %s (mean field): '.' ordered (chi1 < 1), " ..
+      "'#' chaotic, '*' the critical line", name)}
+    for j = #sbs, 1, -1 do
+      local row = {}
+      for i = 1, #sws do row[i] = chi[j][i] < 1 and "." or "#" end
+      if crit[j] and crit[j] >= wlo and crit[j] <= whi then
+        local k = math.floor((crit[j] - wlo) / (whi - wlo) * (#sws - 1) + 0.5) + 1
+        row[k] = "*"
+      end
+      lines[#lines + 1] = string.format("%8.3g |%s", sbs[j], table.concat(row))
+    end
+    lines[#lines + 1] = string.rep(" ", 9) .. "+" .. string.rep("-", #sws)
+    lines[#lines + 1] = string.format("%9s %-" .. math.max(1, #sws - 6) .. "s%6s", "",
+      string.format("%.3g", wlo), string.format("%.3g", whi))
+    lines[#lines + 1] = string.format("%9s sigma_w2 across, sigma_b2 up", "")
+    local text = table.concat(lines, "\n") .. "\n"
+    io.stdout:write(text)
+    result.text = text
+  end
+  return result
+end
+
 ---------------------------------------------------------------------------------------
 -- Argument checks shared by the lab functions. `level` is the error level of the
 -- caller of the public function, seen from the helper (3 when the public function calls

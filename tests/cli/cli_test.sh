@@ -265,5 +265,18 @@ expect "plot without names" 2 err "name at least one activation"
 run help plot
 expect "help plot" 0 out "usage: actrun plot"
 
+# phase: the mean-field phase diagram (lab.phase_diagram)
+run phase tanh
+expect "phase map" 0 out "phase diagram of tanh" out "*" out "sigma_w2 across"
+run phase relu -o "$T/phase.svg"
+expect "phase -o" 0 out "wrote $T/phase.svg"
+if ! grep -q "critical (chi1 = 1)" "$T/phase.svg"; then fail "phase -o: no critical line in the SVG"; fi
+run phase
+expect "phase without a name" 2 err "no activation given" err "usage: actrun phase"
+run phase nope
+expect "phase unknown name" 1 err "unknown activation 'nope'" err "actrun props"
+run phase tanh -o
+expect "phase -o without a file" 2 err "-o needs a file name"
+
 echo "cli_test: $n runs, $failures failures"
 [ "$failures" -eq 0 ]

@@ -147,4 +147,36 @@ test("act.properties carries edge_of_chaos at sigma_b2 = 0 (nil where none), qui
   T.truthy(os.clock() - t0 < 5, "no-critical-point detection is quick")
 end)
 
+test("lab.phase_diagram: tanh's critical line through the published point, relu's at 2", function()
+  local lab = actrun.lab
+  local saved = io.stdout
+  local said = {}
+  io.stdout = {write = function(self, ...) for _, x in ipairs{...} do said[#said + 1] = x end
+    return self end}
+  local ok, r = pcall(lab.phase_diagram, {activation = "tanh", sigma_w2 = {1, 3},
+    sigma_b2 = {0, 0.1}, n = {5, 3}})
+  io.stdout = saved
+  T.truthy(ok, r)
+  eq(r.sigma_b2[2], 0.05)
+  T.near(r.critical.sigma_w2[2], 1.760955, 1e-6, "tanh's edge at sigma_b2 = 0.05")
+  T.truthy(r.chi1[2][1] < 1 and r.chi1[2][5] > 1, "ordered at sigma_w2 = 1, chaotic at 3")
+  T.truthy(r.xi_c[2][1] > 0 and r.xi_c[2][5] == math.huge, "xi_c finite on the ordered side")
+  local text = table.concat(said)
+  T.truthy(text:find("*", 1, true) and text:find("#", 1, true) and text:find(".", 1, true), text)
+  local relu = lab.phase_diagram{activation = "relu", sigma_w2 = {1, 3}, sigma_b2 = {0, 0.1},
+    n = {3, 2}, file = os.tmpname() .. ".svg"}
+  T.near(relu.critical.sigma_w2[1], 2, 1e-9, "relu's edge at sigma_b2 = 0")
+end)
+
+test("lab.phase_diagram: bad options name the option", function()
+  local lab = actrun.lab
+  T.expect_error(function() lab.phase_diagram{activation = "tanh", sigma_w = {1, 2}} end,
+    "actrun.lab.phase_diagram", "unknown option 'sigma_w'")
+  T.expect_error(function() lab.phase_diagram{activation = "tanh", sigma_w2 = {2, 1}} end,
+    "option sigma_w2")
+  T.expect_error(function() lab.phase_diagram{activation = "tanh", n = {1, 3}} end, "option n")
+  T.expect_error(function() lab.phase_diagram{activation = 3} end, "option activation")
+  T.expect_error(function() lab.phase_diagram{activation = "nope"} end, "unknown activation 'nope'")
+end)
+
 T.done()
