@@ -101,32 +101,23 @@ commands.phase = {
   }, "\n"),
   run = function(args, ctx)
     local prog = program(ctx)
+    local function usage_error(msg) return usage_failure(prog, "phase", msg) end
     local name, file
     local i = 1
     while i <= #args do
       local a = args[i]
       if a == "-o" then
         file = args[i + 1]
-        if not file then
-          io.stderr:write(("%s phase: -o needs a file name (usage: %s)\n"):format(prog,
-            commands.phase.usage))
-          return 2
-        end
+        if not file then return usage_error("-o needs a file name") end
         i = i + 1
       elseif a:sub(1, 1) == "-" or name then
-        io.stderr:write(("%s phase: unexpected argument '%s' (usage: %s)\n"):format(prog, a,
-          commands.phase.usage))
-        return 2
+        return usage_error("unexpected argument '" .. a .. "'")
       else
         name = a
       end
       i = i + 1
     end
-    if not name then
-      io.stderr:write(("%s phase: no activation given (usage: %s)\n"):format(prog,
-        commands.phase.usage))
-      return 2
-    end
+    if not name then return usage_error("no activation given") end
     local A = require "actrun"
     if not pcall(A.act.info, name) then
       io.stderr:write(("%s phase: unknown activation '%s' (see '%s props' or '%s help act')\n")
