@@ -254,10 +254,17 @@ int main(int argc, char **argv) {
   /* a plot is drawn once (the string it returns is not echoed), terminal-wide */
   at = expect(at, "> ");
   send("actrun.plot.line{series = {{y = {1, 3, 2}}}, title = 'drawn-once', height = 6, ascii = true}\r");
-  size_t drawn = expect(at, "drawn-once");
-  drawn = expect(drawn, "drawn-once"); /* the echo of the line, then the title */
-  at = expect(drawn, "> ");
-  if (memmem(out + drawn, at - drawn, "drawn-once", 10)) fail("the plot was drawn twice");
+  /* the typed line comes back once or, on a slow machine (the kernel's echo before the
+   * line editor takes the terminal), twice, always as 'drawn-once' in quotes; the plot's
+   * title is the one occurrence without them */
+  size_t start = at;
+  at = expect(at, "++-"); /* the plot's axis */
+  at = expect(at, "> ");
+  int titles = 0;
+  for (size_t p = start; p + 10 <= at; p++)
+    if (memcmp(out + p, "drawn-once", 10) == 0 && !(p > 0 && out[p - 1] == '\''))
+      titles++;
+  if (titles != 1) fail("the plot's title appeared %d times, expected once", titles);
   send("w = 0; for l in actrun.plot.line{series = {{y = {1, 2}}}, print = false, ascii = true}"
        ":gmatch('[^%c]+') do w = math.max(w, #l) end; print('wide', w > 90 and w <= 100)\r");
   at = expect(at, "wide\ttrue\r\n");
