@@ -26,26 +26,8 @@ local function leaf(shape, lo, hi, avoid, gap)
   return t
 end
 
--- A fixed random weighting makes sum() sensitive to every output element's gradient.
-local function weighted(y)
-  local w = actrun.rand(y:shape()) + 0.5
-  return function(z) return (z * w):sum() end
-end
-
--- Each op: its gradient (gradcheck) and its gradient's gradient (gradgradcheck: the
--- backward recorded with create_graph, against central differences of gradients).
-local function check(name, fn, inputs, opts)
-  test("gradcheck " .. name, function()
-    local y = fn(table.unpack(inputs))
-    local wsum = weighted(y)
-    local ok, err = lab.gradcheck(function(...) return wsum(fn(...)) end, inputs, opts)
-    truthy(ok, string.format("%s: max error %.3g", name, err))
-  end)
-  test("gradgradcheck " .. name, function()
-    local ok, err = lab.gradgradcheck(fn, inputs, opts)
-    truthy(ok, string.format("%s: max error %.3g", name, err))
-  end)
-end
+-- Each op: its gradient and its gradient's gradient (testlib's check_gradients).
+local check = T.check_gradients
 
 -- ---------- arithmetic, with broadcasting and scalars ----------
 check("add", function(a, b) return a + b end, {leaf{2, 3}, leaf{2, 3}})

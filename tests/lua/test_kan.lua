@@ -86,22 +86,7 @@ local function leaf(shape, lo, hi)
   return t
 end
 
-local function weighted(y)
-  local w = actrun.rand(y:shape()) + 0.5
-  return function(z) return (z * w):sum() end
-end
-
-local function check(name, fn, inputs)
-  test("gradcheck " .. name, function()
-    local wsum = weighted(fn(table.unpack(inputs)))
-    local ok, err = lab.gradcheck(function(...) return wsum(fn(...)) end, inputs)
-    truthy(ok, string.format("%s: max error %.3g", name, err))
-  end)
-  test("gradgradcheck " .. name, function()
-    local ok, err = lab.gradgradcheck(fn, inputs)
-    truthy(ok, string.format("%s: max error %.3g", name, err))
-  end)
-end
+local check = T.check_gradients
 
 check("bspline_basis", function(x) return actrun.bspline_basis(x) end, {leaf({3, 2}, -1.3, 1.3)})
 check("bspline_basis deriv 1, order 4", function(x)

@@ -116,22 +116,7 @@ local function distinct(shape)
   return t
 end
 
-local function weighted(y)
-  local w = actrun.rand(y:shape()) + 0.5
-  return function(z) return (z * w):sum() end
-end
-
-local function check(name, fn, inputs)
-  test("gradcheck " .. name, function()
-    local wsum = weighted(fn(table.unpack(inputs)))
-    local ok, err = lab.gradcheck(function(...) return wsum(fn(...)) end, inputs)
-    truthy(ok, string.format("%s: max error %.3g", name, err))
-  end)
-  test("gradgradcheck " .. name, function()
-    local ok, err = lab.gradgradcheck(fn, inputs)
-    truthy(ok, string.format("%s: max error %.3g", name, err))
-  end)
-end
+local check = T.check_gradients
 
 local I = actrun.tensor
 -- products with the input make the second derivative nonzero

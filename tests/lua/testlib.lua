@@ -439,4 +439,20 @@ function T.memory_mb()
   return hwm and hwm / 1024, rss and rss / 1024
 end
 
+-- Two tests for a differentiable fn(inputs...): its gradient (lab.gradcheck of a fixed
+-- random weighting of its output, so every output element's gradient counts) and its
+-- gradient's gradient (lab.gradgradcheck). opts go to both checks.
+function T.check_gradients(name, fn, inputs, opts)
+  local lab = T.actrun.lab
+  T.test("gradcheck " .. name, function()
+    local w = T.actrun.rand(fn(table.unpack(inputs)):shape()) + 0.5
+    local ok, err = lab.gradcheck(function(...) return (fn(...) * w):sum() end, inputs, opts)
+    T.truthy(ok, string.format("%s: max error %.3g", name, err))
+  end)
+  T.test("gradgradcheck " .. name, function()
+    local ok, err = lab.gradgradcheck(fn, inputs, opts)
+    T.truthy(ok, string.format("%s: max error %.3g", name, err))
+  end)
+end
+
 return T
