@@ -1,6 +1,7 @@
 /* CSV of numbers: comma separated, one row per line, optional header line of names.
  * Accepts \n or \r\n line ends, a missing or present final newline, blank lines (skipped),
- * spaces around fields, and double-quoted fields (quotes stripped; "" is a quote). */
+ * spaces around fields, double-quoted fields (quotes stripped; "" is a quote) and a leading
+ * UTF-8 byte-order mark (skipped). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -124,6 +125,9 @@ int io_read_csv(ar_ctx *C, const char *path, bool header, ar_tensor *out, char *
   int cols = -1;
   int64_t rows = 0, lineno = 0;
   char *p = ft.text, *end = ft.text + ft.len;
+  /* a UTF-8 byte-order mark (Excel's "CSV UTF-8") is an encoding marker, not text: left
+   * in, it would become part of the first column's name or make the first number bad */
+  if (ft.len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
   rc = AR_OK;
   while (p < end && rc == AR_OK) {
     char *nl = memchr(p, '\n', (size_t)(end - p));

@@ -251,6 +251,34 @@ Test(csv, no_header_no_final_newline) {
   ar_release(&t);
 }
 
+/* Spreadsheet programs on Windows start a UTF-8 CSV with a byte-order mark (EF BB BF): it is
+ * not part of the first column's name, nor of the first number. */
+Test(csv, utf8_bom_is_skipped) {
+  write_text("bomh.csv", "\xEF\xBB\xBFtime,value\n1,2\n");
+  ar_tensor t;
+  char **names;
+  int ncols;
+  cr_assert_eq(io_read_csv(C, path_of("bomh.csv"), true, &t, &names, &ncols), AR_OK, "%s",
+               ar_errmsg(C));
+  cr_assert_str_eq(names[0], "time");
+  cr_assert_str_eq(names[1], "value");
+  cr_assert_float_eq(ar_data(&t)[0], 1.0f, 0);
+  io_free_names(names, ncols);
+  ar_release(&t);
+
+  write_text("bom.csv", "\xEF\xBB\xBF" "1.5,2\n3,4\n");
+  cr_assert_eq(io_read_csv(C, path_of("bom.csv"), false, &t, &names, &ncols), AR_OK, "%s",
+               ar_errmsg(C));
+  cr_assert_eq(t.shape[0], 2);
+  cr_assert_float_eq(ar_data(&t)[0], 1.5f, 0);
+  ar_release(&t);
+
+  /* only a leading mark is skipped: one elsewhere is still not a number */
+  write_text("bom2.csv", "1,2\n\xEF\xBB\xBF" "3,4\n");
+  cr_assert_eq(io_read_csv(C, path_of("bom2.csv"), false, &t, &names, &ncols), AR_EIO);
+  cr_assert(strstr(ar_errmsg(C), "row 2 (line 2), column 1"), "%s", ar_errmsg(C));
+}
+
 static void csv_fail(const char *name, const char *text, bool header, const char *needle) {
   write_text(name, text);
   ar_tensor t;
