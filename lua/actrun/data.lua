@@ -32,6 +32,21 @@ end
 
 local check_opts = util.check_opts
 
+-- Labels of an IDX label file: class numbers 0..nclasses-1 (shifted to 1..nclasses by
+-- the caller). A corrupt file would otherwise give labels such as 13 or 256, which fail
+-- far from the cause (in a loss) or silently train on nonsense. The common case costs
+-- three reductions; the rows are scanned only to name the first bad label.
+local function check_labels(fname, path, y, nclasses)
+  local lo, hi = y:min():item(), y:max():item()
+  if lo >= 0 and hi <= nclasses - 1 and (y - y:floor()):abs():sum():item() == 0 then return end
+  for i, v in ipairs(y:totable()) do
+    if not (v >= 0 and v <= nclasses - 1 and v == math.floor(v)) then
+      error(string.format("%s: %s: label %d is %s, expected a class number 0..%d", fname, path,
+        i, v ~= v and "NaN" or string.format("%.9g", v), nclasses - 1), 3)
+    end
+  end
+end
+
 -- Shared by mnist and fashion_mnist: the IDX image and label files of one split.
 local function load_mnist_like(fname, opts, dir, sub, missing_hint, classes)
   local split = opts.split or "train"
@@ -65,6 +80,7 @@ local function load_mnist_like(fname, opts, dir, sub, missing_hint, classes)
     error(string.format("%s: %s and %s do not match (images %s, labels %s)", fname, img, lbl,
       table.concat(X:shape(), "x"), table.concat(y:shape(), "x")), 3)
   end
+  check_labels(fname, lbl, y, #classes)
   X = X:view(n, X:size(2) * X:size(3)) / 255
   y = y + 1
   return X, y, classes

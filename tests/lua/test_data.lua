@@ -291,6 +291,49 @@ test("mnist needs dir and reads the same files; classes are the digits", functio
   expect_error(function() return data.mnist{} end, "actrun.data.mnist", "dir")
 end)
 
+test("mnist and fashion_mnist: a label outside 0..9 in the file names the file, row, value", function()
+  -- a corrupt label file must not become labels 11, 256 or 0 (nn.cross_entropy and the
+  -- loader would fail far from the cause, or silently train on nonsense)
+  local bad = path("badlabels")
+  assert(os.execute("mkdir -p '" .. bad .. "'"))
+  local function save(name, bytes)
+    local f = assert(io.open(bad .. "/" .. name, "wb"))
+    f:write(bytes)
+    f:close()
+  end
+  local images = idx_bytes({4, 2, 2}, {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3})
+  save("t10k-images-idx3-ubyte", images)
+  save("t10k-labels-idx1-ubyte", idx_bytes({4}, {3, 9, 12, 200}))
+  for _, f in ipairs{"mnist", "fashion_mnist"} do
+    expect_error(function() return data[f]{dir = bad, split = "test"} end,
+      "actrun.data." .. f, bad .. "/t10k-labels-idx1-ubyte", "label 3 is 12", "0..9")
+  end
+  -- the first bad one is reported, also when it is past the rows asked for: only the
+  -- rows read count
+  local Xl, yl = data.mnist{dir = bad, split = "test", limit = 2}
+  T.shape_is(Xl, {2, 4})
+  T.tensor_near(yl, {4, 10})
+  -- labels stored as floats: a fraction or a NaN is not a class either
+  local function float_labels(vals)
+    local parts = {string.char(0, 0, 0x0D, 1), string.pack(">I4", #vals)}
+    for _, v in ipairs(vals) do parts[#parts + 1] = string.pack(">f", v) end
+    return table.concat(parts)
+  end
+  save("t10k-labels-idx1-ubyte", float_labels{1, 2.5, 3, 4})
+  expect_error(function() return data.mnist{dir = bad, split = "test"} end,
+    "actrun.data.mnist", "label 2 is 2.5")
+  save("t10k-labels-idx1-ubyte", float_labels{1, 2, 0 / 0, -1})
+  expect_error(function() return data.mnist{dir = bad, split = "test"} end,
+    "actrun.data.mnist", "label 3 is NaN")
+  save("t10k-labels-idx1-ubyte", float_labels{1, 2, 3, -1})
+  expect_error(function() return data.mnist{dir = bad, split = "test"} end,
+    "actrun.data.mnist", "label 4 is -1")
+  -- and more labels than images (or fewer) stays an error naming both files
+  save("t10k-labels-idx1-ubyte", idx_bytes({3}, {1, 2, 3}))
+  expect_error(function() return data.mnist{dir = bad, split = "test"} end,
+    "actrun.data.mnist", "do not match", "labels 3")
+end)
+
 test("fashion_mnist: a missing directory names it and the Debian package", function()
   expect_error(function() return data.fashion_mnist{dir = path("nowhere")} end,
     "actrun.data.fashion_mnist", path("nowhere"), "dataset-fashion-mnist")
