@@ -248,25 +248,57 @@ function act.define(name, fn, info)
     if type(info.params) ~= "table" then
       fail(2, fname, "info.params expected a list of {name=, default=}, got %s", got(info.params))
     end
+    -- parameters keyed by name ({beta = 1}): the list is what fixes their order as
+    -- positional arguments, so say how to write it for the first such key
+    local n = #info.params
+    for k in pairs(info.params) do
+      if math.type(k) ~= "integer" or k < 1 or k > n then
+        local kn = type(k) == "string" and ("parameter '" .. k .. "'") or ("key " .. tostring(k))
+        fail(2, fname, "%s: info.params must be a list {{name=, default=}, ...} (it fixes the " ..
+          "order of the positional arguments); write {name = %q, default = ...} in it",
+          kn, tostring(k))
+      end
+    end
     for i, q in ipairs(info.params) do
+      if type(q) == "string" then
+        fail(2, fname, "parameter '%s': info.params[%d] expected a table, write " ..
+          "{name = %q, default = ...}", q, i, q)
+      end
       if type(q) ~= "table" then
         fail(2, fname, "info.params[%d] expected a table {name=, default=}, got %s", i, got(q))
       end
       local pn, pd = q.name, q.default
+      if pn == nil and type(q[1]) == "string" then -- {"beta", 1}: fields by position
+        fail(2, fname, "parameter '%s': info.params[%d] expected named fields, write " ..
+          "{name = %q, default = ...}", q[1], i, q[1])
+      end
       if type(pn) ~= "string" or not pn:match("^[%a_][%w_]*$") then
         fail(2, fname, "info.params[%d].name expected an identifier, got %s", i,
           type(pn) == "string" and ("'" .. pn .. "'") or got(pn))
       end
+      for k in pairs(q) do
+        if k ~= "name" and k ~= "default" then
+          fail(2, fname, "parameter '%s': unknown field '%s' in info.params[%d] (fields: name, " ..
+            "default)", pn, tostring(k), i)
+        end
+      end
       if pindex[pn] then fail(2, fname, "info.params: parameter '%s' given twice", pn) end
-      if type(pd) ~= "number" or not finite(pd) then
-        fail(2, fname, "info.params[%d].default expected a finite number, got %s", i, got(pd))
+      if pd == nil then
+        fail(2, fname, "parameter '%s' has no default (info.params[%d].default expected a " ..
+          "finite number)", pn, i)
+      elseif type(pd) ~= "number" then
+        fail(2, fname, "parameter '%s' must be a number, got %s (info.params[%d].default)", pn,
+          got(pd), i)
+      elseif pd ~= pd then
+        fail(2, fname, "parameter '%s' is NaN (info.params[%d].default expected a finite number)",
+          pn, i)
+      elseif not finite(pd) then
+        fail(2, fname, "parameter '%s' is %s (info.params[%d].default expected a finite number)",
+          pn, pd > 0 and "inf" or "-inf", i)
       end
       params[i] = {name = pn, default = pd}
       pindex[pn] = i
     end
-    local count = 0
-    for _ in pairs(info.params) do count = count + 1 end
-    if count ~= #params then fail(2, fname, "info.params expected a list (keys 1..n)") end
   end
   local d = {
     name = name,

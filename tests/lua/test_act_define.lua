@@ -196,6 +196,31 @@ test("errors of define", function()
   T.truthy(not pcall(act.info, "ok_name"))
 end)
 
+test("act.define: a bad parameter declaration names the parameter and what is wrong", function()
+  local f = function(x, p) return x * p.beta end
+  local function bad(params, ...)
+    expect_error(function() act.define("ok_name", f, {params = params}) end, "actrun.act.define", ...)
+  end
+  -- the default: NaN, infinite, not a number, missing
+  bad({{name = "beta", default = 0 / 0}}, "parameter 'beta' is NaN", "info.params[1].default")
+  bad({{name = "beta", default = 1 / 0}}, "parameter 'beta' is inf", "finite")
+  bad({{name = "k", default = 1}, {name = "beta", default = -1 / 0}}, "parameter 'beta' is -inf",
+    "info.params[2].default")
+  bad({{name = "beta", default = "1"}}, "parameter 'beta' must be a number, got string")
+  bad({{name = "beta", default = true}}, "parameter 'beta' must be a number, got boolean")
+  bad({{name = "beta"}}, "parameter 'beta' has no default", "info.params[1].default")
+  -- the shape: parameters keyed by name, names alone, a typo in a field
+  bad({beta = 1}, "parameter 'beta'", "info.params must be a list", "write {name = \"beta\"")
+  bad({beta = 0 / 0}, "parameter 'beta'", "info.params must be a list")
+  bad({beta = "x"}, "parameter 'beta'", "info.params must be a list")
+  bad({{name = "k", default = 1}, beta = 2}, "parameter 'beta'", "info.params must be a list")
+  bad({"beta"}, "parameter 'beta'", "info.params[1]", "write {name = \"beta\"")
+  bad({{name = "beta", defualt = 1}}, "parameter 'beta'", "unknown field 'defualt'",
+    "name, default")
+  bad({{name = "beta", default = 1, min = 0}}, "parameter 'beta'", "unknown field 'min'")
+  eq(act.ok_name, nil, "nothing was defined by the failed calls")
+end)
+
 test("errors at call time: what fn returns, x, parameters", function()
   act.define("bad_shape", function(x) return x:sum() end)
   act.define("bad_type", function() return 3 end)
