@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -200,6 +201,56 @@ Test(idx, huge_declared_sizes) {
   write_file("huge", buf, h + 16, false);
   rc = io_read_idx(C, path_of("huge"), 0, &t);
   cr_assert_neq(rc, AR_OK);
+}
+
+/* The sanitizers reserve terabytes of address space for their shadow memory, so an
+ * address-space limit cannot be used under them. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+/* A gzip file's size says nothing about what it inflates to, so its header cannot be
+ * checked against the file: a stream declaring 2 GiB that holds 8 MiB must cost memory in
+ * proportion to the 8 MiB, and end as "truncated". The address space is capped at 96 MiB
+ * above its current size: reserving the declared 2 GiB (even untouched, which resident-
+ * memory counters would not see) fails the read with "out of memory" instead. */
+Test(idx, gzip_lying_about_its_size_costs_what_it_holds) {
+  enum { HELD = 8 << 20 };
+  unsigned char *buf = calloc(1, 16 + HELD);
+  cr_assert_not_null(buf);
+  uint32_t dims[2] = {1u << 15, 1u << 16}; /* 2^31 bytes declared */
+  size_t h = header(buf, 0x08, 2, dims);
+  write_file("liar.gz", buf, h + HELD, true); /* zeros: a few KB compressed */
+  free(buf);
+
+  struct rlimit old;
+  cr_assert_eq(getrlimit(RLIMIT_AS, &old), 0);
+#ifndef UNDER_ASAN
+  long pages = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (f) {
+    if (fscanf(f, "%ld", &pages) != 1) pages = 0;
+    fclose(f);
+  }
+  if (pages > 0) {
+    struct rlimit cap = old;
+    cap.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)96 << 20);
+    if (old.rlim_cur == RLIM_INFINITY || cap.rlim_cur < old.rlim_cur)
+      cr_assert_eq(setrlimit(RLIMIT_AS, &cap), 0);
+  }
+#endif
+  ar_tensor t;
+  int rc = io_read_idx(C, path_of("liar.gz"), 0, &t);
+  char msg[512];
+  snprintf(msg, sizeof msg, "%s", ar_errmsg(C));
+  setrlimit(RLIMIT_AS, &old);
+  cr_assert_eq(rc, AR_EIO, "rc %d (%s)", rc, msg);
+  cr_assert_null(t.st);
+  cr_assert(strstr(msg, "truncated: expected 2147483648 bytes of data, got 8388608"), "%s", msg);
 }
 
 Test(idx, trailing_bytes) {
