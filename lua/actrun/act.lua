@@ -461,7 +461,36 @@ local TAIL_K = 10
 -- second(x) gives f'' over the tensor x, or nil when there is no f'' kernel.
 local FD_STEP = 2 ^ -8 -- x +- 2^-8 is exact for float |x| < 2^15 (the tails end at 30720)
 
+-- The analyses assume f is a function of x: a noisy f (random draws, state kept between
+-- calls) makes every grid cell look like a kink, and act.properties then bisected
+-- tens of thousands of them for half a minute before returning nonsense. Two
+-- evaluations of f and f' on the same probe points tell it apart for the cost of two
+-- small passes (a deterministic f draws nothing, so the generator does not move). It
+-- runs here, when an analysis starts, not in act.define: a noisy activation is
+-- legitimate in a network (as a regulariser), it is only its analysis that makes no
+-- sense, and defining stays free of calls to user code.
+local PROBE = {}
+for i = 0, 120 do PROBE[#PROBE + 1] = -30 + 0.5 * i + 0.1 end -- off the round kinks
+for _, x in ipairs{300, 3000, 30720} do PROBE[#PROBE + 1], PROBE[#PROBE + 2] = -x, x end
+
+local function same(a, b) return a == b or (a ~= a and b ~= b) end
+
+local function check_deterministic(level, fname, d, p)
+  local f1, d1 = defined_points(level + 1, fname, d, p, actrun.tensor(PROBE))
+  local f2, d2 = defined_points(level + 1, fname, d, p, actrun.tensor(PROBE))
+  for i = 1, #PROBE do
+    if not (same(f1[i], f2[i]) and same(d1[i], d2[i])) then
+      local what = same(f1[i], f2[i]) and "f' = %.9g, then %.9g" or "f = %.9g, then %.9g"
+      local a, b = table.unpack(same(f1[i], f2[i]) and {d1[i], d2[i]} or {f1[i], f2[i]})
+      fail(level + 1, fname, "activation '%s' is not deterministic (two evaluations on the " ..
+        "same input differ at x = %.9g: " .. what .. "); its properties assume f is a " ..
+        "function of x", d.name, actrun.tensor{PROBE[i]}:item(), a, b)
+    end
+  end
+end
+
 local function tensor_evaluator(level, fname, d, p, second)
+  check_deterministic(level + 1, fname, d, p)
   return {
     float = true,
     d2 = second and "exact" or "fd",

@@ -484,7 +484,7 @@ test("errors name the function and the argument", function()
     "'log_act' is not finite at x = -29.99", "f = nan")
   act.define("bad_shape2", function(x) return x:sum() end)
   expect_error(function() act.properties("bad_shape2") end, "actrun.act.properties",
-    "returned shape {1} for input {60000}")
+    "returned shape {1} for input {127}") -- the determinism probe runs first
   expect_error(function() act.table({"relu", "nope"}) end,
     "actrun.act.table: unknown activation 'nope'")
   expect_error(function() act.table(42) end, "actrun.act.table", "argument #1 (names)")
@@ -495,6 +495,37 @@ test("errors name the function and the argument", function()
     "actrun.act.table: argument #2 (options) has unknown option 'prnt'", "out, print")
   -- the interpreter still works
   near(props("sigmoid").max_derivative, 0.25, 1e-9)
+end)
+
+test("a non-deterministic defined activation is an error, at once, not minutes of analysis", function()
+  -- noise makes every grid cell look like a kink: the analysis ran for ~25 s and
+  -- returned nonsense; now two evaluations on a probe tell it apart
+  act.define("noisy", function(x) return x + actrun.randn(x:shape()) * 0.01 end)
+  local t0 = os.clock()
+  for _, call in ipairs{
+    {"actrun.act.properties", function() return act.properties("noisy", nil, NOCOST) end},
+    {"actrun.act.propagation", function() return act.propagation("noisy", {sigma_w2 = 1}) end},
+    {"actrun.act.edge_of_chaos", function() return act.edge_of_chaos("noisy") end},
+  } do
+    expect_error(call[2], call[1], "activation 'noisy' is not deterministic",
+      "two evaluations on the same input differ at x = ")
+  end
+  T.truthy(os.clock() - t0 < 2, "the check is quick: " .. (os.clock() - t0) .. " s")
+  -- noise in f' alone (f itself exact) is caught too
+  act.define("noisy_grad", function(x)
+    local g = x * actrun.randn(x:shape())
+    return x:detach() + (g - g:detach()) -- f = x exactly, f' = the noise
+  end)
+  expect_error(function() return act.properties("noisy_grad", nil, NOCOST) end,
+    "actrun.act.properties", "'noisy_grad' is not deterministic", "f' =")
+  -- a deterministic one that uses the generator's state only through a fixed seed is fine,
+  -- and the check draws nothing from the generator for a deterministic function
+  act.define("my_relu6", function(x) return act.relu6(x) end)
+  actrun.manual_seed(7)
+  local before = actrun.rand(1):item()
+  actrun.manual_seed(7)
+  eq(act.properties("my_relu6", nil, NOCOST).monotonic, true)
+  eq(actrun.rand(1):item(), before, "the generator did not move")
 end)
 
 T.done()
