@@ -123,8 +123,31 @@ typedef struct actrun actrun;
 
 /* A new Lua 5.4 interpreter with the standard libraries and actrun loaded as the global
  * `actrun` (and `require "actrun"`). NULL when out of memory or when the module fails
- * to open. Free it with actrun_free. */
+ * to open. Free it with actrun_free.
+ * It runs text chunks only: Lua does not verify precompiled (binary) chunks, and a
+ * corrupt or hostile one can crash the process. actrun_run_file/string, the Lua functions
+ * load, loadfile, dofile (whatever mode a script passes) and require (its searcher for
+ * Lua files) refuse one with "refusing a precompiled (binary) chunk in 'FILE': ..." (load:
+ * nil and the message, as for any load error); C functions of the standard searchers are
+ * unaffected. actrun_new_ex(ACTRUN_ALLOW_BINARY) lifts this, for trusted code only. */
 ACTRUN_API actrun *actrun_new(void);
+
+/* actrun_new with options, a bitwise or of ACTRUN_* option flags (0: actrun_new). NULL
+ * also when `options` has a bit this library does not know. */
+ACTRUN_API actrun *actrun_new_ex(unsigned options);
+/* Option: run precompiled (binary) chunks too; the standard load, loadfile, dofile and
+ * searchers are left as Lua made them. Lua never verifies bytecode: trusted code only. */
+#define ACTRUN_ALLOW_BINARY 1u
+
+/* Loads (does not run) a Lua file (`path` NULL: stdin), or a buffer, onto L's stack,
+ * like luaL_loadfilex/luaL_loadbufferx, under the interpreter's policy: text only unless
+ * it was made with ACTRUN_ALLOW_BINARY (a state actrun did not create: text only). Returns
+ * the Lua status, with the function or the error message pushed. For hosts that load code
+ * themselves through actrun_lua(A) (luaL_loadfile there is the host's own call and is
+ * not filtered). chunkname is as luaL_loadbufferx's ("=name", "@file"; NULL: the text). */
+ACTRUN_API int actrun_load_file(lua_State *L, const char *path);
+ACTRUN_API int actrun_load_buffer(lua_State *L, const char *buf, size_t len,
+                                  const char *chunkname);
 /* Closes the interpreter and frees everything it owns; tensors wrapping host memory
  * (actrun_wrap_tensor) let go of it here at the latest. NULL is allowed. A second
  * actrun_free of the same handle aborts with a message (see Conventions). After the host

@@ -163,7 +163,7 @@ int actrun_run_file(actrun *A, const char *path) {
     ar_api_fail(A, "actrun_run_file: path is NULL");
     status = LUA_ERRFILE;
   } else {
-    status = call_chunk(A, luaL_loadfile(A->L, path));
+    status = call_chunk(A, actrun_load_file(A->L, path));
   }
   ar_api_leave(A);
   return status;
@@ -177,7 +177,7 @@ int actrun_run_string(actrun *A, const char *code) {
     ar_api_fail(A, "actrun_run_string: code is NULL");
     status = LUA_ERRRUN;
   } else {
-    status = call_chunk(A, luaL_loadstring(A->L, code));
+    status = call_chunk(A, actrun_load_buffer(A->L, code, strlen(code), code));
   }
   ar_api_leave(A);
   return status;
@@ -229,12 +229,19 @@ static int open_sentinel(lua_State *L) {
 /* Runs protected so that an allocation failure while opening becomes a status, not a
  * panic (which would abort the host). */
 static int open_all(lua_State *L) {
+  unsigned options = (unsigned)lua_tointeger(L, 1);
   luaL_openlibs(L);
+  lt_chunks_policy(L, (options & ACTRUN_ALLOW_BINARY) != 0);
   luaL_requiref(L, "actrun", luaopen_actrun, 1); /* also sets package.loaded.actrun */
   return 0;
 }
 
-actrun *actrun_new(void) {
+actrun *actrun_new(void) { return actrun_new_ex(0); }
+
+actrun *actrun_new_ex(unsigned options) {
+  /* an option this library does not know (a host built against a newer header) could be
+   * one that restricts: refuse rather than ignore it */
+  if (options & ~(unsigned)ACTRUN_ALLOW_BINARY) return NULL;
   actrun *A = calloc(1, sizeof *A);
   if (A == NULL) return NULL;
   A->L = lt_newstate();
@@ -243,7 +250,8 @@ actrun *actrun_new(void) {
     return NULL;
   }
   lua_pushcfunction(A->L, open_all);
-  if (lua_pcall(A->L, 0, 0, 0) != LUA_OK) {
+  lua_pushinteger(A->L, (lua_Integer)options);
+  if (lua_pcall(A->L, 1, 0, 0) != LUA_OK) {
     lt_close(A->L);
     free(A);
     return NULL;
