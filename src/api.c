@@ -72,14 +72,12 @@ _Noreturn void ar_api_misuse(const actrun *A, const char *fname) {
   abort();
 }
 
-/* The calling thread's identity, and its message when a call was refused because
- * another thread was using the interpreter: thread-local, so that the refused thread
- * never writes into the handle the other thread is using. */
-static _Thread_local char thread_mark;
+/* The calling thread's message when a call was refused because another thread was using
+ * the interpreter: thread-local, so that the refused thread never writes into the handle
+ * the other thread is using. */
 static _Thread_local const actrun *busy_handle;
 static _Thread_local char busy_msg[256];
 
-uintptr_t ar_api_thread(void) { return (uintptr_t)&thread_mark; }
 
 void ar_api_forget_busy(const actrun *A) {
   if (busy_handle == A) busy_handle = NULL;

@@ -5,6 +5,7 @@
 #define ACTRUN_API_INTERNAL_H
 
 #include <lua.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,8 +48,9 @@ _Noreturn void ar_api_misuse(const actrun *A, const char *fname);
 /* Another thread is inside a call on A: the message goes to the calling thread's own
  * slot (A's belongs to the thread using it), actrun_error(A) shows it there. Returns 1. */
 int ar_api_busy(actrun *A, const char *fname);
-/* A token for the calling thread: the address of a thread-local, never 0. */
-uintptr_t ar_api_thread(void);
+/* A token for the calling thread, never 0 (glibc's pthread_t is the thread's control
+ * block address; pthread_self is one load). */
+static inline uintptr_t ar_api_thread(void) { return (uintptr_t)pthread_self(); }
 /* The calling thread's last refusal is not about A any more. */
 void ar_api_forget_busy(const actrun *A);
 
@@ -59,7 +61,9 @@ void ar_api_forget_busy(const actrun *A);
 static inline int ar_api_enter(actrun *A, const char *fname) {
   if (A->magic != AR_HANDLE_LIVE || A->lua_closed) ar_api_misuse(A, fname);
   uintptr_t me = ar_api_thread(), none = 0;
-  if (!atomic_compare_exchange_strong(&A->user, &none, me) && none != me)
+  if (!atomic_compare_exchange_strong_explicit(&A->user, &none, me, memory_order_acquire,
+                                               memory_order_relaxed) &&
+      none != me)
     return ar_api_busy(A, fname);
   A->depth++;
   ar_api_forget_busy(A);
@@ -70,7 +74,7 @@ static inline int ar_api_enter(actrun *A, const char *fname) {
 
 /* Last thing of a call that ar_api_enter let in: the outermost one frees A for others. */
 static inline void ar_api_leave(actrun *A) {
-  if (--A->depth == 0) atomic_store(&A->user, 0);
+  if (--A->depth == 0) atomic_store_explicit(&A->user, 0, memory_order_release);
 }
 
 /* Sets A's error message (printf-style) and returns 1, so `return ar_api_fail(...)`. */
