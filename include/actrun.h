@@ -52,14 +52,26 @@
  *   error inside a script or a called function unwinds to the call that ran it, and the
  *   Lua stack of actrun_lua(A) is left as it was.
  * The library never exits, aborts or prints on its own: every Lua operation these calls
- *   make is protected, so even an allocation failure becomes an error return.
+ *   make is protected, so even an allocation failure becomes an error return. The one
+ *   exception is misuse of the handle itself, where going on would corrupt memory: a call
+ *   (actrun_free included) on a handle already freed, on a pointer that is no handle, or
+ *   on a handle whose Lua state the host closed with lua_close prints "actrun: <call>
+ *   used after actrun_free" (or "... called on a handle that is not an actrun
+ *   interpreter", "... used after lua_close(actrun_lua(A))") on stderr and aborts. A
+ *   freed handle is recognised for at least the next 256 actrun_free calls (its memory is
+ *   kept that long); later, detection is best effort.
  * Names: tensors and numbers cross the boundary as Lua global variables, by name.
  * Ownership: pointers passed in are only read during the call (copied where kept), except
  *   the buffer given to actrun_wrap_tensor and the `ud` of actrun_register_activation.
  *   Strings returned (actrun_error) belong to A.
  *
  * Threads: one interpreter must be used by one thread at a time (calls on the same A
- *   from two threads at once need the host's lock); distinct interpreters are
+ *   from two threads at once need the host's lock; any thread may make them, one after
+ *   the other). An int-returning call made while another thread is inside a call on A
+ *   fails with "<call>: called while another thread is using this interpreter", which
+ *   actrun_error(A) shows to the refused thread only; A is not touched. actrun_free in
+ *   that situation aborts. A call into A from inside a call on A on the same thread (a host's Lua C
+ *   function calling actrun_get_number) is allowed. Distinct interpreters are
  *   independent and may run in parallel threads: each has its own Lua state, RNG
  *   (actrun.manual_seed), storage cache, worker-thread pool, registered activations and
  *   error message, and nothing in the library is a global except what OpenBLAS keeps:
@@ -111,10 +123,36 @@ typedef struct actrun actrun;
 
 /* A new Lua 5.4 interpreter with the standard libraries and actrun loaded as the global
  * `actrun` (and `require "actrun"`). NULL when out of memory or when the module fails
- * to open. Free it with actrun_free. */
+ * to open. Free it with actrun_free.
+ * It runs text chunks only: Lua does not verify precompiled (binary) chunks, and a
+ * corrupt or hostile one can crash the process. actrun_run_file/string, the Lua functions
+ * load, loadfile, dofile (whatever mode a script passes) and require (its searcher for
+ * Lua files) refuse one with "refusing a precompiled (binary) chunk in 'FILE': ..." (load:
+ * nil and the message, as for any load error); C functions of the standard searchers are
+ * unaffected. actrun_new_ex(ACTRUN_ALLOW_BINARY) lifts this, for trusted code only. */
 ACTRUN_API actrun *actrun_new(void);
+
+/* actrun_new with options, a bitwise or of ACTRUN_* option flags (0: actrun_new). NULL
+ * also when `options` has a bit this library does not know. */
+ACTRUN_API actrun *actrun_new_ex(unsigned options);
+/* Option: run precompiled (binary) chunks too; the standard load, loadfile, dofile and
+ * searchers are left as Lua made them. Lua never verifies bytecode: trusted code only. */
+#define ACTRUN_ALLOW_BINARY 1u
+
+/* Loads (does not run) a Lua file (`path` NULL: stdin), or a buffer, onto L's stack,
+ * like luaL_loadfilex/luaL_loadbufferx, under the interpreter's policy: text only unless
+ * it was made with ACTRUN_ALLOW_BINARY (a state actrun did not create: text only). Returns
+ * the Lua status, with the function or the error message pushed. For hosts that load code
+ * themselves through actrun_lua(A) (luaL_loadfile there is the host's own call and is
+ * not filtered). chunkname is as luaL_loadbufferx's ("=name", "@file"; NULL: the text). */
+ACTRUN_API int actrun_load_file(lua_State *L, const char *path);
+ACTRUN_API int actrun_load_buffer(lua_State *L, const char *buf, size_t len,
+                                  const char *chunkname);
 /* Closes the interpreter and frees everything it owns; tensors wrapping host memory
- * (actrun_wrap_tensor) let go of it here at the latest. NULL is allowed. */
+ * (actrun_wrap_tensor) let go of it here at the latest. NULL is allowed. A second
+ * actrun_free of the same handle aborts with a message (see Conventions). After the host
+ * closed actrun_lua(A) itself (which it should not), actrun_free frees the rest without
+ * closing the state again; every other call then aborts. */
 ACTRUN_API void actrun_free(actrun *A);
 
 /* Run a Lua file or string (its results are discarded). Returns 0 on success, else the
@@ -141,7 +179,8 @@ ACTRUN_API int actrun_call(actrun *A, const char *function, const char *const *a
 /* The message of the last failure on A ("" if none). Valid until the next call on A. */
 ACTRUN_API const char *actrun_error(actrun *A);
 
-/* Full access to the underlying Lua state (owned by A: do not lua_close it). */
+/* Full access to the underlying Lua state (owned by A: do not lua_close it; if the host
+ * does, only actrun_free(A) may follow). */
 ACTRUN_API lua_State *actrun_lua(actrun *A);
 
 /* A message handler for lua_pcall: turns any error value into a string (using its

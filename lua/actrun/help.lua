@@ -437,6 +437,8 @@ actrun [options] [script.lua [args]]  |  actrun COMMAND [args]
 Runs a script (it sees `arg` as with lua), -e CODE, -l MOD, -i (REPL after), - (stdin),
 -v (--version), -E (no LUA_* variables), -W, -h; LUA_INIT_5_4 or LUA_INIT runs first;
 no script: the REPL on a terminal. Errors: file:line, traceback, status 1.
+Source text only: precompiled (binary) chunks are refused everywhere (load, dofile,
+require too) unless --allow-binary, which is for trusted code (Lua does not verify them).
   actrun train.lua --epochs 5;  actrun -e "print(actrun.ones(3))";  actrun -h]=])
 
 def("commands", [=[

@@ -30,6 +30,8 @@ static const char options_text[] =
     "  -v        show version information (also --version)\n"
     "  -E        ignore the environment variables LUA_INIT, LUA_PATH and LUA_CPATH\n"
     "  -W        turn warnings on\n"
+    "  --allow-binary  also run precompiled (binary) chunks, which Lua does not verify:\n"
+    "            trusted code only (by default only source text is loaded)\n"
     "  -h        show this help (also --help)\n"
     "  --        stop handling options\n"
     "  -         run the standard input as the script and stop handling options\n"
@@ -152,7 +154,7 @@ static int run_script(lua_State *L, char **argv, int script) {
   const char *fname = argv[script];
   /* "-" is stdin, unless it came after "--" (then it is a file named "-") */
   if (strcmp(fname, "-") == 0 && strcmp(argv[script - 1], "--") != 0) fname = NULL;
-  int status = luaL_loadfile(L, fname);
+  int status = actrun_load_file(L, fname);
   if (status == LUA_OK) {
     int n = push_script_args(L);
     status = cli_docall(L, n, 0);
@@ -261,7 +263,16 @@ static int run_command(lua_State *L, const char *name, char **argv, int first) {
 
 /* ---------- options ---------- */
 
-enum { HAS_E = 1, HAS_I = 2, HAS_V = 4, HAS_W = 8, HAS_H = 16, NO_ENV = 32, BAD = 64 };
+enum {
+  HAS_E = 1,
+  HAS_I = 2,
+  HAS_V = 4,
+  HAS_W = 8,
+  HAS_H = 16,
+  NO_ENV = 32,
+  BAD = 64,
+  ALLOW_BINARY = 128
+};
 
 /* Scans the options. *script gets the index of the script (or command) argument,
  * 0 when there is none; *bad the offending argument when BAD is returned. */
@@ -289,6 +300,10 @@ static int collect_args(char **argv, int *script, const char **bad) {
     }
     if (strcmp(a, "--help") == 0) {
       flags |= HAS_H;
+      continue;
+    }
+    if (strcmp(a, "--allow-binary") == 0) { /* read by main, which makes the interpreter */
+      flags |= ALLOW_BINARY;
       continue;
     }
     switch (a[1]) {
@@ -337,7 +352,7 @@ static int run_options(lua_State *L, char **argv, int script) {
     const char *a = argv[i];
     if (a[0] != '-' || (a[1] != 'e' && a[1] != 'l')) continue;
     const char *val = a[2] ? a + 2 : argv[++i];
-    int status = a[1] == 'e' ? run_chunk(L, luaL_loadbuffer(L, val, strlen(val), "=(command line)"))
+    int status = a[1] == 'e' ? run_chunk(L, actrun_load_buffer(L, val, strlen(val), "=(command line)"))
                              : load_library(L, val);
     if (status != LUA_OK) return 0;
   }
@@ -379,8 +394,8 @@ static int run_init(lua_State *L) {
     init = getenv(name + 1);
   }
   if (init == NULL) return LUA_OK;
-  if (init[0] == '@') return run_chunk(L, luaL_loadfile(L, init + 1));
-  return run_chunk(L, luaL_loadbuffer(L, init, strlen(init), name));
+  if (init[0] == '@') return run_chunk(L, actrun_load_file(L, init + 1));
+  return run_chunk(L, actrun_load_buffer(L, init, strlen(init), name));
 }
 
 /* The binary's convenience globals: help(x) and apropos(s), from "actrun.help". Best
@@ -463,7 +478,7 @@ static int protected_main(lua_State *L) {
     if (isatty(STDIN_FILENO)) {
       cli_print_version(L, stdout);
       cli_repl(L);
-    } else if (run_chunk(L, luaL_loadfile(L, NULL)) != LUA_OK) {
+    } else if (run_chunk(L, actrun_load_file(L, NULL)) != LUA_OK) {
       return 0;
     }
   }
@@ -502,7 +517,11 @@ int main(int argc, char **argv) {
     argc = 1;
     argv = no_args;
   }
-  actrun *A = actrun_new();
+  /* the loading policy is the interpreter's, so --allow-binary is read before it exists */
+  int script;
+  const char *bad = NULL;
+  int flags = collect_args(argv, &script, &bad);
+  actrun *A = actrun_new_ex(flags & ALLOW_BINARY ? ACTRUN_ALLOW_BINARY : 0);
   if (A == NULL) {
     fprintf(stderr, "%s: cannot create the interpreter (out of memory?)\n", CLI_PROGNAME);
     return 1;

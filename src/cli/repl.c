@@ -11,6 +11,7 @@
 #include <editline/readline.h>
 #include <lauxlib.h>
 
+#include "actrun.h"
 #include "cli.h"
 
 #define PROMPT "> "
@@ -431,13 +432,13 @@ static int load_typed(lua_State *L, const char *text, size_t len) {
     if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
       size_t rlen;
       const char *r = lua_tolstring(L, -1, &rlen);
-      int status = luaL_loadbuffer(L, r, rlen, CHUNKNAME);
+      int status = actrun_load_buffer(L, r, rlen, CHUNKNAME);
       lua_remove(L, -2);
       return status;
     }
     lua_settop(L, top);
   }
-  return luaL_loadbuffer(L, text, len, CHUNKNAME);
+  return actrun_load_buffer(L, text, len, CHUNKNAME);
 }
 
 /* `?x`: help(x) for a value x, or help("x") when x is no value (a name or topic). */
@@ -513,7 +514,7 @@ static void eval_line(lua_State *L, int use_readline, char *line, char **last_hi
   lua_pushfstring(L, "return %s", line);
   size_t rlen;
   const char *ret = lua_tolstring(L, -1, &rlen);
-  status = luaL_loadbuffer(L, ret, rlen, CHUNKNAME);
+  status = actrun_load_buffer(L, ret, rlen, CHUNKNAME);
   lua_remove(L, -2);
   if (status != LUA_OK) {
     lua_pop(L, 1);

@@ -56,6 +56,14 @@ int lt_copy_out(lua_State *L, int idx, float *out, size_t capacity, int *ndim, i
 /* lalloc.c: a state with actrun's small-block allocator (see there), and its closing. */
 lua_State *lt_newstate(void);
 void lt_close(lua_State *L);
+/* lt_close in two steps, for a state the host may close itself: lt_heap(L) while L is
+ * open (NULL when L does not use actrun's allocator), lt_free_heap after lua_close. */
+void *lt_heap(lua_State *L);
+void lt_free_heap(void *heap);
+/* chunks.c: the loading policy of an interpreter actrun creates: binary chunks refused
+ * (load, loadfile, dofile, require's Lua searcher wrapped) unless allow_binary. Raises
+ * on a memory error. */
+void lt_chunks_policy(lua_State *L, int allow_binary);
 /* module.c: the allocator a state's tensor-reclaiming wrapper delegates to, if wrapped */
 void lt_unwrap_alloc(lua_Alloc *f, void **ud);
 

@@ -86,16 +86,23 @@ static int set_tensor_p(lua_State *L) {
   return 0;
 }
 
-ACTRUN_API int actrun_set_tensor(actrun *A, const char *name, const float *data, int ndim,
-                                 const int64_t *shape) {
+static int set_tensor(actrun *A, const char *name, const float *data, int ndim,
+                      const int64_t *shape) {
   const char *fn = "actrun_set_tensor";
-  if (!A) return 1;
-  ar_api_clear_error(A);
   if (!name) return ar_api_fail(A, "%s: argument name is NULL", fn);
   if (check_shape_args(A, fn, ndim, shape)) return 1;
   if (!data && numel_of(ndim, shape) > 0) return ar_api_fail(A, "%s: argument data is NULL", fn);
   struct set_req r = {name, data, ndim, shape};
   return ar_api_pcall(A, fn, set_tensor_p, &r) ? 1 : 0;
+}
+
+ACTRUN_API int actrun_set_tensor(actrun *A, const char *name, const float *data, int ndim,
+                                 const int64_t *shape) {
+  if (!A) return 1;
+  if (ar_api_enter(A, "actrun_set_tensor")) return 1;
+  int rc = set_tensor(A, name, data, ndim, shape);
+  ar_api_leave(A);
+  return rc;
 }
 
 /* Pushes the global `name` and returns its tensor, or raises naming what it is. */
@@ -139,11 +146,9 @@ static int get_tensor_p(lua_State *L) {
   return 0;
 }
 
-ACTRUN_API int actrun_get_tensor(actrun *A, const char *name, float *out, size_t capacity,
-                                 int *ndim, int64_t *shape) {
+static int get_tensor(actrun *A, const char *name, float *out, size_t capacity, int *ndim,
+                      int64_t *shape) {
   const char *fn = "actrun_get_tensor";
-  if (!A) return 1;
-  ar_api_clear_error(A);
   if (!name) return ar_api_fail(A, "%s: argument name is NULL", fn);
   if (!out) return ar_api_fail(A, "%s: argument out is NULL", fn);
   if (!ctx_of(A)) return ar_api_fail(A, "%s: actrun is not open in this interpreter", fn);
@@ -151,15 +156,30 @@ ACTRUN_API int actrun_get_tensor(actrun *A, const char *name, float *out, size_t
   return ar_api_pcall(A, fn, get_tensor_p, &r) ? 1 : 0;
 }
 
-ACTRUN_API int actrun_tensor_shape(actrun *A, const char *name, int *ndim, int64_t *shape,
-                                   size_t *numel) {
-  const char *fn = "actrun_tensor_shape";
+ACTRUN_API int actrun_get_tensor(actrun *A, const char *name, float *out, size_t capacity,
+                                 int *ndim, int64_t *shape) {
   if (!A) return 1;
-  ar_api_clear_error(A);
+  if (ar_api_enter(A, "actrun_get_tensor")) return 1;
+  int rc = get_tensor(A, name, out, capacity, ndim, shape);
+  ar_api_leave(A);
+  return rc;
+}
+
+static int tensor_shape(actrun *A, const char *name, int *ndim, int64_t *shape, size_t *numel) {
+  const char *fn = "actrun_tensor_shape";
   if (!name) return ar_api_fail(A, "%s: argument name is NULL", fn);
   if (!ctx_of(A)) return ar_api_fail(A, "%s: actrun is not open in this interpreter", fn);
   struct get_req r = {name, NULL, 0, ndim, shape, numel};
   return ar_api_pcall(A, fn, get_tensor_p, &r) ? 1 : 0;
+}
+
+ACTRUN_API int actrun_tensor_shape(actrun *A, const char *name, int *ndim, int64_t *shape,
+                                   size_t *numel) {
+  if (!A) return 1;
+  if (ar_api_enter(A, "actrun_tensor_shape")) return 1;
+  int rc = tensor_shape(A, name, ndim, shape, numel);
+  ar_api_leave(A);
+  return rc;
 }
 
 /* ---------- numbers ---------- */
@@ -202,21 +222,33 @@ static int get_number_p(lua_State *L) {
   return lua_error(L);
 }
 
-ACTRUN_API int actrun_set_number(actrun *A, const char *name, double value) {
-  if (!A) return 1;
-  ar_api_clear_error(A);
+static int set_number(actrun *A, const char *name, double value) {
   if (!name) return ar_api_fail(A, "actrun_set_number: argument name is NULL");
   struct num_req r = {name, value, NULL};
   return ar_api_pcall(A, "actrun_set_number", set_number_p, &r) ? 1 : 0;
 }
 
-ACTRUN_API int actrun_get_number(actrun *A, const char *name, double *value) {
+ACTRUN_API int actrun_set_number(actrun *A, const char *name, double value) {
   if (!A) return 1;
-  ar_api_clear_error(A);
+  if (ar_api_enter(A, "actrun_set_number")) return 1;
+  int rc = set_number(A, name, value);
+  ar_api_leave(A);
+  return rc;
+}
+
+static int get_number(actrun *A, const char *name, double *value) {
   if (!name) return ar_api_fail(A, "actrun_get_number: argument name is NULL");
   if (!value) return ar_api_fail(A, "actrun_get_number: argument value is NULL");
   struct num_req r = {name, 0, value};
   return ar_api_pcall(A, "actrun_get_number", get_number_p, &r) ? 1 : 0;
+}
+
+ACTRUN_API int actrun_get_number(actrun *A, const char *name, double *value) {
+  if (!A) return 1;
+  if (ar_api_enter(A, "actrun_get_number")) return 1;
+  int rc = get_number(A, name, value);
+  ar_api_leave(A);
+  return rc;
 }
 
 /* ---------- zero-copy wraps of host memory ----------
@@ -279,11 +311,8 @@ static int wrap_p(lua_State *L) {
   return 0;
 }
 
-ACTRUN_API int actrun_wrap_tensor(actrun *A, const char *name, float *data, int ndim,
-                                  const int64_t *shape) {
+static int wrap_tensor(actrun *A, const char *name, float *data, int ndim, const int64_t *shape) {
   const char *fn = "actrun_wrap_tensor";
-  if (!A) return 1;
-  ar_api_clear_error(A);
   if (!name) return ar_api_fail(A, "%s: argument name is NULL", fn);
   if (!data) return ar_api_fail(A, "%s: argument data is NULL", fn);
   if (((uintptr_t)data & (sizeof(float) - 1)) != 0)
@@ -322,10 +351,17 @@ ACTRUN_API int actrun_wrap_tensor(actrun *A, const char *name, float *data, int 
   return rc ? 1 : 0;
 }
 
-ACTRUN_API int actrun_unwrap_tensor(actrun *A, const float *data) {
-  const char *fn = "actrun_unwrap_tensor";
+ACTRUN_API int actrun_wrap_tensor(actrun *A, const char *name, float *data, int ndim,
+                                  const int64_t *shape) {
   if (!A) return 1;
-  ar_api_clear_error(A);
+  if (ar_api_enter(A, "actrun_wrap_tensor")) return 1;
+  int rc = wrap_tensor(A, name, data, ndim, shape);
+  ar_api_leave(A);
+  return rc;
+}
+
+static int unwrap_tensor(actrun *A, const float *data) {
+  const char *fn = "actrun_unwrap_tensor";
   if (!data) return ar_api_fail(A, "%s: argument data is NULL", fn);
   ar_ctx *C = ctx_of(A);
   int found = 0;
@@ -344,6 +380,14 @@ ACTRUN_API int actrun_unwrap_tensor(actrun *A, const float *data) {
   if (!found) return ar_api_fail(A, "%s: this buffer is not wrapped in this interpreter", fn);
   sweep(A);
   return 0;
+}
+
+ACTRUN_API int actrun_unwrap_tensor(actrun *A, const float *data) {
+  if (!A) return 1;
+  if (ar_api_enter(A, "actrun_unwrap_tensor")) return 1;
+  int rc = unwrap_tensor(A, data);
+  ar_api_leave(A);
+  return rc;
 }
 
 /* ---------- calling a Lua function ---------- */
@@ -413,11 +457,9 @@ static int call_p(lua_State *L) {
   return 0;
 }
 
-ACTRUN_API int actrun_call(actrun *A, const char *function, const char *const *args, int nargs,
-                           const char *const *results, int nresults) {
+static int call(actrun *A, const char *function, const char *const *args, int nargs,
+                const char *const *results, int nresults) {
   const char *fn = "actrun_call";
-  if (!A) return LUA_ERRRUN;
-  ar_api_clear_error(A);
   if (!function) return ar_api_fail(A, "%s: argument function is NULL", fn), LUA_ERRRUN;
   if (!*function || function[0] == '.' || function[strlen(function) - 1] == '.' ||
       strstr(function, ".."))
@@ -435,6 +477,15 @@ ACTRUN_API int actrun_call(actrun *A, const char *function, const char *const *a
     if (!args[i]) return ar_api_fail(A, "%s: args[%d] is NULL", fn, i), LUA_ERRRUN;
   struct call_req r = {function, args, nargs, results, nresults};
   return ar_api_pcall(A, fn, call_p, &r);
+}
+
+ACTRUN_API int actrun_call(actrun *A, const char *function, const char *const *args, int nargs,
+                           const char *const *results, int nresults) {
+  if (!A) return LUA_ERRRUN;
+  if (ar_api_enter(A, "actrun_call")) return LUA_ERRRUN;
+  int rc = call(A, function, args, nargs, results, nresults);
+  ar_api_leave(A);
+  return rc;
 }
 
 /* ---------- host activations ---------- */
@@ -482,8 +533,6 @@ static int register_p(lua_State *L) {
 /* actrun_register_activation and actrun_register_activation2 under the caller's name */
 static int register_host(actrun *A, const char *fn, const char *name, actrun_kernel f,
                          actrun_kernel df, actrun_kernel d2f, void *ud) {
-  if (!A) return 1;
-  ar_api_clear_error(A);
   if (!name) return ar_api_fail(A, "%s: argument name is NULL", fn);
   if (!f) return ar_api_fail(A, "%s: argument f is NULL ('%s')", fn, name);
   if (!df) return ar_api_fail(A, "%s: argument df is NULL ('%s')", fn, name);
@@ -498,10 +547,18 @@ static int register_host(actrun *A, const char *fn, const char *name, actrun_ker
 
 ACTRUN_API int actrun_register_activation(actrun *A, const char *name, actrun_kernel f,
                                           actrun_kernel df, void *ud) {
-  return register_host(A, "actrun_register_activation", name, f, df, NULL, ud);
+  if (!A) return 1;
+  if (ar_api_enter(A, "actrun_register_activation")) return 1;
+  int rc = register_host(A, "actrun_register_activation", name, f, df, NULL, ud);
+  ar_api_leave(A);
+  return rc;
 }
 
 ACTRUN_API int actrun_register_activation2(actrun *A, const char *name, actrun_kernel f,
                                            actrun_kernel df, actrun_kernel d2f, void *ud) {
-  return register_host(A, "actrun_register_activation2", name, f, df, d2f, ud);
+  if (!A) return 1;
+  if (ar_api_enter(A, "actrun_register_activation2")) return 1;
+  int rc = register_host(A, "actrun_register_activation2", name, f, df, d2f, ud);
+  ar_api_leave(A);
+  return rc;
 }

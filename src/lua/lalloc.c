@@ -137,16 +137,25 @@ lua_State *lt_newstate(void) {
   return L;
 }
 
-void lt_close(lua_State *L) {
+void *lt_heap(lua_State *L) {
   void *ud = NULL;
   lua_Alloc f = lua_getallocf(L, &ud);
   lt_unwrap_alloc(&f, &ud); /* the tensor-reclaiming wrapper (module.c) goes with the state */
-  lua_close(L);
-  if (f != lt_alloc) return;
+  return f == lt_alloc ? ud : NULL;
+}
+
+void lt_free_heap(void *ud) {
   heap *H = ud;
+  if (!H) return;
   for (slab *s = H->slabs, *n; s; s = n) {
     n = s->next;
     free(s);
   }
   free(H);
+}
+
+void lt_close(lua_State *L) {
+  void *H = lt_heap(L);
+  lua_close(L);
+  lt_free_heap(H);
 }

@@ -354,7 +354,7 @@ static int load_embedded(lua_State *L) {
   if (dir && *dir) {
     const char *base = strrchr(s->file, '/');
     lua_pushfstring(L, "%s/%s", dir, base ? base + 1 : s->file);
-    rc = luaL_loadfile(L, lua_tostring(L, -1));
+    rc = actrun_load_file(L, lua_tostring(L, -1)); /* text only, as every chunk actrun loads */
     lua_remove(L, -2);
   } else {
     lua_pushfstring(L, "@%s", s->file);

@@ -278,5 +278,39 @@ expect "phase unknown name" 1 err "unknown activation 'nope'" err "actrun props"
 run phase tanh -o
 expect "phase -o without a file" 2 err "-o needs a file name"
 
+# --- precompiled (binary) chunks: refused unless --allow-binary
+run -e "io.open('$T/bc.luac', 'wb'):write(string.dump(load('print(\"bytecode ran\")')))"
+expect "write a binary chunk" 0
+cp "$T/bc.luac" "$T/bcmod.lua"
+refused="refusing a precompiled (binary) chunk"
+run "$T/bc.luac"
+expect "binary script" 1 err "actrun: $refused in '$T/bc.luac'" err "--allow-binary"
+if grep -q "bytecode ran" "$T/out"; then fail "binary script: it ran"; fi
+run --allow-binary "$T/bc.luac"
+expect "binary script, --allow-binary" 0 out "bytecode ran"
+IN=$T/bc.luac run -
+expect "binary stdin" 1 err "actrun: $refused in 'stdin'"
+run -e "print(load(string.dump(function() end)))"
+expect "load(string.dump(f))" 0 out "nil	load: $refused" out "only for trusted code"
+run -e "print(load(string.dump(function() end), 'dumped', 'b'))"
+expect "load(..., 'b')" 0 out "load: $refused in 'dumped'"
+run -e "print(load('return 1', 'src', 'b'))"
+expect "load of text with mode 'b'" 0 out "attempt to load a text chunk (mode is 'b')"
+run -e "print(loadfile('$T/bc.luac', 'bt'))"
+expect "loadfile" 0 out "nil	loadfile: $refused in '$T/bc.luac'"
+run -e "dofile('$T/bc.luac')"
+expect "dofile" 1 err "dofile: $refused in '$T/bc.luac'"
+run -e "package.path = '$T/?.lua' require 'bcmod'"
+expect "require" 1 err "error loading module 'bcmod'" err "$refused"
+LUA_INIT=@$T/bc.luac run -e "print 'after init'"
+expect "LUA_INIT=@binary" 1 err "$refused"
+run --allow-binary -e "package.path = '$T/?.lua' require 'bcmod' dofile('$T/bc.luac') load(string.dump(function() print 'dumped ran' end))()"
+expect "--allow-binary: require, dofile, load" 0 out "bytecode ran" out "dumped ran"
+printf 'return 6, 7\n' >"$T/text.lua"
+run -e "local a, b = dofile('$T/text.lua') print(load('return 6 * 7')(), a * b, loadfile('$T/text.lua', 'b'))"
+expect "text chunks through the wrappers" 0 out "42	42	nil	attempt to load a text chunk (mode is 'b')"
+run -h
+expect "-h names --allow-binary" 0 out "--allow-binary"
+
 echo "cli_test: $n runs, $failures failures"
 [ "$failures" -eq 0 ]
