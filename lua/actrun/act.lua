@@ -939,6 +939,9 @@ function act.properties(name, params, opts)
   local fname = "actrun.act.properties"
   if type(name) ~= "string" then argerror(2, fname, 1, "name", "an activation name", name) end
   if not is_known(name) then fail(2, fname, "unknown activation '%s' (see act.list())", name) end
+  if params ~= nil and type(params) ~= "table" then
+    argerror(2, fname, 2, "params", "a table of parameters", params)
+  end
   opts = util.check_opts(fname, opts, 3, PROPERTIES_OPTS, 3)
   local info = act.info(name)
   local ev = evaluator(2, fname, name, params)

@@ -62,8 +62,9 @@ int act_param_index(const act_def *a, const char *pname) {
 int act_check_params(ar_ctx *C, const act_def *a, const double *p) {
   for (int i = 0; i < a->nparams; i++)
     if (!isfinite(p[i]))
+      /* NaN's sign bit is noise (0/0 is -nan on x86): say "nan" either way */
       return ar_seterr(C, AR_EARG, "%s: parameter '%s' must be finite, got %g", a->name,
-                       a->params[i].name, p[i]);
+                       a->params[i].name, isnan(p[i]) ? fabs(p[i]) : p[i]);
   if (a->check && a->check(C, p)) {
     char msg[512];
     snprintf(msg, sizeof msg, "%s", ar_errmsg(C));
