@@ -123,6 +123,7 @@ int ar_seterr(ar_ctx *C, int code, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(C->err, sizeof C->err, fmt, ap);
   va_end(ap);
+  if (code == AR_ENOMEM) C->mem_short = true; /* see ar_blas_enter */
   return code;
 }
 
@@ -168,6 +169,28 @@ void ar_cache_trim(ar_ctx *C) {
     C->freelist[i] = NULL;
   }
   C->cached_bytes = 0;
+}
+
+/* OpenBLAS's work buffer: BUFFER_SIZE (128 MiB in x86-64 builds) plus its header, which
+ * it maps, or failing that mallocs, once per thread that calls it (gdb on a spinning
+ * process: blas_memory_alloc looping over mmap and malloc of 134221824 bytes). It keeps
+ * the buffers, so the probe below can refuse a call that would have fit in buffers taken
+ * earlier; after an allocation failure an error is the safe side of that choice. */
+#define BLAS_BUFFER (((size_t)128 << 20) + ((size_t)64 << 10))
+
+int ar_blas_reserve(ar_ctx *C) {
+  ar_cache_trim(C);
+  /* room for a buffer per thread that may call OpenBLAS in this product: mapped the way
+   * OpenBLAS maps it (so an address-space limit or strict overcommit refuses it the same
+   * way), never touched, and given back at once */
+  size_t n = (size_t)(C->nthreads > 0 ? C->nthreads : 1) * BLAS_BUFFER;
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return ar_seterr(C, AR_ENOMEM, "not enough memory for OpenBLAS's work buffers (%zu MB)",
+                     n >> 20);
+  munmap(p, n);
+  C->mem_short = false;
+  return AR_OK;
 }
 
 /* Blocks of HUGE_MIN bytes and more are aligned to 2 MiB and marked for transparent huge
