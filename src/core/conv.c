@@ -1,5 +1,6 @@
 /* conv2d and max_pool2d, forward and backward (see conv.h). */
 #include "core/conv.h"
+#include "core/ctx.h"
 
 #include <cblas.h>
 #include <limits.h>
@@ -276,6 +277,10 @@ int ar_conv2d(ar_ctx *C, ar_tensor *out, const ar_tensor *x, const ar_tensor *w,
   bool par = nt > 1 && N >= 2 * grain;
   int nslots = par ? (int)(nt < N ? nt : N) : 1;
   if ((rc = scratch_new(C, &J.sc, nslots, J.g.direct ? 0 : J.g.K * J.g.P))) goto done;
+  if ((rc = ar_blas_enter(C))) {
+    scratch_free(&J.sc);
+    goto done;
+  }
   /* images over the pool, or else each product's blocks over it (ar_sgemm) */
   int prev = blas_single_begin();
   if (par)
@@ -422,6 +427,10 @@ int ar_conv2d_backward(ar_ctx *C, const ar_tensor *gy, const ar_tensor *x, const
   int nslots = par ? (int)(nt < G ? nt : G) : 1;
   int64_t per = g->direct ? 0 : ((dw ? 1 : 0) + (dx ? 1 : 0)) * g->K * g->P;
   if ((rc = scratch_new(C, &J.sc, nslots, per))) goto fail;
+  if ((rc = ar_blas_enter(C))) {
+    scratch_free(&J.sc);
+    goto fail;
+  }
   /* groups over the pool, or else each product's blocks over it (ar_sgemm) */
   int prev = blas_single_begin();
   if (par)

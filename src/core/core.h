@@ -73,6 +73,14 @@ void ar_cache_trim(ar_ctx *C); /* release every cached buffer to the OS */
 void *ar_block_alloc(size_t bytes);
 /* Test hook: make the n-th next storage allocation fail (0 disables). */
 void ar_fail_alloc_after(ar_ctx *C, long n);
+/* The most the free-buffer cache keeps (set when the context is made). */
+size_t ar_cache_limit(const ar_ctx *C);
+/* How the default cache limit is found (exposed for tests): an eighth of the least of
+ * phys, as_limit and cg_limit (0: no such limit), at most 1 GiB; and the process's cgroup
+ * memory limit (v2 or v1, the tightest up the hierarchy; 0: none), with every path read
+ * prefixed by root ("" for the real files). */
+size_t ar_cache_limit_for(size_t phys, size_t as_limit, size_t cg_limit);
+size_t ar_cgroup_memory_limit(const char *root);
 
 /* ---------- SIMD level: which explicit vector kernels run ----------
  * Kernels are compiled once per level and picked at run time (one build runs on any CPU

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/ctx.h"
 #include "core/linalg.h"
 
 /* Fortran LAPACK: arguments by reference, column-major, and (gfortran's convention) the
@@ -63,6 +64,7 @@ int ar_svdvals(ar_ctx *C, ar_tensor *out, const ar_tensor *a) {
     rc = ar_seterr(C, AR_ENOMEM, "out of memory");
     goto done;
   }
+  if ((rc = ar_blas_enter(C))) goto done; /* dgesdd runs OpenBLAS's kernels */
   dgesdd_("N", &m, &n, A, &m, s, &dummy, &ldone, &dummy, &ldone, work, &lwork, iwork, &info, 1);
   if (info != 0) {
     rc = ar_seterr(C, AR_EARG, info > 0 ? "the SVD did not converge (LAPACK dgesdd info %d)"

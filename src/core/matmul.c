@@ -8,7 +8,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "core/ctx.h"
 
 /* When OpenBLAS's second thread costs more than it gains (measured on 2 Zen 5 cores):
  * narrow outputs (a 10-class layer: 128x10x256 runs up to 1.9x slower on 2 threads) below
@@ -170,6 +170,13 @@ void ar_sgemm(ar_ctx *C, bool ta, bool tb, int64_t m, int64_t n, int64_t k, floa
   mm_gemm(C, m, n, k, alpha, &A, &B, beta, out, ldc);
 }
 
+/* ar_blas_enter for a product of m x k by k x n, which reaches OpenBLAS only above
+ * MM_DIRECT (see mm_gemm): small products stay possible when memory is short. */
+static int mm_enter(ar_ctx *C, int64_t m, int64_t n, int64_t k)
+{
+  return (double)m * (double)n * (double)k > MM_DIRECT ? ar_blas_enter(C) : AR_OK;
+}
+
 static int mm_too_big(ar_ctx *C, int64_t m, int64_t n, int64_t k)
 {
   if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
@@ -272,6 +279,7 @@ int ar_matmul(ar_ctx *C, ar_tensor *out, const ar_tensor *a, const ar_tensor *b)
     pb = ar_data(&cb);
     mm_desc(pb, K, N, vb.s0, vb.s1, &Bm);
   }
+  if ((rc = mm_enter(C, M, N, K))) goto fail;
 
   /* one shared right operand: fold a's batch into the rows when its matrices are
    * evenly spaced rows of one bigger matrix (always true for a contiguous a) */
@@ -358,6 +366,11 @@ int ar_gemm(ar_ctx *C, ar_tensor *out, const ar_tensor *a, bool ta, const ar_ten
       return rc;
     }
     mm_desc(ar_data(&cb), K, N, cb.stride[ib], cb.stride[1 - ib], &Bm);
+  }
+  if ((rc = mm_enter(C, M, N, K))) {
+    if (ca.st) ar_release(&ca);
+    if (cb.st) ar_release(&cb);
+    return rc;
   }
   mm_gemm(C, M, N, K, alpha, &A, &Bm, beta, y, ldc);
   if (ca.st) ar_release(&ca);

@@ -5,18 +5,93 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/ctx.h"
 
 /* ---------- context ---------- */
 
-static size_t default_cache_limit(void) {
-  /* Keep at most 1 GiB or an eighth of physical memory in free buffers. */
-  long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-  size_t phys = (pages > 0 && psize > 0) ? (size_t)pages * (size_t)psize : ((size_t)1 << 33);
-  size_t lim = phys / 8;
+/* Memory limits, read once per context (no system call on the allocator's paths). */
+
+/* A cgroup limit file's value; 0 when missing or unlimited: "max" (v2), v1's "unlimited"
+ * (2^63 rounded down to a page) and anything from 2^60 up. */
+static size_t cg_read(const char *file) {
+  FILE *f = fopen(file, "r");
+  if (!f) return 0;
+  unsigned long long v = 0;
+  int ok = fscanf(f, "%llu", &v) == 1; /* "max" does not scan: no limit */
+  fclose(f);
+  return ok && v < (1ULL << 60) ? (size_t)v : 0;
+}
+
+/* The tightest memory.max (cgroup v2) or memory.limit_in_bytes (v1) on the way from the
+ * process's cgroup up to the root of its hierarchy: a parent's limit binds its children
+ * too, and inside a container the path in /proc/self/cgroup may not exist under the
+ * mount, whose root then holds the container's own limit. 0 when there is none. root
+ * prefixes both paths (tests give a fake tree; "" is the real one). */
+size_t ar_cgroup_memory_limit(const char *root) {
+  char file[4096], line[2048];
+  snprintf(file, sizeof file, "%s/proc/self/cgroup", root);
+  FILE *f = fopen(file, "r");
+  if (!f) return 0;
+  size_t best = 0;
+  while (fgets(line, sizeof line, f)) {
+    /* "0::/path" is v2; "N:memory:/path" or "N:cpu,memory:/path" is v1's memory controller */
+    char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c2) continue;
+    *c2 = 0;
+    const char *dir, *name;
+    if (!c1[1]) {
+      dir = "/sys/fs/cgroup", name = "memory.max";
+    } else {
+      bool mem = false;
+      char *save = NULL;
+      for (char *t = strtok_r(c1 + 1, ",", &save); t && !mem; t = strtok_r(NULL, ",", &save))
+        mem = strcmp(t, "memory") == 0;
+      if (!mem) continue;
+      dir = "/sys/fs/cgroup/memory", name = "memory.limit_in_bytes";
+    }
+    char path[2048];
+    snprintf(path, sizeof path, "%s", c2 + 1);
+    size_t n = strcspn(path, "\n");
+    while (n > 0 && path[n - 1] == '/') n--; /* "/" is the root: "" */
+    path[n] = 0;
+    for (;;) { /* this cgroup, then each parent up to the mount's root */
+      snprintf(file, sizeof file, "%s%s%s/%s", root, dir, path, name);
+      size_t v = cg_read(file);
+      if (v && (!best || v < best)) best = v;
+      char *slash = strrchr(path, '/');
+      if (!slash) break;
+      *slash = 0;
+    }
+  }
+  fclose(f);
+  return best;
+}
+
+/* The free-buffer cache may hold an eighth of the memory the process can actually use,
+ * and never more than 1 GiB. Usable: the least of physical memory, the address-space limit
+ * (RLIMIT_AS, ulimit -v) and the cgroup's limit (0: none). An eighth leaves the rest to
+ * live tensors, Lua and OpenBLAS, whose work buffer (128 MiB per calling thread) it must
+ * find outside the cache: with the old bound of an eighth of physical memory a 1.4 GB
+ * ulimit kept 1 GiB cached after a failure, and OpenBLAS then retried its allocation
+ * forever. The cap keeps a big machine from holding gigabytes it will not reuse. */
+size_t ar_cache_limit_for(size_t phys, size_t as_limit, size_t cg_limit) {
+  size_t usable = phys ? phys : ((size_t)1 << 33);
+  if (as_limit && as_limit < usable) usable = as_limit;
+  if (cg_limit && cg_limit < usable) usable = cg_limit;
+  size_t lim = usable / 8;
   return lim < ((size_t)1 << 30) ? lim : ((size_t)1 << 30);
+}
+
+static size_t default_cache_limit(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+  size_t phys = (pages > 0 && psize > 0) ? (size_t)pages * (size_t)psize : 0;
+  struct rlimit rl;
+  size_t as = 0;
+  if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) as = (size_t)rl.rlim_cur;
+  return ar_cache_limit_for(phys, as, ar_cgroup_memory_limit(""));
 }
 
 ar_ctx *ar_ctx_new(void) {
@@ -48,6 +123,7 @@ int ar_seterr(ar_ctx *C, int code, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(C->err, sizeof C->err, fmt, ap);
   va_end(ap);
+  if (code == AR_ENOMEM) C->mem_short = true; /* see ar_blas_enter */
   return code;
 }
 
@@ -61,6 +137,7 @@ size_t ar_take_alloc_debt(ar_ctx *C) {
 size_t ar_alloc_debt(const ar_ctx *C) { return C->alloc_debt; }
 size_t ar_live_bytes(const ar_ctx *C) { return C->live_bytes; }
 size_t ar_cached_bytes(const ar_ctx *C) { return C->cached_bytes; }
+size_t ar_cache_limit(const ar_ctx *C) { return C->cache_limit; }
 void ar_fail_alloc_after(ar_ctx *C, long n) { C->fail_after = n; }
 
 /* ---------- storage: header and data in one 64-byte aligned block ----------
@@ -92,6 +169,28 @@ void ar_cache_trim(ar_ctx *C) {
     C->freelist[i] = NULL;
   }
   C->cached_bytes = 0;
+}
+
+/* OpenBLAS's work buffer: BUFFER_SIZE (128 MiB in x86-64 builds) plus its header, which
+ * it maps, or failing that mallocs, once per thread that calls it (gdb on a spinning
+ * process: blas_memory_alloc looping over mmap and malloc of 134221824 bytes). It keeps
+ * the buffers, so the probe below can refuse a call that would have fit in buffers taken
+ * earlier; after an allocation failure an error is the safe side of that choice. */
+#define BLAS_BUFFER (((size_t)128 << 20) + ((size_t)64 << 10))
+
+int ar_blas_reserve(ar_ctx *C) {
+  ar_cache_trim(C);
+  /* room for a buffer per thread that may call OpenBLAS in this product: mapped the way
+   * OpenBLAS maps it (so an address-space limit or strict overcommit refuses it the same
+   * way), never touched, and given back at once */
+  size_t n = (size_t)(C->nthreads > 0 ? C->nthreads : 1) * BLAS_BUFFER;
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return ar_seterr(C, AR_ENOMEM, "not enough memory for OpenBLAS's work buffers (%zu MB)",
+                     n >> 20);
+  munmap(p, n);
+  C->mem_short = false;
+  return AR_OK;
 }
 
 /* Blocks of HUGE_MIN bytes and more are aligned to 2 MiB and marked for transparent huge
