@@ -69,6 +69,8 @@ local CASES = {
   {"act.define(name, not a function)", function() return act.define("zz_bad", 1) end, "actrun.act.define", "argument #2 (fn)"},
   {"act.define(built-in name)", function() return act.define("relu", function(t) return t end) end, "actrun.act.define", "built-in"},
   {"act.properties(unknown)", function() return act.properties("nope") end, "actrun.act.properties", "unknown activation"},
+  {"act.properties(params nan)", function() return act.properties("elu", 0/0) end, "actrun.act.properties", "argument #2 (params)"},
+  {"act.properties(param nan)", function() return act.properties("elu", {alpha = 0/0}) end, "actrun.act.properties", "'alpha' must be finite, got nan"},
   {"act.table{unknown}", function() return act.table({"nope"}) end, "actrun.act.table", "unknown activation"},
   {"act.derivative(unknown)", function() return act.derivative("nope", x) end, "actrun.act.derivative", "unknown activation"},
   {"act.derivative(name, string)", function() return act.derivative("relu", "x") end, "actrun.act.derivative", "argument #2 (x)"},
