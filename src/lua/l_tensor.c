@@ -562,12 +562,29 @@ static int m_select(lua_State *L) {
   return finish(L, C, ag_select(C, t, self, d, i), fn);
 }
 
+/* flatten([start_dim [, end_dim]]): dims start_dim..end_dim (1-based, negative from the
+ * end; PyTorch's defaults: all of them) merged into one. A reshape, so a view when the
+ * strides allow and recorded for autograd as one. A 0-d tensor counts as 1-D. */
 static int m_flatten(lua_State *L) {
   const char *fn = "Tensor:flatten";
   SELF(fn);
   ar_ctx *C = lt_ctx(L);
+  int nd = self->ndim > 0 ? self->ndim : 1;
+  int s = lua_isnoneornil(L, 2) ? 0 : lt_checkdim(L, 2, nd, fn, 2);
+  int e = lua_isnoneornil(L, 3) ? nd - 1 : lt_checkdim(L, 3, nd, fn, 3);
+  if (s > e)
+    return lt_error(L, fn, "argument #2 (start_dim) is dim %d, after argument #3 (end_dim), dim %d",
+                    s + 1, e + 1);
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ag_flatten(C, t, self), fn);
+  if (self->ndim == 0) return finish(L, C, ag_flatten(C, t, self), fn);
+  int64_t shape[AR_MAXDIM];
+  int k = 0;
+  for (int d = 0; d < s; d++) shape[k++] = self->shape[d];
+  shape[k] = 1; /* no overflow: the product of all sizes is bounded */
+  for (int d = s; d <= e; d++) shape[k] *= self->shape[d];
+  k++;
+  for (int d = e + 1; d < self->ndim; d++) shape[k++] = self->shape[d];
+  return finish(L, C, ag_reshape(C, t, self, k, shape), fn);
 }
 
 static int m_unsqueeze(lua_State *L) {
