@@ -133,4 +133,77 @@ test("metamethods are unaffected (Lua passes them exactly two operands)", functi
   T.tensor_near(-m23(), {{-1, -2, -3}, {-4, -5, -6}}, 0)
 end)
 
+-- nn and optim: a module's forward and constructor take what their parameter lists
+-- name; optimiser constructors take (params, options); step and zero_grad nothing.
+local nn, optim = actrun.nn, actrun.optim
+
+test("a module called with more arguments than its forward takes is an error", function()
+  local x = actrun.zeros(1, 3)
+  local lin = nn.Linear(3, 2)
+  expect_error(function() local y = lin(x, x) return y end, "actrun.nn.Linear(3 -> 2):",
+               "expected at most 1 argument, got 2")
+  local seq = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+  expect_error(function() local y = seq(x, 1) return y end, "actrun.nn.Sequential",
+               "expected at most 1 argument, got 2")
+  expect_error(function() local y = nn.ReLU()(x, 1) return y end, "actrun.nn.Activation(relu):",
+               "got 2")
+  eq(lin(x):shape(), {1, 2})
+  eq(seq(x):shape(), {1, 2})
+  -- LSTM's forward takes (x, h0, c0)
+  local lstm = nn.LSTM(3, 4)
+  local xs = actrun.zeros(2, 1, 3)
+  local h0, c0 = actrun.zeros(1, 4), actrun.zeros(1, 4)
+  lstm(xs, h0, c0)
+  expect_error(function() local y = lstm(xs, h0, c0, 1) return y end, "actrun.nn.LSTM",
+               "expected at most 3 arguments, got 4")
+end)
+
+test("a user-defined module: forward's own parameter list is the limit; ... is any", function()
+  local Scale = nn.Module:extend("Scale")
+  function Scale:init(s) self.s = s end
+  function Scale:forward(x) return x * self.s end
+  local m = Scale(2)
+  T.tensor_near(m(actrun.ones(2)), {2, 2}, 0)
+  expect_error(function() local y = m(actrun.ones(2), 3) return y end, "actrun.nn.Scale:",
+               "expected at most 1 argument, got 2")
+  expect_error(function() local y = Scale(2, 3) return y end, "actrun.nn.Scale:",
+               "expected at most 1 argument, got 2")
+  local Sum = nn.Module:extend("Sum")
+  function Sum:forward(...)
+    local s = 0
+    for _, v in ipairs{...} do s = s + v end
+    return s
+  end
+  eq(Sum()(1, 2, 3, 4), 10)
+end)
+
+test("nn constructors given one argument too many are errors", function()
+  expect_error(function() local m = nn.Linear(3, 2, {bias = false}, 1) return m end,
+               "actrun.nn.Linear:", "expected at most 3 arguments, got 4")
+  eq(nn.Linear(3, 2, {bias = false}).bias, nil)
+end)
+
+test("optimiser constructors, step and zero_grad given arguments too many are errors", function()
+  local m = nn.Linear(3, 2)
+  local opts = {SGD = {lr = 0.1}, Adam = {}, AdamW = {}, RMSprop = {}, Adagrad = {}}
+  for name, o in pairs(opts) do
+    expect_error(function() local r = optim[name](m, o, 1) return r end,
+                 "actrun.optim." .. name .. ":", "expected at most 2 arguments, got 3")
+    local opt = optim[name](m, o)
+    expect_error(function() opt:step(function() return 0 end) end,
+                 "actrun.optim." .. name .. ":step:", "expected no arguments, got 1")
+    expect_error(function() opt:zero_grad(true) end,
+                 "actrun.optim." .. name .. ":zero_grad:", "expected no arguments, got 1")
+    opt:zero_grad()
+    opt:step()
+  end
+  local sgd = optim.SGD(m, {lr = 0.1})
+  expect_error(function() local r = optim.clip_grad_norm(m, 1, 2) return r end,
+               "actrun.optim.clip_grad_norm:", "got 3")
+  expect_error(function() local r = optim.StepLR(sgd, {step = 1}, 1) return r end,
+               "actrun.optim.StepLR:", "got 3")
+  expect_error(function() local r = optim.CosineLR(sgd, {T = 1}, 1) return r end,
+               "actrun.optim.CosineLR:", "got 3")
+end)
+
 T.done()
