@@ -23,7 +23,7 @@ local function check_params(fname, params)
   if type(params) ~= "table" then
     fail(fname, "argument #1 (params) expected a list of tensors, got " .. type(params), 3)
   end
-  local list = {}
+  local list, seen = {}, {}
   for i = 1, #params do
     local p = params[i]
     if not actrun.is_tensor(p) then
@@ -37,6 +37,13 @@ local function check_params(fname, params)
     if not p:is_contiguous() then
       fail(fname, string.format("argument #1 (params) entry %d is not contiguous", i), 3)
     end
+    -- the same tensor twice would be stepped twice per step (and its gradient counted
+    -- twice by clip_grad_norm)
+    local first = seen[p]
+    if first then
+      fail(fname, string.format("parameter %d is the same tensor as parameter %d", i, first), 3)
+    end
+    seen[p] = i
     list[i] = p
   end
   for k in pairs(params) do
