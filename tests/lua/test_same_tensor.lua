@@ -53,6 +53,22 @@ test("clip_grad_norm refuses the same tensor twice (its norm would count it twic
   T.near(optim.clip_grad_norm({p}, 100), 5, 1e-6)
 end)
 
+test("p.grad = p is an error, and so is a gradient sharing p's memory", function()
+  local p = param{{1, 2}, {3, 4}}
+  expect_error(function() p.grad = p end, "Tensor.grad:", "its own gradient")
+  expect_error(function() p.grad = p:detach() end, "Tensor.grad:", "its own gradient")
+  expect_error(function() p.grad = p:view(4):view(2, 2) end, "Tensor.grad:", "its own gradient")
+  eq(p.grad, nil)
+  p.grad = p:detach():clone()
+  tensor_near(p.grad, {{1, 2}, {3, 4}}, 0)
+  -- the failed assignments left the gradient that was there
+  expect_error(function() p.grad = p end, "its own gradient")
+  tensor_near(p.grad, {{1, 2}, {3, 4}}, 0)
+  p.grad = p.grad -- its own gradient again, not p's memory
+  p.grad = nil
+  eq(p.grad, nil)
+end)
+
 test("a gradient of the wrong shape or type is an error", function()
   local p = param{1, 2, 3}
   expect_error(function() p.grad = actrun.zeros(3, 1) end, "Tensor.grad:", "shape", "{3}",
