@@ -42,13 +42,15 @@ function M.check_nargs(fname, n, max, level)
 end
 
 -- The most arguments a Lua function takes after self, from its parameter list (nil when
--- it takes `...`). Cached by function: module calls ask on every call.
+-- it takes `...`, or when a host state has no debug library to read it with). Cached by
+-- function: module calls ask on every call.
 local arity = setmetatable({}, {__mode = "k"})
+local getinfo = debug and debug.getinfo
 function M.max_args_after_self(f)
   local n = arity[f]
   if n == nil then
-    local info = debug.getinfo(f, "u")
-    n = not info.isvararg and math.max(info.nparams - 1, 0)
+    local info = getinfo and type(f) == "function" and getinfo(f, "u")
+    n = info and not info.isvararg and math.max(info.nparams - 1, 0)
     arity[f] = n
   end
   return n or nil
