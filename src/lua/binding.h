@@ -4,6 +4,7 @@
 #define ACTRUN_BINDING_H
 
 #include <lauxlib.h>
+#include <stdbool.h>
 #include <lua.h>
 
 #include "core/core.h"
@@ -29,9 +30,9 @@ typedef struct lt_reg {
 } lt_reg;
 #define LT_VARARGS (-1)
 /* Sets each entry of r (ending with a NULL name) in the table at the top of the stack,
- * with the module's upvalues (ctx at ctxi, tensor metatable at mti). prefix names the
- * functions in messages: "Tensor:" for methods (self is then not counted), "actrun." */
-void lt_setfuncs(lua_State *L, const lt_reg *r, const char *prefix, int ctxi, int mti);
+ * with the module's upvalues (ctx at ctxi, tensor metatable at mti). methods: Tensor
+ * methods, named "Tensor:NAME" in messages and self not counted; else "actrun.NAME". */
+void lt_setfuncs(lua_State *L, const lt_reg *r, bool methods, int ctxi, int mti);
 /* The context of a state where the module was opened, from the registry (or NULL). */
 ar_ctx *lt_ctx_from_registry(lua_State *L);
 

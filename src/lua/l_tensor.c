@@ -1397,7 +1397,7 @@ void lt_open_tensor(lua_State *L, int ctxi, int mti) {
   /* methods table, also reachable as __methods for REPL completion */
   lua_createtable(L, 0, (int)(sizeof methods / sizeof methods[0]));
   int methi = lua_gettop(L);
-  lt_setfuncs(L, methods, "Tensor:", ctxi, mti);
+  lt_setfuncs(L, methods, true, ctxi, mti);
   lua_pushvalue(L, methi);
   lua_setfield(L, mti, "__methods");
   /* __index(t, k): methods by name, slices by integer; methods table as upvalue 3 */
@@ -1429,6 +1429,6 @@ static const lt_reg functions[] = {
 
 void lt_register_functions(lua_State *L, int modi, int ctxi, int mti) {
   lua_pushvalue(L, modi);
-  lt_setfuncs(L, functions, "actrun.", ctxi, mti);
+  lt_setfuncs(L, functions, false, ctxi, mti);
   lua_pop(L, 1);
 }
