@@ -269,9 +269,11 @@ t:select(dim, i) -> Tensor
 A view of index i along dim, with that dimension removed.
   actrun.eye(3):select(2, 1)   -- first column]=])
 method("flatten", [=[
-t:flatten() -> Tensor
-The elements as a 1-D tensor.
-  actrun.zeros(2, 3):flatten()   -- 6 elements]=])
+t:flatten([start_dim [, end_dim]]) -> Tensor
+Dims start_dim..end_dim merged into one (defaults 1 and -1: a 1-D tensor); negative dims
+count from the end. A view when the strides allow, else a copy.
+  actrun.zeros(2, 3, 4):flatten()    -- 24 elements
+  actrun.zeros(2, 3, 4):flatten(2)   -- 2x12]=])
 method("unsqueeze", [=[
 t:unsqueeze(dim) -> Tensor
 A view with a new dimension of size 1 at dim.

@@ -76,8 +76,14 @@ local Module = {kind = "Module"}
 Module.__index = Module
 M.Module = Module
 
--- Calling a module runs forward, then its hooks (only when there are some).
+-- Calling a module runs forward, then its hooks (only when there are some). More
+-- arguments than forward's parameter list names are an error, not silently dropped.
+local max_args = util.max_args_after_self
 local function call(self, ...)
+  local max = max_args(self.forward)
+  if max and select("#", ...) > max then
+    util.check_nargs(self:where(), select("#", ...), max, 3)
+  end
   local hooks = rawget(self, "_hooks")
   if not hooks or #hooks == 0 then return self:forward(...) end
   local out = table.pack(self:forward(...))
@@ -105,6 +111,10 @@ function Module:extend(kind)
   cls.__name = "actrun.nn." .. kind
   setmetatable(cls, {__index = self, __call = function(c, ...) return c.new(...) end})
   cls.new = function(...)
+    local max = max_args(cls.init)
+    if max and select("#", ...) > max then
+      util.check_nargs("actrun.nn." .. kind, select("#", ...), max, 3)
+    end
     local m = setmetatable({
       kind = kind, training = true,
       _pnames = {}, _cnames = {}, _bnames = {},

@@ -23,7 +23,7 @@ local function check_params(fname, params)
   if type(params) ~= "table" then
     fail(fname, "argument #1 (params) expected a list of tensors, got " .. type(params), 3)
   end
-  local list = {}
+  local list, seen = {}, {}
   for i = 1, #params do
     local p = params[i]
     if not actrun.is_tensor(p) then
@@ -37,6 +37,13 @@ local function check_params(fname, params)
     if not p:is_contiguous() then
       fail(fname, string.format("argument #1 (params) entry %d is not contiguous", i), 3)
     end
+    -- the same tensor twice would be stepped twice per step (and its gradient counted
+    -- twice by clip_grad_norm)
+    local first = seen[p]
+    if first then
+      fail(fname, string.format("parameter %d is the same tensor as parameter %d", i, first), 3)
+    end
+    seen[p] = i
     list[i] = p
   end
   for k in pairs(params) do
@@ -86,7 +93,10 @@ Optimizer.__index = Optimizer
 
 -- Clears every parameter's .grad (nil, as PyTorch's set_to_none): the next backward then
 -- adopts its gradient instead of adding into zeros. One C call for the whole list.
-function Optimizer:zero_grad()
+function Optimizer:zero_grad(...)
+  if select("#", ...) > 0 then
+    util.check_nargs("actrun.optim." .. self.name .. ":zero_grad", select("#", ...), 0, 3)
+  end
   K.zero_grad_all(self.params)
 end
 
@@ -99,7 +109,11 @@ end
 -- SGD and Adam/AdamW update the whole list in one C call (step_all); the others call
 -- their kernel once per parameter.
 local has_grad = K.has_grad
-function Optimizer:step()
+function Optimizer:step(...)
+  -- (PyTorch's step(closure) re-evaluates the loss; here a closure would be ignored)
+  if select("#", ...) > 0 then
+    util.check_nargs("actrun.optim." .. self.name .. ":step", select("#", ...), 0, 3)
+  end
   if type(self.lr) ~= "number" then fail("actrun.optim." .. self.name, "lr must be a number", 2) end
   if self.step_all then return self:step_all() end
   local state = self.state
@@ -129,8 +143,9 @@ local function sgd_update(self, p, s)
     self.weight_decay, first)
 end
 
-function optim.SGD(params, opts)
+function optim.SGD(params, opts, ...)
   local fname = "actrun.optim.SGD"
+  util.check_nargs(fname, 2 + select("#", ...), 2, 3)
   local plist = check_params(fname, params)
   local o = options(fname, opts, {momentum = 0, dampening = 0, nesterov = false,
     weight_decay = 0}, "lr")
@@ -161,8 +176,14 @@ local function adam(name, decoupled, wd, params, opts)
   end)
 end
 
-function optim.Adam(params, opts) return adam("Adam", false, 0, params, opts) end
-function optim.AdamW(params, opts) return adam("AdamW", true, 0.01, params, opts) end
+function optim.Adam(params, opts, ...)
+  util.check_nargs("actrun.optim.Adam", 2 + select("#", ...), 2, 3)
+  return adam("Adam", false, 0, params, opts)
+end
+function optim.AdamW(params, opts, ...)
+  util.check_nargs("actrun.optim.AdamW", 2 + select("#", ...), 2, 3)
+  return adam("AdamW", true, 0.01, params, opts)
+end
 
 local function rmsprop_update(self, p, s)
   if not s.square_avg then
@@ -175,8 +196,9 @@ local function rmsprop_update(self, p, s)
     self.lr, self.alpha, self.eps, self.weight_decay, self.momentum)
 end
 
-function optim.RMSprop(params, opts)
+function optim.RMSprop(params, opts, ...)
   local fname = "actrun.optim.RMSprop"
+  util.check_nargs(fname, 2 + select("#", ...), 2, 3)
   local plist = check_params(fname, params)
   local o = options(fname, opts, {lr = 0.01, alpha = 0.99, eps = 1e-8, momentum = 0,
     centered = false, weight_decay = 0})
@@ -190,8 +212,9 @@ local function adagrad_update(self, p, s)
   K.adagrad(p, s.sum, clr, self.eps, self.weight_decay)
 end
 
-function optim.Adagrad(params, opts)
+function optim.Adagrad(params, opts, ...)
   local fname = "actrun.optim.Adagrad"
+  util.check_nargs(fname, 2 + select("#", ...), 2, 3)
   local plist = check_params(fname, params)
   local o = options(fname, opts, {lr = 0.01, lr_decay = 0, eps = 1e-10, weight_decay = 0})
   return new("Adagrad", plist, o, adagrad_update)
@@ -199,8 +222,9 @@ end
 
 -- Total 2-norm of all gradients; when above max_norm every gradient is scaled in place by
 -- max_norm / (norm + 1e-6), as torch.nn.utils.clip_grad_norm_.
-function optim.clip_grad_norm(params, max_norm)
+function optim.clip_grad_norm(params, max_norm, ...)
   local fname = "actrun.optim.clip_grad_norm"
+  util.check_nargs(fname, 2 + select("#", ...), 2, 3)
   local plist = check_params(fname, params)
   if type(max_norm) ~= "number" or max_norm < 0 then
     fail(fname, "argument #2 (max_norm) expected a number >= 0, got " .. tostring(max_norm), 2)
@@ -230,8 +254,9 @@ function Sched:get_last_lr() return self.opt.lr end
 
 -- PyTorch's chainable StepLR: lr *= gamma every `step` epochs (so manual changes to
 -- opt.lr between steps are kept, as there).
-function optim.StepLR(opt, opts)
+function optim.StepLR(opt, opts, ...)
   local fname = "actrun.optim.StepLR"
+  util.check_nargs(fname, 2 + select("#", ...), 2, 3)
   check_opt(fname, opt)
   local o = options(fname, opts, {gamma = 0.1}, "step")
   if o.step < 1 or math.type(o.step) ~= "integer" and o.step ~= math.floor(o.step) then
@@ -248,8 +273,9 @@ function optim.StepLR(opt, opts)
 end
 
 -- CosineAnnealingLR: eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T)) / 2.
-function optim.CosineLR(opt, opts)
+function optim.CosineLR(opt, opts, ...)
   local fname = "actrun.optim.CosineLR"
+  util.check_nargs(fname, 2 + select("#", ...), 2, 3)
   check_opt(fname, opt)
   local o = options(fname, opts, {eta_min = 0}, "T")
   if o.T <= 0 then fail(fname, "option T expected a number > 0", 2) end

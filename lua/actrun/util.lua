@@ -31,6 +31,31 @@ function M.got(v)
   return M.typename(v)
 end
 
+-- The Lua side of the binding's argument-count check: a call that passed n arguments to
+-- a function taking at most max raises "fname: expected at most max arguments, got n"
+-- instead of ignoring the rest. level as for check_opts.
+function M.check_nargs(fname, n, max, level)
+  if n <= max then return end
+  if max == 0 then error(fmt("%s: expected no arguments, got %d", fname, n), level) end
+  error(fmt("%s: expected at most %d argument%s, got %d", fname, max, max == 1 and "" or "s", n),
+    level)
+end
+
+-- The most arguments a Lua function takes after self, from its parameter list (nil when
+-- it takes `...`, or when a host state has no debug library to read it with). Cached by
+-- function: module calls ask on every call.
+local arity = setmetatable({}, {__mode = "k"})
+local getinfo = debug and debug.getinfo
+function M.max_args_after_self(f)
+  local n = arity[f]
+  if n == nil then
+    local info = getinfo and type(f) == "function" and getinfo(f, "u")
+    n = info and not info.isvararg and math.max(info.nparams - 1, 0)
+    arity[f] = n
+  end
+  return n or nil
+end
+
 -- opts: nil (read as {}) or a table of known keys only, so that a misspelt option is an
 -- error instead of being silently ignored. known is a set {key = true}; keys starting
 -- with "_" are test hooks and stay out of the list the message gives. level is the error

@@ -590,14 +590,15 @@ BWD(b_logsigmoid, NODECL, vmul(g, logsigmoid_d(x)))
 FUSED(fb_logsigmoid, NODECL, logsigmoid_f(x), logsigmoid_d(x))
 SND(d2_logsigmoid, NODECL, vneg(q_of_e(exp_np(vneg(vabs(x))))))
 
-/* hardswish = x relu6(x+3)/6; gradient 0 below -3, (2x + 3)/6 on [-3, 3), 1 from 3 on
- * (PyTorch's vectorised kernel). x is first raised to -4 so that -inf * 0 is not NaN:
- * below -3 the factor is 0 and the result -0. */
+/* hardswish = x relu6(x+3)/6; gradient 0 below -3, (2x + 3)/6 on [-3, 3], 1 above 3:
+ * PyTorch's formula (its scalar kernel and its autograd), so f'(3) = 1.5, the left
+ * limit. (PyTorch 1.13's vectorised kernel alone gives 1 at exactly 3.) x is first
+ * raised to -4 so that -inf * 0 is not NaN: below -3 the factor is 0 and the result -0. */
 FWD(f_hardswish, NODECL,
     div6(vmul(vmaxx(K(-4.0f), x), vclamp(vadd(x, K(3.0f)), ZERO, K(6.0f)))))
 BWD(b_hardswish, NODECL,
     vsel(vlt(x, K(-3.0f)), ZERO,
-         vsel(vlt(x, K(3.0f)), vmul(g, div6_fin(vfma(K(2.0f), x, K(3.0f)))), g)))
+         vsel(vle(x, K(3.0f)), vmul(g, div6_fin(vfma(K(2.0f), x, K(3.0f)))), g)))
 /* 1/3 strictly inside (-3, 3), 0 elsewhere (PyTorch's double backward) */
 SND(d2_hardswish, NODECL, vand0(mand(vgt(x, K(-3.0f)), vlt(x, K(3.0f))), K(1.0f / 3.0f)))
 

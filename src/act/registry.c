@@ -237,11 +237,12 @@ static void s_logsigmoid(double x, const double *p, double *f, double *df, doubl
   *d2 = -d_sigmoid_d(x);
 }
 
-/* f'' = 1/3 strictly inside (-3, 3), 0 elsewhere (PyTorch's double backward) */
+/* f' = x/3 + 1/2 on the closed [-3, 3] (PyTorch's formula: -0.5 at -3, 1.5 at 3);
+ * f'' = 1/3 strictly inside (-3, 3), 0 elsewhere (PyTorch's double backward) */
 static void s_hardswish(double x, const double *p, double *f, double *df, double *d2) {
   DNAN(x, f, df, d2);
   *f = x <= -3.0 ? -0.0 : x * d_clamp(x + 3.0, 0.0, 6.0) / 6.0;
-  *df = x < -3.0 ? 0.0 : x < 3.0 ? x / 3.0 + 0.5 : 1.0;
+  *df = x < -3.0 ? 0.0 : x <= 3.0 ? x / 3.0 + 0.5 : 1.0;
   *d2 = (x > -3.0 && x < 3.0) ? 1.0 / 3.0 : 0.0;
 }
 

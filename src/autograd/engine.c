@@ -279,6 +279,13 @@ int ag_set_grad(ar_ctx *C, ar_tensor *t, const ar_tensor *g) {
     if (m) ag_drop(&m->grad);
     return AR_OK;
   }
+  /* PyTorch refuses a tensor as its own grad; memory shared with the tensor (the tensor
+   * itself, t:detach(), a view) is refused too: an optimiser step would then read a
+   * gradient its own write to the parameter has just changed. */
+  if (g->st == t->st)
+    return ar_seterr(C, AR_EARG, "a tensor cannot be its own gradient (the gradient shares "
+                                 "the tensor's memory: it is the tensor, a detach() or a view "
+                                 "of it; assign a clone())");
   if (!ar_same_shape(t, g)) {
     char a[200], b[200];
     return ar_seterr(C, AR_ESHAPE, "the gradient must have the tensor's shape %s, got %s",

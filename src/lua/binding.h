@@ -4,6 +4,7 @@
 #define ACTRUN_BINDING_H
 
 #include <lauxlib.h>
+#include <stdbool.h>
 #include <lua.h>
 
 #include "core/core.h"
@@ -17,6 +18,21 @@
 #define LT_NUP 2
 
 ar_ctx *lt_ctx(lua_State *L); /* from upvalue 1 */
+
+/* A registration entry that carries the most arguments its function takes (for a method,
+ * not counting self): more is an error naming the function, "Tensor:sum: expected at most
+ * 2 arguments, got 3", checked once in lt_setfuncs rather than in every function.
+ * LT_VARARGS: the function takes any number (sizes, indices) and checks them itself. */
+typedef struct lt_reg {
+  const char *name;
+  lua_CFunction fn;
+  int maxargs;
+} lt_reg;
+#define LT_VARARGS (-1)
+/* Sets each entry of r (ending with a NULL name) in the table at the top of the stack,
+ * with the module's upvalues (ctx at ctxi, tensor metatable at mti). methods: Tensor
+ * methods, named "Tensor:NAME" in messages and self not counted; else "actrun.NAME". */
+void lt_setfuncs(lua_State *L, const lt_reg *r, bool methods, int ctxi, int mti);
 /* The context of a state where the module was opened, from the registry (or NULL). */
 ar_ctx *lt_ctx_from_registry(lua_State *L);
 

@@ -562,12 +562,29 @@ static int m_select(lua_State *L) {
   return finish(L, C, ag_select(C, t, self, d, i), fn);
 }
 
+/* flatten([start_dim [, end_dim]]): dims start_dim..end_dim (1-based, negative from the
+ * end; PyTorch's defaults: all of them) merged into one. A reshape, so a view when the
+ * strides allow and recorded for autograd as one. A 0-d tensor counts as 1-D. */
 static int m_flatten(lua_State *L) {
   const char *fn = "Tensor:flatten";
   SELF(fn);
   ar_ctx *C = lt_ctx(L);
+  int nd = self->ndim > 0 ? self->ndim : 1;
+  int s = lua_isnoneornil(L, 2) ? 0 : lt_checkdim(L, 2, nd, fn, 2);
+  int e = lua_isnoneornil(L, 3) ? nd - 1 : lt_checkdim(L, 3, nd, fn, 3);
+  if (s > e)
+    return lt_error(L, fn, "argument #2 (start_dim) is dim %d, after argument #3 (end_dim), dim %d",
+                    s + 1, e + 1);
   ar_tensor *t = lt_new(L);
-  return finish(L, C, ag_flatten(C, t, self), fn);
+  if (self->ndim == 0) return finish(L, C, ag_flatten(C, t, self), fn);
+  int64_t shape[AR_MAXDIM];
+  int k = 0;
+  for (int d = 0; d < s; d++) shape[k++] = self->shape[d];
+  shape[k] = 1; /* no overflow: the product of all sizes is bounded */
+  for (int d = s; d <= e; d++) shape[k] *= self->shape[d];
+  k++;
+  for (int d = e + 1; d < self->ndim; d++) shape[k++] = self->shape[d];
+  return finish(L, C, ag_reshape(C, t, self, k, shape), fn);
 }
 
 static int m_unsqueeze(lua_State *L) {
@@ -1101,7 +1118,6 @@ static const ar_tensor **tensor_list(lua_State *L, int idx, const char *fn, cons
 static int f_grad(lua_State *L) {
   const char *fn = "actrun.grad";
   ar_ctx *C = lt_ctx(L);
-  if (lua_gettop(L) > 3) return lt_error(L, fn, "too many arguments: expected outputs, inputs [, options]");
   lua_settop(L, 3);
   int nout, nin, nseed = 0;
   const ar_tensor **outs = tensor_list(L, 1, fn, "outputs", &nout, false);
@@ -1319,32 +1335,47 @@ static int mm_tostring(lua_State *L) {
 
 /* ---------- registration ---------- */
 
-static const luaL_Reg methods[] = {
-    {"shape", m_shape},       {"size", m_size},         {"stride", m_stride},
-    {"dim", m_dim},           {"numel", m_numel},       {"is_contiguous", m_is_contiguous},
-    {"get", m_get},           {"set", m_set},           {"item", m_item},
-    {"totable", m_totable},   {"clone", m_clone},       {"contiguous", m_contiguous},
-    {"reshape", m_reshape},   {"view", m_view},         {"transpose", m_transpose},
-    {"t", m_t},               {"narrow", m_narrow},     {"select", m_select},
-    {"flatten", m_flatten},   {"unsqueeze", m_unsqueeze}, {"squeeze", m_squeeze},
-    {"expand", m_expand},     {"fill", m_fill},         {"zero", m_zero},
-    {"copy", m_copy},         {"add", m_add},           {"sub", m_sub},
-    {"mul", m_mul},           {"div", m_div},           {"pow", m_pow},
-    {"matmul", m_matmul},     {"neg", m_neg},           {"exp", m_exp},
-    {"log", m_log},           {"sqrt", m_sqrt},         {"abs", m_abs},
-    {"sin", m_sin},           {"cos", m_cos},           {"tanh", m_tanh},
-    {"sigmoid", m_sigmoid},   {"sign", m_sign},         {"floor", m_floor},
-    {"ceil", m_ceil},         {"round", m_round},       {"reciprocal", m_reciprocal},
-    {"square", m_square},     {"clamp", m_clamp},       {"sum", m_sum},
-    {"mean", m_mean},         {"var", m_var},           {"std", m_std},
-    {"prod", m_prod},         {"norm", m_norm},         {"max", m_max},
-    {"min", m_min},           {"argmax", m_argmax},     {"argmin", m_argmin},
-    {"maximum", m_maximum},   {"minimum", m_minimum},   {"gt", m_gt},
-    {"lt", m_lt},             {"ge", m_ge},             {"le", m_le},
-    {"eq", m_eq},             {"ne", m_ne},             {"backward", m_backward},
-    {"detach", m_detach},     {"zero_grad", m_zero_grad}, {"index_select", m_index_select},
-    {"gather", m_gather},     {"sort", m_sort},         {"argsort", m_argsort},
-    {"topk", m_topk},         {"cumsum", m_cumsum},     {NULL, NULL}};
+/* With the most arguments each takes after self (lt_setfuncs checks them); the sizes
+ * and indices of get/set/reshape/view/expand are counted by the functions themselves. */
+static const lt_reg methods[] = {
+    {"shape", m_shape, 0},           {"size", m_size, 1},
+    {"stride", m_stride, 1},         {"dim", m_dim, 0},
+    {"numel", m_numel, 0},           {"is_contiguous", m_is_contiguous, 0},
+    {"get", m_get, LT_VARARGS},      {"set", m_set, LT_VARARGS},
+    {"item", m_item, 0},             {"totable", m_totable, 0},
+    {"clone", m_clone, 0},           {"contiguous", m_contiguous, 0},
+    {"reshape", m_reshape, LT_VARARGS}, {"view", m_view, LT_VARARGS},
+    {"transpose", m_transpose, 2},   {"t", m_t, 0},
+    {"narrow", m_narrow, 3},         {"select", m_select, 2},
+    {"flatten", m_flatten, 2},       {"unsqueeze", m_unsqueeze, 1},
+    {"squeeze", m_squeeze, 1},       {"expand", m_expand, LT_VARARGS},
+    {"fill", m_fill, 1},             {"zero", m_zero, 0},
+    {"copy", m_copy, 1},             {"add", m_add, 1},
+    {"sub", m_sub, 1},               {"mul", m_mul, 1},
+    {"div", m_div, 1},               {"pow", m_pow, 1},
+    {"matmul", m_matmul, 1},         {"neg", m_neg, 0},
+    {"exp", m_exp, 0},               {"log", m_log, 0},
+    {"sqrt", m_sqrt, 0},             {"abs", m_abs, 0},
+    {"sin", m_sin, 0},               {"cos", m_cos, 0},
+    {"tanh", m_tanh, 0},             {"sigmoid", m_sigmoid, 0},
+    {"sign", m_sign, 0},             {"floor", m_floor, 0},
+    {"ceil", m_ceil, 0},             {"round", m_round, 0},
+    {"reciprocal", m_reciprocal, 0}, {"square", m_square, 0},
+    {"clamp", m_clamp, 2},           {"sum", m_sum, 2},
+    {"mean", m_mean, 2},             {"var", m_var, 3},
+    {"std", m_std, 3},               {"prod", m_prod, 2},
+    {"norm", m_norm, 3},             {"max", m_max, 2},
+    {"min", m_min, 2},               {"argmax", m_argmax, 2},
+    {"argmin", m_argmin, 2},         {"maximum", m_maximum, 1},
+    {"minimum", m_minimum, 1},       {"gt", m_gt, 1},
+    {"lt", m_lt, 1},                 {"ge", m_ge, 1},
+    {"le", m_le, 1},                 {"eq", m_eq, 1},
+    {"ne", m_ne, 1},                 {"backward", m_backward, 2},
+    {"detach", m_detach, 0},         {"zero_grad", m_zero_grad, 0},
+    {"index_select", m_index_select, 2}, {"gather", m_gather, 2},
+    {"sort", m_sort, 2},             {"argsort", m_argsort, 2},
+    {"topk", m_topk, 3},             {"cumsum", m_cumsum, 1},
+    {NULL, NULL, 0}};
 
 static const luaL_Reg metamethods[] = {
     {"__add", m_add},   {"__sub", m_sub},         {"__mul", m_mul},
@@ -1366,8 +1397,7 @@ void lt_open_tensor(lua_State *L, int ctxi, int mti) {
   /* methods table, also reachable as __methods for REPL completion */
   lua_createtable(L, 0, (int)(sizeof methods / sizeof methods[0]));
   int methi = lua_gettop(L);
-  push_upvalues(L, ctxi, mti);
-  luaL_setfuncs(L, methods, LT_NUP);
+  lt_setfuncs(L, methods, true, ctxi, mti);
   lua_pushvalue(L, methi);
   lua_setfield(L, mti, "__methods");
   /* __index(t, k): methods by name, slices by integer; methods table as upvalue 3 */
@@ -1380,25 +1410,25 @@ void lt_open_tensor(lua_State *L, int ctxi, int mti) {
   lua_setfield(L, mti, "__name");
 }
 
-static const luaL_Reg functions[] = {
-    {"tensor", f_tensor},       {"zeros", f_zeros},
-    {"ones", f_ones},           {"full", f_full},
-    {"empty", f_empty},         {"rand", f_rand},
-    {"randn", f_randn},         {"range", f_range},
-    {"linspace", f_linspace},   {"eye", f_eye},
-    {"cat", f_cat},             {"stack", f_stack},
-    {"manual_seed", f_manual_seed}, {"is_tensor", f_is_tensor},
-    {"matmul", m_matmul},       {"linear", m_linear},
-    {"no_grad", f_no_grad},     {"grad", f_grad},
-    {"set_num_threads", f_set_num_threads}, {"get_num_threads", f_get_num_threads},
-    {"clock", f_clock},         {"memory", f_memory},
-    {"build_info", f_build_info},
-    {"randperm", f_randperm},   {"where", f_where},
-    {NULL, NULL}};
+/* With the most arguments each takes (lt_setfuncs checks them); shapes given as sizes
+ * and no_grad's arguments for fn are counted by the functions themselves. */
+static const lt_reg functions[] = {
+    {"tensor", f_tensor, 2},          {"zeros", f_zeros, LT_VARARGS},
+    {"ones", f_ones, LT_VARARGS},     {"full", f_full, 2},
+    {"empty", f_empty, LT_VARARGS},   {"rand", f_rand, LT_VARARGS},
+    {"randn", f_randn, LT_VARARGS},   {"range", f_range, 3},
+    {"linspace", f_linspace, 3},      {"eye", f_eye, 2},
+    {"cat", f_cat, 2},                {"stack", f_stack, 2},
+    {"manual_seed", f_manual_seed, 1}, {"is_tensor", f_is_tensor, 1},
+    {"matmul", m_matmul, 2},          {"linear", m_linear, 3},
+    {"no_grad", f_no_grad, LT_VARARGS}, {"grad", f_grad, 3},
+    {"set_num_threads", f_set_num_threads, 1}, {"get_num_threads", f_get_num_threads, 0},
+    {"clock", f_clock, 0},            {"memory", f_memory, 0},
+    {"build_info", f_build_info, 0},  {"randperm", f_randperm, 1},
+    {"where", f_where, 3},            {NULL, NULL, 0}};
 
 void lt_register_functions(lua_State *L, int modi, int ctxi, int mti) {
   lua_pushvalue(L, modi);
-  push_upvalues(L, ctxi, mti);
-  luaL_setfuncs(L, functions, LT_NUP);
+  lt_setfuncs(L, functions, false, ctxi, mti);
   lua_pop(L, 1);
 }

@@ -410,7 +410,7 @@ Test(act, pytorch_conventions_at_kinks) {
   scal("hardswish", -3, NULL, &f, &df);
   cr_expect(f == 0 && df == -0.5);
   scal("hardswish", 3, NULL, &f, &df);
-  cr_expect(f == 3 && df == 1); /* PyTorch's vectorised kernel; see registry.c */
+  cr_expect(f == 3 && df == 1.5, "hardswish'(3) = %g", df); /* PyTorch's x/3 + 1/2 */
   scal("hard_sigmoid", 3, NULL, &f, &df);
   cr_expect(f == 1 && df == 0);
   scal("elu", 0, NULL, &f, &df);
