@@ -49,8 +49,8 @@ int lt_core_error(lua_State *L, const char *fname) {
 
 static const char *describe(lua_State *L, int idx) {
   int t = lua_type(L, idx);
-  if (t == LUA_TUSERDATA && luaL_testudata(L, idx, LT_TENSOR_MT))
-    return lt_totensor(L, idx) ? "a tensor" : "a closed tensor";
+  const ar_tensor *x = lt_peek(L, idx);
+  if (x) return x->st ? "a tensor" : "a closed tensor";
   return t == LUA_TNONE ? "no value" : lua_typename(L, t);
 }
 
@@ -87,11 +87,15 @@ typedef struct lt_udata {
 } lt_udata;
 #define LT_TAG 0x3154617274636131ull
 
+/* The one test of "is this a tensor": every metamethod, method and argument check goes
+ * through it. A closed tensor passes (its st is NULL). */
 static inline ar_tensor *peek(lua_State *L, int idx) {
   lt_udata *u = lua_touserdata(L, idx);
   if (u && lua_rawlen(L, idx) == sizeof *u && u->tag == LT_TAG) return &u->t;
   return NULL;
 }
+
+ar_tensor *lt_peek(lua_State *L, int idx) { return peek(L, idx); }
 
 static ar_tensor *new_with_mt(lua_State *L, int mtidx) {
   lt_udata *u = lua_newuserdatauv(L, sizeof *u, 0);
@@ -383,7 +387,11 @@ static int module_index(lua_State *L) {
   return 1;
 }
 
+/* Reachable from Lua only through the debug library; still, only the holder itself. */
 static int ctx_gc(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, LT_CTX_KEY);
+  if (lua_type(L, 1) != LUA_TUSERDATA || !lua_rawequal(L, 1, -1))
+    return lt_argerror(L, "actrun.context:__gc", 1, "self", "the actrun context");
   ar_ctx **p = lua_touserdata(L, 1);
   if (*p) ar_ctx_release(*p);
   *p = NULL;
