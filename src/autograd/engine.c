@@ -153,10 +153,12 @@ void ag_tensor_release(ar_tensor *t) {
 
 void ag_handle_release(ar_tensor *t) {
   ag_meta *m = t->ag;
-  if (m && !m->grad_fn && m->grad.ag && m->refcount > 1) {
-    /* a leaf the user can no longer reach: nothing can read its .grad, and a
-     * differentiable one (backward with create_graph) may hold the leaf through its own
-     * graph, a cycle that would keep both alive */
+  if (m && m->grad.ag && m->refcount > 1) {
+    /* a tensor the user can no longer reach: nothing can read its .grad, and one with a
+     * history may hold the tensor through it, a cycle that would keep both alive: a
+     * leaf's after backward with create_graph, any tensor's after `y.grad = y` or
+     * `y.grad = y * 2` (a .grad with a history is shared only by handles read from .grad,
+     * which lose it with the tensor, as its other readers would) */
     ar_tensor g = m->grad;
     m->grad = (ar_tensor){0};
     ag_drop(&g);

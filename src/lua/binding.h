@@ -55,6 +55,9 @@ ar_tensor *lt_totensor(lua_State *L, int idx); /* NULL if not a live tensor */
 /* The same (kept for the callers that read better with it). Both identify a tensor by
  * its userdata's size and tag, not its metatable: see module.c. */
 ar_tensor *lt_test(lua_State *L, int idx);
+/* A tensor, live or closed (st NULL), or NULL: the one identity check under all of these
+ * and under every metamethod. */
+ar_tensor *lt_peek(lua_State *L, int idx);
 ar_tensor *lt_check(lua_State *L, int idx, const char *fname, int arg, const char *name);
 lua_Integer lt_checkint(lua_State *L, int idx, const char *fname, int arg, const char *name);
 lua_Integer lt_optint(lua_State *L, int idx, lua_Integer def, const char *fname, int arg,

@@ -111,7 +111,7 @@ static ar_tensor *global_tensor(lua_State *L, const char *name) {
   ar_tensor *x = lt_totensor(L, -1);
   if (!x) {
     if (t == LUA_TNIL) return throwf(L, "global '%s' is not set (nil)", name), NULL;
-    bool closed = luaL_testudata(L, -1, LT_TENSOR_MT) != NULL;
+    bool closed = lt_peek(L, -1) != NULL;
     lua_pushfstring(L, "global '%s' is not a tensor (it is a %s)", name,
                     closed ? "closed tensor" : luaL_typename(L, -1));
     lua_error(L);

@@ -199,7 +199,7 @@ static int join(lua_State *L, const char *fn, bool stack) {
     ar_tensor *t = lt_totensor(L, -1);
     if (!t)
       return lt_error(L, fn, "argument #1 (tensors) entry %lld is %s, expected a tensor", (long long)i,
-                      luaL_testudata(L, -1, LT_TENSOR_MT) ? "a closed tensor" : luaL_typename(L, -1));
+                      lt_peek(L, -1) ? "a closed tensor" : luaL_typename(L, -1));
     list[i - 1] = t;
     lua_pop(L, 1); /* still referenced by the list table */
   }
@@ -966,14 +966,18 @@ static int m_cumsum(lua_State *L) {
 
 /* ---------- metamethods ---------- */
 
-static int mm_gc(lua_State *L) {
-  ar_tensor *t = lua_touserdata(L, 1);
-  if (t) {
-    ag_handle_release(t);
-    ar_release(t);
-  }
+/* __gc (when the allocator does not reclaim tensors) and __close: release now; closing
+ * a closed tensor again is a no-op, as Lua may close a <close> variable the script
+ * already closed. */
+static int release_self(lua_State *L, const char *fn) {
+  ar_tensor *t = lt_peek(L, 1);
+  if (!t) return lt_argerror(L, fn, 1, "self", "a tensor");
+  ag_handle_release(t);
+  ar_release(t);
   return 0;
 }
+
+static int mm_gc(lua_State *L) { return release_self(L, "Tensor:__gc"); }
 
 static int mm_len(lua_State *L) {
   const char *fn = "Tensor:__len";
@@ -1010,11 +1014,13 @@ static int ag_field(lua_State *L, ar_tensor *self, const char *k) {
 
 static int mm_index(lua_State *L) {
   if (lua_type(L, 2) == LUA_TSTRING) {
+    /* a closed tensor still finds its methods, which then report it closed */
+    ar_tensor *self = lt_peek(L, 1);
+    if (!self) return lt_argerror(L, "Tensor:__index", 1, "self", "a tensor");
     lua_pushvalue(L, 2);
     lua_rawget(L, lua_upvalueindex(3)); /* the methods table: the hot path of t:method() */
     if (!lua_isnil(L, -1)) return 1;
-    ar_tensor *self = lt_totensor(L, 1);
-    if (self && ag_field(L, self, lua_tostring(L, 2))) return 1;
+    if (self->st && ag_field(L, self, lua_tostring(L, 2))) return 1;
     lua_pushnil(L);
     return 1;
   }
@@ -1208,7 +1214,7 @@ static int mm_newindex(lua_State *L) {
   return 0;
 }
 
-static int mm_close(lua_State *L) { return mm_gc(L); }
+static int mm_close(lua_State *L) { return release_self(L, "Tensor:__close"); }
 
 /* ---------- tostring, PyTorch style ---------- */
 
@@ -1301,8 +1307,9 @@ static void put_rec(luaL_Buffer *B, const ar_tensor *t, int d, int64_t off, cons
 }
 
 static int mm_tostring(lua_State *L) {
-  ar_tensor *t = lua_touserdata(L, 1);
-  if (!t || !t->st) {
+  ar_tensor *t = lt_peek(L, 1);
+  if (!t) return lt_argerror(L, "Tensor:__tostring", 1, "self", "a tensor");
+  if (!t->st) {
     lua_pushstring(L, "tensor(closed)");
     return 1;
   }

@@ -2,9 +2,18 @@
  * copy-out used by the host API (whose calls live in src/lua/embed.c). */
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__linux__) && defined(__has_include)
+#if __has_include(<sys/random.h>)
+#include <sys/random.h>
+#endif
+#endif
 
 #include "actrun.h"
 #include "api.h"
@@ -91,8 +100,8 @@ int lt_core_error(lua_State *L, const char *fname) {
 
 static const char *describe(lua_State *L, int idx) {
   int t = lua_type(L, idx);
-  if (t == LUA_TUSERDATA && luaL_testudata(L, idx, LT_TENSOR_MT))
-    return lt_totensor(L, idx) ? "a tensor" : "a closed tensor";
+  const ar_tensor *x = lt_peek(L, idx);
+  if (x) return x->st ? "a tensor" : "a closed tensor";
   return t == LUA_TNONE ? "no value" : lua_typename(L, t);
 }
 
@@ -120,26 +129,78 @@ int lt_argerror(lua_State *L, const char *fname, int arg, const char *name, cons
 
 /* A tensor userdata: the ar_tensor first (so lua_touserdata gives it), then a tag that
  * identifies it without fetching and comparing metatables, which cost half of a small
- * op's binding time. Lua code cannot forge a full userdata, and one of exactly this size
- * with this tag from another C library would be a remarkable coincidence. */
+ * op's binding time. The tag is a per-process secret mixed with the userdata's own
+ * address: Lua code cannot forge a full userdata, but it can fill a string of any length
+ * with any bytes and learn its address (string.format("%p")), and the allocator wrapper
+ * below looks at blocks Lua frees, strings included. A secret it cannot read makes the
+ * bytes unguessable; the address makes a tag left in freed memory worthless at any other
+ * address. */
 typedef struct lt_udata {
   ar_tensor t;
-  uint64_t tag;
-  struct lt_udata *self; /* its own address while alive: see reclaim below */
+  uint64_t tag; /* tag_of(this), 0 once the allocator released it */
 } lt_udata;
-#define LT_TAG 0x3154617274636131ull
 
+static _Atomic uint64_t secret;
+
+/* getrandom(2) where it exists; otherwise what varies between processes and runs (time,
+ * pid, where the stack and the library were mapped). Chosen once per process, by whichever
+ * state opens actrun first: tensors of every state must carry the same one. */
+static uint64_t fresh_secret(void) {
+  uint64_t s = 0;
+#if defined(__linux__) && defined(__has_include)
+#if __has_include(<sys/random.h>)
+  if (getrandom(&s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s) s = 0;
+#endif
+#endif
+  if (!s) {
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    uintptr_t here = (uintptr_t)&ts, code = (uintptr_t)&fresh_secret;
+    s = ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^
+        ((uint64_t)here << 17) ^ (uint64_t)code;
+    s ^= s >> 33; /* splitmix64's finaliser: every input bit reaches every output bit */
+    s *= 0xff51afd7ed558ccdull;
+    s ^= s >> 33;
+    s *= 0xc4ceb9fe1a85ec53ull;
+    s ^= s >> 33;
+  }
+  return s | 1; /* never 0: a released tensor's tag is 0 */
+}
+
+static void secret_init(void) {
+  uint64_t none = 0;
+  if (atomic_load_explicit(&secret, memory_order_acquire)) return;
+  atomic_compare_exchange_strong(&secret, &none, fresh_secret());
+}
+
+static inline uint64_t tag_of(const lt_udata *u) {
+  return atomic_load_explicit(&secret, memory_order_relaxed) ^ (uint64_t)(uintptr_t)u;
+}
+
+/* The one test of "is this a tensor": every metamethod, method and argument check goes
+ * through it. A closed tensor passes (its st is NULL). */
 static inline ar_tensor *peek(lua_State *L, int idx) {
   lt_udata *u = lua_touserdata(L, idx);
-  if (u && lua_rawlen(L, idx) == sizeof *u && u->tag == LT_TAG) return &u->t;
+  if (u && lua_rawlen(L, idx) == sizeof *u && u->tag == tag_of(u)) return &u->t;
   return NULL;
 }
 
+ar_tensor *lt_peek(lua_State *L, int idx) { return peek(L, idx); }
+
+typedef struct reclaim reclaim;
+static reclaim *reclaim_of(lua_State *L);
+static int set_reserve(reclaim *W);
+static void set_add(reclaim *W, uintptr_t k);
+
 static ar_tensor *new_with_mt(lua_State *L, int mtidx) {
+  /* room in the allocator's set of tensor blocks first: adding cannot fail after the
+   * userdata exists */
+  reclaim *W = reclaim_of(L);
+  if (W && !set_reserve(W)) luaL_error(L, "not enough memory");
   lt_udata *u = lua_newuserdatauv(L, sizeof *u, 0);
   memset(&u->t, 0, sizeof u->t);
-  u->tag = LT_TAG;
-  u->self = u;
+  u->tag = tag_of(u);
+  if (W) set_add(W, (uintptr_t)u);
   lua_pushvalue(L, mtidx);
   lua_setmetatable(L, -2);
   return &u->t;
@@ -161,11 +222,16 @@ ar_tensor *lt_new_reg(lua_State *L) {
  * the next cycle. `c = a + b` on 4 elements spent 60 of its 160 ns there (a userdata with a
  * metatable costs 65 ns to create and collect, one with __gc 123 ns, in stock Lua 5.4).
  * So the state's allocator is wrapped: when Lua frees a block of exactly a tensor
- * userdata's size whose memory holds the tag and its own address, the tensor inside is
- * released right there (pure C: storage and autograd references, no Lua). The tensor
- * metatable then has no __gc. The wrapper learns the block size and the offset of the
- * user memory from one probe allocation; if what it learns does not add up (another Lua
- * build), tensors keep their __gc and nothing else changes.
+ * userdata's size that holds a tensor, the tensor inside is released right there (pure C:
+ * storage and autograd references, no Lua). The tensor metatable then has no __gc. The
+ * wrapper learns the block size and the offset of the user memory from one probe
+ * allocation; if what it learns does not add up (another Lua build), tensors keep their
+ * __gc and nothing else changes.
+ *
+ * "Holds a tensor" must not be decided by the bytes alone: Lua strings of that block size
+ * free through here too, and a script chooses their bytes. So the wrapper keeps the set of
+ * tensor userdata it saw created and releases only a member (which leaves the set); the
+ * tag (secret ^ address) is checked first, so other blocks of that size cost one compare.
  *
  * The wrapper frees itself when lua_close frees the state's own block, the last
  * allocation Lua releases. */
@@ -179,7 +245,9 @@ ar_tensor *lt_new_reg(lua_State *L) {
 #define RECLAIM_DEFINED(p, n) ((void)0)
 #endif
 
-typedef struct reclaim {
+#define RECLAIM_KEY "actrun.reclaim" /* registry: the wrapper, for when another wraps it */
+
+struct reclaim {
   lua_Alloc f; /* the allocator wrapped */
   void *ud;
   size_t block; /* size of a tensor userdata's block, 0 until probed */
@@ -189,7 +257,78 @@ typedef struct reclaim {
   size_t probe_size;
   size_t since_full; /* tensor bytes allocated since the last full collection */
   size_t full_base;  /* tensor bytes live after it */
-} reclaim;
+  /* the live tensor userdata: open addressing, linear probing, 0 marks a free slot */
+  uintptr_t *set;
+  size_t set_cap; /* a power of two, or 0 */
+  size_t set_n;
+  int set_shift; /* 64 - log2(set_cap) */
+};
+
+static void *reclaim_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+
+/* the wrapper when tensors are reclaimed by it, else NULL (they have __gc) */
+static reclaim *reclaim_of(lua_State *L) {
+  void *ud;
+  if (lua_getallocf(L, &ud) == reclaim_alloc) return ((reclaim *)ud)->block ? ud : NULL;
+  /* rare: the host wrapped the allocator after actrun installed its wrapper */
+  reclaim *W = NULL;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, RECLAIM_KEY) == LUA_TLIGHTUSERDATA) W = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return W && W->block ? W : NULL;
+}
+
+static inline size_t set_home(const reclaim *W, uintptr_t k) {
+  return (size_t)(((uint64_t)(k >> 4) * 0x9e3779b97f4a7c15ull) >> W->set_shift);
+}
+
+/* k must not be there yet, and there must be room (set_reserve) */
+static void set_add(reclaim *W, uintptr_t k) {
+  size_t m = W->set_cap - 1, i = set_home(W, k);
+  while (W->set[i]) i = (i + 1) & m;
+  W->set[i] = k;
+  W->set_n++;
+}
+
+/* room for one more at most half full (short probe sequences); 0 when out of memory */
+static int set_reserve(reclaim *W) {
+  if ((W->set_n + 1) * 2 <= W->set_cap) return 1;
+  size_t cap = W->set_cap ? W->set_cap * 2 : 256;
+  uintptr_t *old = W->set, *fresh = calloc(cap, sizeof *fresh);
+  if (!fresh) return 0;
+  size_t ocap = W->set_cap;
+  W->set = fresh;
+  W->set_cap = cap;
+  W->set_n = 0;
+  W->set_shift = 64;
+  for (size_t c = cap; c > 1; c >>= 1) W->set_shift--;
+  for (size_t i = 0; i < ocap; i++)
+    if (old[i]) set_add(W, old[i]);
+  free(old);
+  return 1;
+}
+
+/* Removes k; 0 if it was not there. Deletion shifts the entries after it back, so the
+ * set needs no tombstones and never fills up with them. */
+static int set_remove(reclaim *W, uintptr_t k) {
+  if (!W->set_n) return 0;
+  size_t m = W->set_cap - 1, i = set_home(W, k);
+  while (W->set[i] != k) {
+    if (!W->set[i]) return 0;
+    i = (i + 1) & m;
+  }
+  for (size_t j = (i + 1) & m; W->set[j]; j = (j + 1) & m) {
+    size_t h = set_home(W, W->set[j]);
+    /* the entry at j may fill the hole at i unless its home lies in (i, j] */
+    bool stays = i <= j ? (h > i && h <= j) : (h > i || h <= j);
+    if (!stays) {
+      W->set[i] = W->set[j];
+      i = j;
+    }
+  }
+  W->set[i] = 0;
+  W->set_n--;
+  return 1;
+}
 
 static void *reclaim_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   reclaim *W = ud;
@@ -198,22 +337,22 @@ static void *reclaim_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
       lt_udata *u = (lt_udata *)((char *)ptr + W->off);
       /* a block of this size that is not a tensor may hold unwritten bytes there; the
        * answer does not depend on them (a tensor's are always written), so tell memcheck */
-      RECLAIM_DEFINED(&u->tag, sizeof u->tag + sizeof u->self);
-      if (u->tag == LT_TAG && u->self == u) {
-        u->self = NULL;
+      RECLAIM_DEFINED(&u->tag, sizeof u->tag);
+      if (u->tag == tag_of(u) && set_remove(W, (uintptr_t)u)) {
+        u->tag = 0;
         ag_handle_release(&u->t);
         ar_release(&u->t);
       }
     } else if (ptr == W->lg) {
       lua_Alloc f = W->f;
       void *fud = W->ud;
+      free(W->set);
       free(W);
       return f(fud, ptr, osize, 0);
     }
   }
   return W->f(W->ud, ptr, osize, nsize);
 }
-
 /* Installed only for the probe allocation: notes the newest userdata block. */
 static void *probe_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   reclaim *W = ud;
@@ -257,6 +396,8 @@ static int reclaim_install(lua_State *L) {
     W->off = off;
     W->block = W->probe_size;
   }
+  lua_pushlightuserdata(L, W);
+  lua_setfield(L, LUA_REGISTRYINDEX, RECLAIM_KEY);
   return W->block != 0;
 }
 
@@ -425,7 +566,11 @@ static int module_index(lua_State *L) {
   return 1;
 }
 
+/* Reachable from Lua only through the debug library; still, only the holder itself. */
 static int ctx_gc(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, LT_CTX_KEY);
+  if (lua_type(L, 1) != LUA_TUSERDATA || !lua_rawequal(L, 1, -1))
+    return lt_argerror(L, "actrun.context:__gc", 1, "self", "the actrun context");
   ar_ctx **p = lua_touserdata(L, 1);
   if (*p) ar_ctx_release(*p);
   *p = NULL;
@@ -435,6 +580,7 @@ static int ctx_gc(lua_State *L) {
 ACTRUN_API int luaopen_actrun(lua_State *L) {
   /* one context per Lua state, shared by every C function as upvalue 1 */
   ar_ctx **holder;
+  secret_init(); /* before the first tensor */
   if (lua_getfield(L, LUA_REGISTRYINDEX, LT_CTX_KEY) != LUA_TUSERDATA) {
     lua_pop(L, 1);
     holder = lua_newuserdatauv(L, sizeof *holder, 0);

@@ -4,6 +4,12 @@
  * sanitizer report or a hang is a finding. Four variables a, b, c, d hold the values
  * the calls produce, so later calls operate on earlier results (views of views, grads).
  *
+ * Besides the creating and computing calls, the program writes into tensors (elements,
+ * fill, zero, copy, set) while autograd records them, differentiates through those writes
+ * (backward and actrun.grad with their options), sets requires_grad and .grad, detaches,
+ * closes tensors that later calls still use, and calls the tensor metamethods and
+ * methods with a self that is not a tensor.
+ *
  * The program is printed with -DFUZZ_PRINT or when ACTRUN_FUZZ_PRINT is set in the
  * environment, to turn a crash into a Lua regression test. */
 #include <stdarg.h>
@@ -88,6 +94,32 @@ static const char *dim_of(bytes *b, char *tmp) {
   return v & 1 ? "9" : "1<<40";
 }
 
+static const char *bool_of(bytes *b) {
+  static const char *v[] = {"true", "false", "nil", "1"};
+  return v[next(b) % 4];
+}
+
+/* a self that is not a live tensor, or a variable (a tensor, closed or not, or else) */
+static const char *self_of(bytes *b) {
+  static const char *v[] = {"io.stdout", "'s'", "{}", "nil", "1.5", "CLOSED", "a", "b", "c",
+                            "d", "print", "coroutine.running()"};
+  return v[next(b) % (sizeof v / sizeof *v)];
+}
+
+/* An in-place write into m, the name of a tensor in the generated code. */
+static void write_into(bytes *b, buf *o, const char *m, const char *y) {
+  char s1[32], s2[32], s3[32];
+  switch (next(b) % 7) {
+  case 0: put(o, "%s[%s] = %s; ", m, size_of(b, s1), value_of(b, s2)); break;
+  case 1: put(o, "%s[%s] = T(%s); ", m, size_of(b, s1), y); break;
+  case 2: put(o, "%s:fill(%s); ", m, value_of(b, s1)); break;
+  case 3: put(o, "%s:zero(); ", m); break;
+  case 4: put(o, "%s:copy(T(%s)); ", m, y); break;
+  case 5: put(o, "%s:set(%s, %s, %s); ", m, size_of(b, s1), size_of(b, s2), value_of(b, s3)); break;
+  default: put(o, "%s[{%s, %s}] = %s; ", m, size_of(b, s1), size_of(b, s2), value_of(b, s3)); break;
+  }
+}
+
 static void gen(bytes *b, buf *o) {
   char s1[32], s2[32], s3[32], s4[32];
   put(o, "local a, b, c, d = actrun.zeros(2, 3), actrun.ones(3), actrun.randn(2, 3), "
@@ -99,10 +131,19 @@ static void gen(bytes *b, buf *o) {
          "end\n"
          "actrun.manual_seed(%u)\n",
       next(b));
+  /* (put writes at most 511 bytes at a time) a closed tensor, and every metamethod and
+   * method by number */
+  put(o, "local MT = getmetatable(a)\n"
+         "local CLOSED = actrun.ones(2); MT.__close(CLOSED)\n"
+         "local NAMES = {}\n"
+         "for k, v in pairs(MT) do if type(v) == 'function' then NAMES[#NAMES + 1] = k end end\n"
+         "for k in pairs(MT.__methods) do NAMES[#NAMES + 1] = k end\n"
+         "table.sort(NAMES)\n");
+  put(o, "local function M(i) local k = NAMES[i %% #NAMES + 1]; return MT[k] or MT.__methods[k] end\n");
   int steps = 0;
   while (b->n && steps++ < 40) {
     const char *dst = var_of(b), *x = var_of(b), *y = var_of(b);
-    unsigned op = next(b) % 47;
+    unsigned op = next(b) % 58;
     put(o, "pcall(function() %s = ", dst);
     switch (op) {
     case 0: put(o, "actrun.zeros(%s, %s)", size_of(b, s1), size_of(b, s2)); break;
@@ -168,8 +209,69 @@ static void gen(bytes *b, buf *o) {
              "local g = actrun.grad({z}, {l}, {create_graph = true})[1]; "
              "g:sum():backward(); return l.grad end)()", x, dim_of(b, s1));
       break;
-    default:
+    case 46:
       put(o, "T(%s):gt(T(%s)):eq(%s):flatten():contiguous():t()", x, y, value_of(b, s4));
+      break;
+    case 47: /* a write into a tensor, returned */
+      put(o, "(function() local m = T(%s); ", x);
+      write_into(b, o, "m", y);
+      put(o, "return m end)()");
+      break;
+    case 48: /* a write while autograd records: into a leaf, a result, or a view of one */
+    case 49: {
+      static const char *into[] = {"l", "l * 2", "(l * 2):narrow(1, 1, 1)", "l:detach()",
+                                   "(l + 0):t()", "l:select(1, 1)"};
+      put(o, "(function() local l = T(%s):clone(); l.requires_grad = %s; local m = %s; ", x,
+          bool_of(b), into[next(b) % 6]);
+      write_into(b, o, "m", y);
+      if (next(b) & 1) write_into(b, o, "m", x);
+      put(o, "local z = (m * l):sum(); z:backward{create_graph = %s, retain_graph = %s}; ",
+          bool_of(b), bool_of(b));
+      if (next(b) & 1) put(o, "z:backward(); ");
+      put(o, "return l.grad end)()");
+      break;
+    }
+    case 50: /* the same under no_grad, as optimisers do */
+      put(o, "(function() local l = T(%s):clone(); l.requires_grad = true; "
+             "actrun.no_grad(function() ", x);
+      write_into(b, o, "l", y);
+      put(o, "end); local z = (l * l):sum(); z:backward(); return l.grad end)()");
+      break;
+    case 51: { /* actrun.grad with its options, through a write */
+      put(o, "(function() local l = T(%s):clone(); l.requires_grad = true; local u = T(%s):clone(); "
+             "u.requires_grad = %s; local m = l * u; ", x, y, bool_of(b));
+      if (next(b) & 1) write_into(b, o, "m", y);
+      put(o, "local z = m:sum(); return actrun.grad(%s, %s, {create_graph = %s, retain_graph = %s, "
+             "allow_unused = %s%s})[1] end)()",
+          next(b) & 1 ? "{z}" : "z", next(b) & 1 ? "{l, u}" : "l", bool_of(b), bool_of(b),
+          bool_of(b), next(b) & 1 ? ", grad_outputs = {T(d)}" : "");
+      break;
+    }
+    case 52: /* the autograd fields, given anything */
+      switch (next(b) % 5) {
+      case 0: put(o, "(function() local v = T(%s); v.requires_grad = %s; return v end)()", x, bool_of(b)); break;
+      case 1: put(o, "(function() local v = T(%s); v.grad = %s; return v.grad end)()", x, self_of(b)); break;
+      case 2: put(o, "(function() local v = T(%s); v.grad = T(%s); return v end)()", x, y); break;
+      case 3: put(o, "T(%s):detach()", x); break;
+      default: put(o, "(function() local v = T(%s); v:zero_grad(); return v.grad or v.is_leaf end)()", x); break;
+      }
+      break;
+    case 53: /* a result of a write kept in a variable, with its graph */
+      put(o, "(function() local l = T(%s):clone(); l.requires_grad = true; local m = l:exp(); ", x);
+      write_into(b, o, "m", y);
+      put(o, "return m end)()");
+      break;
+    case 54: /* backward of whatever a variable holds (kept graphs, written-into results) */
+      put(o, "(function() %s:sum():backward{retain_graph = %s}; return %s end)()", x, bool_of(b), x);
+      break;
+    case 55: /* close a variable: later calls get a closed tensor */
+      put(o, "(function() MT.__close(%s); return %s end)()", x, x);
+      break;
+    case 56: /* a metamethod or method with a self that is not a tensor */
+      put(o, "M(%u)(%s, %s, %s)", next(b), self_of(b), self_of(b), size_of(b, s1));
+      break;
+    default: /* raw variables: a closed tensor or a list reaches the call unchanged */
+      put(o, "%s + %s * %s:sum()", x, y, x);
       break;
     }
     put(o, " end)\n");

@@ -300,6 +300,30 @@ for _, c in ipairs(CASES) do
   end)
 end
 
+-- fuzz_lua_api found a leak: a tensor with a history whose .grad held it through that
+-- history (itself, or a result computed from it) was never freed.
+T.test("a .grad that holds its tensor through its history is freed with it (fuzzer regression)", function()
+  collectgarbage()
+  collectgarbage()
+  local live = actrun.memory().live
+  for _, assign in ipairs({
+    function(y) y.grad = y end,
+    function(y) y.grad = y * 2 end,
+    function(y) y.grad = y:exp():sin() end,
+  }) do
+    for _ = 1, 3 do
+      local l = actrun.ones(64)
+      l.requires_grad = true
+      local y = l:exp()
+      assign(y)
+      T.truthy(actrun.is_tensor(y.grad), "the .grad was set")
+    end
+  end
+  collectgarbage()
+  collectgarbage()
+  T.eq(actrun.memory().live, live, "live tensor bytes")
+end)
+
 T.test("after the whole catalogue the interpreter and the inputs are intact", function()
   T.eq(x:totable(), x_before, "x")
   T.eq(lin.weight:totable(), lin_before, "the Linear's weight")
