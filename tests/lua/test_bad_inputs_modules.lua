@@ -306,8 +306,8 @@ T.test("a .grad that holds its tensor through its history is freed with it (fuzz
   collectgarbage()
   collectgarbage()
   local live = actrun.memory().live
+  -- (y.grad = y itself is refused now: test_same_tensor.lua)
   for _, assign in ipairs({
-    function(y) y.grad = y end,
     function(y) y.grad = y * 2 end,
     function(y) y.grad = y:exp():sin() end,
   }) do
