@@ -147,20 +147,20 @@ if opt.csv then
     {"fixed_mean", function(r) return r.fixed_point and r.fixed_point.mean end},
     {"fixed_var", function(r) return r.fixed_point and r.fixed_point.var end},
   }
-  local f, err = io.open(opt.csv, "w")
-  if not f then
-    io.stderr:write("properties.lua: cannot write the CSV: ", tostring(err), "\n")
-    os.exit(1)
-  end
   local head = {}
   for k, c in ipairs(cols) do head[k] = c[1] end
-  f:write(table.concat(head, ","), "\n")
+  local lines = {table.concat(head, ",") .. "\n"}
   for _, r in ipairs(rows) do
     local line = {}
     for k, c in ipairs(cols) do line[k] = q(c[2](r)) end
-    f:write(table.concat(line, ","), "\n")
+    lines[#lines + 1] = table.concat(line, ",") .. "\n"
   end
-  f:close()
+  -- actrun's writer: atomic, and never over a device, pipe or write-protected file
+  local ok, err = pcall(require("actrun.util").write_atomic, "properties.lua", opt.csv, lines)
+  if not ok then
+    io.stderr:write(tostring(err), "\n")
+    os.exit(1)
+  end
   print(("\nwrote %s (%d rows)"):format(opt.csv, #rows))
 end
 

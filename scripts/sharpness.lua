@@ -286,13 +286,14 @@ results.seconds = elapsed
 print(("%d runs in %.1f s"):format(#all, elapsed))
 
 if opt.csv then
-  local f = assert(io.open(opt.csv, "w"))
-  f:write("activation,smoothness,seed,sharpness,rel_change,train_loss,train_accuracy,lr,seconds\n")
+  local lines = {"activation,smoothness,seed,sharpness,rel_change,train_loss,train_accuracy,lr,seconds\n"}
   for _, r in ipairs(all) do
-    f:write(("%s,%s,%d,%.9g,%.3g,%.9g,%.6f,%g,%.3f\n"):format(r.activation, r.smoothness, r.seed,
-      r.sharpness, r.rel_change, r.train_loss, r.train_accuracy, opt.lr, r.seconds))
+    lines[#lines + 1] = ("%s,%s,%d,%.9g,%.3g,%.9g,%.6f,%g,%.3f\n"):format(r.activation,
+      r.smoothness, r.seed, r.sharpness, r.rel_change, r.train_loss, r.train_accuracy, opt.lr,
+      r.seconds)
   end
-  f:close()
+  -- actrun's writer: atomic, and never over a device, pipe or write-protected file
+  require("actrun.util").write_atomic("sharpness.lua", opt.csv, lines)
   print("csv: wrote " .. opt.csv)
 end
 

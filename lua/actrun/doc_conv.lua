@@ -31,7 +31,9 @@ degree). transposed=true: the kernel's own layout {..., grid + order, F} for x {
 actrun.nn.save(path, module_or_table [, {metadata={key="value"}}])
 Writes the module's named_parameters() and named_buffers() (or a table name -> tensor)
 as float32 in the safetensors format, names sorted (same tensors, same bytes). The
-write is atomic: a failure leaves an existing file as it was.
+write is atomic: a failure leaves an existing file as it was. An existing file keeps its
+mode; a symbolic link is written through to its target; a device, named pipe, directory
+or write-protected file is an error, with nothing written.
   actrun.nn.save("model.safetensors", model)]=],
   ["actrun.nn.load"] = [=[
 actrun.nn.load(path) -> tensors (name -> Tensor), metadata

@@ -1301,7 +1301,7 @@ local function write_csv(fname, path, rows, consts, fields)
     for _, c in ipairs(consts) do vals[#vals + 1] = csv_value(c[2]) end
     lines[#lines + 1] = table.concat(vals, ",")
   end
-  util.write_atomic(fname, path, table.concat(lines, "\n") .. "\n", "CSV file")
+  util.write_atomic(fname, path, table.concat(lines, "\n") .. "\n")
 end
 
 -- actrun.plot when this build has it (nil and the reason otherwise).

@@ -340,25 +340,10 @@ local function output_kind(fname, file)
   fail(fname, "option 'file' must end in .svg, got '%s'", file)
 end
 
-local tmp_counter = 0
-local function write_atomic(fname, path, text)
-  tmp_counter = tmp_counter + 1
-  local tmp = fmt("%s.tmp%d-%d", path, tmp_counter, floor((os.clock() * 1e6) % 1e6))
-  local f, err = io.open(tmp, "wb")
-  if not f then
-    fail(fname, "cannot write '%s': %s", path, (tostring(err):gsub("^[^:]*: ", "")))
-  end
-  local ok, werr = f:write(text)
-  local cok, cerr = f:close()
-  if not ok or not cok then
-    os.remove(tmp)
-    fail(fname, "cannot write '%s': %s", path, tostring(werr or cerr))
-  end
-  local rok, rerr = os.rename(tmp, path)
-  if not rok then
-    os.remove(tmp)
-    fail(fname, "cannot write '%s': %s", path, (tostring(rerr):gsub("^[^:]*: ", "")))
-  end
+-- The file through actrun's one writer (util.write_atomic), with this module's errors.
+local function write_file(fname, path, text)
+  local ok, err = actrun._write_file(path, text)
+  if not ok then fail(fname, "%s", err) end
   return path
 end
 
@@ -1580,7 +1565,7 @@ local function render(fname, panels, columns, o, title)
         svg_panel(out, P, c * pw, top + r * ph, pw, ph)
       end
     end, title)
-    return write_atomic(fname, o.file, text)
+    return write_file(fname, o.file, text)
   end
   local T = term_setup(o)
   local gap = 3

@@ -616,7 +616,7 @@ end
 
 -- Atomic, like lab.compare's CSV: a crash never leaves half a page under the final name.
 local function write_file(fname, path, text)
-  return util.write_atomic(fname, path, text, "report")
+  return util.write_atomic(fname, path, text)
 end
 
 -- The summary lab.compare would have made of these rows (default test and alpha).

@@ -83,22 +83,13 @@ function M.check_opts(fname, opts, argn, known, level, argname)
   return opts
 end
 
--- Writes text to path atomically (a temporary file renamed over it), so a crash never
--- leaves half a file under the final name; errors name fname and what is written.
-function M.write_atomic(fname, path, text, what)
-  local tmp = string.format("%s.tmp-%d-%d", path, os.time(), math.floor((os.clock() * 1e6) % 1e6))
-  local f, err = io.open(tmp, "wb")
-  if not f then
-    error(string.format("%s: cannot write the %s %s: %s", fname, what, path, tostring(err)), 0)
-  end
-  local ok, werr = f:write(text)
-  local cok, cerr = f:close()
-  if ok and cok then ok, werr = os.rename(tmp, path) end
-  if not (ok and cok) then
-    os.remove(tmp)
-    error(string.format("%s: cannot write the %s %s: %s", fname, what, path,
-      tostring(werr or cerr)), 0)
-  end
+-- Writes text (a string, or a list of strings written one after the other) to path with
+-- actrun's one writer (src/io/writer.c): atomically, so a crash never leaves half a file
+-- under the final name, and only over a regular file (or through a symbolic link to one)
+-- that may be written; errors start with fname.
+function M.write_atomic(fname, path, text)
+  local ok, err = actrun._write_file(path, text)
+  if not ok then error(fname .. ": " .. err, 0) end
   return path
 end
 

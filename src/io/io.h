@@ -80,12 +80,34 @@ int io_st_read(ar_ctx *C, const char *path, io_st_file *out);
 void io_st_free(io_st_file *f);
 
 /* Writes n float32 tensors (any views) under the given names, sorted by name (bytewise),
- * with optional metadata (2 * nmeta strings), atomically: into path ".tmp-XXXXXX" in the
- * same directory, then renamed over path; on any failure the temporary file is removed
- * and path is left as it was. fail_after >= 0 is a test hook: writing fails (as if the
- * disk were full) after that many bytes. */
+ * with optional metadata (2 * nmeta strings), atomically through io_writer (below): on any
+ * failure path is left as it was. fail_after >= 0 is a test hook: writing fails (as if
+ * the disk were full) after that many bytes. */
 int io_st_write(ar_ctx *C, const char *path, const char *const *names,
                 const ar_tensor *const *tensors, size_t n, const char *const *meta,
                 size_t nmeta, int64_t fail_after);
+
+/* ---------- whole-file writer (writer.c) ----------
+ * Every file actrun saves goes through this: the destination is checked first (lstat and
+ * stat, never open: a regular file or nothing; a symbolic link is followed to its final
+ * target, which is what gets replaced; a device, pipe, socket, directory, dangling link
+ * or write-protected file is an error and nothing is written), the data go to a
+ * temporary file ".NAME.actrun-tmp-XXXXXX" next to that file, which io_writer_commit
+ * syncs, gives the old file's mode (and owner, when permitted) and renames over it.
+ * SIGTERM, SIGINT and SIGHUP while a writer is open remove its temporary before the
+ * process dies (a handler the program installed for them is called instead, see
+ * writer.c); temporaries of dead writers of the same destination are removed by the
+ * next open. Errors name path as given. */
+typedef struct io_writer io_writer;
+int io_writer_open(ar_ctx *C, const char *path, io_writer **out);
+int io_writer_write(ar_ctx *C, io_writer *w, const void *p, size_t n);
+/* Both free w, whatever happens; after a failed commit path is as it was. */
+int io_writer_commit(ar_ctx *C, io_writer *w);
+void io_writer_abort(io_writer *w); /* NULL is fine */
+/* Test hook: writes fail with ENOSPC after that many bytes. */
+void io_writer_fail_after(io_writer *w, int64_t bytes);
+/* The whole file from n chunks, in one call. */
+int io_write_file(ar_ctx *C, const char *path, const void *const *chunks, const size_t *lens,
+                  size_t n);
 
 #endif

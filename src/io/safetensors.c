@@ -1,5 +1,5 @@
-/* safetensors files: reader with a small strict JSON parser for the header, and an atomic
- * writer (see io.h).
+/* safetensors files: reader with a small strict JSON parser for the header, and a writer
+ * that streams the tensors through io_writer (writer.c: atomic, checks the destination).
  *
  * Reading checks, before allocating anything for tensor data: the header length against
  * the limit and the file size, the JSON, each entry's dtype, shape and offsets, that the
@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "io/io.h"
@@ -865,32 +864,6 @@ static void sb_json(sbuf *b, const char *s) {
   sb_put(b, "\"", 1);
 }
 
-typedef struct wfile {
-  int fd;
-  int64_t written, fail_after;
-} wfile;
-
-static int wr(wfile *w, const void *p, size_t n) {
-  const char *c = p;
-  while (n) {
-    size_t m = n;
-    if (w->fail_after >= 0 && w->written + (int64_t)m > w->fail_after) {
-      m = (size_t)(w->fail_after - w->written);
-      if (m == 0) {
-        errno = ENOSPC;
-        return -1;
-      }
-    }
-    ssize_t r = write(w->fd, c, m);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    c += r, n -= (size_t)r, w->written += r;
-  }
-  return 0;
-}
-
 typedef struct widx {
   const char *name;
   size_t i;
@@ -905,8 +878,7 @@ int io_st_write(ar_ctx *C, const char *path, const char *const *names,
   widx *ord = malloc((n ? n : 1) * sizeof *ord);
   widx *mord = malloc((nmeta ? nmeta : 1) * sizeof *mord);
   sbuf h = {0};
-  char *tmp = NULL;
-  int rc = AR_OK, fd = -1;
+  int rc = AR_OK;
   if (!ord || !mord) {
     rc = ar_seterr(C, AR_ENOMEM, "out of memory");
     goto done;
@@ -980,65 +952,31 @@ int io_st_write(ar_ctx *C, const char *path, const char *const *names,
     goto done;
   }
 
-  /* a fresh temporary file next to path */
-  size_t pl = strlen(path);
-  tmp = malloc(pl + 16);
-  if (!tmp) {
-    rc = ar_seterr(C, AR_ENOMEM, "out of memory");
-    goto done;
-  }
-  static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  uint64_t seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40) ^
-                  (uint64_t)(uintptr_t)&h;
-  for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-    uint32_t w[4];
-    ar_philox(seed, (uint64_t)attempt, w);
-    memcpy(tmp, path, pl);
-    memcpy(tmp + pl, ".tmp-", 5);
-    for (int k = 0; k < 6; k++) tmp[pl + 5 + k] = al[(w[k % 4] >> (k * 5 % 27)) % 36];
-    tmp[pl + 11] = 0;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && errno != EEXIST) break;
-  }
-  if (fd < 0) {
-    rc = ar_seterr(C, AR_EIO, "%s: cannot create a temporary file next to it (%s)", path,
-                   strerror(errno));
-    free(tmp);
-    tmp = NULL;
-    goto done;
-  }
-  wfile W = {fd, 0, fail_after};
+  io_writer *w;
+  if ((rc = io_writer_open(C, path, &w))) goto done;
+  if (fail_after >= 0) io_writer_fail_after(w, fail_after);
   unsigned char lenb[8];
   for (int k = 0; k < 8; k++) lenb[k] = (unsigned char)((uint64_t)h.n >> (8 * k));
-  if (wr(&W, lenb, 8) || wr(&W, h.p, h.n)) goto ioerr;
+  if ((rc = io_writer_write(C, w, lenb, 8)) || (rc = io_writer_write(C, w, h.p, h.n))) {
+    io_writer_abort(w);
+    goto done;
+  }
   for (size_t i = 0; i < n; i++) {
     const ar_tensor *t = tensors[ord[i].i];
     ar_tensor c;
-    if ((rc = ar_contiguous(C, &c, t))) goto fail_tmp;
-    int bad = ar_numel(&c) ? wr(&W, ar_data(&c), (size_t)ar_numel(&c) * 4) : 0;
+    if ((rc = ar_contiguous(C, &c, t))) {
+      io_writer_abort(w);
+      goto done;
+    }
+    if (ar_numel(&c)) rc = io_writer_write(C, w, ar_data(&c), (size_t)ar_numel(&c) * 4);
     ar_release(&c);
-    if (bad) goto ioerr;
+    if (rc) {
+      io_writer_abort(w);
+      goto done;
+    }
   }
-  if (fsync(fd) != 0 && errno != EINVAL) goto ioerr;
-  int cfd = fd;
-  fd = -1;
-  if (close(cfd) != 0) goto ioerr;
-  if (rename(tmp, path) != 0) {
-    rc = ar_seterr(C, AR_EIO, "%s: cannot replace it (%s)", path, strerror(errno));
-    goto fail_tmp;
-  }
-  goto done;
-ioerr:
-  rc = ar_seterr(C, AR_EIO, "%s: write failed (%s)", path, strerror(errno));
-fail_tmp:
-  if (fd >= 0) close(fd);
-  fd = -1;
-  unlink(tmp);
+  rc = io_writer_commit(C, w);
 done:
-  if (fd >= 0) close(fd);
-  free(tmp);
   free(h.p);
   free(ord);
   free(mord);

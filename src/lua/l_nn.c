@@ -1,7 +1,8 @@
 /* Convolution, pooling and the Padé activation unit as tensor functions (actrun.conv2d,
  * actrun.max_pool2d, actrun.pau), the B-spline basis of Kolmogorov-Arnold layers
  * (actrun.bspline_basis), and
- * actrun._safetensors, the C half of nn.save / nn.load (lua/actrun/nn_io.lua). */
+ * actrun._safetensors, the C half of nn.save / nn.load (lua/actrun/nn_io.lua), and
+ * actrun._write_file, the writer of the other files (plots, reports, CSV). */
 #include <math.h>
 #include <string.h>
 
@@ -302,9 +303,47 @@ static int f_st_write(lua_State *L) {
   return 1;
 }
 
+/* _write_file(path, data) -> true, or nil, message. data: a string or a list of strings
+ * (written one after the other, not joined first). Through io_writer: atomic, and the
+ * destination is checked; callers put their function's name before the message. */
+static int f_write_file(lua_State *L) {
+  const char *fn = "actrun._write_file";
+  ar_ctx *C = lt_ctx(L);
+  if (lua_type(L, 1) != LUA_TSTRING) return lt_argerror(L, fn, 1, "path", "a string");
+  size_t pl;
+  const char *path = lua_tolstring(L, 1, &pl);
+  if (strlen(path) != pl) return lt_error(L, fn, "argument #1 (path) contains a NUL byte");
+  int t = lua_type(L, 2);
+  if (t != LUA_TSTRING && t != LUA_TTABLE)
+    return lt_argerror(L, fn, 2, "data", "a string or a list of strings");
+  lua_Integer n = t == LUA_TSTRING ? 1 : luaL_len(L, 2);
+  if (n < 0) n = 0;
+  const void **chunks = lua_newuserdatauv(L, sizeof *chunks * (size_t)(n + 1), 0);
+  size_t *lens = lua_newuserdatauv(L, sizeof *lens * (size_t)(n + 1), 0);
+  if (t == LUA_TSTRING) {
+    chunks[0] = lua_tolstring(L, 2, &lens[0]);
+  } else {
+    for (lua_Integer i = 1; i <= n; i++) {
+      /* the list keeps its strings alive */
+      if (lua_geti(L, 2, i) != LUA_TSTRING)
+        return lt_error(L, fn, "argument #2 (data) entry %lld must be a string, got %s",
+                        (long long)i, luaL_typename(L, -1));
+      chunks[i - 1] = lua_tolstring(L, -1, &lens[i - 1]);
+      lua_pop(L, 1);
+    }
+  }
+  if (io_write_file(C, path, chunks, lens, (size_t)n)) {
+    lua_pushnil(L);
+    lua_pushstring(L, ar_errmsg(C));
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 static const luaL_Reg tensor_fns[] = {
     {"conv2d", f_conv2d}, {"max_pool2d", f_max_pool2d}, {"pau", f_pau},
-    {"bspline_basis", f_bspline_basis}, {NULL, NULL}};
+    {"bspline_basis", f_bspline_basis}, {"_write_file", f_write_file}, {NULL, NULL}};
 static const luaL_Reg st_fns[] = {{"read", f_st_read}, {"write", f_st_write}, {NULL, NULL}};
 
 void lt_open_nn(lua_State *L, int modi, int ctxi, int mti) {

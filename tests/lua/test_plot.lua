@@ -744,9 +744,9 @@ test("errors: files", function()
     L .. "option 'file' expected a file name ending in .svg, got 3")
   local bad = tmpdir .. "/no/such/dir/x.svg"
   expect_error(function() plot.line{series = {{y = {1}}}, file = bad} end,
-    L .. "cannot write '" .. bad .. "'")
+    L .. bad .. ": cannot create a temporary file next to it")
   expect_error(function() plot.hist({1, 2}, {file = bad}) end,
-    "actrun.plot.hist: cannot write '" .. bad .. "'")
+    "actrun.plot.hist: " .. bad .. ": cannot create a temporary file next to it")
 end)
 
 test("errors: hist, bar, grid, activations, ticks", function()

@@ -128,7 +128,7 @@ test("lab.report: argument errors name the function and the argument", function(
   T.expect_error(function() lab.report(rows, {summary = "x"}) end, "actrun.lab.report",
     "field summary")
   T.expect_error(function() lab.report(rows, {file = "/nonexistent-dir/r.html"}) end,
-    "actrun.lab.report", "cannot write")
+    "actrun.lab.report: /nonexistent-dir/r.html: cannot create a temporary file")
   T.expect_error(function()
     lab.compare{activations = {"relu"}, model = function(a) return nn.mlp{2, 3, activation = a} end,
       data = {train = spirals(30, 1), test = spirals(30, 2)}, report = 1, quiet = true}

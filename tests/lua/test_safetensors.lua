@@ -322,11 +322,11 @@ T.test("a failed save leaves the old file intact and no temporary file behind", 
     "actrun.nn.save: " .. p .. ": write failed (No space left on device)")
   T.eq(read_bytes(p) == before, true, "old file intact")
   T.eq(listing(), files, "no temporary file left")
-  -- the target is a directory: the rename fails after a complete write
+  -- the target is a directory: refused before anything is written
   local d = path("a-directory")
   os.execute("mkdir '" .. d .. "'")
   T.expect_error(function() nn.save(d, {w = actrun.ones(3)}) end,
-    "actrun.nn.save: " .. d .. ": cannot replace it")
+    "actrun.nn.save: '" .. d .. "' is a directory, not a regular file (nothing written)")
   T.eq(listing(), (function() local l = {table.unpack(files)} l[#l + 1] = "a-directory"
     table.sort(l) return l end)())
   os.execute("rmdir '" .. d .. "'")
