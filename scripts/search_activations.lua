@@ -15,8 +15,10 @@
 -- units between linear and ReLU (relu, which has no dip, is not swish-like).
 --
 -- Verdict: SUPPORTED when the best swish-like candidate ranks in the top max(3, 5%) of the
--- candidates; NOT SUPPORTED when it ranks below the top quarter; MIXED otherwise (and when
--- the space holds no swish-like candidate). One small network, few epochs, few seeds: the
+-- candidates and higher than the best of as many random candidates would with probability
+-- 0.95 (with k swish-like candidates among n the best of them lands near rank n/(k+1) by
+-- chance alone); NOT SUPPORTED when it ranks below the top quarter; MIXED otherwise (and
+-- when the space holds no swish-like candidate). One small network, few epochs, few seeds: the
 -- verdict is about this scale only, not about the paper's ResNets on CIFAR.
 --
 --   actrun scripts/search_activations.lua [--quick] [--unary a,b] [--binary a,b]
@@ -137,10 +139,30 @@ local function swish_like(name)
 end
 
 local out = {results = results, info = info, task = task}
-local best_swish, n = nil, #results
+local chance
+local best_swish, n, k = nil, #results, 0
 for _, r in ipairs(results) do
   r.swish_like = swish_like(r.name)
-  if r.swish_like and not best_swish then best_swish = r end
+  if r.swish_like then
+    k = k + 1
+    if not best_swish then best_swish = r end
+  end
+end
+-- The best of k swish-like candidates ranks high by chance alone when k is large: if the
+-- ranks had nothing to do with being swish-like, the best of k would rank at r or better
+-- with probability 1 - C(n - r, k) / C(n, k). A high rank counts only when that chance is
+-- below 5%.
+local function chance_best(r)
+  if not r or k == 0 then return 1 end
+  return lab.stats.best_rank_chance(n, k, r)
+end
+chance = chance_best(best_swish and best_swish.rank)
+do
+  local list = {}
+  for _, r in ipairs(results) do
+    if r.swish_like then list[#list + 1] = ("%s (%d)"):format(r.expr, r.rank) end
+  end
+  say(("swish-like candidates (rank): %s"):format(#list > 0 and table.concat(list, ", ") or "none"))
 end
 local function find(expr)
   for _, r in ipairs(results) do
@@ -151,6 +173,8 @@ end
 local sw = find("mul(x, sigmoid(x))")
 out.swish_rank = sw and sw.rank
 out.best_swish = best_swish
+out.swish_like = k
+out.best_swish_chance = chance
 local top_cut, low_cut = math.max(3, math.ceil(0.05 * n)), math.ceil(0.25 * n)
 local bl = info.baselines or {}
 local function ref(name)
@@ -164,13 +188,14 @@ if not best_swish then
   reason = ("not decided: none of the %d candidates is swish-like (the space needs x and " ..
     "sigmoid under mul)"):format(n)
 else
-  reason = ("best swish-like candidate %s ranks %d of %d (%.2f%% [%.2f, %.2f]); " ..
+  reason = ("best of %d swish-like candidates %s ranks %d of %d (%.2f%% [%.2f, %.2f]; " ..
+    "the best of %d random candidates ranks as high with probability %.2g); " ..
     "top %s %.2f%% [%.2f, %.2f]; mul(x, sigmoid(x)) ranks %s; baselines %s, %s; " ..
-    "%d seeds, %d epoch(s) on %s"):format(best_swish.expr, best_swish.rank, n,
-    100 * best_swish.mean, 100 * best_swish.ci95[1], 100 * best_swish.ci95[2],
+    "%d seeds, %d epoch(s) on %s"):format(k, best_swish.expr, best_swish.rank, n,
+    100 * best_swish.mean, 100 * best_swish.ci95[1], 100 * best_swish.ci95[2], k, chance,
     results[1].expr, 100 * results[1].mean, 100 * results[1].ci95[1], 100 * results[1].ci95[2],
     sw and tostring(sw.rank) or "-", ref("relu"), ref("swish"), opt.seeds, opt.epochs, task)
-  if best_swish.rank <= top_cut then status = "SUPPORTED"
+  if best_swish.rank <= top_cut and chance < 0.05 then status = "SUPPORTED"
   elseif best_swish.rank > low_cut then status = "NOT SUPPORTED"
   else status = "MIXED" end
 end

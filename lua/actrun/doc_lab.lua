@@ -304,6 +304,14 @@ difference the paired t test detects with 80% power at alpha, approximated as
 the noncentral t); nil when n < 2. alpha only sets mdd.
   local r = lab.stats.paired(gelu, relu, {test="wilcoxon"}); print(r.p, r.mdd)]=],
 
+  ["actrun.lab.stats.best_rank_chance"] = [=[
+actrun.lab.stats.best_rank_chance(n, k, r) -> probability
+The chance that the best of k items placed at random among n ranks is at rank r or
+better: 1 - C(n - r, k) / C(n, k), exactly. Use it before reading
+much into "the best of a family ranks high": the best of k random candidates lands near
+rank n / (k + 1) by chance alone.
+  print(lab.stats.best_rank_chance(2011, 9, 49))  --> 0.197...]=],
+
   ["actrun.lab.stats.holm"] = [=[
 actrun.lab.stats.holm(pvalues) -> adjusted
 Holm's step-down adjustment for comparing several activations at once: the k-th

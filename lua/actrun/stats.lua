@@ -552,6 +552,33 @@ function stats.paired(a, b, opts)
 end
 
 ---------------------------------------------------------------------------------------
+-- best_rank_chance
+
+-- P(min rank <= r) for k ranks drawn without replacement from 1..n: 1 - C(n-r, k) / C(n, k),
+-- as a product of k ratios (no factorials, no overflow).
+function stats.best_rank_chance(n, k, r)
+  local fname = PREFIX .. "best_rank_chance"
+  for i, v in ipairs{n, k, r} do
+    if math.type(v) ~= "integer" and not (type(v) == "number" and v == v and v % 1 == 0) then
+      error(fmt("%s: argument #%d (%s) expected a whole number, got %s", fname, i,
+        ({"n", "k", "r"})[i], type(v) == "number" and numstr(v) or typename(v)), 2)
+    end
+  end
+  if n < 1 then error(fmt("%s: argument #1 (n) must be >= 1, got %s", fname, numstr(n)), 2) end
+  if k < 1 or k > n then
+    error(fmt("%s: argument #2 (k) must be in 1..n = 1..%d, got %s", fname, n, numstr(k)), 2)
+  end
+  if r < 1 or r > n then
+    error(fmt("%s: argument #3 (r) must be in 1..n = 1..%d, got %s", fname, n, numstr(r)), 2)
+  end
+  local none = 1
+  for i = 0, k - 1 do
+    none = none * math.max(0, n - r - i) / (n - i)
+  end
+  return 1 - none
+end
+
+---------------------------------------------------------------------------------------
 -- holm
 
 function stats.holm(pvalues)

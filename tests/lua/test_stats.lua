@@ -23,7 +23,7 @@ local DIST_TOL = 1e-9 -- the distribution functions themselves
 
 test("actrun.lab.stats is the stats module", function()
   eq(S, require "actrun.stats")
-  for _, k in ipairs{"describe", "paired", "holm", "mcnemar", "rank_probabilities", "t_cdf",
+  for _, k in ipairs{"describe", "paired", "holm", "mcnemar", "rank_probabilities", "best_rank_chance", "t_cdf",
       "t_quantile", "normal_cdf", "normal_quantile"} do
     eq(type(S[k]), "function", k)
   end
@@ -292,6 +292,37 @@ test("errors point at the caller's line", function()
   truthy(msg:find("test_stats.lua:%d+:"), msg)
   msg = expect_error(function() S.paired({1, 2}, {1, 2}, {test = 1}) end, "option test")
   truthy(msg:find("test_stats.lua:%d+:"), msg)
+end)
+
+test("best_rank_chance: the best of k random ranks, against counting every subset", function()
+  -- every k-subset of 1..n, counted: the share whose smallest rank is <= r
+  local function brute(n, k, r)
+    local hits, total = 0, 0
+    local function walk(start, left, best)
+      if left == 0 then
+        total = total + 1
+        if best <= r then hits = hits + 1 end
+        return
+      end
+      for i = start, n - left + 1 do walk(i + 1, left - 1, math.min(best, i)) end
+    end
+    walk(1, k, math.huge)
+    return hits / total
+  end
+  for n = 1, 9 do
+    for k = 1, n do
+      for r = 1, n do
+        local got, want = S.best_rank_chance(n, k, r), brute(n, k, r)
+        truthy(math.abs(got - want) < 1e-12, ("n=%d k=%d r=%d: %.15g, counted %.15g"):format(n, k, r, got, want))
+      end
+    end
+  end
+  -- the search's case: 9 swish-like units among 2011, the best at rank 49
+  truthy(math.abs(S.best_rank_chance(2011, 9, 49) - 0.19945145800314) < 1e-9, "2011, 9, 49")
+  expect_error(function() S.best_rank_chance(10, 0, 1) end, "actrun.lab.stats.best_rank_chance", "argument #2 (k)")
+  expect_error(function() S.best_rank_chance(10, 2, 11) end, "actrun.lab.stats.best_rank_chance", "argument #3 (r)")
+  expect_error(function() S.best_rank_chance(10, 2.5, 1) end, "actrun.lab.stats.best_rank_chance", "whole number")
+  expect_error(function() S.best_rank_chance("10", 2, 1) end, "actrun.lab.stats.best_rank_chance", "argument #1 (n)")
 end)
 
 T.done()
