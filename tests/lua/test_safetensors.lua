@@ -16,17 +16,7 @@ os.remove(dir)
 assert(os.execute("mkdir '" .. dir .. "'"), "cannot make a temporary directory")
 local function path(name) return dir .. "/" .. name end
 
-local function read_bytes(p)
-  local f = assert(io.open(p, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-local function write_bytes(p, s)
-  local f = assert(io.open(p, "wb"))
-  f:write(s)
-  f:close()
-end
+local read_bytes, write_bytes = T.read_file, T.write_file
 local function listing()
   local names = {}
   local h = io.popen("ls -A '" .. dir .. "'")

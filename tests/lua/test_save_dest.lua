@@ -23,17 +23,7 @@ assert(sh("mkdir -p " .. q(dir)))
 local function path(name) return dir .. "/" .. name end
 local root = out("id -u") == "0"
 
-local function read(p)
-  local f = assert(io.open(p, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-local function write(p, s)
-  local f = assert(io.open(p, "wb"))
-  f:write(s)
-  f:close()
-end
+local read, write = T.read_file, T.write_file
 local function mode(p) return out("stat -c %a " .. q(p)) end
 -- the names in a directory, hidden ones too, sorted
 local function listing(d)

