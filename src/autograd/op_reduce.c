@@ -151,6 +151,9 @@ int ag_sum_to_shape(ar_ctx *C, ar_tensor *out, const ar_tensor *g, int ndim, con
   int rc = AR_OK;
   ar_share(&cur, g);
   while (cur.ndim > ndim) { /* broadcast added leading dims */
+    /* a sum over the only dim keeps it, as {1}: the reshape below makes that a scalar
+     * (reducing again would loop for ever) */
+    if (cur.ndim == 1 && cur.shape[0] == 1) break;
     TRY(ar_reduce(C, AR_SUM, &r, &cur, 0, false, 2.0, 0));
     ar_release(&cur);
     cur = r;

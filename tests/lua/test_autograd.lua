@@ -255,4 +255,22 @@ test("backward options are checked", function()
   T.expect_error(function() y:backward() end, "retain_graph")
 end)
 
+-- fuzz_lua_api found it: a scalar (0-d) that meets a {1} result (a full sum) broadcasts to
+-- {1}; summing its gradient back to the scalar's shape looped for ever
+test("a scalar broadcast against a full reduction gets its gradient back (no hang)", function()
+  local a = param({{1, 2, 3}, {4, 5, 6}})
+  local s = a:sum(-1):select(-1, 1) -- 0-d: 6
+  eq(#s:shape(), 0, "s is 0-d")
+  ;(s + a:sum()):backward()
+  tensor_near(a.grad, {{2, 2, 2}, {1, 1, 1}}, 0)
+  a.grad = nil
+  local m = a:max(-1):select(-1, 1) -- 3, at a[1][3]
+  ;(m * a:sum()):backward()
+  tensor_near(a.grad, {{3, 3, 3 + 21}, {3, 3, 3}}, 1e-6)
+  local x = param({2})
+  local y = x:sum():select(1, 1) -- {1} -> 0-d
+  ;(y * actrun.ones(1)):sum():backward()
+  tensor_near(x.grad, {1}, 0)
+end)
+
 T.done()
