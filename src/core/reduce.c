@@ -25,190 +25,12 @@
 
 #define RD_BLK ((int64_t)1 << 15)     /* row kernel: reduce elements per partial */
 #define RD_COL_BLK ((int64_t)1 << 20) /* column kernel: elements per partial */
-#define RD_VW 16                      /* floats per vector in the max/min kernels */
 #define RD_TILE 4096                  /* output columns per group in column reductions */
 #define RD_ATILE 1024                 /* the same for arg max/min (values + indices on the stack) */
 #define RD_COL_MIN 8                  /* narrower outputs use the strided row kernel */
 #define RD_PAR_ELEMS ((int64_t)1 << 17) /* elements per thread worth waking a worker */
 
-/* GNU C vectors: compare-and-blend with NaN tracking, which plain loops do not vectorise. */
-typedef float rd_vf __attribute__((vector_size(RD_VW * sizeof(float))));
-typedef int32_t rd_vi __attribute__((vector_size(RD_VW * sizeof(float))));
-
-static double rd_hprod(const double *a)
-{
-  double t[RD_NACC];
-  for (int i = 0; i < RD_NACC; i++) t[i] = a[i];
-  for (int w = RD_NACC / 2; w >= 1; w /= 2)
-    for (int i = 0; i < w; i++) t[i] *= t[i + w];
-  return t[0];
-}
-
-/* Sum-like kernels. MAP is an expression of the double v (and the centre c, or CEN in
- * the column form). The unit-stride loop keeps RD_NACC lanes the compiler turns into
- * vector registers: FP addition is not associative, so a single accumulator would not
- * vectorise. */
-#define RD_SUMK(NAME, MAP, CEN)                                                          \
-  static double NAME(const float *x, int64_t n, int64_t s, double c, double p)           \
-  {                                                                                      \
-    (void)c;                                                                             \
-    (void)p;                                                                             \
-    if (n < RD_NACC) { /* short runs (rows of a small matrix): skip the lane setup */   \
-      double t = 0;                                                                      \
-      for (int64_t i = 0; i < n; i++) {                                                  \
-        double v = x[i * s];                                                             \
-        t += (MAP);                                                                      \
-      }                                                                                  \
-      return t;                                                                          \
-    }                                                                                    \
-    double acc[RD_NACC] = {0};                                                           \
-    int64_t i = 0;                                                                       \
-    if (s == 1) {                                                                        \
-      for (; i + RD_NACC <= n; i += RD_NACC)                                             \
-        for (int j = 0; j < RD_NACC; j++) {                                              \
-          double v = x[i + j];                                                           \
-          acc[j] += (MAP);                                                               \
-        }                                                                                \
-      for (int j = 0; i < n; i++, j++) {                                                 \
-        double v = x[i];                                                                 \
-        acc[j] += (MAP);                                                                 \
-      }                                                                                  \
-    } else {                                                                             \
-      for (; i + 4 <= n; i += 4)                                                         \
-        for (int j = 0; j < 4; j++) {                                                    \
-          double v = x[(i + j) * s];                                                     \
-          acc[j] += (MAP);                                                               \
-        }                                                                                \
-      for (; i < n; i++) {                                                               \
-        double v = x[i * s];                                                             \
-        acc[0] += (MAP);                                                                 \
-      }                                                                                  \
-    }                                                                                    \
-    return rd_hsum(acc);                                                                 \
-  }                                                                                      \
-  /* four rows per pass: a quarter of the accumulator loads and stores */               \
-  static void NAME##_col(double *acc, const float *x, int64_t s, int64_t nr, int64_t w,  \
-                         const double *cen, double p)                                    \
-  {                                                                                      \
-    (void)cen;                                                                           \
-    (void)p;                                                                             \
-    int64_t r = 0;                                                                       \
-    for (; r + 4 <= nr; r += 4) {                                                        \
-      const float *x0 = x + r * s, *x1 = x0 + s, *x2 = x1 + s, *x3 = x2 + s;             \
-      for (int64_t i = 0; i < w; i++) {                                                  \
-        double c = (CEN), v, t;                                                          \
-        (void)c;                                                                         \
-        v = x0[i];                                                                       \
-        t = (MAP);                                                                       \
-        v = x1[i];                                                                       \
-        t += (MAP);                                                                      \
-        v = x2[i];                                                                       \
-        t += (MAP);                                                                      \
-        v = x3[i];                                                                       \
-        t += (MAP);                                                                      \
-        acc[i] += t;                                                                     \
-      }                                                                                  \
-    }                                                                                    \
-    for (; r < nr; r++) {                                                                \
-      const float *x0 = x + r * s;                                                       \
-      for (int64_t i = 0; i < w; i++) {                                                  \
-        double c = (CEN), v = x0[i];                                                     \
-        (void)c;                                                                         \
-        acc[i] += (MAP);                                                                 \
-      }                                                                                  \
-    }                                                                                    \
-  }
-
-/* sum, squares, abs, nonzeros and squared deviations: rd_kernels.h, per level */
-RD_SUMK(rd_pow, pow(fabs(v), p), 0)
-
-static double rd_prod(const float *x, int64_t n, int64_t s, double c, double p)
-{
-  (void)c;
-  (void)p;
-  double acc[RD_NACC];
-  for (int j = 0; j < RD_NACC; j++) acc[j] = 1;
-  int64_t i = 0;
-  if (s == 1)
-    for (; i + RD_NACC <= n; i += RD_NACC)
-      for (int j = 0; j < RD_NACC; j++) acc[j] *= (double)x[i + j];
-  for (; i < n; i++) acc[0] *= (double)x[i * s];
-  return rd_hprod(acc);
-}
-
-static void rd_prod_col(double *acc, const float *x, int64_t s, int64_t nr, int64_t w,
-                        const double *cen, double p)
-{
-  (void)cen;
-  (void)p;
-  for (int64_t r = 0; r < nr; r++)
-    for (int64_t i = 0; i < w; i++) acc[i] *= (double)x[r * s + i];
-}
-
-/* Max/min kernels: compare in float (exact). A NaN lane sticks (nothing compares better
- * than it and it is only replaced by another NaN), so any NaN makes the result NaN, as
- * PyTorch. ABS clears the sign bit (the norms of order +-inf). */
-#define RD_EXTK(NAME, ABS, CMP, INIT)                                                    \
-  static double NAME(const float *x, int64_t n, int64_t s, double c, double p)           \
-  {                                                                                      \
-    (void)c;                                                                             \
-    (void)p;                                                                             \
-    float r = (INIT);                                                                    \
-    int64_t i = 0;                                                                       \
-    if (s == 1 && n >= 2 * RD_VW) {                                                      \
-      rd_vf m0, m1;                                                                      \
-      for (int j = 0; j < RD_VW; j++) m0[j] = m1[j] = (INIT);                            \
-      for (; i + 2 * RD_VW <= n; i += 2 * RD_VW) {                                       \
-        rd_vf a, b;                                                                      \
-        memcpy(&a, x + i, sizeof a);                                                     \
-        memcpy(&b, x + i + RD_VW, sizeof b);                                             \
-        if (ABS) {                                                                       \
-          a = (rd_vf)((rd_vi)a & 0x7fffffff);                                            \
-          b = (rd_vf)((rd_vi)b & 0x7fffffff);                                            \
-        }                                                                                \
-        rd_vi ka = (a CMP m0) | (a != a), kb = (b CMP m1) | (b != b);                    \
-        m0 = (rd_vf)(((rd_vi)a & ka) | ((rd_vi)m0 & ~ka));                               \
-        m1 = (rd_vf)(((rd_vi)b & kb) | ((rd_vi)m1 & ~kb));                               \
-      }                                                                                  \
-      for (int j = 0; j < RD_VW; j++) {                                                  \
-        r = (m0[j] CMP r || m0[j] != m0[j]) ? m0[j] : r;                                 \
-        r = (m1[j] CMP r || m1[j] != m1[j]) ? m1[j] : r;                                 \
-      }                                                                                  \
-    }                                                                                    \
-    for (; i < n; i++) {                                                                 \
-      float v = x[i * s];                                                                \
-      if (ABS) v = fabsf(v);                                                             \
-      r = (v CMP r || v != v) ? v : r;                                                   \
-    }                                                                                    \
-    return r;                                                                            \
-  }                                                                                      \
-  static void NAME##_col(double *acc, const float *x, int64_t s, int64_t nr, int64_t w,  \
-                         const double *cen, double p)                                    \
-  {                                                                                      \
-    (void)cen;                                                                           \
-    (void)p;                                                                             \
-    for (int64_t r = 0; r < nr; r++)                                                     \
-      for (int64_t i = 0; i < w; i++) {                                                  \
-        double v = ABS ? fabsf(x[r * s + i]) : x[r * s + i];                             \
-        bool take = (v CMP acc[i]) | (v != v);                                           \
-        acc[i] = take ? v : acc[i];                                                      \
-      }                                                                                  \
-  }
-
-RD_EXTK(rd_max, 0, >, -INFINITY)
-RD_EXTK(rd_min, 0, <, INFINITY)
-RD_EXTK(rd_maxabs, 1, >, 0.0f)
-RD_EXTK(rd_minabs, 1, <, INFINITY)
-
-static const struct {
-  rd_segfn seg;
-  rd_colfn col;
-} rd_kernels[K_COUNT] = {
-    [K_POW] = {rd_pow, rd_pow_col},
-    [K_PROD] = {rd_prod, rd_prod_col},       [K_MAX] = {rd_max, rd_max_col},
-    [K_MIN] = {rd_min, rd_min_col},          [K_MAXABS] = {rd_maxabs, rd_maxabs_col},
-    [K_MINABS] = {rd_minabs, rd_minabs_col},
-};
+/* The per-element kernels of every op are in rd_kernels.h, one set per SIMD level. */
 
 static const rd_level *rd_pick(int level)
 {
@@ -387,8 +209,8 @@ static void rd_items(void *arg, int64_t lo, int64_t hi)
 {
   const rd_plan *P = arg;
   const rd_geom *G = P->G;
-  const rd_segfn seg = P->L->seg[P->k] ? P->L->seg[P->k] : rd_kernels[P->k].seg;
-  const rd_colfn colf = P->L->col[P->k] ? P->L->col[P->k] : rd_kernels[P->k].col;
+  const rd_segfn seg = P->L->seg[P->k];
+  const rd_colfn colf = P->L->col[P->k];
   const double id = rd_identity(P->k);
 
   if (!P->col && P->nb == 1 && G->rn == 1) {
@@ -588,6 +410,7 @@ int ar_reduce(ar_ctx *C, ar_redop op, ar_tensor *out, const ar_tensor *a, int di
 /* ---------- values and indices of the max/min along a dim ---------- */
 
 typedef struct {
+  const rd_level *L;
   const float *x;
   const rd_geom *G;
   bool is_max, col;
@@ -596,68 +419,48 @@ typedef struct {
   float *vals, *idx;
 } rd_argplan;
 
-/* First index of the best element of x[0], x[s], ... (n >= 1); a NaN is best. */
-static int64_t rd_argbest(const float *x, int64_t n, int64_t s, bool is_max, float *best)
-{
-  float b = x[0];
-  int64_t bi = 0;
-  if (b == b) {
-    if (is_max) {
-      for (int64_t i = 1; i < n; i++) {
-        float v = x[i * s];
-        if (v > b) { b = v; bi = i; }
-        else if (v != v) { b = v; bi = i; break; }
-      }
-    } else {
-      for (int64_t i = 1; i < n; i++) {
-        float v = x[i * s];
-        if (v < b) { b = v; bi = i; }
-        else if (v != v) { b = v; bi = i; break; }
-      }
-    }
-  }
-  *best = b;
-  return bi;
-}
+#define RD_ARG_ROWS ((int64_t)1 << 30) /* rows per call of a column kernel (int32 rows) */
 
 static void rd_arg_items(void *arg, int64_t lo, int64_t hi)
 {
   const rd_argplan *P = arg;
   const rd_geom *G = P->G;
-  float best[RD_ATILE];
-  int64_t bi[RD_ATILE];
+  const rd_argfn argf = P->L->arg[P->is_max];
+  const rd_argcolfn colf = P->L->argcol[P->is_max];
+  float best[RD_ATILE], cb[RD_ATILE];
+  int32_t bi[RD_ATILE], ci[RD_ATILE];
+  int64_t bi64[RD_ATILE];
   for (int64_t g = lo; g < hi; g++) {
     if (!P->col) {
-      float b;
-      int64_t i = rd_argbest(P->x + rd_off(P->on, G->osz, G->ost, g), G->R, P->s0,
-                             P->is_max, &b);
-      P->vals[g] = b;
+      const float *x = P->x + rd_off(P->on, G->osz, G->ost, g);
+      int64_t i = argf(x, G->R, P->s0);
+      P->vals[g] = x[i * P->s0];
       if (P->idx) P->idx[g] = (float)(i + 1);
       continue;
     }
     int64_t q = g / P->ntile, c0 = (g % P->ntile) * RD_ATILE;
     int64_t wd = P->I - c0 < RD_ATILE ? P->I - c0 : RD_ATILE;
     const float *x = P->x + rd_off(P->on, G->osz, G->ost, q) + c0;
-    for (int64_t i = 0; i < wd; i++) {
-      best[i] = x[i];
-      bi[i] = 0;
-    }
-    for (int64_t r = 1; r < G->R; r++) {
-      const float *row = x + r * P->s0;
+    int64_t nr = G->R < RD_ARG_ROWS ? G->R : RD_ARG_ROWS;
+    colf(best, bi, x, P->s0, nr, wd);
+    for (int64_t i = 0; i < wd; i++) bi64[i] = bi[i];
+    /* more rows than int32 counts (never in practice): later chunks merged in order */
+    for (int64_t r0 = nr; r0 < G->R; r0 += RD_ARG_ROWS) {
+      int64_t n = G->R - r0 < RD_ARG_ROWS ? G->R - r0 : RD_ARG_ROWS;
+      colf(cb, ci, x + r0 * P->s0, P->s0, n, wd);
       for (int64_t i = 0; i < wd; i++) {
-        float v = row[i];
-        /* strictly better keeps the first occurrence; the first NaN wins and sticks */
-        bool better = P->is_max ? v > best[i] : v < best[i];
-        if (better || (v != v && best[i] == best[i])) {
-          best[i] = v;
-          bi[i] = r;
+        bool nb = best[i] != best[i], nc = cb[i] != cb[i];
+        bool take = !nb && (nc || (P->is_max ? cb[i] > best[i] : cb[i] < best[i]));
+        if (take) {
+          best[i] = cb[i];
+          bi64[i] = r0 + ci[i];
         }
       }
     }
     int64_t obase = q * P->I + c0;
     memcpy(P->vals + obase, best, (size_t)wd * sizeof(float));
     if (P->idx)
-      for (int64_t i = 0; i < wd; i++) P->idx[obase + i] = (float)(bi[i] + 1);
+      for (int64_t i = 0; i < wd; i++) P->idx[obase + i] = (float)(bi64[i] + 1);
   }
 }
 
@@ -696,7 +499,7 @@ int ar_maxmin_dim(ar_ctx *C, bool is_max, ar_tensor *vals, ar_tensor *idx,
     return rc;
   }
   if (G.O > 0) {
-    rd_argplan P = {.x = ar_data(&src), .G = &G, .is_max = is_max, .on = G.on,
+    rd_argplan P = {.L = rd_pick(ar_simd_level()), .x = ar_data(&src), .G = &G, .is_max = is_max, .on = G.on,
                     .s0 = G.rst[0], .vals = ar_data(vals), .idx = idx ? ar_data(idx) : NULL};
     P.col = !flat && G.R > 1 && P.s0 != 1 && G.on > 0 && G.ost[G.on - 1] == 1 &&
             G.osz[G.on - 1] >= RD_COL_MIN;

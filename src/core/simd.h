@@ -23,6 +23,10 @@
  *   signed zeros included; vsqrt is sqrtf.
  * - vd is a double vector of VD = VL / 2 lanes; vcvt_lo/vcvt_hi widen a vf's first/last
  *   VD lanes (exact), vdnz is 1 where a lane != 0 (NaN included) and 0 elsewhere.
+ * - vdnarrow(lo, hi) narrows two double vectors back to one float vector (lo's lanes
+ *   first; exact for widened floats). vi lanes are int32: viota is 0, 1, ..., VL - 1,
+ *   vild/vist load and store them, visel(m, a, b) = m ? a : b; mbits(m) has bit i set
+ *   where lane i of m is (the arg max/min kernels find a lane with it).
  * Kernel files are compiled with -ffp-contract=off, so no other a * b + c is fused and the
  * bits of a kernel are exactly what its source says. */
 #ifndef ACTRUN_CORE_SIMD_H
@@ -119,6 +123,16 @@ VINL vd vcvt_lo(vf a) { return _mm512_cvtps_pd(_mm512_castps512_ps256(a)); }
 VINL vd vcvt_hi(vf a) {
   return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1)));
 }
+/* two double vectors narrowed to one float vector (lo's lanes first) */
+VINL vf vdnarrow(vd lo, vd hi) {
+  __m512d l = _mm512_castps_pd(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)));
+  return _mm512_castpd_ps(_mm512_insertf64x4(l, _mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1));
+}
+VINL vi viota(void) { return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); }
+VINL vi vild(const int32_t *p) { return _mm512_loadu_si512(p); }
+VINL void vist(int32_t *p, vi a) { _mm512_storeu_si512(p, a); }
+VINL vi visel(vm m, vi a, vi b) { return _mm512_mask_blend_epi32(m, b, a); }
+VINL uint32_t mbits(vm a) { return a; }
 
 /* ======================================================================== AVX2 + FMA */
 #elif AR_SIMD_LEVEL == AR_SIMD_AVX2
@@ -195,6 +209,14 @@ VINL vd vdnz(vd a) {
 }
 VINL vd vcvt_lo(vf a) { return _mm256_cvtps_pd(_mm256_castps256_ps128(a)); }
 VINL vd vcvt_hi(vf a) { return _mm256_cvtps_pd(_mm256_extractf128_ps(a, 1)); }
+VINL vf vdnarrow(vd lo, vd hi) { return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo)); }
+VINL vi viota(void) { return _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7); }
+VINL vi vild(const int32_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
+VINL void vist(int32_t *p, vi a) { _mm256_storeu_si256((__m256i *)p, a); }
+VINL vi visel(vm m, vi a, vi b) {
+  return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(b), _mm256_castsi256_ps(a), m));
+}
+VINL uint32_t mbits(vm a) { return (uint32_t)_mm256_movemask_ps(a); }
 
 /* ======================================================================== baseline */
 #elif AR_SIMD_LEVEL == AR_SIMD_BASELINE && (defined(__x86_64__) || defined(__SSE2__))
@@ -281,6 +303,15 @@ VINL vd vdabs(vd a) { return _mm_andnot_pd(_mm_set1_pd(-0.0), a); }
 VINL vd vdnz(vd a) { return _mm_and_pd(_mm_cmpneq_pd(a, _mm_setzero_pd()), _mm_set1_pd(1)); }
 VINL vd vcvt_lo(vf a) { return _mm_cvtps_pd(a); }
 VINL vd vcvt_hi(vf a) { return _mm_cvtps_pd(_mm_movehl_ps(a, a)); }
+VINL vf vdnarrow(vd lo, vd hi) { return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi)); }
+VINL vi viota(void) { return _mm_setr_epi32(0, 1, 2, 3); }
+VINL vi vild(const int32_t *p) { return _mm_loadu_si128((const __m128i *)p); }
+VINL void vist(int32_t *p, vi a) { _mm_storeu_si128((__m128i *)p, a); }
+VINL vi visel(vm m, vi a, vi b) {
+  __m128i k = _mm_castps_si128(m);
+  return _mm_or_si128(_mm_and_si128(k, a), _mm_andnot_si128(k, b));
+}
+VINL uint32_t mbits(vm a) { return (uint32_t)_mm_movemask_ps(a); }
 
 /* ================================================ baseline elsewhere: generic vectors */
 #elif AR_SIMD_LEVEL == AR_SIMD_BASELINE
@@ -367,6 +398,18 @@ VINL vd vdabs(vd a) { return (vd){fabs(a[0]), fabs(a[1])}; }
 VINL vd vdnz(vd a) { return (vd){a[0] != 0 ? 1.0 : 0.0, a[1] != 0 ? 1.0 : 0.0}; }
 VINL vd vcvt_lo(vf a) { return (vd){a[0], a[1]}; }
 VINL vd vcvt_hi(vf a) { return (vd){a[2], a[3]}; }
+VINL vf vdnarrow(vd lo, vd hi) { return (vf){(float)lo[0], (float)lo[1], (float)hi[0], (float)hi[1]}; }
+VINL vi viota(void) { return (vi){0, 1, 2, 3}; }
+VINL vi vild(const int32_t *p) {
+  vi v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+VINL void vist(int32_t *p, vi a) { memcpy(p, &a, sizeof a); }
+VINL vi visel(vm m, vi a, vi b) { return (m & a) | (~m & b); }
+VINL uint32_t mbits(vm a) {
+  return (uint32_t)((a[0] != 0) | (a[1] != 0) << 1 | (a[2] != 0) << 2 | (a[3] != 0) << 3);
+}
 #else
 #error "unknown AR_SIMD_LEVEL"
 #endif

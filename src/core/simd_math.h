@@ -25,6 +25,28 @@
 #define SLEEF(fn, acc) Sleef_##fn##f4_##acc##advsimd
 #endif
 
+/* sl_powd: pow on the level's double vector (vd), 1 ulp. The variants without FMA compute
+ * the same bits at every x86 level (SSE2, AVX, AVX-512 without FMA: checked over 16M
+ * operands, and by the reductions' cross-level test), so a reduction built on it keeps
+ * its bits from level to level. */
+#if AR_SIMD_LEVEL == AR_SIMD_AVX512
+#define sl_powd Sleef_powd8_u10avx512fnofma
+#elif AR_SIMD_LEVEL == AR_SIMD_AVX2
+#define sl_powd Sleef_powd4_u10avx
+#elif defined(__x86_64__)
+#define sl_powd Sleef_powd2_u10sse2
+#elif defined(__aarch64__)
+#define sl_powd Sleef_powd2_u10advsimd
+#else
+VINL vd sl_powd(vd a, vd b) {
+  double t[VD], u[VD];
+  vdst(t, a);
+  vdst(u, b);
+  for (int i = 0; i < VD; i++) t[i] = pow(t[i], u[i]);
+  return vdld(t);
+}
+#endif
+
 #ifdef SLEEF
 #define sl_exp SLEEF(exp, u10)
 #define sl_expm1 SLEEF(expm1, u10)
