@@ -6,6 +6,10 @@
 #include <string.h>
 
 #include "core/core.h"
+#if defined(__x86_64__) && !defined(ACTRUN_X86_LEVELS)
+#define ACTRUN_X86_LEVELS /* the library builds the x86 levels there: declare them */
+#endif
+#include "core/rd_level.h"
 
 /* ---------- helpers ---------- */
 
@@ -794,5 +798,345 @@ Test(reduce, simd_levels_give_identical_bits)
   cr_assert_eq(ar_simd_set_level(saved), AR_OK);
   if (!ar_simd_available(AR_SIMD_AVX2)) cr_log_warn("no AVX2 here: only baseline checked");
   (void)compared;
+  ar_ctx_release(C);
+}
+
+/* ---------- the kernels of every level, called directly ---------- */
+
+/* every level this CPU runs, baseline first (the others are compared with it) */
+static int kern_levels(const rd_level **L, const char **name)
+{
+  int n = 0;
+  L[n] = &rd_level_baseline;
+  name[n++] = "baseline";
+#ifdef ACTRUN_X86_LEVELS
+  if (ar_simd_available(AR_SIMD_AVX2)) {
+    L[n] = &rd_level_avx2;
+    name[n++] = "avx2";
+  }
+  if (ar_simd_available(AR_SIMD_AVX512)) {
+    L[n] = &rd_level_avx512;
+    name[n++] = "avx512";
+  }
+#endif
+  return n;
+}
+
+/* lengths 0..70 and a few large ones, none a multiple of a vector width */
+static const int64_t kern_big[] = {1001, 4099, 32769 + 17, 100003};
+#define KERN_NLEN (71 + 4)
+static int64_t kern_len(int k) { return k <= 70 ? k : kern_big[k - 71]; }
+
+/* the values the cases are built from: a few levels, so ties are common */
+static float tie_val(void) { return floorf(rnd() * 4); }
+
+/* first index of the best, the first NaN's if any: the sequential definition */
+static int64_t ref_arg(const float *x, int64_t n, int64_t s, int mx)
+{
+  int64_t bi = 0;
+  for (int64_t i = 0; i < n; i++)
+    if (x[i * s] != x[i * s]) return i;
+  for (int64_t i = 1; i < n; i++)
+    if (mx ? x[i * s] > x[bi * s] : x[i * s] < x[bi * s]) bi = i;
+  return bi;
+}
+
+/* Fills case c of length n (stride s): random ties, all equal, all -inf, signed zeros,
+ * the best twice at lane-boundary distances, NaN first/last/middle/in the tail/twice. */
+#define ARG_CASES 12
+static void arg_case(float *x, int64_t n, int64_t s, int c, int mx)
+{
+  for (int64_t i = 0; i < n; i++) x[i * s] = tie_val();
+  if (n == 0) return;
+  const float top = mx ? 9 : -9;
+  const int64_t d[] = {1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33};
+  int64_t a = n > 1 ? (int64_t)((rnd() * 0.5 + 0.5) * (double)(n - 1)) : 0;
+  switch (c) {
+  case 0: break;
+  case 1: for (int64_t i = 0; i < n; i++) x[i * s] = 2; break;
+  case 2: for (int64_t i = 0; i < n; i++) x[i * s] = -INFINITY; break;
+  case 3: /* zeros of random signs and worse values: the best is a zero, which one? */
+    for (int64_t i = 0; i < n; i++) {
+      float r = rnd();
+      x[i * s] = r < -0.3f ? -top : r < 0.35f ? -0.0f : 0.0f;
+    }
+    break;
+  case 4: /* the best at a and a + d: the first must win (d a lane or vector apart) */
+  case 5:
+    x[a * s] = top;
+    for (int k = 0; k < 11; k++)
+      if (a + d[k] < n && (c == 4 || k % 2)) x[(a + d[k]) * s] = top;
+    break;
+  case 6: x[0] = NAN; break;
+  case 7: x[(n - 1) * s] = NAN; break;
+  case 8: x[(n / 2) * s] = NAN; break;
+  case 9: x[(n - 1 - n % 3) * s] = NAN; break; /* in or near the tail */
+  case 10: x[a * s] = NAN; x[(n - 1) * s] = NAN; x[(a / 2) * s] = -NAN; break;
+  case 11: x[(n - 1) * s] = top; break; /* the best last */
+  }
+}
+
+Test(reduce, arg_kernels_every_level)
+{
+  const rd_level *L[3];
+  const char *name[3];
+  int nl = kern_levels(L, name);
+  int64_t cap = kern_big[3] * 3;
+  float *x = malloc((size_t)cap * sizeof(float));
+  cr_assert(x);
+  for (int k = 1; k < KERN_NLEN; k++)
+    for (int64_t s = 1; s <= 3; s += 2)
+      for (int mx = 0; mx < 2; mx++)
+        for (int c = 0; c < ARG_CASES; c++) {
+          int64_t n = kern_len(k);
+          arg_case(x, n, s, c, mx);
+          int64_t want = ref_arg(x, n, s, mx);
+          for (int l = 0; l < nl; l++) {
+            int64_t got = L[l]->arg[mx](x, n, s);
+            cr_assert_eq(got, want, "%s %s: n %lld stride %lld case %d: index %lld, not %lld",
+                         name[l], mx ? "argmax" : "argmin", (long long)n, (long long)s, c,
+                         (long long)got, (long long)want);
+          }
+        }
+  free(x);
+}
+
+Test(reduce, arg_column_kernels_every_level)
+{
+  const rd_level *L[3];
+  const char *name[3];
+  int nl = kern_levels(L, name);
+  const int64_t widths[] = {1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 47, 70, 1024};
+  const int64_t rows[] = {1, 2, 3, 4, 5, 8, 9, 37};
+  static float x[37 * 1030], best[1024];
+  static int32_t bi[1024];
+  for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++)
+    for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++)
+      for (int mx = 0; mx < 2; mx++)
+        for (int c = 0; c < ARG_CASES; c++) {
+          int64_t w = widths[wi], nr = rows[ri], s = w + 3; /* rows wider than the output */
+          for (int64_t j = 0; j < w; j++) arg_case(x + j, nr, s, (c + (int)j) % ARG_CASES, mx);
+          for (int l = 0; l < nl; l++) {
+            L[l]->argcol[mx](best, bi, x, s, nr, w);
+            for (int64_t j = 0; j < w; j++) {
+              int64_t want = ref_arg(x + j, nr, s, mx);
+              cr_assert_eq(bi[j], want, "%s %s columns: %lldx%lld case %d column %lld: row %d, not %lld",
+                           name[l], mx ? "max" : "min", (long long)nr, (long long)w, c,
+                           (long long)j, bi[j], (long long)want);
+              float v = x[want * s + j];
+              cr_assert(memcmp(&best[j], &v, sizeof v) == 0, "%s: value of column %lld",
+                        name[l], (long long)j);
+            }
+          }
+        }
+}
+
+/* max/min as the kernel has always computed them: 32 lanes for unit-stride runs of 32 or
+ * more (lane j: elements j, j + 32, ...), combined j = 0, 16, 1, 17, ..., then the rest
+ * in order; a better element or a NaN replaces */
+static float ref_ext(const float *x, int64_t n, int64_t s, int mx, int ab)
+{
+  const float init = mx ? (ab ? 0.0f : -INFINITY) : INFINITY;
+#define RX_F(v) (ab ? fabsf(v) : (v))
+#define RX_TAKE(v, r) ((mx ? (v) > (r) : (v) < (r)) || (v) != (v))
+  float r = init, m[32];
+  int64_t i = 0;
+  if (s == 1 && n >= 32) {
+    for (int j = 0; j < 32; j++) m[j] = init;
+    for (; i + 32 <= n; i += 32)
+      for (int j = 0; j < 32; j++) {
+        float v = RX_F(x[i + j]);
+        if (RX_TAKE(v, m[j])) m[j] = v;
+      }
+    for (int j = 0; j < 16; j++) {
+      if (RX_TAKE(m[j], r)) r = m[j];
+      if (RX_TAKE(m[j + 16], r)) r = m[j + 16];
+    }
+  }
+  for (; i < n; i++) {
+    float v = RX_F(x[i * s]);
+    if (RX_TAKE(v, r)) r = v;
+  }
+  return r;
+}
+
+/* products as always: 32 accumulators, the rest (and strided runs) into the first, the
+ * halving tree */
+static double ref_prod(const float *x, int64_t n, int64_t s)
+{
+  double acc[32];
+  for (int j = 0; j < 32; j++) acc[j] = 1;
+  int64_t i = 0;
+  if (s == 1)
+    for (; i + 32 <= n; i += 32)
+      for (int j = 0; j < 32; j++) acc[j] *= x[i + j];
+  for (; i < n; i++) acc[0] *= x[i * s];
+  for (int w = 16; w >= 1; w /= 2)
+    for (int j = 0; j < w; j++) acc[j] *= acc[j + w];
+  return acc[0];
+}
+
+static bool same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+Test(reduce, extremum_and_prod_kernels_every_level)
+{
+  const rd_level *L[3];
+  const char *name[3];
+  int nl = kern_levels(L, name);
+  int64_t cap = kern_big[3] * 3;
+  float *x = malloc((size_t)cap * sizeof(float));
+  cr_assert(x);
+  const rd_kop ext[] = {K_MIN, K_MAX, K_MINABS, K_MAXABS};
+  for (int k = 0; k < KERN_NLEN; k++)
+    for (int64_t s = 1; s <= 3; s += 2)
+      for (int c = 0; c < ARG_CASES; c++) {
+        int64_t n = kern_len(k);
+        arg_case(x, n, s, c, (c + k) % 2);
+        for (int e = 0; e < 4; e++) {
+          double want = ref_ext(x, n, s, e % 2, e / 2);
+          for (int l = 0; l < nl; l++) {
+            double got = L[l]->seg[ext[e]](x, n, s, 0, 0);
+            cr_assert(same_double(got, want) || (isnan(got) && isnan(want)),
+                      "%s op %d: n %lld stride %lld case %d: %a, not %a", name[l], ext[e],
+                      (long long)n, (long long)s, c, got, want);
+            /* a NaN's payload too: the same bits at every level */
+            double g0 = L[0]->seg[ext[e]](x, n, s, 0, 0);
+            cr_assert(same_double(got, g0), "%s op %d: bits differ from baseline", name[l], ext[e]);
+          }
+        }
+        /* products near 1, so long runs neither overflow nor vanish */
+        for (int64_t i = 0; i < n; i++)
+          if (x[i * s] == x[i * s] && !isinf(x[i * s])) x[i * s] = 1 + x[i * s] / 64 + rnd() / 1024;
+        double want = ref_prod(x, n, s);
+        for (int l = 0; l < nl; l++) {
+          double got = L[l]->seg[K_PROD](x, n, s, 0, 0);
+          cr_assert(same_double(got, want) || (isnan(got) && isnan(want)),
+                    "%s prod: n %lld stride %lld case %d: %a, not %a", name[l], (long long)n,
+                    (long long)s, c, got, want);
+        }
+      }
+  free(x);
+}
+
+Test(reduce, extremum_and_prod_column_kernels_every_level)
+{
+  const rd_level *L[3];
+  const char *name[3];
+  int nl = kern_levels(L, name);
+  const int64_t widths[] = {1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 47, 70, 1024};
+  const int64_t rows[] = {1, 2, 3, 4, 5, 8, 9, 37};
+  const rd_kop ops[] = {K_MIN, K_MAX, K_MINABS, K_MAXABS, K_PROD};
+  static float x[37 * 1030];
+  static double acc[1024];
+  for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++)
+    for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++)
+      for (int c = 0; c < ARG_CASES; c++) {
+        int64_t w = widths[wi], nr = rows[ri], s = w + 5;
+        for (int64_t j = 0; j < w; j++) arg_case(x + j, nr, s, (c + (int)j) % ARG_CASES, c % 2);
+        for (int o = 0; o < 5; o++) {
+          const double init = o == 4 ? 1 : o == 3 ? 0 : o % 2 ? -INFINITY : INFINITY;
+          for (int l = 0; l < nl; l++) {
+            for (int64_t j = 0; j < w; j++) acc[j] = init;
+            L[l]->col[ops[o]](acc, x, s, nr, w, NULL, 0);
+            for (int64_t j = 0; j < w; j++) {
+              double want = init;
+              for (int64_t r = 0; r < nr; r++) {
+                double v = x[r * s + j];
+                if (o >= 2 && o < 4) v = fabs(v);
+                if (o == 4) want *= v;
+                else if ((o % 2 ? v > want : v < want) || v != v) want = v;
+              }
+              cr_assert(same_double(acc[j], want) || (isnan(acc[j]) && isnan(want)),
+                        "%s op %d columns %lldx%lld case %d column %lld: %a, not %a", name[l],
+                        ops[o], (long long)nr, (long long)w, c, (long long)j, acc[j], want);
+            }
+          }
+        }
+      }
+}
+
+/* The p-norm's sum of |x|^p against long double, at every level, and the same bits at
+ * every level (the pow has no FMA anywhere). Relative bound: each term within 1 ulp of
+ * double, the double sum of n positive terms within n ulps. */
+Test(reduce, pow_kernels_accuracy_every_level)
+{
+  const rd_level *L[3];
+  const char *name[3];
+  int nl = kern_levels(L, name);
+  const double ps[] = {0.5, 1.5, 3, 7, -1.5};
+  int64_t cap = kern_big[3] * 3;
+  float *x = malloc((size_t)cap * sizeof(float));
+  cr_assert(x);
+  double worst = 0;
+  for (int k = 0; k < KERN_NLEN; k++)
+    for (int64_t s = 1; s <= 3; s += 2)
+      for (int pi = 0; pi < 5; pi++) {
+        int64_t n = kern_len(k);
+        double p = ps[pi];
+        /* magnitudes over 2^-10 .. 2^10, both signs, exact zeros for p > 0 */
+        for (int64_t i = 0; i < n; i++) {
+          float v = ldexpf(1 + rnd() * 0.999f, (int)floorf(rnd() * 10));
+          x[i * s] = (p > 0 && i % 17 == 5) ? 0.0f : (i % 2 ? -v : v);
+        }
+        long double ref = 0;
+        for (int64_t i = 0; i < n; i++) ref += powl(fabsl((long double)x[i * s]), p);
+        double g0 = 0;
+        for (int l = 0; l < nl; l++) {
+          double got = L[l]->seg[K_POW](x, n, s, 0, p);
+          double err = ref == 0 ? fabs(got) : (double)fabsl((got - ref) / ref);
+          if (err > worst) worst = err;
+          cr_assert(err <= (double)(n + 2) * 0x1p-52, "%s: n %lld p %g: %.17g vs %.17Lg (%.3g)",
+                    name[l], (long long)n, p, got, ref, err);
+          if (l == 0) g0 = got;
+          cr_assert(same_double(got, g0), "%s: n %lld p %g: %a, baseline %a", name[l],
+                    (long long)n, p, got, g0);
+        }
+      }
+  /* the column kernel: every column against long double, every level the same bits */
+  const int64_t nr = 37, w = 70, s = 75;
+  static double acc[3][70];
+  for (int64_t i = 0; i < nr * s; i++) x[i] = ldexpf(1 + rnd() * 0.999f, (int)floorf(rnd() * 10));
+  for (int pi = 0; pi < 5; pi++) {
+    for (int l = 0; l < nl; l++) {
+      memset(acc[l], 0, sizeof acc[l]);
+      L[l]->col[K_POW](acc[l], x, s, nr, w, NULL, ps[pi]);
+    }
+    for (int64_t j = 0; j < w; j++) {
+      long double ref = 0;
+      for (int64_t r = 0; r < nr; r++) ref += powl(fabsl((long double)x[r * s + j]), ps[pi]);
+      for (int l = 0; l < nl; l++) {
+        double err = (double)fabsl((acc[l][j] - ref) / ref);
+        cr_assert(err <= (nr + 2) * 0x1p-52, "%s column %lld p %g: %.3g", name[l], (long long)j,
+                  ps[pi], err);
+        cr_assert(same_double(acc[l][j], acc[0][j]), "%s column %lld p %g: bits", name[l],
+                  (long long)j, ps[pi]);
+      }
+    }
+  }
+  cr_log_info("p-norm kernels: worst relative error %.3g", worst);
+  free(x);
+}
+
+/* through the public entry: tiles narrower and wider than the column tile, strides */
+Test(reduce, maxmin_column_tiles)
+{
+  ar_ctx *C = ar_ctx_new();
+  const int64_t widths[] = {7, 8, 17, 1023, 1025, 2100};
+  for (int t = 0; t < 2; t++)
+    for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
+      int64_t sh[] = {t ? 3 : 19, widths[wi]};
+      ar_tensor a, v;
+      make(C, &a, 2, sh, -1, 1);
+      for (int64_t i = 0; i < ar_numel(&a); i++) ar_data(&a)[i] = floorf(ar_data(&a)[i] * 3);
+      ar_data(&a)[sh[1] + sh[1] - 1] = NAN;
+      ar_data(&a)[sh[1] / 2] = NAN;
+      check_maxmin(C, &a, "column tiles");
+      /* a narrowed view: rows longer than the output */
+      cr_assert_eq(ar_narrow(C, &v, &a, 1, 0, sh[1] - 1), AR_OK);
+      check_maxmin(C, &v, "column tiles, narrowed");
+      ar_release(&v);
+      ar_release(&a);
+    }
+  cr_assert_eq(ar_live_bytes(C), 0);
   ar_ctx_release(C);
 }
