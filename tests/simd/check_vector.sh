@@ -10,8 +10,12 @@
 # The other kernel sets (src/core/ew_kern_LEVEL.c, src/core/rd_kern_LEVEL.c,
 # src/core/bs_kern_LEVEL.c, src/optim/optim_kern_LEVEL.c, src/act/pau_kern_LEVEL.c) have a
 # simpler rule: every function whose name starts with k_ or u_ has packed arithmetic (or
-# packed stores, for fill; packed double adds, for the reductions) on the level's registers, or calls SLEEF's function of the
+# packed stores, for fill) on the level's registers, or calls SLEEF's function of the
 # level's width, itself or through a local function it calls or jumps to.
+# The reductions (rd_kern) are held to more: every function the level's rd_level table
+# names (src/core/rd_kernels.h) must be in the object, and only packed arithmetic,
+# compares, selects, min/max and conversions count there (not the packed and/or/xor of a
+# scalar fabs or a zeroing, not moves), so a scalar reduction kernel fails.
 # Usage: check_vector.sh ACT_H "OBJECT;OBJECT;..."
 set -eu
 act_h=$1
@@ -91,16 +95,22 @@ for o in $objs; do
   done
 done
 
+rd_h="$(dirname "$act_h")/../core/rd_kernels.h"
+[ -f "$rd_h" ] || { echo "no $rd_h"; exit 1; }
+rd_names=$(sed -n '/^const rd_level LEVEL_NAME = {/,/^};/p' "$rd_h" | grep -o 'k_[a-z0-9_]*' | sort -u)
+[ -n "$rd_names" ] || { echo "no rd_level table in $rd_h"; exit 1; }
 for o in $sets; do
   level=$(basename "$o" .c.o | sed 's/^[a-z]*_kern_//')
   case $level in
-    avx512) reg=zmm; sleef='f16_[a-z0-9]*avx512f' ;;
-    avx2) reg=ymm; sleef='f8_[a-z0-9]*avx2' ;;
-    baseline) reg=xmm; sleef='f4_[a-z0-9]*sse2' ;;
+    avx512) reg=zmm; sleef='(f16|d8)_[a-z0-9]*avx512f' ;;
+    avx2) reg=ymm; sleef='(f8_[a-z0-9]*avx2|d4_[a-z0-9]*avx)' ;;
+    baseline) reg=xmm; sleef='(f4|d2)_[a-z0-9]*sse2' ;;
     *) echo "unknown level in $o"; exit 1 ;;
   esac
+  strict=0
+  case $(basename "$o") in rd_kern_*) strict=1 ;; esac
   # "address name packed targets...": relocations (-r) name the SLEEF calls
-  table=$(objdump -dr --no-show-raw-insn "$o" | awk -v reg="$reg" -v sleef="$sleef" '
+  table=$(objdump -dr --no-show-raw-insn "$o" | awk -v reg="$reg" -v sleef="$sleef" -v strict=$strict '
     /^[0-9a-f]+ <[^>]+>:$/ {
       if (fn != "") print addr, fn, packed, targets
       addr = $1; fn = $2; sub(/^</, "", fn); sub(/>:$/, "", fn)
@@ -110,8 +120,12 @@ for o in $sets; do
       ins = $0
       # (xorps %xmmN,%xmmN zeroes a register in scalar code too: not counted)
       zero = ins ~ /\txorps +%xmm[0-9]+,%xmm[0-9]+$/ && split(ins, z, /[ ,%]+/) && z[3] == z[4]
-      if (!zero && ins ~ /\t(v)?(add|sub|mul|div|sqrt|max|min|round|rndscale|fmadd[0-9]*|fnmadd[0-9]*|fmsub[0-9]*|cmp[a-z_]*|blendv|blendm|and|andn|or|xor|cvtps2|cvtpd2)p[sd] / && ins ~ reg) packed++
-      if (ins ~ /\t(v)?mov(u|a|nt)ps +%/ && ins ~ reg && ins ~ /\(/) packed++
+      if (strict) {
+        if (ins ~ /\t(v)?(add|sub|mul|div|sqrt|max|min|round|rndscale|fmadd[0-9]*|fnmadd[0-9]*|fmsub[0-9]*|cmp[a-z_]*|blendv|blendm|cvtps2|cvtpd2)p[sd] / && ins ~ reg) packed++
+      } else {
+        if (!zero && ins ~ /\t(v)?(add|sub|mul|div|sqrt|max|min|round|rndscale|fmadd[0-9]*|fnmadd[0-9]*|fmsub[0-9]*|cmp[a-z_]*|blendv|blendm|and|andn|or|xor|cvtps2|cvtpd2)p[sd] / && ins ~ reg) packed++
+        if (ins ~ /\t(v)?mov(u|a|nt)ps +%/ && ins ~ reg && ins ~ /\(/) packed++
+      }
       if (ins ~ ("R_X86_64_[A-Z0-9]+\tSleef_[a-z0-9]+" sleef)) packed++
       if (ins ~ /(call|jmp)[a-z]* +[0-9a-f]+ <[a-z]/ && ins !~ /\+0x/) {
         t = ins; sub(/.*</, "", t); sub(/>.*/, "", t); targets = targets " " t
@@ -121,6 +135,12 @@ for o in $sets; do
   # every k_/u_ symbol (identical functions may share an address under another name)
   want=$(nm "$o" | awk '$2 ~ /^[tT]$/ && $3 ~ /^[ku]_/ { print $1, $3 }')
   [ -n "$want" ] || { echo "$level: no k_/u_ kernels in $(basename "$o")"; status=1; continue; }
+  if [ $strict = 1 ]; then
+    for k in $rd_names; do
+      echo "$want" | awk -v k="$k" '$2 == k { f = 1 } END { exit !f }' ||
+        { echo "$level: $k (named by rd_level) not found in $(basename "$o")"; status=1; }
+    done
+  fi
   bad=$(echo "$want" | while read -r a k; do
     ok=$(echo "$table" | awk -v a="$a" '
       { addr[$2] = $1; packed[$2] += $3; for (i = 4; i <= NF; i++) tg[$2] = tg[$2] " " $i
