@@ -53,36 +53,36 @@ VINL vd v_pow(vd v, vd c, vd p) { return (void)c, sl_powd(vdabs(v), p); }
 #define SUMK(NAME)                                                                       \
   static double k_##NAME(const float *x, int64_t n, int64_t s, double c, double p)       \
   {                                                                                      \
-    if (n < RD_NACC) { /* short runs (rows of a small matrix): skip the lane setup */   \
+    if (n < RD_NACC) { /* short runs (rows of a small matrix): skip the lane setup */    \
       double t = 0;                                                                      \
-      for (int64_t i = 0; i < n; i++) t += s_##NAME(x[i * s], c, p);                        \
+      for (int64_t i = 0; i < n; i++) t += s_##NAME(x[i * s], c, p);                     \
       return t;                                                                          \
     }                                                                                    \
     double acc[RD_NACC] = {0};                                                           \
     int64_t i = 0;                                                                       \
     if (s == 1) {                                                                        \
-      vd a[RD_NACC / VD], vc = vdset1(c), vp = vdset1(p);                                                \
+      vd a[RD_NACC / VD], vc = vdset1(c), vp = vdset1(p);                                \
       for (int k = 0; k < RD_NACC / VD; k++) a[k] = vdzero();                            \
       for (; i + RD_NACC <= n; i += RD_NACC)                                             \
         for (int k = 0; k < RD_NACC / VL; k++) {                                         \
           vf f = vld(x + i + k * VL);                                                    \
-          a[2 * k] = vdadd(a[2 * k], v_##NAME(vcvt_lo(f), vc, vp));                          \
-          a[2 * k + 1] = vdadd(a[2 * k + 1], v_##NAME(vcvt_hi(f), vc, vp));                  \
+          a[2 * k] = vdadd(a[2 * k], v_##NAME(vcvt_lo(f), vc, vp));                      \
+          a[2 * k + 1] = vdadd(a[2 * k + 1], v_##NAME(vcvt_hi(f), vc, vp));              \
         }                                                                                \
       for (int k = 0; k < RD_NACC / VD; k++) vdst(acc + k * VD, a[k]);                   \
-      for (int j = 0; i < n; i++, j++) acc[j] += s_##NAME(x[i], c, p);                      \
+      for (int j = 0; i < n; i++, j++) acc[j] += s_##NAME(x[i], c, p);                   \
     } else {                                                                             \
       for (; i + 4 <= n; i += 4)                                                         \
-        for (int j = 0; j < 4; j++) acc[j] += s_##NAME(x[(i + j) * s], c, p);              \
-      for (; i < n; i++) acc[0] += s_##NAME(x[i * s], c, p);                                \
+        for (int j = 0; j < 4; j++) acc[j] += s_##NAME(x[(i + j) * s], c, p);            \
+      for (; i < n; i++) acc[0] += s_##NAME(x[i * s], c, p);                             \
     }                                                                                    \
     return rd_hsum(acc);                                                                 \
   }                                                                                      \
-  /* four rows per pass: a quarter of the accumulator loads and stores */               \
+  /* four rows per pass: a quarter of the accumulator loads and stores */                \
   static void k_##NAME##_col(double *acc, const float *x, int64_t s, int64_t nr,         \
                              int64_t w, const double *cen, double p)                     \
   {                                                                                      \
-    const vd z = vdzero(), vp = vdset1(p);                                                               \
+    const vd z = vdzero(), vp = vdset1(p);                                               \
     int64_t r = 0;                                                                       \
     for (; r + 4 <= nr; r += 4) {                                                        \
       const float *x0 = x + r * s, *x1 = x0 + s, *x2 = x1 + s, *x3 = x2 + s;             \
@@ -90,22 +90,22 @@ VINL vd v_pow(vd v, vd c, vd p) { return (void)c, sl_powd(vdabs(v), p); }
       for (; i + VL <= w; i += VL) {                                                     \
         vd clo = cen ? vdld(cen + i) : z, chi = cen ? vdld(cen + i + VD) : z;            \
         vf f0 = vld(x0 + i), f1 = vld(x1 + i), f2 = vld(x2 + i), f3 = vld(x3 + i);       \
-        vd lo = v_##NAME(vcvt_lo(f0), clo, vp), hi = v_##NAME(vcvt_hi(f0), chi, vp);             \
-        lo = vdadd(lo, v_##NAME(vcvt_lo(f1), clo, vp));                                      \
-        hi = vdadd(hi, v_##NAME(vcvt_hi(f1), chi, vp));                                      \
-        lo = vdadd(lo, v_##NAME(vcvt_lo(f2), clo, vp));                                      \
-        hi = vdadd(hi, v_##NAME(vcvt_hi(f2), chi, vp));                                      \
-        lo = vdadd(lo, v_##NAME(vcvt_lo(f3), clo, vp));                                      \
-        hi = vdadd(hi, v_##NAME(vcvt_hi(f3), chi, vp));                                      \
+        vd lo = v_##NAME(vcvt_lo(f0), clo, vp), hi = v_##NAME(vcvt_hi(f0), chi, vp);     \
+        lo = vdadd(lo, v_##NAME(vcvt_lo(f1), clo, vp));                                  \
+        hi = vdadd(hi, v_##NAME(vcvt_hi(f1), chi, vp));                                  \
+        lo = vdadd(lo, v_##NAME(vcvt_lo(f2), clo, vp));                                  \
+        hi = vdadd(hi, v_##NAME(vcvt_hi(f2), chi, vp));                                  \
+        lo = vdadd(lo, v_##NAME(vcvt_lo(f3), clo, vp));                                  \
+        hi = vdadd(hi, v_##NAME(vcvt_hi(f3), chi, vp));                                  \
         vdst(acc + i, vdadd(vdld(acc + i), lo));                                         \
         vdst(acc + i + VD, vdadd(vdld(acc + i + VD), hi));                               \
       }                                                                                  \
       for (; i < w; i++) {                                                               \
         double c = cen ? cen[i] : 0;                                                     \
-        double t = s_##NAME(x0[i], c, p);                                                   \
-        t += s_##NAME(x1[i], c, p);                                                         \
-        t += s_##NAME(x2[i], c, p);                                                         \
-        t += s_##NAME(x3[i], c, p);                                                         \
+        double t = s_##NAME(x0[i], c, p);                                                \
+        t += s_##NAME(x1[i], c, p);                                                      \
+        t += s_##NAME(x2[i], c, p);                                                      \
+        t += s_##NAME(x3[i], c, p);                                                      \
         acc[i] += t;                                                                     \
       }                                                                                  \
     }                                                                                    \
@@ -115,10 +115,10 @@ VINL vd v_pow(vd v, vd c, vd p) { return (void)c, sl_powd(vdabs(v), p); }
       for (; i + VL <= w; i += VL) {                                                     \
         vd clo = cen ? vdld(cen + i) : z, chi = cen ? vdld(cen + i + VD) : z;            \
         vf f0 = vld(x0 + i);                                                             \
-        vdst(acc + i, vdadd(vdld(acc + i), v_##NAME(vcvt_lo(f0), clo, vp)));                 \
-        vdst(acc + i + VD, vdadd(vdld(acc + i + VD), v_##NAME(vcvt_hi(f0), chi, vp)));       \
+        vdst(acc + i, vdadd(vdld(acc + i), v_##NAME(vcvt_lo(f0), clo, vp)));             \
+        vdst(acc + i + VD, vdadd(vdld(acc + i + VD), v_##NAME(vcvt_hi(f0), chi, vp)));   \
       }                                                                                  \
-      for (; i < w; i++) acc[i] += s_##NAME(x0[i], cen ? cen[i] : 0, p);                    \
+      for (; i < w; i++) acc[i] += s_##NAME(x0[i], cen ? cen[i] : 0, p);                 \
     }                                                                                    \
   }
 
@@ -187,7 +187,7 @@ static void k_prod_col(double *acc, const float *x, int64_t s, int64_t nr, int64
  * The unit-stride run keeps 32 lanes (lane j: elements j, j + 32, ...) combined in the
  * order j = 0, 16, 1, 17, ...: the order the kernel has always had, so a result among
  * equal values (+0 and -0) is the same element at every level. */
-#define EXTK(NAME, ABS, CMP, VCMP, INIT)                                                  \
+#define EXTK(NAME, ABS, CMP, VCMP, INIT)                                                 \
   static double k_##NAME(const float *x, int64_t n, int64_t s, double c, double p)       \
   {                                                                                      \
     (void)c;                                                                             \
@@ -272,7 +272,7 @@ static int64_t arg_first_nan(const float *x, int64_t n, int64_t s)
   return -1;
 }
 
-#define ARGK(NAME, CMP, VCMP)                                                             \
+#define ARGK(NAME, CMP, VCMP)                                                            \
   static int64_t k_##NAME(const float *x, int64_t n, int64_t s)                          \
   {                                                                                      \
     float b = x[0];                                                                      \
@@ -297,7 +297,7 @@ static int64_t arg_first_nan(const float *x, int64_t n, int64_t s)
           b1 = visel(t1, i1, b1);                                                        \
           nm = mor(nm, mor(visnan(a0), visnan(a1)));                                     \
         }                                                                                \
-        if (mbits(nm)) return arg_first_nan(x, n, s);                                   \
+        if (mbits(nm)) return arg_first_nan(x, n, s);                                    \
         float tv[2 * VL];                                                                \
         int32_t ti[2 * VL];                                                              \
         vst(tv, v0);                                                                     \
@@ -311,7 +311,7 @@ static int64_t arg_first_nan(const float *x, int64_t n, int64_t s)
             cb = tv[l];                                                                  \
             ci = ti[l];                                                                  \
           }                                                                              \
-        /* a later chunk must be strictly better: the first occurrence wins */          \
+        /* a later chunk must be strictly better: the first occurrence wins */           \
         if (c0 == 0 || cb CMP b) {                                                       \
           b = cb;                                                                        \
           bi = c0 + ci;                                                                  \
@@ -319,7 +319,7 @@ static int64_t arg_first_nan(const float *x, int64_t n, int64_t s)
       }                                                                                  \
       i = nv;                                                                            \
     }                                                                                    \
-    /* short or strided runs, and the tail: select, no branch on the data */            \
+    /* short or strided runs, and the tail: select, no branch on the data */             \
     for (; i < n; i++) {                                                                 \
       float v = x[i * s];                                                                \
       bool t = v CMP b;                                                                  \
@@ -329,8 +329,8 @@ static int64_t arg_first_nan(const float *x, int64_t n, int64_t s)
     }                                                                                    \
     return nan ? arg_first_nan(x, n, s) : bi;                                            \
   }                                                                                      \
-  /* per column, in row order, four rows per pass over the tile's values and indices: a \
-   * column takes a strictly better element, or a NaN while it holds none */              \
+  /* per column, in row order, four rows per pass over the tile's values and indices: a  \
+   * column takes a strictly better element, or a NaN while it holds none */             \
   static void k_##NAME##_col(float *best, int32_t *bi, const float *x, int64_t s,        \
                              int64_t nr, int64_t w)                                      \
   {                                                                                      \

@@ -499,7 +499,8 @@ int ar_maxmin_dim(ar_ctx *C, bool is_max, ar_tensor *vals, ar_tensor *idx,
     return rc;
   }
   if (G.O > 0) {
-    rd_argplan P = {.L = rd_pick(ar_simd_level()), .x = ar_data(&src), .G = &G, .is_max = is_max, .on = G.on,
+    rd_argplan P = {.L = rd_pick(ar_simd_level()), .x = ar_data(&src), .G = &G,
+                    .is_max = is_max, .on = G.on,
                     .s0 = G.rst[0], .vals = ar_data(vals), .idx = idx ? ar_data(idx) : NULL};
     P.col = !flat && G.R > 1 && P.s0 != 1 && G.on > 0 && G.ost[G.on - 1] == 1 &&
             G.osz[G.on - 1] >= RD_COL_MIN;

@@ -920,7 +920,8 @@ Test(reduce, arg_column_kernels_every_level)
             L[l]->argcol[mx](best, bi, x, s, nr, w);
             for (int64_t j = 0; j < w; j++) {
               int64_t want = ref_arg(x + j, nr, s, mx);
-              cr_assert_eq(bi[j], want, "%s %s columns: %lldx%lld case %d column %lld: row %d, not %lld",
+              cr_assert_eq(bi[j], want,
+                           "%s %s columns: %lldx%lld case %d column %lld: row %d, not %lld",
                            name[l], mx ? "max" : "min", (long long)nr, (long long)w, c,
                            (long long)j, bi[j], (long long)want);
               float v = x[want * s + j];
