@@ -31,23 +31,44 @@ VINL double s_sq(double v, double c, double p) { return (void)c, (void)p, v * v;
 VINL double s_abs(double v, double c, double p) { return (void)c, (void)p, fabs(v); }
 VINL double s_nnz(double v, double c, double p) { return (void)c, (void)p, v != 0 ? 1.0 : 0.0; }
 VINL double s_sqdev(double v, double c, double p) { return (void)p, (v - c) * (v - c); }
-/* one lane of the vector pow: the same bits as the vector lanes */
-static double s_pow(double v, double c, double p) {
+/* p-norm terms |v|^p. Integer orders 3..RD_IPOW_MAX: repeated squaring in double (|v|^2
+ * is exact, then at most 2 log2(p) roundings, the same multiplications at every level);
+ * other orders: one lane of the vector pow, the same bits as its vector lanes. */
+#define RD_IPOW_MAX 16
+static double s_gpow(double v, double c, double p) {
   (void)c;
   double t[VD];
   vdst(t, sl_powd(vdset1(fabs(v)), vdset1(p)));
   return t[0];
 }
-VINL vd v_sum(vd v, vd c, vd p) { return (void)c, (void)p, v; }
-VINL vd v_sq(vd v, vd c, vd p) { return (void)c, (void)p, vdmul(v, v); }
-VINL vd v_abs(vd v, vd c, vd p) { return (void)c, (void)p, vdabs(v); }
-VINL vd v_nnz(vd v, vd c, vd p) { return (void)c, (void)p, vdnz(v); }
-VINL vd v_sqdev(vd v, vd c, vd p) {
-  (void)p;
+VINL double s_ipow(double v, double c, double p) {
+  (void)c;
+  double r = 1, b = fabs(v);
+  for (int k = (int)p; k; k >>= 1) {
+    if (k & 1) r *= b;
+    if (k > 1) b *= b;
+  }
+  return r;
+}
+VINL vd v_sum(vd v, vd c, vd p, double ps) { return (void)c, (void)p, (void)ps, v; }
+VINL vd v_sq(vd v, vd c, vd p, double ps) { return (void)c, (void)p, (void)ps, vdmul(v, v); }
+VINL vd v_abs(vd v, vd c, vd p, double ps) { return (void)c, (void)p, (void)ps, vdabs(v); }
+VINL vd v_nnz(vd v, vd c, vd p, double ps) { return (void)c, (void)p, (void)ps, vdnz(v); }
+VINL vd v_sqdev(vd v, vd c, vd p, double ps) {
+  (void)p, (void)ps;
   vd d = vdsub(v, c);
   return vdmul(d, d);
 }
-VINL vd v_pow(vd v, vd c, vd p) { return (void)c, sl_powd(vdabs(v), p); }
+VINL vd v_gpow(vd v, vd c, vd p, double ps) { return (void)c, (void)ps, sl_powd(vdabs(v), p); }
+VINL vd v_ipow(vd v, vd c, vd p, double ps) {
+  (void)c, (void)p;
+  vd r = vdset1(1), b = vdabs(v);
+  for (int k = (int)ps; k; k >>= 1) {
+    if (k & 1) r = vdmul(r, b);
+    if (k > 1) b = vdmul(b, b);
+  }
+  return r;
+}
 
 /* Row kernel (rd_segfn) and column kernel (rd_colfn) of one map. */
 #define SUMK(NAME)                                                                       \
@@ -66,8 +87,8 @@ VINL vd v_pow(vd v, vd c, vd p) { return (void)c, sl_powd(vdabs(v), p); }
       for (; i + RD_NACC <= n; i += RD_NACC)                                             \
         for (int k = 0; k < RD_NACC / VL; k++) {                                         \
           vf f = vld(x + i + k * VL);                                                    \
-          a[2 * k] = vdadd(a[2 * k], v_##NAME(vcvt_lo(f), vc, vp));                      \
-          a[2 * k + 1] = vdadd(a[2 * k + 1], v_##NAME(vcvt_hi(f), vc, vp));              \
+          a[2 * k] = vdadd(a[2 * k], v_##NAME(vcvt_lo(f), vc, vp, p));                   \
+          a[2 * k + 1] = vdadd(a[2 * k + 1], v_##NAME(vcvt_hi(f), vc, vp, p));           \
         }                                                                                \
       for (int k = 0; k < RD_NACC / VD; k++) vdst(acc + k * VD, a[k]);                   \
       for (int j = 0; i < n; i++, j++) acc[j] += s_##NAME(x[i], c, p);                   \
@@ -90,13 +111,14 @@ VINL vd v_pow(vd v, vd c, vd p) { return (void)c, sl_powd(vdabs(v), p); }
       for (; i + VL <= w; i += VL) {                                                     \
         vd clo = cen ? vdld(cen + i) : z, chi = cen ? vdld(cen + i + VD) : z;            \
         vf f0 = vld(x0 + i), f1 = vld(x1 + i), f2 = vld(x2 + i), f3 = vld(x3 + i);       \
-        vd lo = v_##NAME(vcvt_lo(f0), clo, vp), hi = v_##NAME(vcvt_hi(f0), chi, vp);     \
-        lo = vdadd(lo, v_##NAME(vcvt_lo(f1), clo, vp));                                  \
-        hi = vdadd(hi, v_##NAME(vcvt_hi(f1), chi, vp));                                  \
-        lo = vdadd(lo, v_##NAME(vcvt_lo(f2), clo, vp));                                  \
-        hi = vdadd(hi, v_##NAME(vcvt_hi(f2), chi, vp));                                  \
-        lo = vdadd(lo, v_##NAME(vcvt_lo(f3), clo, vp));                                  \
-        hi = vdadd(hi, v_##NAME(vcvt_hi(f3), chi, vp));                                  \
+        vd lo = v_##NAME(vcvt_lo(f0), clo, vp, p);                                       \
+        vd hi = v_##NAME(vcvt_hi(f0), chi, vp, p);                                       \
+        lo = vdadd(lo, v_##NAME(vcvt_lo(f1), clo, vp, p));                               \
+        hi = vdadd(hi, v_##NAME(vcvt_hi(f1), chi, vp, p));                               \
+        lo = vdadd(lo, v_##NAME(vcvt_lo(f2), clo, vp, p));                               \
+        hi = vdadd(hi, v_##NAME(vcvt_hi(f2), chi, vp, p));                               \
+        lo = vdadd(lo, v_##NAME(vcvt_lo(f3), clo, vp, p));                               \
+        hi = vdadd(hi, v_##NAME(vcvt_hi(f3), chi, vp, p));                               \
         vdst(acc + i, vdadd(vdld(acc + i), lo));                                         \
         vdst(acc + i + VD, vdadd(vdld(acc + i + VD), hi));                               \
       }                                                                                  \
@@ -115,8 +137,9 @@ VINL vd v_pow(vd v, vd c, vd p) { return (void)c, sl_powd(vdabs(v), p); }
       for (; i + VL <= w; i += VL) {                                                     \
         vd clo = cen ? vdld(cen + i) : z, chi = cen ? vdld(cen + i + VD) : z;            \
         vf f0 = vld(x0 + i);                                                             \
-        vdst(acc + i, vdadd(vdld(acc + i), v_##NAME(vcvt_lo(f0), clo, vp)));             \
-        vdst(acc + i + VD, vdadd(vdld(acc + i + VD), v_##NAME(vcvt_hi(f0), chi, vp)));   \
+        vdst(acc + i, vdadd(vdld(acc + i), v_##NAME(vcvt_lo(f0), clo, vp, p)));          \
+        vd hi = v_##NAME(vcvt_hi(f0), chi, vp, p);                                       \
+        vdst(acc + i + VD, vdadd(vdld(acc + i + VD), hi));                               \
       }                                                                                  \
       for (; i < w; i++) acc[i] += s_##NAME(x0[i], cen ? cen[i] : 0, p);                 \
     }                                                                                    \
@@ -127,7 +150,22 @@ SUMK(sq)
 SUMK(abs)
 SUMK(nnz)
 SUMK(sqdev)
-SUMK(pow)
+SUMK(gpow)
+SUMK(ipow)
+
+static bool rd_ipow(double p) { return p >= 3 && p <= RD_IPOW_MAX && p == (int)p; }
+static double k_pow(const float *x, int64_t n, int64_t s, double c, double p)
+{
+  return rd_ipow(p) ? k_ipow(x, n, s, c, p) : k_gpow(x, n, s, c, p);
+}
+static void k_pow_col(double *acc, const float *x, int64_t s, int64_t nr, int64_t w,
+                      const double *cen, double p)
+{
+  if (rd_ipow(p))
+    k_ipow_col(acc, x, s, nr, w, cen, p);
+  else
+    k_gpow_col(acc, x, s, nr, w, cen, p);
+}
 
 /* ---------- products: the 32 accumulators, the tail and strided runs into the first */
 static double k_prod(const float *x, int64_t n, int64_t s, double c, double p)

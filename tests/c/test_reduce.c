@@ -1058,20 +1058,23 @@ Test(reduce, extremum_and_prod_column_kernels_every_level)
 
 /* The p-norm's sum of |x|^p against long double, at every level, and the same bits at
  * every level (the pow has no FMA anywhere). Relative bound: each term within 1 ulp of
- * double, the double sum of n positive terms within n ulps. */
+ * double (pow) or 2 log2(p) half-ulp roundings (integer orders), the double sum of n
+ * positive terms within n ulps. */
 Test(reduce, pow_kernels_accuracy_every_level)
 {
   const rd_level *L[3];
   const char *name[3];
   int nl = kern_levels(L, name);
-  const double ps[] = {0.5, 1.5, 3, 7, -1.5};
+  /* integer orders 3..16 square repeatedly, the others call pow: both sides of 16 */
+  const double ps[] = {0.5, 1.5, 3, 7, -1.5, 16, 17};
+  const int nps = (int)(sizeof ps / sizeof ps[0]);
   int64_t cap = kern_big[3] * 3;
   float *x = malloc((size_t)cap * sizeof(float));
   cr_assert(x);
   double worst = 0;
   for (int k = 0; k < KERN_NLEN; k++)
     for (int64_t s = 1; s <= 3; s += 2)
-      for (int pi = 0; pi < 5; pi++) {
+      for (int pi = 0; pi < nps; pi++) {
         int64_t n = kern_len(k);
         double p = ps[pi];
         /* magnitudes over 2^-10 .. 2^10, both signs, exact zeros for p > 0 */
@@ -1097,7 +1100,7 @@ Test(reduce, pow_kernels_accuracy_every_level)
   const int64_t nr = 37, w = 70, s = 75;
   static double acc[3][70];
   for (int64_t i = 0; i < nr * s; i++) x[i] = ldexpf(1 + rnd() * 0.999f, (int)floorf(rnd() * 10));
-  for (int pi = 0; pi < 5; pi++) {
+  for (int pi = 0; pi < nps; pi++) {
     for (int l = 0; l < nl; l++) {
       memset(acc[l], 0, sizeof acc[l]);
       L[l]->col[K_POW](acc[l], x, s, nr, w, NULL, ps[pi]);
