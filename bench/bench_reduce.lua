@@ -1,10 +1,11 @@
 -- Reductions in actrun and (bench/torch_reduce.py) in PyTorch: sum (the reference), max,
--- argmax, prod and the p-norm of order 3, measured as users write them.
+-- argmax, prod and the p-norms of orders 3 and 2.5, measured as users write them.
 --
 -- Measure (prints "KEY VALUE UNIT" lines, keys actrun.reduce.OP.CASE.Tt.LEVEL,
 -- microseconds per call), for each case and each thread count 1..MAX, at the SIMD level in
 -- use (ACTRUN_SIMD lowers it; run once per level):
---   full reductions of N elements (--sizes):  x:sum()  x:max()  x:argmax()  x:prod()  x:norm(3)
+--   full reductions of N elements (--sizes):  x:sum()  x:max()  x:argmax()  x:prod()
+--     x:norm(3) (norm3: an integer order)  x:norm(2.5) (norm25: pow per element)
 --   rows of an R x R matrix (--rows R), case rowsR: the same along the last dim (dim 2;
 --     max(2) returns values and indices, as torch.max(x, 1))
 --   columns of it, case colsR: the same along dim 1
@@ -28,14 +29,14 @@ local cli = dofile(here .. "/../scripts/lib/cli.lua")
 
 local spec = {
   usage = "actrun bench/bench_reduce.lua [options]",
-  about = "Reductions (sum, max, argmax, prod, norm 3), actrun vs PyTorch (bench/torch_reduce.py).",
+  about = "Reductions (sum, max, argmax, prod, norms 3 and 2.5), actrun vs PyTorch (bench/torch_reduce.py).",
   options = {
     {"sizes", "string", "1000,100000,16000000", help = "comma-separated element counts (full reductions)", arg = "LIST"},
     {"rows", "int", 4096, help = "side of the square matrix reduced along rows and columns (0: none)", min = 0},
     {"threads", "int", 2, help = "largest thread count (1..MAX are measured)", min = 1},
     {"reps", "int", 5, help = "samples per measurement (the median is reported)", min = 1},
     {"sample", "number", 0.02, help = "seconds per sample", min = 1e-6, arg = "S"},
-    {"ops", "string", nil, help = "comma-separated ops (default: sum,max,argmax,prod,norm3)", arg = "LIST"},
+    {"ops", "string", nil, help = "comma-separated ops (default: sum,max,argmax,prod,norm3,norm25)", arg = "LIST"},
     {"quick", "flag", help = "sizes 1000,100000, rows 256, 1 rep, 2 ms samples (a smoke run)"},
     {"report", "string", nil, help = "print the tables from this saved actrun output instead of measuring",
      arg = "FILE"},
@@ -53,7 +54,7 @@ if opt.quick then
   if not given.sample then opt.sample = 0.002 end
 end
 
-local OPS = {"sum", "max", "argmax", "prod", "norm3"}
+local OPS = {"sum", "max", "argmax", "prod", "norm3", "norm25"}
 -- the statement per op; d is nil (full) or the dim
 local BODY = {
   sum = "local y = x:sum(d)",
@@ -61,6 +62,7 @@ local BODY = {
   argmax = "local y = x:argmax(d)",
   prod = "local y = x:prod(d)",
   norm3 = "local y = x:norm(3, d)",
+  norm25 = "local y = x:norm(2.5, d)",
 }
 local ops = OPS
 if opt.ops then

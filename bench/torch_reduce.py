@@ -1,4 +1,4 @@
-"""PyTorch counterpart of bench/bench_reduce.lua: sum, max, argmax, prod and the 3-norm.
+"""PyTorch counterpart of bench/bench_reduce.lua: sum, max, argmax, prod, 3- and 2.5-norms.
 
     python3 bench/torch_reduce.py [--sizes 1000,100000,16000000] [--rows 4096] [--threads MAX]
                                   [--reps R] [--sample SECONDS] [--quick]
@@ -10,6 +10,7 @@ columns (dim=0) of an R x R matrix; data 1 + N(0, 1) / 1000. The statements:
   argmax  torch.argmax(x) / torch.argmax(x, d)
   prod    torch.prod(x) / torch.prod(x, d)
   norm3   torch.linalg.vector_norm(x, 3) / torch.linalg.vector_norm(x, 3, d)
+  norm25  the same with ord 2.5
 One warm-up call, then calls per sample chosen so a sample lasts about --sample seconds
 (default 0.02); the median over --reps samples (default 5), as microseconds per call.
 
@@ -35,6 +36,7 @@ FULL = {
     "argmax": "y = torch.argmax(x)",
     "prod": "y = torch.prod(x)",
     "norm3": "y = torch.linalg.vector_norm(x, 3)",
+    "norm25": "y = torch.linalg.vector_norm(x, 2.5)",
 }
 ALONG = {
     "sum": "y = torch.sum(x, d)",
@@ -42,6 +44,7 @@ ALONG = {
     "argmax": "y = torch.argmax(x, d)",
     "prod": "y = torch.prod(x, d)",
     "norm3": "y = torch.linalg.vector_norm(x, 3, d)",
+    "norm25": "y = torch.linalg.vector_norm(x, 2.5, d)",
 }
 
 
@@ -78,6 +81,7 @@ def main():
     p.add_argument("--threads", type=int, default=2, help="largest thread count (default 2)")
     p.add_argument("--reps", type=int, help="samples per measurement (default 5)")
     p.add_argument("--sample", type=float, help="seconds per sample (default 0.02)")
+    p.add_argument("--ops", default="", help="comma-separated ops (default: all)")
     p.add_argument("--quick", action="store_true",
                    help="defaults of sizes 1000,100000, rows 256, 1 rep, 2 ms samples")
     o = p.parse_args()
@@ -92,6 +96,10 @@ def main():
         p.error(f"--sizes: expected comma-separated element counts, got {o.sizes!r}")
     if not sizes or min(sizes) < 1 or o.rows < 0 or o.threads < 1 or o.reps < 1 or o.sample <= 0:
         p.error("--sizes, --threads, --reps and --sample must be positive")
+    ops = [op for op in o.ops.split(",") if op] or list(FULL)
+    unknown = [op for op in ops if op not in FULL]
+    if unknown:
+        p.error(f"--ops: unknown op {', '.join(unknown)}")
     cases = [(str(n), n, None, None) for n in sizes]
     if o.rows:
         r = o.rows
@@ -107,7 +115,7 @@ def main():
             x = x.view(*shape)
         for nt in range(1, o.threads + 1):
             torch.set_num_threads(nt)
-            for op in FULL:
+            for op in ops:
                 f = loop(FULL[op] if d is None else ALONG[op])
                 t = per_call(f, (x, d, torch), o.reps, o.sample, clock)
                 result(f"torch.reduce.{op}.{name}.{nt}t", t * 1e6, "us")
