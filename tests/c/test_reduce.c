@@ -870,7 +870,7 @@ static void arg_case(float *x, int64_t n, int64_t s, int c, int mx)
   case 6: x[0] = NAN; break;
   case 7: x[(n - 1) * s] = NAN; break;
   case 8: x[(n / 2) * s] = NAN; break;
-  case 9: x[(n - 1 - n % 3) * s] = NAN; break; /* in or near the tail */
+  case 9: x[(n > 3 ? n - 1 - n % 3 : 0) * s] = NAN; break; /* in or near the tail */
   case 10: x[a * s] = NAN; x[(n - 1) * s] = NAN; x[(a / 2) * s] = -NAN; break;
   case 11: x[(n - 1) * s] = top; break; /* the best last */
   }
