@@ -21,7 +21,9 @@
 #include "core/simd.h"
 #include "core/simd_math.h"
 
+#ifndef LEVEL_NAME /* (a test compiles a copy under its own name) */
 #define LEVEL_NAME AR_SIMD_NAME(rd_level_) /* rd_level_avx512, ... */
+#endif
 
 _Static_assert(RD_NACC % VL == 0 && VL == 2 * VD, "whole vectors of accumulators");
 
@@ -295,7 +297,9 @@ EXTK(minabs, 1, <, vlt, INFINITY)
  * the smallest index among those holding the best value. NaN is tracked apart (a mask
  * OR-ed over the run) and, when seen, the run is searched again for its first NaN. The
  * int32 lane indices count within chunks of 2^30 elements. */
+#ifndef RD_ARG_CHUNK /* (a test uses a small one: the chunks' combining) */
 #define RD_ARG_CHUNK ((int64_t)1 << 30)
+#endif
 
 static int64_t arg_first_nan(const float *x, int64_t n, int64_t s)
 {

@@ -849,7 +849,8 @@ static void arg_case(float *x, int64_t n, int64_t s, int c, int mx)
   for (int64_t i = 0; i < n; i++) x[i * s] = tie_val();
   if (n == 0) return;
   const float top = mx ? 9 : -9;
-  const int64_t d[] = {1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33};
+  const int64_t d[] = {1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 128};
+  const int nd = (int)(sizeof d / sizeof d[0]);
   int64_t a = n > 1 ? (int64_t)((rnd() * 0.5 + 0.5) * (double)(n - 1)) : 0;
   switch (c) {
   case 0: break;
@@ -864,7 +865,7 @@ static void arg_case(float *x, int64_t n, int64_t s, int c, int mx)
   case 4: /* the best at a and a + d: the first must win (d a lane or vector apart) */
   case 5:
     x[a * s] = top;
-    for (int k = 0; k < 11; k++)
+    for (int k = 0; k < nd; k++)
       if (a + d[k] < n && (c == 4 || k % 2)) x[(a + d[k]) * s] = top;
     break;
   case 6: x[0] = NAN; break;
@@ -1143,4 +1144,27 @@ Test(reduce, maxmin_column_tiles)
     }
   cr_assert_eq(ar_live_bytes(C), 0);
   ar_ctx_release(C);
+}
+
+/* ---------- the row arg kernel's chunks ----------
+ * Its int32 lane indices count within chunks of 2^30 elements, combined in order; no
+ * test can afford such rows, so a copy of the baseline kernels is compiled here with
+ * chunks of 64 elements (the library's own code, only the constant differs). */
+#define AR_SIMD_LEVEL AR_SIMD_BASELINE
+#define RD_ARG_CHUNK ((int64_t)64)
+#define LEVEL_NAME rd_level_chunk64
+#include "core/rd_kernels.h"
+
+Test(reduce, arg_kernel_chunks_combine_in_order)
+{
+  static float x[1000];
+  for (int64_t n = 1; n <= 1000; n += n < 300 ? 1 : 37)
+    for (int mx = 0; mx < 2; mx++)
+      for (int c = 0; c < ARG_CASES; c++) {
+        arg_case(x, n, 1, c, mx);
+        int64_t want = ref_arg(x, n, 1, mx), got = rd_level_chunk64.arg[mx](x, n, 1);
+        cr_assert_eq(got, want, "%s: n %lld case %d: index %lld, not %lld",
+                     mx ? "argmax" : "argmin", (long long)n, c, (long long)got,
+                     (long long)want);
+      }
 }
