@@ -17,7 +17,10 @@
 # Reported per kernel and CPU model: cycles per iteration as simulated over
 # --iterations iterations (Total Cycles / Iterations: throughput and dependencies), the
 # static Block RThroughput (resource bound alone), both per vector of the level, and the
-# bottleneck from -bottleneck-analysis. LLVM's scheduling models, not measurements.
+# bottleneck from -bottleneck-analysis: "throughput (UNIT %)" when the simulated cycles are
+# within 10% of the static bound (UNIT the busiest resource, % of cycles it was the
+# limit), else "deps %" (cycles with pressure from register dependencies). LLVM's
+# scheduling models, not measurements.
 #
 # Usage: bench/kernel_mca.sh [--levels avx2,avx512] [--only NAME] [--kinds fwd,bwd,fused]
 #          [--cpus-avx2 znver3,haswell] [--cpus-avx512 skylake-avx512,icelake-server]
@@ -73,6 +76,9 @@ fi
 ACTS=$(sed -n '/^#define ACT_LIST/,/^$/p' "$ROOT/src/act/act.h" |
   grep -o 'X([a-z0-9_]*, [01])' | sed 's/X(\([a-z0-9_]*\), \([01]\))/\1:\2/')
 if [ -z "$ACTS" ]; then echo "kernel_mca.sh: no ACT_LIST in src/act/act.h" >&2; exit 2; fi
+if [ -n "$ONLY" ] && ! echo "$ACTS" | grep -q "^$ONLY:"; then
+  echo "kernel_mca.sh: no activation $ONLY in ACT_LIST" >&2; exit 2
+fi
 
 echo "# kernel_mca: $("$MCA" --version 2>/dev/null | grep -i 'llvm version' | sed 's/^ *//'),"\
   "$("$CC" --version | head -1), $ITER iterations"
@@ -174,6 +180,8 @@ for level in $(echo "$LEVELS" | tr ',' ' '); do
             for (i = s; i <= e; i++) {
               if (line[i] ~ /^\t(leaq\t[a-z_][a-z0-9_]*\(%rip\)|jmp\t[a-z_][a-z0-9_]*(@PLT)?$|call\t[a-z_][a-z0-9_]*(@PLT)?$)/) {
                 t = line[i]; sub(/^\t[a-z]+\t/, "", t); sub(/[(@,].*/, "", t)
+                # the tails call memcpy; only a function that jumps to it is a copy
+                if (line[i] ~ /^\tcall/ && t ~ /^mem(cpy|move|set)$/) continue
                 if (!(t in tg)) { tg[t] = 1; order[++n] = t }
               }
             }
@@ -224,6 +232,8 @@ for level in $(echo "$LEVELS" | tr ',' ' '); do
           /^Iterations:/ { it = $2 }
           /^Total Cycles:/ { cyc = $3 }
           /^Block RThroughput:/ { rt = $3 }
+          /^Total uOps:/ { uops = $3 }
+          /^Dispatch Width:/ { dw = $3 }
           /Resource Pressure +\[/ { rp = $0; sub(/.*\[ */, "", rp); sub(/%.*/, "", rp); inres = 1; next }
           /Data Dependencies: +\[/ { dd = $0; sub(/.*\[ */, "", dd); sub(/%.*/, "", dd); inres = 0 }
           inres && /^  - / { u = $2; p = $0; sub(/.*\[ */, "", p); sub(/%.*/, "", p)
@@ -231,9 +241,12 @@ for level in $(echo "$LEVELS" | tr ',' ' '); do
           END {
             if (!it || !cyc) { print "# " level " " act " " kind " " cpu ": no llvm-mca summary"; exit 1 }
             vec = epi / lanes; c = cyc / it / vec; r = rt / vec
-            if (rp == "" && dd == "") b = "none reported"
-            else if (dd + 0 >= rp + 0) b = sprintf("dependencies %s%%", dd)
-            else b = sprintf("%s %s%%", topu, top)
+            # at its static bound a loop is throughput-bound: name the busiest resource;
+            # above it, the share of cycles llvm-mca blames on register dependencies
+            r1 = topu != "" ? sprintf("%s %.0f%%", topu, top) : \
+                 (dw && uops / it / dw >= 0.95 * rt ? "dispatch width" : "no one unit")
+            if (cyc / it <= 1.1 * rt) b = "throughput (" r1 ")"
+            else b = sprintf("deps %.0f%% (%s)", dd, r1)
             printf "mca.%s.%s.%s.%s %.2f cyc/vec\n", cpu, level, act, kind, c
             printf "mca.%s.%s.%s.%s.rthru %.2f cyc/vec\n", cpu, level, act, kind, r
             printf "# %s %s %s %s: %d instructions per %d elements, %.2f cycles/iteration (bound %.2f), bottleneck %s%s\n", \
