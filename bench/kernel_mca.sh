@@ -17,10 +17,11 @@
 # Reported per kernel and CPU model: cycles per iteration as simulated over
 # --iterations iterations (Total Cycles / Iterations: throughput and dependencies), the
 # static Block RThroughput (resource bound alone), both per vector of the level, and the
-# bottleneck from -bottleneck-analysis: "throughput (UNIT %)" when the simulated cycles are
-# within 10% of the static bound (UNIT the busiest resource, % of cycles it was the
-# limit), else "deps %" (cycles with pressure from register dependencies). LLVM's
-# scheduling models, not measurements.
+# bottleneck from -bottleneck-analysis: "deps %" when the simulated cycles are more than
+# 10% above the static bound and llvm-mca blames register dependencies for >= 10% of the
+# cycles (with the busiest unit in brackets), else "throughput (UNIT %)", UNIT the busiest
+# resource and % the share of cycles it was the limit. LLVM's scheduling models, not
+# measurements.
 #
 # Usage: bench/kernel_mca.sh [--levels avx2,avx512] [--only NAME] [--kinds fwd,bwd,fused]
 #          [--cpus-avx2 znver3,haswell] [--cpus-avx512 skylake-avx512,icelake-server]
@@ -245,7 +246,7 @@ for level in $(echo "$LEVELS" | tr ',' ' '); do
             # above it, the share of cycles llvm-mca blames on register dependencies
             r1 = topu != "" ? sprintf("%s %.0f%%", topu, top) : \
                  (dw && uops / it / dw >= 0.95 * rt ? "dispatch width" : "no one unit")
-            if (cyc / it <= 1.1 * rt) b = "throughput (" r1 ")"
+            if (cyc / it <= 1.1 * rt || dd + 0 < 10) b = "throughput (" r1 ")"
             else b = sprintf("deps %.0f%% (%s)", dd, r1)
             printf "mca.%s.%s.%s.%s %.2f cyc/vec\n", cpu, level, act, kind, c
             printf "mca.%s.%s.%s.%s.rthru %.2f cyc/vec\n", cpu, level, act, kind, r
