@@ -196,6 +196,7 @@ for level in $(echo "$LEVELS" | tr ',' ' '); do
           }
           print "unresolved " cur " 0 0"
         }' "$asm")
+      [ -n "$info" ] || info="notfound $fn 0 0"
       set -- $info
       st=$1; target=$2; lanes_st=$3; ncall=$4; note=${5:-}
       case $st in
