@@ -7,14 +7,17 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
 
 "$here/scripts/setup.sh" "$here/build"
-# the browser test renders the HTML report in Debian's chromium; without it that test is
-# skipped (and says so), the rest runs
-if ! command -v chromium >/dev/null 2>&1; then
-  sudo=""
-  [[ $(id -u) -eq 0 ]] || sudo=sudo
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium ||
-    echo "actrun test: chromium could not be installed; the browser test will be skipped"
-fi
+# test-only tools, each test skipped (and saying so) without its tool: the browser test
+# renders the HTML report in Debian's chromium; emulated_cpus runs the build on CPUs this
+# machine is not (an AVX2-only Zen 3, SSE-only x86-64) under QEMU's user mode (qemu-user)
+for tool in chromium:chromium qemu-x86_64:qemu-user; do
+  if ! command -v "${tool%%:*}" >/dev/null 2>&1; then
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo=sudo
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${tool#*:}" ||
+      echo "actrun test: ${tool#*:} could not be installed; the tests that need it will be skipped"
+  fi
+done
 (cd "$here/build" && ctest --output-on-failure -j"$jobs")
 
 if [[ ${1:-} != --no-sanitize ]]; then
