@@ -19,6 +19,9 @@ import statistics
 import sys
 import time
 
+from torchbench import loop
+from torchbench import result as shared_result
+
 try:
     import torch
 except Exception as e:  # noqa: BLE001 - any import failure means "no torch here"
@@ -27,21 +30,7 @@ except Exception as e:  # noqa: BLE001 - any import failure means "no torch here
 
 
 def result(key, value, unit):
-    print(f"{key:<34} {value:10.4f} {unit}", flush=True)
-
-
-def loop(body):
-    """A function timing n runs of the statement body, with a, b, c, t, torch as locals."""
-    src = (
-        "def run(a, b, c, t, torch, n, clock):\n"
-        "    t0 = clock()\n"
-        "    for _ in range(n):\n"
-        f"        {body or 'pass'}\n"
-        "    return clock() - t0\n"
-    )
-    ns = {}
-    exec(compile(src, f"<{body or 'empty'}>", "exec"), ns)
-    return ns["run"]
+    shared_result(key, value, unit, width=34, vwidth=10)
 
 
 def main():
@@ -68,7 +57,7 @@ def main():
         ("torch.small.zeros", "z = torch.zeros(4)"),
     ]
     for key, body in cases:
-        f = loop(body)
+        f = loop(body, ("a", "b", "c", "t", "torch"))
         f(a, b, None, a, torch, min(o.n, 10000), clock)  # warm up
         s = [f(a, b, None, a, torch, o.n, clock) / o.n for _ in range(o.reps)]
         result(key, statistics.median(s) * 1e6, "us")
@@ -89,7 +78,7 @@ def main():
     for nt in range(1, o.threads + 1):
         torch.set_num_threads(nt)
         for name, body, nbytes in big:
-            f = loop(body)
+            f = loop(body, ("a", "b", "c", "t", "torch"))
             f(a, b, c, a, torch, 3, clock)
             s = [f(a, b, c, a, torch, calls, clock) / calls for _ in range(o.reps)]
             t = statistics.median(s)

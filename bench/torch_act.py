@@ -22,10 +22,10 @@ and bench/run_all.sh; keys torch.act.NAME.MODE.N.Tt. Prints "# torch unavailable
 exits with status 3 when torch cannot be imported.
 """
 import argparse
-import math
-import statistics
 import sys
 import time
+
+from torchbench import loop, per_call, result
 
 try:
     import torch
@@ -73,30 +73,10 @@ NO_COUNTERPART = {
 }
 
 
-def result(key, value, unit):
-    print(f"{key:<44} {value:12.4f} {unit}", flush=True)
 
 
-def loop(body):
-    """A function timing n runs of the statement body, with x, g, w, torch, F as locals."""
-    src = (
-        "def run(x, g, w, torch, F, n, clock):\n"
-        "    t0 = clock()\n"
-        "    for _ in range(n):\n"
-        f"        {body}\n"
-        "    return clock() - t0\n"
-    )
-    ns = {}
-    exec(compile(src, f"<{body}>", "exec"), ns)
-    return ns["run"]
 
 
-def per_call(f, args, reps, sample, clock):
-    """Median seconds per call: a warm-up call, calls per sample set from a timed call."""
-    f(*args, 1, clock)
-    one = max(f(*args, 1, clock), 1e-9)
-    calls = max(1, math.ceil(sample / one))
-    return statistics.median(f(*args, calls, clock) / calls for _ in range(reps))
 
 
 def main():
@@ -142,10 +122,10 @@ def main():
             torch.set_num_threads(nt)
             for name in names:
                 expr = TORCH[name]
-                fwd = loop(f"y = {expr}")
+                fwd = loop(f"y = {expr}", ("x", "g", "w", "torch", "F"))
                 t = per_call(fwd, (x0, g, w, torch, F), o.reps, o.sample, clock)
                 result(f"torch.act.{name}.fwd.{n}.{nt}t", t * 1e6, "us")
-                both = loop(f"x.grad = None; y = {expr}; y.backward(g)")
+                both = loop(f"x.grad = None; y = {expr}; y.backward(g)", ("x", "g", "w", "torch", "F"))
                 t = per_call(both, (xg, g, w, torch, F), o.reps, o.sample, clock)
                 result(f"torch.act.{name}.fwdbwd.{n}.{nt}t", t * 1e6, "us")
         del x0, g, xg

@@ -19,10 +19,10 @@ bench/bench_reduce.lua --report. Prints "# torch unavailable" and exits with sta
 when torch cannot be imported.
 """
 import argparse
-import math
-import statistics
 import sys
 import time
+
+from torchbench import loop, per_call, result
 
 try:
     import torch
@@ -48,30 +48,10 @@ ALONG = {
 }
 
 
-def result(key, value, unit):
-    print(f"{key:<44} {value:12.4f} {unit}", flush=True)
 
 
-def loop(body):
-    """A function timing n runs of the statement body, with x, d, torch as locals."""
-    src = (
-        "def run(x, d, torch, n, clock):\n"
-        "    t0 = clock()\n"
-        "    for _ in range(n):\n"
-        f"        {body}\n"
-        "    return clock() - t0\n"
-    )
-    ns = {}
-    exec(compile(src, f"<{body}>", "exec"), ns)
-    return ns["run"]
 
 
-def per_call(f, args, reps, sample, clock):
-    """Median seconds per call: a warm-up call, calls per sample set from a timed call."""
-    f(*args, 1, clock)
-    one = max(f(*args, 1, clock), 1e-9)
-    calls = max(1, math.ceil(sample / one))
-    return statistics.median(f(*args, calls, clock) / calls for _ in range(reps))
 
 
 def main():
@@ -116,7 +96,7 @@ def main():
         for nt in range(1, o.threads + 1):
             torch.set_num_threads(nt)
             for op in ops:
-                f = loop(FULL[op] if d is None else ALONG[op])
+                f = loop(FULL[op] if d is None else ALONG[op], ("x", "d", "torch"))
                 t = per_call(f, (x, d, torch), o.reps, o.sample, clock)
                 result(f"torch.reduce.{op}.{name}.{nt}t", t * 1e6, "us")
         del x
