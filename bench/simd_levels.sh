@@ -45,4 +45,14 @@ for l in $levels; do
   "$actrun" "$here/bench/bench_act.lua" "${report[@]}"
   echo
 done
+# the targets in one table: every level and thread count
+echo "| level | threads | triad GB/s | fwd: lowest % of triad | piecewise-linear fwd: lowest % | fwd+bwd: lowest % | vs PyTorch \`y = f(x)\`, fwd: geo mean (lowest) | fwd+bwd: geo mean (lowest) |"
+echo "| --- | ---: | ---: | --- | --- | --- | --- | --- |"
+[[ -f $out/torch.txt ]] || : >"$out/torch.txt"
+for l in $levels; do
+  for s in ${sizes//,/ }; do
+    awk -v level="$l" -v size="$s" -f "$here/bench/simd_targets.awk" \
+      "$out/stream.txt" "$out/torch.txt" "$out/actrun.$l.txt"
+  done
+done
 echo "raw outputs: $out" >&2
