@@ -10,7 +10,7 @@
 # (1 for f_ and b_, 2 for fb_). A kernel that only forwards to another one (softplus picks
 # its beta = 1 kernel, celu its alpha > 0 kernel, prelu/rrelu call leaky_relu) is followed
 # to the kernel the default parameters run. A kernel with no loop of its own is reported
-# ("no loop": e.g. identity's forward is memcpy); one whose loop cannot be found is
+# ("no loop": a kernel that is one library call); one whose loop cannot be found is
 # reported as NOT FOUND and makes the script exit 1. Loops that call out (sin/cos call
 # SLEEF) are flagged: the model does not see the callee.
 #

@@ -42,7 +42,7 @@ kern_h="$(dirname "$act_h")/kernels.h"
 [ -f "$kern_h" ] || { echo "no $kern_h"; exit 1; }
 zeros=$(sed -n 's/^#define d2_\([a-z0-9_]*\) d2_zero$/\1/p' "$kern_h")
 want=$( (echo "$names" | while read -r n f; do
-  [ "$n" = identity ] || echo "f_$n" # identity's forward is a copy
+  [ "$n" = identity ] || echo "f_$n" # identity's forward is a vector copy: moves, no arithmetic
   echo "b_$n"
   [ "$f" = 1 ] && echo "fb_$n"
   if echo "$zeros" | grep -qx "$n"; then echo d2_zero; else echo "d2_$n"; fi
