@@ -75,27 +75,10 @@ end
 
 -- ---------- measuring ----------
 
-local function loop(body)
-  local src = "local f, x, g, n, clock = ...\n" ..
-      "local t0 = clock()\n" ..
-      "for _ = 1, n do " .. body .. " end\n" ..
-      "return clock() - t0\n"
-  return assert(load(src, "=(" .. body .. ")", "t"))
-end
-
 local BODIES = {
   fwd = "local y = f(x)",
   fwdbwd = "x.grad = nil; local y = f(x); y:backward(g)",
 }
-
--- median seconds per call; the calls per sample set from one timed call after a warm-up
-local function per_call(run, f, x, g)
-  local clock = actrun.clock
-  run(f, x, g, 1, clock)
-  local one = math.max(run(f, x, g, 1, clock), 1e-9)
-  local calls = math.max(1, math.ceil(opt.sample / one))
-  return cli.time_per_call(function() return run(f, x, g, calls, clock) / calls end, 1, opt.reps)
-end
 
 local function measure(out)
   local saved = actrun.get_num_threads()
@@ -111,9 +94,9 @@ local function measure(out)
       actrun.set_num_threads(nt)
       for _, name in ipairs(names) do
         local f = act[name]
-        local t = per_call(loop(BODIES.fwd), f, x, g)
+        local t = cli.per_call(cli.timed_loop("f, x, g", BODIES.fwd), table.pack(f, x, g), opt.sample, opt.reps)
         out(("%-44s %12.4f us"):format(("actrun.act.%s.fwd.%d.%dt"):format(name, n, nt), t * 1e6))
-        t = per_call(loop(BODIES.fwdbwd), f, xg, g)
+        t = cli.per_call(cli.timed_loop("f, x, g", BODIES.fwdbwd), table.pack(f, xg, g), opt.sample, opt.reps)
         out(("%-44s %12.4f us"):format(("actrun.act.%s.fwdbwd.%d.%dt"):format(name, n, nt), t * 1e6))
         collectgarbage()
       end
@@ -125,24 +108,6 @@ local function measure(out)
 end
 
 -- ---------- report ----------
-
--- "KEY VALUE UNIT" lines of a text into a table key -> number
-local function parse_keys(text, into)
-  into = into or {}
-  for line in text:gmatch("[^\n]+") do
-    local k, v = line:match("^([%w%._%-]+)%s+([%-%d%.eE+]+)")
-    if k and not line:match("^#") then into[k] = tonumber(v) end
-  end
-  return into
-end
-
-local function read_file(path, what)
-  local f, err = io.open(path, "r")
-  if not f then cli.fail(spec, what .. ": cannot read " .. tostring(err)) end
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 local BYTES = {fwd = 8, fwdbwd = 20}
 
@@ -246,9 +211,9 @@ end
 -- ---------- main ----------
 
 if opt.report then
-  local A = parse_keys(read_file(opt.report, "--report"))
-  local T = opt["torch-file"] and parse_keys(read_file(opt["torch-file"], "--torch-file")) or {}
-  local S = opt.stream and parse_keys(read_file(opt.stream, "--stream")) or {}
+  local A = cli.parse_keys(cli.read_file(spec, opt.report, "--report"))
+  local T = opt["torch-file"] and cli.parse_keys(cli.read_file(spec, opt["torch-file"], "--torch-file")) or {}
+  local S = opt.stream and cli.parse_keys(cli.read_file(spec, opt.stream, "--stream")) or {}
   local text, summary = report(A, T, S, opt.header)
   print(text)
   return summary
@@ -274,7 +239,7 @@ if opt.torch then
     io.stderr:write(("bench_act.lua: %s ended with %s %s; PyTorch columns are empty\n")
       :format(opt.torch, tostring(how), tostring(code)))
   end
-  local S = opt.stream and parse_keys(read_file(opt.stream, "--stream")) or {}
+  local S = opt.stream and cli.parse_keys(cli.read_file(spec, opt.stream, "--stream")) or {}
   print()
-  print((report(parse_keys(table.concat(lines, "\n")), parse_keys(ttext), S, opt.header)))
+  print((report(cli.parse_keys(table.concat(lines, "\n")), cli.parse_keys(ttext), S, opt.header)))
 end

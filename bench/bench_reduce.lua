@@ -75,23 +75,6 @@ end
 
 -- ---------- measuring ----------
 
-local function loop(body)
-  local src = "local x, d, n, clock = ...\n" ..
-      "local t0 = clock()\n" ..
-      "for _ = 1, n do " .. body .. " end\n" ..
-      "return clock() - t0\n"
-  return assert(load(src, "=(" .. body .. ")", "t"))
-end
-
--- median seconds per call; the calls per sample set from one timed call after a warm-up
-local function per_call(run, x, d)
-  local clock = actrun.clock
-  run(x, d, 1, clock)
-  local one = math.max(run(x, d, 1, clock), 1e-9)
-  local calls = math.max(1, math.ceil(opt.sample / one))
-  return cli.time_per_call(function() return run(x, d, calls, clock) / calls end, 1, opt.reps)
-end
-
 local function measure(out)
   local saved = actrun.get_num_threads()
   local level = actrun.build_info().simd
@@ -115,7 +98,7 @@ local function measure(out)
     for nt = 1, opt.threads do
       actrun.set_num_threads(nt)
       for _, op in ipairs(ops) do
-        local t = per_call(loop(BODY[op]), x, c.dim)
+        local t = cli.per_call(cli.timed_loop("x, d", BODY[op]), table.pack(x, c.dim), opt.sample, opt.reps)
         out(("%-48s %12.4f us"):format(("actrun.reduce.%s.%s.%dt.%s"):format(op, c.name, nt, level),
                                         t * 1e6))
         collectgarbage()
@@ -128,29 +111,6 @@ local function measure(out)
 end
 
 -- ---------- report ----------
-
--- "KEY VALUE UNIT" lines of a text into key -> list of values (repeated runs)
-local function parse_keys(text)
-  local into = {}
-  for line in text:gmatch("[^\n]+") do
-    local k, v = line:match("^([%w%._%-]+)%s+([%-%d%.eE+]+)")
-    if k and not line:match("^#") then
-      into[k] = into[k] or {}
-      table.insert(into[k], tonumber(v))
-    end
-  end
-  local med = {}
-  for k, l in pairs(into) do med[k] = cli.median(l) end
-  return med
-end
-
-local function read_file(path, what)
-  local f, err = io.open(path, "r")
-  if not f then cli.fail(spec, what .. ": cannot read " .. tostring(err)) end
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 local function case_elems(name)
   local r = name:match("^rows(%d+)$") or name:match("^cols(%d+)$")
@@ -208,10 +168,10 @@ local function report(A, B, T, S)
 end
 
 if opt.report then
-  local A = parse_keys(read_file(opt.report, "--report"))
-  local B = opt.before and parse_keys(read_file(opt.before, "--before")) or {}
-  local T = opt["torch-file"] and parse_keys(read_file(opt["torch-file"], "--torch-file")) or {}
-  local S = opt.stream and parse_keys(read_file(opt.stream, "--stream")) or {}
+  local A = cli.parse_keys(cli.read_file(spec, opt.report, "--report"))
+  local B = opt.before and cli.parse_keys(cli.read_file(spec, opt.before, "--before")) or {}
+  local T = opt["torch-file"] and cli.parse_keys(cli.read_file(spec, opt["torch-file"], "--torch-file")) or {}
+  local S = opt.stream and cli.parse_keys(cli.read_file(spec, opt.stream, "--stream")) or {}
   print(report(A, B, T, S))
 else
   measure(function(line)

@@ -267,6 +267,59 @@ function cli.time_per_call(fn, calls, runs)
   return cli.median(samples), samples
 end
 
+-- ---------- benchmarks ----------
+-- The statement under test compiled once into a loop over locals: returns a chunk taking
+-- (the operands named in params, n, clock) and returning the seconds n runs took.
+function cli.timed_loop(params, body)
+  local src = "local " .. params .. ", n, clock = ...\n" ..
+      "local t0 = clock()\n" ..
+      "for _ = 1, n do " .. body .. " end\n" ..
+      "return clock() - t0\n"
+  return assert(load(src, "=(" .. body .. ")", "t"))
+end
+
+-- Median seconds per call of run (a timed_loop chunk) on the operands in args (a
+-- table.pack, so a nil operand keeps its place): one warm-up call, then the calls per
+-- sample set from one timed call, `reps` samples.
+function cli.per_call(run, args, sample, reps)
+  local A = rawget(_G, "actrun") or require "actrun"
+  local clock, n = A.clock, args.n or #args
+  local function go(calls)
+    local a = table.move(args, 1, n, 1, {})
+    a[n + 1], a[n + 2] = calls, clock
+    return run(table.unpack(a, 1, n + 2))
+  end
+  go(1)
+  local one = math.max(go(1), 1e-9)
+  local calls = math.max(1, math.ceil(sample / one))
+  return (cli.time_per_call(function() return go(calls) / calls end, 1, reps))
+end
+
+-- "KEY VALUE UNIT" lines (as every benchmark prints them; # lines are comments) into
+-- key -> value, the median where a key repeats (outputs of several runs concatenated).
+function cli.parse_keys(text)
+  local into = {}
+  for line in text:gmatch("[^\n]+") do
+    local k, v = line:match("^([%w%._%-]+)%s+([%-%d%.eE+]+)")
+    if k and not line:match("^#") then
+      into[k] = into[k] or {}
+      table.insert(into[k], tonumber(v))
+    end
+  end
+  local med = {}
+  for k, l in pairs(into) do med[k] = cli.median(l) end
+  return med
+end
+
+-- The whole text of a file named by an option; a usage error naming it when unreadable.
+function cli.read_file(spec, path, what)
+  local f, err = io.open(path, "r")
+  if not f then cli.fail(spec, what .. ": cannot read " .. tostring(err)) end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
 -- ---------- plots ----------
 -- The one way scripts draw: these call actrun.plot when it is part of this build and
 -- otherwise say so and return false; they return true when the plot was drawn, and print

@@ -157,4 +157,25 @@ test("plot helpers: line, hist and bar go to actrun.plot; suffixed names", funct
   eq(printed[3], "plot: actrun.plot is not available in this build", "no plot.bar: said so")
 end)
 
+test("benchmark helpers: timed loops, per-call medians, KEY VALUE parsing", function()
+  -- the loop binds its operands by name (a nil one keeps its place) and runs n times
+  _G.bench_seen = {}
+  local run = cli.timed_loop("a, b", "bench_seen[#bench_seen + 1] = b == nil and a or -1")
+  local dt = run(5, nil, 3, actrun.clock)
+  truthy(math.type(dt) == "float" and dt >= 0, "seconds returned")
+  eq(_G.bench_seen, {5, 5, 5})
+  _G.bench_seen = {}
+  local t = cli.per_call(run, table.pack(7, nil), 1e-4, 3)
+  truthy(t >= 0 and #_G.bench_seen >= 5, "warm-up, timing call and 3 samples ran")
+  for _, v in ipairs(_G.bench_seen) do eq(v, 7, "operands in place in every call") end
+  _G.bench_seen = nil
+  -- repeated keys (several runs' outputs concatenated) give their median; # lines are not keys
+  local keys = cli.parse_keys("# comment 5 us\na.b 1 us\na.b 3 us\na.b 2 us\nc-d_e.1t 4.5e-1 GB/s\nnot a line\n")
+  eq(keys, {["a.b"] = 2, ["c-d_e.1t"] = 0.45})
+  local f = os.tmpname()
+  T.write_file(f, "x 1 us\n")
+  eq(cli.parse_keys(cli.read_file(spec, f, "--report")), {x = 1})
+  os.remove(f)
+end)
+
 T.done()
